@@ -1,0 +1,137 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// churn: telecom churn prediction served by a daemon (`churnd`) that routes
+/// length-prefixed JSON-RPC requests to model plugins, each its own process.
+///
+/// Layering (lower never imports higher):
+///   ChurnProtocol  wire types only (envelope, errors, method params/results)
+///   ChurnRPC       NIO transport: framing, Unix-socket server and client
+///   ChurnRegistry  SQLite registry of versioned, compressed, checksummed artifacts
+///   ChurnPluginKit the model contract a plugin implements, and `serve`
+///   ChurnDaemon    plugin supervision, routing, daemon methods
+///   ChurnClient    typed client for the daemon's methods
+///   churnd, churn  executables
+let package = Package(
+    name: "churn",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ChurnProtocol", targets: ["ChurnProtocol"]),
+        .library(name: "ChurnRPC", targets: ["ChurnRPC"]),
+        .library(name: "ChurnPluginKit", targets: ["ChurnPluginKit"]),
+        .library(name: "ChurnClient", targets: ["ChurnClient"]),
+        .library(name: "ChurnRegistry", targets: ["ChurnRegistry"]),
+        .executable(name: "churnd", targets: ["churnd"]),
+        .executable(name: "churn", targets: ["churn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // MARK: Protocol
+        .target(
+            name: "ChurnProtocol",
+            path: "Protocol/ChurnProtocol"
+        ),
+        .target(
+            name: "ChurnRPC",
+            dependencies: [
+                "ChurnProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Protocol/ChurnRPC"
+        ),
+
+        // MARK: Registry
+        .systemLibrary(name: "CSQLite", path: "Registry/CSQLite"),
+        .systemLibrary(name: "CZlib", path: "Registry/CZlib"),
+        .target(
+            name: "ChurnRegistry",
+            dependencies: [
+                "ChurnProtocol", "CSQLite", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Registry/ChurnRegistry"
+        ),
+
+        // MARK: Plugin runtime
+        .target(
+            name: "ChurnPluginKit",
+            dependencies: [
+                "ChurnProtocol",
+                "ChurnRPC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // MARK: Daemon and clients
+        .target(
+            name: "ChurnDaemon",
+            dependencies: [
+                "ChurnProtocol",
+                "ChurnRPC",
+                "ChurnRegistry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "ChurnClient",
+            dependencies: ["ChurnProtocol", "ChurnRPC"]
+        ),
+        .executableTarget(
+            name: "churnd",
+            dependencies: [
+                "ChurnDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "churn",
+            dependencies: [
+                "ChurnClient",
+                "ChurnDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MARK: Test support (never shipped: no product lists it)
+        .executableTarget(
+            name: "churn-test-plugin",
+            dependencies: ["ChurnPluginKit", "ChurnProtocol"],
+            path: "Tests/Support/TestPlugin"
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "ChurnProtocolTests",
+            dependencies: ["ChurnProtocol", "ChurnRPC"]
+        ),
+        .testTarget(
+            name: "ChurnDaemonTests",
+            dependencies: [
+                "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "churn-test-plugin",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,477 @@
+/// Methods `churnd` serves to its clients (`Protocol/PROTOCOL.md`, "Daemon methods").
+public enum DaemonMethod {
+    /// Liveness and a summary of the daemon's state.
+    public enum Health: RPCMethod {
+        public static let name = "health"
+        public typealias Params = NoParams
+        public typealias Result = HealthResult
+    }
+
+    /// The discovered plugins and their state.
+    public enum PluginsList: RPCMethod {
+        public static let name = "plugins.list"
+        public typealias Params = NoParams
+        public typealias Result = PluginsListResult
+    }
+
+    /// Churn probabilities for customers, from the champion (or the named model).
+    public enum Predict: RPCMethod {
+        public static let name = "predict"
+        public typealias Params = PredictParams
+        public typealias Result = PredictResult
+    }
+
+    /// Probabilities plus their reasons.
+    public enum Explain: RPCMethod {
+        public static let name = "explain"
+        public typealias Params = ExplainParams
+        public typealias Result = ExplainResult
+    }
+
+    /// Train a model with a plugin, evaluate it on held-back data and register it.
+    public enum ModelsTrain: RPCMethod {
+        public static let name = "models.train"
+        public typealias Params = TrainParams
+        public typealias Result = ModelVersionInfo
+    }
+
+    /// Every registered version, newest first.
+    public enum ModelsList: RPCMethod {
+        public static let name = "models.list"
+        public typealias Params = ModelsListParams
+        public typealias Result = ModelsListResult
+    }
+
+    /// One version in full: metrics, curves, schema, artifact facts.
+    public enum ModelsGet: RPCMethod {
+        public static let name = "models.get"
+        public typealias Params = ModelRefParams
+        public typealias Result = ModelVersionInfo
+    }
+
+    /// Point an alias (default `champion`) at a version.
+    public enum ModelsPromote: RPCMethod {
+        public static let name = "models.promote"
+        public typealias Params = PromoteParams
+        public typealias Result = AliasChange
+    }
+
+    /// Point an alias (default `champion`) back at the version it named before.
+    public enum ModelsRollback: RPCMethod {
+        public static let name = "models.rollback"
+        public typealias Params = RollbackParams
+        public typealias Result = AliasChange
+    }
+}
+
+// MARK: - health, plugins.list
+
+/// The `health` result.
+public struct HealthResult: Codable, Sendable, Hashable {
+    /// `ok` when every discovered plugin is ready, `degraded` otherwise, `draining` while shutting down.
+    public var status: String
+    public var daemonVersion: String
+    public var protocolVersion: Int
+    public var pid: Int32
+    public var uptimeSeconds: Double
+    public var socket: String
+    public var plugins: [PluginStatus]
+    /// The version `predict` routes to when no model is named, if any.
+    public var champion: ModelRef?
+
+    public init(
+        status: String, daemonVersion: String, protocolVersion: Int = ChurnProtocolVersion.current, pid: Int32,
+        uptimeSeconds: Double, socket: String, plugins: [PluginStatus], champion: ModelRef?
+    ) {
+        self.status = status
+        self.daemonVersion = daemonVersion
+        self.protocolVersion = protocolVersion
+        self.pid = pid
+        self.uptimeSeconds = uptimeSeconds
+        self.socket = socket
+        self.plugins = plugins
+        self.champion = champion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, pid, socket, plugins, champion
+        case daemonVersion = "daemon_version"
+        case protocolVersion = "protocol_version"
+        case uptimeSeconds = "uptime_seconds"
+    }
+}
+
+/// The `plugins.list` result.
+public struct PluginsListResult: Codable, Sendable, Hashable {
+    public var plugins: [PluginStatus]
+    public init(plugins: [PluginStatus]) { self.plugins = plugins }
+}
+
+/// One plugin as the daemon sees it.
+public struct PluginStatus: Codable, Sendable, Hashable {
+    public var kind: String
+    public var executable: String
+    /// `starting`, `ready`, `restarting`, `refused` or `stopped`.
+    public var state: String
+    public var pid: Int32?
+    /// From the handshake, once it succeeded.
+    public var description: PluginDescription?
+    /// How many times the daemon restarted it.
+    public var restarts: Int
+    /// Why it last failed, if it did.
+    public var lastError: String?
+
+    public init(
+        kind: String, executable: String, state: String, pid: Int32?, description: PluginDescription?,
+        restarts: Int, lastError: String?
+    ) {
+        self.kind = kind
+        self.executable = executable
+        self.state = state
+        self.pid = pid
+        self.description = description
+        self.restarts = restarts
+        self.lastError = lastError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, executable, state, pid, description, restarts
+        case lastError = "last_error"
+    }
+}
+
+// MARK: - predict, explain
+
+/// Params of `predict`.
+public struct PredictParams: Codable, Sendable, Hashable {
+    /// Customers by their telco CSV field names, each with a `customerID`.
+    public var customers: [CustomerRecord]
+    /// A version (`3`, `churn@3`) or alias (`champion`, `challenger`); the routed champion when absent.
+    public var model: String?
+
+    public init(customers: [CustomerRecord], model: String? = nil) {
+        self.customers = customers
+        self.model = model
+    }
+}
+
+/// The `predict` result, one prediction per customer in request order.
+public struct PredictResult: Codable, Sendable, Hashable {
+    public var predictions: [Prediction]
+    public init(predictions: [Prediction]) { self.predictions = predictions }
+}
+
+/// One customer's churn prediction.
+public struct Prediction: Codable, Sendable, Hashable {
+    public var customerID: String
+    /// Probability of leaving, 0...1.
+    public var churnProbability: Double
+    /// `churnProbability >= threshold` (the model's decision threshold, 0.5 unless set).
+    public var churn: Bool
+    /// The version that produced it.
+    public var model: ModelRef
+    /// `champion` or `challenger`, or `direct` when the request named a version that is neither.
+    public var arm: String
+
+    public init(customerID: String, churnProbability: Double, churn: Bool, model: ModelRef, arm: String) {
+        self.customerID = customerID
+        self.churnProbability = churnProbability
+        self.churn = churn
+        self.model = model
+        self.arm = arm
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case customerID, churn, model, arm
+        case churnProbability = "churn_probability"
+    }
+}
+
+/// A model version by name and number.
+public struct ModelRef: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var version: Int
+
+    public init(name: String, version: Int) {
+        self.name = name
+        self.version = version
+    }
+
+    public var description: String { "\(name)@\(version)" }
+}
+
+/// Params of `explain`.
+public struct ExplainParams: Codable, Sendable, Hashable {
+    public var customers: [CustomerRecord]
+    public var model: String?
+    /// Contributions per customer, largest first (default 10).
+    public var top: Int?
+
+    public init(customers: [CustomerRecord], model: String? = nil, top: Int? = nil) {
+        self.customers = customers
+        self.model = model
+        self.top = top
+    }
+}
+
+/// The `explain` result.
+public struct ExplainResult: Codable, Sendable, Hashable {
+    public var explanations: [CustomerExplanation]
+    public init(explanations: [CustomerExplanation]) { self.explanations = explanations }
+}
+
+/// One customer's prediction with its reasons.
+public struct CustomerExplanation: Codable, Sendable, Hashable {
+    public var customerID: String
+    public var model: ModelRef
+    public var arm: String
+    public var explanation: ModelExplanation
+
+    public init(customerID: String, model: ModelRef, arm: String, explanation: ModelExplanation) {
+        self.customerID = customerID
+        self.model = model
+        self.arm = arm
+        self.explanation = explanation
+    }
+}
+
+// MARK: - models.*
+
+/// Params of `models.train`.
+public struct TrainParams: Codable, Sendable, Hashable {
+    /// The plugin kind: `random_forest`, `lstm`, `lstm_attention`, ...
+    public var kind: String
+    /// A labelled customer CSV, readable by the daemon.
+    public var data: String
+    /// A column mapping: a built-in name (`kaggle`, `ibm`) or a mapping file; detected from the header when absent.
+    public var mapping: String?
+    /// A monthly panel CSV (`customer_id, period, ...`) for the same customers.
+    public var history: String?
+    /// Hyperparameters for the plugin.
+    public var params: [String: JSONValue]?
+    public var seed: UInt64?
+    /// The model name versions are registered under (default `churn`).
+    public var name: String?
+    /// Share of rows held back for the daemon's own evaluation (default 0.2).
+    public var testFraction: Double?
+    /// Share of the remaining rows the plugin uses for validation (default 0.2).
+    public var validationFraction: Double?
+    public var notes: String?
+    public var tags: [String]?
+
+    public init(
+        kind: String, data: String, mapping: String? = nil, history: String? = nil,
+        params: [String: JSONValue]? = nil, seed: UInt64? = nil, name: String? = nil,
+        testFraction: Double? = nil, validationFraction: Double? = nil, notes: String? = nil,
+        tags: [String]? = nil
+    ) {
+        self.kind = kind
+        self.data = data
+        self.mapping = mapping
+        self.history = history
+        self.params = params
+        self.seed = seed
+        self.name = name
+        self.testFraction = testFraction
+        self.validationFraction = validationFraction
+        self.notes = notes
+        self.tags = tags
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, data, mapping, history, params, seed, name, notes, tags
+        case testFraction = "test_fraction"
+        case validationFraction = "validation_fraction"
+    }
+}
+
+/// Params of `models.list`.
+public struct ModelsListParams: Codable, Sendable, Hashable {
+    /// Only versions of this model name.
+    public var name: String?
+    public init(name: String? = nil) { self.name = name }
+}
+
+/// The `models.list` result.
+public struct ModelsListResult: Codable, Sendable, Hashable {
+    public var versions: [ModelVersionInfo]
+    public init(versions: [ModelVersionInfo]) { self.versions = versions }
+}
+
+/// Params naming one version: `3`, `churn@3`, `champion`, `churn@champion`.
+public struct ModelRefParams: Codable, Sendable, Hashable {
+    public var model: String
+    public init(model: String) { self.model = model }
+}
+
+/// Params of `models.promote`.
+public struct PromoteParams: Codable, Sendable, Hashable {
+    /// The version to point the alias at.
+    public var model: String
+    /// The alias to move (default `champion`).
+    public var alias: String?
+    public var reason: String?
+
+    public init(model: String, alias: String? = nil, reason: String? = nil) {
+        self.model = model
+        self.alias = alias
+        self.reason = reason
+    }
+}
+
+/// Params of `models.rollback`.
+public struct RollbackParams: Codable, Sendable, Hashable {
+    /// The model name (default `churn`).
+    public var name: String?
+    /// The alias to move back (default `champion`).
+    public var alias: String?
+    public var reason: String?
+
+    public init(name: String? = nil, alias: String? = nil, reason: String? = nil) {
+        self.name = name
+        self.alias = alias
+        self.reason = reason
+    }
+}
+
+/// An alias move, as `models.promote` and `models.rollback` report it.
+public struct AliasChange: Codable, Sendable, Hashable {
+    public var name: String
+    public var alias: String
+    /// The version it named before, if any.
+    public var from: Int?
+    /// The version it names now, or null when the alias was removed.
+    public var to: Int?
+
+    public init(name: String, alias: String, from: Int?, to: Int?) {
+        self.name = name
+        self.alias = alias
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Everything known about one registered model version.
+public struct ModelVersionInfo: Codable, Sendable, Hashable {
+    public var name: String
+    public var version: Int
+    public var kind: String
+    public var pluginVersion: String
+    public var protocolVersion: Int
+    /// ISO 8601, UTC.
+    public var createdAt: String
+    /// The Unix user that registered it.
+    public var createdBy: String
+    public var params: [String: JSONValue]
+    /// Metrics on the daemon's held-back split (`test_*`) and the plugin's validation (`val_*`).
+    public var metrics: [String: Double]
+    /// Aliases that name this version now.
+    public var aliases: [String]
+    public var artifact: ArtifactInfo
+    public var trainingData: TrainingDataInfo?
+    public var notes: String?
+    public var tags: [String]
+    /// Present in `models.get`: per-epoch numbers.
+    public var lossCurve: [EpochRecord]?
+    /// Present in `models.get`: ROC curve points on the held-back split.
+    public var rocCurve: [ROCPoint]?
+    /// Present in `models.get`.
+    public var importances: [FeatureImportance]?
+    /// Present in `models.get`: the fitted feature schema.
+    public var featureSchema: JSONValue?
+
+    public init(
+        name: String, version: Int, kind: String, pluginVersion: String, protocolVersion: Int, createdAt: String,
+        createdBy: String, params: [String: JSONValue], metrics: [String: Double], aliases: [String],
+        artifact: ArtifactInfo, trainingData: TrainingDataInfo?, notes: String?, tags: [String],
+        lossCurve: [EpochRecord]? = nil, rocCurve: [ROCPoint]? = nil, importances: [FeatureImportance]? = nil,
+        featureSchema: JSONValue? = nil
+    ) {
+        self.name = name
+        self.version = version
+        self.kind = kind
+        self.pluginVersion = pluginVersion
+        self.protocolVersion = protocolVersion
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.params = params
+        self.metrics = metrics
+        self.aliases = aliases
+        self.artifact = artifact
+        self.trainingData = trainingData
+        self.notes = notes
+        self.tags = tags
+        self.lossCurve = lossCurve
+        self.rocCurve = rocCurve
+        self.importances = importances
+        self.featureSchema = featureSchema
+    }
+
+    /// `name@version`.
+    public var ref: ModelRef { ModelRef(name: name, version: version) }
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, kind, params, metrics, aliases, artifact, notes, tags, importances
+        case pluginVersion = "plugin_version"
+        case protocolVersion = "protocol_version"
+        case createdAt = "created_at"
+        case createdBy = "created_by"
+        case trainingData = "training_data"
+        case lossCurve = "loss_curve"
+        case rocCurve = "roc_curve"
+        case featureSchema = "feature_schema"
+    }
+}
+
+/// Facts about a stored artifact.
+public struct ArtifactInfo: Codable, Sendable, Hashable {
+    /// Hex sha256 of the raw (uncompressed) bytes.
+    public var sha256: String
+    public var rawBytes: Int
+    public var compressedBytes: Int
+
+    public init(sha256: String, rawBytes: Int, compressedBytes: Int) {
+        self.sha256 = sha256
+        self.rawBytes = rawBytes
+        self.compressedBytes = compressedBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sha256
+        case rawBytes = "raw_bytes"
+        case compressedBytes = "compressed_bytes"
+    }
+}
+
+/// The data a version was trained on.
+public struct TrainingDataInfo: Codable, Sendable, Hashable {
+    /// Hex sha256 of the data file as read.
+    public var sha256: String
+    public var rows: Int
+    public var path: String?
+
+    public init(sha256: String, rows: Int, path: String?) {
+        self.sha256 = sha256
+        self.rows = rows
+        self.path = path
+    }
+}
+
+/// One point of a ROC curve.
+public struct ROCPoint: Codable, Sendable, Hashable {
+    public var threshold: Double
+    public var falsePositiveRate: Double
+    public var truePositiveRate: Double
+
+    public init(threshold: Double, falsePositiveRate: Double, truePositiveRate: Double) {
+        self.threshold = threshold
+        self.falsePositiveRate = falsePositiveRate
+        self.truePositiveRate = truePositiveRate
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case threshold
+        case falsePositiveRate = "fpr"
+        case truePositiveRate = "tpr"
+    }
+}

@@ -1,0 +1,372 @@
+/// Methods a model plugin serves to the daemon (`Protocol/PROTOCOL.md`, "Plugin methods").
+///
+/// A plugin is any executable named `churn-plugin-<kind>` that listens on the Unix
+/// socket path given by `--socket PATH` and answers these methods.
+public enum PluginMethod {
+    /// The handshake: who the plugin is and what it can do.
+    public enum Describe: RPCMethod {
+        public static let name = "describe"
+        public typealias Params = NoParams
+        public typealias Result = PluginDescription
+    }
+
+    /// Fit a model on a training file and write its artifact.
+    public enum Train: RPCMethod {
+        public static let name = "train"
+        public typealias Params = PluginTrainParams
+        public typealias Result = PluginTrainResult
+    }
+
+    /// Load an artifact under a handle chosen by the daemon.
+    public enum Load: RPCMethod {
+        public static let name = "load"
+        public typealias Params = PluginLoadParams
+        public typealias Result = PluginLoadResult
+    }
+
+    /// Forget a loaded model.
+    public enum Unload: RPCMethod {
+        public static let name = "unload"
+        public typealias Params = PluginUnloadParams
+        public typealias Result = NoParams
+    }
+
+    /// Churn probabilities for a batch of customers, in order.
+    public enum Predict: RPCMethod {
+        public static let name = "predict"
+        public typealias Params = PluginPredictParams
+        public typealias Result = PluginPredictResult
+    }
+
+    /// Probabilities plus the reasons behind them.
+    public enum Explain: RPCMethod {
+        public static let name = "explain"
+        public typealias Params = PluginExplainParams
+        public typealias Result = PluginExplainResult
+    }
+
+    /// Finish in-flight work, answer, and exit.
+    public enum Shutdown: RPCMethod {
+        public static let name = "shutdown"
+        public typealias Params = NoParams
+        public typealias Result = NoParams
+    }
+}
+
+/// The `progress` notification: sent by a plugin while it trains, and forwarded by the
+/// daemon to the client that asked, tagged with that client's request id.
+public enum ProgressNotification: RPCNotificationMethod {
+    public static let name = "progress"
+    public typealias Params = ProgressUpdate
+}
+
+/// One step of long-running work.
+public struct ProgressUpdate: Codable, Sendable, Hashable {
+    /// The id of the request this progress belongs to.
+    public var request: RPCID
+    /// What is being done: `"split"`, `"trees"`, `"epoch"`, `"evaluate"`, `"register"`, ...
+    public var stage: String
+    /// Steps done so far in this stage.
+    public var step: Int
+    /// Steps in this stage, when known.
+    public var total: Int?
+    /// A line for a person.
+    public var message: String
+    /// Numbers of this step (`loss`, `val_auc`, ...).
+    public var metrics: [String: Double]?
+
+    public init(
+        request: RPCID, stage: String, step: Int, total: Int? = nil, message: String,
+        metrics: [String: Double]? = nil
+    ) {
+        self.request = request
+        self.stage = stage
+        self.step = step
+        self.total = total
+        self.message = message
+        self.metrics = metrics
+    }
+}
+
+/// What a plugin says about itself in the handshake.
+public struct PluginDescription: Codable, Sendable, Hashable {
+    /// The model kind, e.g. `random_forest`; the executable is `churn-plugin-random-forest`.
+    public var kind: String
+    /// The plugin's own version (semantic versioning).
+    public var pluginVersion: String
+    /// The wire protocol version it speaks; must equal the daemon's.
+    public var protocolVersion: Int
+    /// What it can do: `train`, `predict`, `explain`, and extras like `contributions`, `attention`.
+    public var capabilities: [String]
+    /// One line about the model.
+    public var summary: String
+    /// The hyperparameters `train` accepts, with defaults.
+    public var parameters: [ParameterSpec]
+
+    public init(
+        kind: String, pluginVersion: String, protocolVersion: Int = ChurnProtocolVersion.current,
+        capabilities: [String], summary: String, parameters: [ParameterSpec] = []
+    ) {
+        self.kind = kind
+        self.pluginVersion = pluginVersion
+        self.protocolVersion = protocolVersion
+        self.capabilities = capabilities
+        self.summary = summary
+        self.parameters = parameters
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, capabilities, summary, parameters
+        case pluginVersion = "plugin_version"
+        case protocolVersion = "protocol_version"
+    }
+}
+
+/// One hyperparameter a plugin accepts.
+public struct ParameterSpec: Codable, Sendable, Hashable {
+    public var name: String
+    /// `integer`, `number`, `string` or `boolean`.
+    public var type: String
+    public var defaultValue: JSONValue
+    public var help: String
+
+    public init(name: String, type: String, defaultValue: JSONValue, help: String) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.help = help
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, type, help
+        case defaultValue = "default"
+    }
+}
+
+/// Params of the plugin `train` method.
+public struct PluginTrainParams: Codable, Sendable, Hashable {
+    /// A CSV file of labelled customers in the canonical telco schema (Kaggle header, `Churn` = Yes/No).
+    public var trainPath: String
+    /// A CSV file of labelled customers for early stopping and validation metrics.
+    public var validationPath: String?
+    /// A monthly panel CSV (`customer_id, period, ...`) for the customers of both files, if any.
+    public var historyPath: String?
+    /// Hyperparameters; unknown names are rejected with -32602 naming them.
+    public var params: [String: JSONValue]
+    /// Seed for every random choice: the same seed and data give the same model.
+    public var seed: UInt64
+    /// Where to write the artifact file.
+    public var artifactPath: String
+
+    public init(
+        trainPath: String, validationPath: String? = nil, historyPath: String? = nil,
+        params: [String: JSONValue] = [:], seed: UInt64 = 0, artifactPath: String
+    ) {
+        self.trainPath = trainPath
+        self.validationPath = validationPath
+        self.historyPath = historyPath
+        self.params = params
+        self.seed = seed
+        self.artifactPath = artifactPath
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case params, seed
+        case trainPath = "train_path"
+        case validationPath = "validation_path"
+        case historyPath = "history_path"
+        case artifactPath = "artifact_path"
+    }
+}
+
+/// What `train` reports back.
+public struct PluginTrainResult: Codable, Sendable, Hashable {
+    /// Validation (or out-of-bag) metrics by name: `roc_auc`, `log_loss`, ...
+    public var metrics: [String: Double]
+    /// One entry per epoch (or per block of trees).
+    public var lossCurve: [EpochRecord]
+    /// Feature importances, most important first.
+    public var importances: [FeatureImportance]
+    /// The fitted feature schema, as stored inside the artifact (for the registry's records).
+    public var featureSchema: JSONValue?
+    /// Hyperparameters after defaults were applied.
+    public var params: [String: JSONValue]
+    /// Size of the artifact file written.
+    public var artifactBytes: Int
+
+    public init(
+        metrics: [String: Double], lossCurve: [EpochRecord] = [], importances: [FeatureImportance] = [],
+        featureSchema: JSONValue? = nil, params: [String: JSONValue] = [:], artifactBytes: Int
+    ) {
+        self.metrics = metrics
+        self.lossCurve = lossCurve
+        self.importances = importances
+        self.featureSchema = featureSchema
+        self.params = params
+        self.artifactBytes = artifactBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case metrics, importances, params
+        case lossCurve = "loss_curve"
+        case featureSchema = "feature_schema"
+        case artifactBytes = "artifact_bytes"
+    }
+}
+
+/// Training numbers of one epoch.
+public struct EpochRecord: Codable, Sendable, Hashable {
+    public var epoch: Int
+    public var values: [String: Double]
+
+    public init(epoch: Int, values: [String: Double]) {
+        self.epoch = epoch
+        self.values = values
+    }
+}
+
+/// How much one input feature matters to a model.
+public struct FeatureImportance: Codable, Sendable, Hashable {
+    public var feature: String
+    public var importance: Double
+    /// How it was measured: `impurity`, `permutation`, `attention`, ...
+    public var method: String
+
+    public init(feature: String, importance: Double, method: String) {
+        self.feature = feature
+        self.importance = importance
+        self.method = method
+    }
+}
+
+/// Params of the plugin `load` method.
+public struct PluginLoadParams: Codable, Sendable, Hashable {
+    /// The handle later calls use, chosen by the daemon (e.g. `churn@3`).
+    public var model: String
+    /// The artifact file.
+    public var artifactPath: String
+    /// Hex sha256 of the file's bytes; the plugin refuses a file that does not match.
+    public var sha256: String
+
+    public init(model: String, artifactPath: String, sha256: String) {
+        self.model = model
+        self.artifactPath = artifactPath
+        self.sha256 = sha256
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, sha256
+        case artifactPath = "artifact_path"
+    }
+}
+
+/// What `load` reports back.
+public struct PluginLoadResult: Codable, Sendable, Hashable {
+    public var model: String
+    /// Input features the model reads, in its own naming.
+    public var features: [String]
+
+    public init(model: String, features: [String]) {
+        self.model = model
+        self.features = features
+    }
+}
+
+/// Params of the plugin `unload` method.
+public struct PluginUnloadParams: Codable, Sendable, Hashable {
+    public var model: String
+    public init(model: String) { self.model = model }
+}
+
+/// Params of the plugin `predict` method.
+public struct PluginPredictParams: Codable, Sendable, Hashable {
+    /// A handle from `load`.
+    public var model: String
+    /// Validated records in the canonical telco schema, without any label field.
+    public var customers: [CustomerRecord]
+
+    public init(model: String, customers: [CustomerRecord]) {
+        self.model = model
+        self.customers = customers
+    }
+}
+
+/// Probabilities in the order of the customers sent.
+public struct PluginPredictResult: Codable, Sendable, Hashable {
+    public var probabilities: [Double]
+    public init(probabilities: [Double]) { self.probabilities = probabilities }
+}
+
+/// Params of the plugin `explain` method.
+public struct PluginExplainParams: Codable, Sendable, Hashable {
+    public var model: String
+    public var customers: [CustomerRecord]
+    /// How many contributions to return per customer, largest magnitude first (all when absent).
+    public var top: Int?
+
+    public init(model: String, customers: [CustomerRecord], top: Int? = nil) {
+        self.model = model
+        self.customers = customers
+        self.top = top
+    }
+}
+
+/// Explanations in the order of the customers sent.
+public struct PluginExplainResult: Codable, Sendable, Hashable {
+    public var explanations: [ModelExplanation]
+    public init(explanations: [ModelExplanation]) { self.explanations = explanations }
+}
+
+/// Why a model gave one customer its probability.
+public struct ModelExplanation: Codable, Sendable, Hashable {
+    public var churnProbability: Double
+    /// The model's average output before any feature is considered, when it has one.
+    public var bias: Double?
+    /// Per input field: how much it moved the probability (bias + sum = probability).
+    public var contributions: [Contribution]
+    /// For sequence models with attention: the weight of each month of history (sums to 1).
+    public var attention: [MonthWeight]?
+
+    public init(
+        churnProbability: Double, bias: Double? = nil, contributions: [Contribution] = [],
+        attention: [MonthWeight]? = nil
+    ) {
+        self.churnProbability = churnProbability
+        self.bias = bias
+        self.contributions = contributions
+        self.attention = attention
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bias, contributions, attention
+        case churnProbability = "churn_probability"
+    }
+}
+
+/// The effect of one input field on one prediction.
+public struct Contribution: Codable, Sendable, Hashable {
+    /// The field, by its CSV name (`Contract`), or a derived input (`history.charge_slope`).
+    public var feature: String
+    /// The customer's value of it.
+    public var value: FieldValue
+    /// Change in churn probability attributed to it.
+    public var contribution: Double
+
+    public init(feature: String, value: FieldValue, contribution: Double) {
+        self.feature = feature
+        self.value = value
+        self.contribution = contribution
+    }
+}
+
+/// Attention given to one month of a customer's history.
+public struct MonthWeight: Codable, Sendable, Hashable {
+    /// Months since the customer joined (1 = first month).
+    public var month: Int
+    public var weight: Double
+
+    public init(month: Int, weight: Double) {
+        self.month = month
+        self.weight = weight
+    }
+}

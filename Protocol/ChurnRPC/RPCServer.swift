@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ChurnProtocol
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// How an ``RPCServer`` listens.
+public struct RPCServerConfiguration: Sendable {
+    /// The Unix socket path to bind.
+    public var socketPath: String
+    /// The largest frame payload accepted or sent.
+    public var maximumFramePayload: Int
+    /// Permission bits of the socket file (default 0660: owner and group only).
+    public var socketMode: mode_t
+
+    public init(
+        socketPath: String, maximumFramePayload: Int = FrameLimits.defaultMaximumPayload, socketMode: mode_t = 0o660
+    ) {
+        self.socketPath = socketPath
+        self.maximumFramePayload = maximumFramePayload
+        self.socketMode = socketMode
+    }
+}
+
+/// A JSON-RPC server on a Unix socket: one connection per client, requests on a connection
+/// handled concurrently (pipelining) and answered with their ids, framing errors answered
+/// and that connection closed, everyone else unaffected.
+///
+/// On graceful shutdown (swift-service-lifecycle) it stops accepting and reading, lets
+/// in-flight requests finish and answer, closes every connection and removes its socket file.
+public final class RPCServer: Sendable {
+    public let configuration: RPCServerConfiguration
+    private let methods: RPCMethodTable
+    private let logger: Logger
+    private let listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+
+    private init(
+        configuration: RPCServerConfiguration, methods: RPCMethodTable, logger: Logger,
+        listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    ) {
+        self.configuration = configuration
+        self.methods = methods
+        self.logger = logger
+        self.listener = listener
+    }
+
+    /// Binds the socket (refusing a path a live process serves, removing a stale one) and
+    /// returns a server ready to ``run()``.
+    public static func bind(
+        configuration: RPCServerConfiguration,
+        methods: RPCMethodTable,
+        logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> RPCServer {
+        let path = configuration.socketPath
+        if try UnixSocketFile.prepareForBinding(path) {
+            logger.notice("removed a stale socket file left by a dead process", metadata: ["socket": "\(path)"])
+        }
+        let maximum = configuration.maximumFramePayload
+        let previousMask = umask(~configuration.socketMode & 0o777)
+        defer { umask(previousMask) }
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .bind(unixDomainSocketPath: path) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addChurnFraming(maximumPayload: maximum)
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        chmod(path, configuration.socketMode)
+        return RPCServer(configuration: configuration, methods: methods, logger: logger, listener: listener)
+    }
+
+    /// Serves until graceful shutdown or cancellation, then drains and removes the socket file.
+    public func run() async throws {
+        defer { UnixSocketFile.remove(configuration.socketPath) }
+        try await withThrowingDiscardingTaskGroup { group in
+            try await listener.executeThenClose { connections in
+                for try await connection in connections.cancelOnGracefulShutdown() {
+                    group.addTask { await self.serve(connection) }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let peer = await PeerCredentials.of(connection.channel)
+        var connectionLogger = self.logger
+        if let peer { connectionLogger[metadataKey: "peer"] = "\(peer)" }
+        let logger = connectionLogger
+        let maximum = configuration.maximumFramePayload
+        let methods = self.methods
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                let send: @Sendable (ByteBuffer) async -> Void = { frame in
+                    try? await outbound.write(Self.boundedFrame(frame, maximum: maximum))
+                }
+                await withDiscardingTaskGroup { group in
+                    do {
+                        for try await frame in inbound.cancelOnGracefulShutdown() {
+                            group.addTask {
+                                if let response = await methods.respond(
+                                    to: frame, peer: peer, logger: logger, sendNotification: send)
+                                {
+                                    await send(response)
+                                }
+                            }
+                        }
+                    } catch let error as FrameError {
+                        logger.info("closing connection: \(error)")
+                        await send(RPCMethodTable.errorFrame(id: nil, .invalidRequest(error.description)))
+                    } catch {
+                        logger.debug("connection ended: \(error)")
+                    }
+                }
+            }
+        } catch {
+            logger.debug("connection closed with error: \(error)")
+        }
+    }
+
+    /// A response too large for the peer to accept becomes an error it can act on.
+    private static func boundedFrame(_ frame: ByteBuffer, maximum: Int) -> ByteBuffer {
+        guard frame.readableBytes > maximum else { return frame }
+        let id = try? JSONDecoderForID.id(in: frame)
+        return RPCMethodTable.errorFrame(
+            id: id,
+            .internalError(
+                "the response of \(frame.readableBytes) bytes exceeds the frame limit of \(maximum) bytes: send fewer customers per request"
+            ))
+    }
+}
+
+/// Reads just the `id` of a response frame.
+enum JSONDecoderForID {
+    private struct IDOnly: Decodable { var id: RPCID? }
+
+    static func id(in frame: ByteBuffer) throws -> RPCID? {
+        try JSONDecoder().decode(IDOnly.self, from: frame).id
+    }
+}
+
+extension RPCServer: Service {}

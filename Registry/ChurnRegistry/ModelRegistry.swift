@@ -1,0 +1,451 @@
+import ChurnProtocol
+import Crypto
+import Foundation
+
+/// The model registry: versioned, zlib-compressed, sha256-checked artifacts in SQLite, with
+/// their metrics, aliases (`champion`, `challenger`, any name) and an append-only audit log.
+///
+/// One actor per open database; several processes may share the file (WAL, busy timeout):
+/// version numbers are allocated inside `BEGIN IMMEDIATE` transactions, so concurrent
+/// registrations get distinct numbers and a registration killed half-way leaves nothing.
+public actor ModelRegistry {
+    /// The file (or `:memory:`).
+    public nonisolated let path: String
+    private let database: SQLiteDatabase
+
+    /// Opens or creates the registry at `path`, migrating it to the current schema.
+    public init(path: String, busyTimeout: Duration = .seconds(10)) throws(RegistryError) {
+        self.path = path
+        if path != ":memory:" {
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw .file(path: folder, reason: error.localizedDescription)
+                }
+            }
+        }
+        do {
+            database = try SQLiteDatabase(path: path)
+        } catch {
+            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
+        }
+        let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        do {
+            try database.execute("PRAGMA busy_timeout = \(milliseconds)")
+            if path != ":memory:" {
+                _ = try database.queryOne("PRAGMA journal_mode = WAL")
+            }
+            try database.execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL")
+        } catch {
+            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
+        }
+        try RegistrySchema.migrate(database)
+    }
+
+    /// The schema version this build reads and writes.
+    public static var schemaVersion: Int { RegistrySchema.currentVersion }
+
+    // MARK: Register
+
+    /// Compresses and stores `artifact` as the next version of `registration.name`.
+    public nonisolated func register(
+        _ registration: ModelRegistration, artifact: Data, user: String
+    ) async throws(RegistryError) -> ModelVersionInfo {
+        guard ModelReference.isValidName(registration.name) else {
+            throw .invalid(field: "name", reason: "\"\(registration.name)\" is not a model name")
+        }
+        guard !artifact.isEmpty else { throw .invalid(field: "artifact", reason: "the artifact is empty") }
+        let compressed: Data
+        do {
+            compressed = try Zlib.compress(artifact)
+        } catch {
+            throw .conflict("cannot compress the artifact: \(error)")
+        }
+        let stored = StoredArtifact(
+            sha256: artifact.sha256Hex, rawSize: artifact.count, compressed: compressed)
+        return try await insert(registration, artifact: stored, user: user, action: "register")
+    }
+
+    struct StoredArtifact: Sendable {
+        let sha256: String
+        let rawSize: Int
+        let compressed: Data
+    }
+
+    /// Test hook: called between the version row and the artifact row of a registration.
+    nonisolated(unsafe) static var afterVersionRowForTesting: (@Sendable () -> Void)?
+
+    func insert(
+        _ registration: ModelRegistration, artifact: StoredArtifact, user: String, action: String
+    ) throws(RegistryError) -> ModelVersionInfo {
+        let now = Self.timestamp()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func json<T: Encodable>(_ value: T) -> String {
+            String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+        }
+        let number: Int = try storage {
+            try database.transaction {
+                let modelID = try self.modelID(named: registration.name, creating: true, at: now)!
+                let number = try database.queryOne(
+                    "SELECT next_version FROM models WHERE id = ?", [.integer(modelID)])!.int("next_version")!
+                try database.run(
+                    "UPDATE models SET next_version = ? WHERE id = ?", [.integer(Int64(number + 1)), .integer(modelID)])
+                try database.run(
+                    """
+                    INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
+                        loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
+                        training_path, created_at, created_by, notes, tags)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .integer(modelID), .integer(Int64(number)), .text(registration.kind),
+                        .text(registration.pluginVersion), .integer(Int64(registration.protocolVersion)),
+                        .text(json(registration.params)), .text(json(registration.metrics)),
+                        .text(json(registration.lossCurve)), .text(json(registration.rocCurve)),
+                        .text(json(registration.importances)),
+                        registration.featureSchema.map { .text(json($0)) } ?? .null,
+                        .optional(registration.trainingData?.sha256), .optional(registration.trainingData?.rows),
+                        .optional(registration.trainingData?.path), .text(now), .text(user),
+                        .optional(registration.notes), .text(json(registration.tags)),
+                    ])
+                let versionID = database.lastInsertRowID
+                Self.afterVersionRowForTesting?()
+                try database.run(
+                    """
+                    INSERT INTO artifacts (version_id, sha256, raw_size, compressed_size, compression, data)
+                    VALUES (?, ?, ?, ?, 'zlib', ?)
+                    """,
+                    [
+                        .integer(versionID), .text(artifact.sha256), .integer(Int64(artifact.rawSize)),
+                        .integer(Int64(artifact.compressed.count)), .blob(artifact.compressed),
+                    ])
+                try self.audit(
+                    at: now, user: user, action: action, model: registration.name, from: nil, to: number,
+                    detail: "\(registration.kind) \(artifact.rawSize) bytes sha256 \(artifact.sha256)")
+                return number
+            }
+        }
+        return try resolve(ModelReference(name: registration.name, selector: .version(number)))
+    }
+
+    // MARK: Read
+
+    /// The version `reference` names, with every detail (curves, importances, schema).
+    public func resolve(_ reference: ModelReference) throws(RegistryError) -> ModelVersionInfo {
+        let row = try versionRow(reference)
+        return try versionInfo(row, detailed: true)
+    }
+
+    /// Versions, newest first (without curves and schema), optionally of one model.
+    public func list(name: String? = nil) throws(RegistryError) -> [ModelVersionInfo] {
+        let rows = try storage {
+            try database.query(
+                Self.versionSelect + (name == nil ? "" : " WHERE m.name = ?") + " ORDER BY m.name, v.version DESC",
+                name.map { [.text($0)] } ?? [])
+        }
+        var result: [ModelVersionInfo] = []
+        for row in rows { result.append(try versionInfo(row, detailed: false)) }
+        return result
+    }
+
+    /// The artifact bytes of `version`, inflated within the recorded size and sha256-checked.
+    public func artifact(of version: ModelRef) throws(RegistryError) -> Data {
+        let row = try versionRow(ModelReference(name: version.name, selector: .version(version.version)))
+        guard
+            let stored = try storage({
+                try database.queryOne(
+                    "SELECT sha256, raw_size, data FROM artifacts WHERE version_id = ?", [.integer(Int64(row.int("id")!))])
+            })
+        else {
+            throw .integrity(version: version.description, detail: "the artifact row is missing")
+        }
+        let expected = stored.text("sha256") ?? ""
+        let rawSize = stored.int("raw_size") ?? -1
+        let bytes: Data
+        do {
+            bytes = try Zlib.decompress(stored.blob("data") ?? Data(), expectedSize: rawSize)
+        } catch {
+            throw .integrity(version: version.description, detail: error.description)
+        }
+        let actual = bytes.sha256Hex
+        guard actual == expected else {
+            throw .integrity(version: version.description, detail: "sha256 is \(actual), recorded \(expected)")
+        }
+        return bytes
+    }
+
+    /// The audit log, newest first.
+    public func auditLog(limit: Int = 100) throws(RegistryError) -> [AuditEntry] {
+        let rows = try storage {
+            try database.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [.integer(Int64(limit))])
+        }
+        return rows.map {
+            AuditEntry(
+                at: $0.text("at") ?? "", user: $0.text("user") ?? "", action: $0.text("action") ?? "",
+                model: $0.text("model") ?? "", fromVersion: $0.int("from_version"), toVersion: $0.int("to_version"),
+                detail: $0.text("detail"))
+        }
+    }
+
+    // MARK: Aliases
+
+    /// Points `alias` of `name` at `version`, recording who and why.
+    public func setAlias(
+        _ alias: String, of name: String, to version: Int, user: String, reason: String? = nil
+    ) throws(RegistryError) -> AliasChange {
+        guard ModelReference.isValidName(alias) else {
+            throw .invalid(field: "alias", reason: "\"\(alias)\" is not an alias name")
+        }
+        let target = try versionRow(ModelReference(name: name, selector: .version(version)))
+        let now = Self.timestamp()
+        return try storage {
+            try database.transaction {
+                let modelID = Int64(target.int("model_id")!)
+                let previous = try self.aliasTarget(modelID: modelID, alias: alias)
+                try database.run(
+                    """
+                    INSERT INTO aliases (model_id, alias, version_id, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id,
+                        updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                    """,
+                    [.integer(modelID), .text(alias), .integer(Int64(target.int("id")!)), .text(now), .text(user)])
+                try database.run(
+                    """
+                    INSERT INTO alias_history (model_id, alias, action, from_version, to_version, changed_at, changed_by, reason)
+                    VALUES (?, ?, 'promote', ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .integer(modelID), .text(alias), .optional(previous), .integer(Int64(version)), .text(now),
+                        .text(user), .optional(reason),
+                    ])
+                try self.audit(
+                    at: now, user: user, action: "promote", model: name, from: previous, to: version,
+                    detail: reason.map { "\(alias): \($0)" } ?? alias)
+                return AliasChange(name: name, alias: alias, from: previous, to: version)
+            }
+        }
+    }
+
+    /// Points `alias` back at the version it named before its latest promotion that has not
+    /// been rolled back; repeated rollbacks walk further back.
+    public func rollbackAlias(_ alias: String, of name: String, user: String, reason: String? = nil)
+        throws(RegistryError) -> AliasChange
+    {
+        guard let modelID = try storage({ try self.modelID(named: name, creating: false, at: "") }) else {
+            throw .versionNotFound(reference: "\(name)@\(alias)")
+        }
+        let now = Self.timestamp()
+        return try storage {
+            try database.transaction {
+                guard let current = try self.aliasTarget(modelID: modelID, alias: alias) else {
+                    throw RegistryError.aliasNotSet(name: name, alias: alias)
+                }
+                guard
+                    let entry = try database.queryOne(
+                        """
+                        SELECT id, from_version FROM alias_history
+                        WHERE model_id = ? AND alias = ? AND action = 'promote' AND rolled_back = 0 AND to_version = ?
+                        ORDER BY id DESC LIMIT 1
+                        """, [.integer(modelID), .text(alias), .integer(Int64(current))]),
+                    let previous = entry.int("from_version")
+                else {
+                    throw RegistryError.conflict(
+                        "\(name)@\(alias) has no earlier version to roll back to (it names version \(current))")
+                }
+                guard
+                    let previousRow = try database.queryOne(
+                        "SELECT id FROM versions WHERE model_id = ? AND version = ?",
+                        [.integer(modelID), .integer(Int64(previous))])
+                else {
+                    throw RegistryError.conflict(
+                        "\(name)@\(alias) would roll back to version \(previous), which was deleted: promote a version instead")
+                }
+                try database.run("UPDATE alias_history SET rolled_back = 1 WHERE id = ?", [entry["id"]])
+                try database.run(
+                    "UPDATE aliases SET version_id = ?, updated_at = ?, updated_by = ? WHERE model_id = ? AND alias = ?",
+                    [previousRow["id"], .text(now), .text(user), .integer(modelID), .text(alias)])
+                try database.run(
+                    """
+                    INSERT INTO alias_history (model_id, alias, action, from_version, to_version, changed_at, changed_by, reason)
+                    VALUES (?, ?, 'rollback', ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .integer(modelID), .text(alias), .integer(Int64(current)), .integer(Int64(previous)),
+                        .text(now), .text(user), .optional(reason),
+                    ])
+                try self.audit(
+                    at: now, user: user, action: "rollback", model: name, from: current, to: previous,
+                    detail: reason.map { "\(alias): \($0)" } ?? alias)
+                return AliasChange(name: name, alias: alias, from: current, to: previous)
+            }
+        }
+    }
+
+    /// Deletes a version and its artifact; refused while any alias names it.
+    public func delete(_ version: ModelRef, user: String) throws(RegistryError) {
+        let row = try versionRow(ModelReference(name: version.name, selector: .version(version.version)))
+        let now = Self.timestamp()
+        try storage {
+            try database.transaction {
+                let aliases = try database.query(
+                    "SELECT alias FROM aliases WHERE version_id = ?", [row["id"]]
+                ).compactMap { $0.text("alias") }
+                guard aliases.isEmpty else {
+                    throw RegistryError.conflict(
+                        "\(version) is \(aliases.joined(separator: " and ")): promote or roll back another version before deleting it")
+                }
+                try database.run("DELETE FROM versions WHERE id = ?", [row["id"]])
+                try self.audit(
+                    at: now, user: user, action: "delete", model: version.name, from: version.version, to: nil,
+                    detail: nil)
+            }
+        }
+    }
+
+    // MARK: Verify
+
+    /// Runs SQLite's integrity check and re-checks every artifact's size and sha256.
+    public func verify() throws(RegistryError) -> VerificationReport {
+        let integrity = try storage {
+            try database.query("PRAGMA integrity_check").compactMap { $0.text("integrity_check") }
+        }
+        let versions = try storage {
+            try database.query(
+                "SELECT m.name AS name, v.version AS version FROM versions v JOIN models m ON m.id = v.model_id ORDER BY m.name, v.version"
+            )
+        }
+        var problems: [String] = []
+        for row in versions {
+            let ref = ModelRef(name: row.text("name") ?? "", version: row.int("version") ?? 0)
+            do {
+                _ = try artifact(of: ref)
+            } catch {
+                problems.append("\(ref): \(error)")
+            }
+        }
+        let dangling = try storage {
+            try database.query(
+                """
+                SELECT m.name AS name, a.alias AS alias FROM aliases a JOIN models m ON m.id = a.model_id
+                WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.id = a.version_id)
+                """)
+        }
+        return VerificationReport(
+            databaseIntegrity: integrity, artifactsChecked: versions.count, artifactProblems: problems,
+            aliasProblems: dangling.map { "\($0.text("name") ?? "")@\($0.text("alias") ?? "") names a missing version" })
+    }
+
+    // MARK: Helpers
+
+    private static let versionSelect = """
+        SELECT v.*, m.name AS name, a.sha256 AS sha256, a.raw_size AS raw_size, a.compressed_size AS compressed_size,
+            (SELECT group_concat(alias, ',') FROM aliases WHERE version_id = v.id) AS alias_names
+        FROM versions v JOIN models m ON m.id = v.model_id LEFT JOIN artifacts a ON a.version_id = v.id
+        """
+
+    private func versionRow(_ reference: ModelReference) throws(RegistryError) -> SQLiteRow {
+        switch reference.selector {
+        case .version(let number):
+            let row = try storage {
+                try database.queryOne(
+                    Self.versionSelect + " WHERE m.name = ? AND v.version = ?",
+                    [.text(reference.name), .integer(Int64(number))])
+            }
+            guard let row else { throw .versionNotFound(reference: reference.description) }
+            return row
+        case .alias(let alias):
+            let target = try storage {
+                try database.queryOne(
+                    """
+                    SELECT a.version_id AS version_id, v.version AS version FROM aliases a JOIN models m ON m.id = a.model_id
+                    LEFT JOIN versions v ON v.id = a.version_id WHERE m.name = ? AND a.alias = ?
+                    """, [.text(reference.name), .text(alias)])
+            }
+            guard let target else { throw .aliasNotSet(name: reference.name, alias: alias) }
+            guard let number = target.int("version") else {
+                throw .danglingAlias(name: reference.name, alias: alias, version: target.int("version_id") ?? 0)
+            }
+            return try versionRow(ModelReference(name: reference.name, selector: .version(number)))
+        }
+    }
+
+    private func versionInfo(_ row: SQLiteRow, detailed: Bool) throws(RegistryError) -> ModelVersionInfo {
+        let decoder = JSONDecoder()
+        func decode<T: Decodable>(_ type: T.Type, _ column: String) -> T? {
+            row.text(column).flatMap { try? decoder.decode(T.self, from: Data($0.utf8)) }
+        }
+        let training: TrainingDataInfo? = row.text("training_sha256").map {
+            TrainingDataInfo(sha256: $0, rows: row.int("training_rows") ?? 0, path: row.text("training_path"))
+        }
+        return ModelVersionInfo(
+            name: row.text("name") ?? "", version: row.int("version") ?? 0, kind: row.text("kind") ?? "",
+            pluginVersion: row.text("plugin_version") ?? "", protocolVersion: row.int("protocol_version") ?? 0,
+            createdAt: row.text("created_at") ?? "", createdBy: row.text("created_by") ?? "",
+            params: decode([String: JSONValue].self, "params") ?? [:],
+            metrics: decode([String: Double].self, "metrics") ?? [:],
+            aliases: (row.text("alias_names") ?? "").split(separator: ",").map(String.init).sorted(),
+            artifact: ArtifactInfo(
+                sha256: row.text("sha256") ?? "", rawBytes: row.int("raw_size") ?? 0,
+                compressedBytes: row.int("compressed_size") ?? 0),
+            trainingData: training, notes: row.text("notes"), tags: decode([String].self, "tags") ?? [],
+            lossCurve: detailed ? decode([EpochRecord].self, "loss_curve") : nil,
+            rocCurve: detailed ? decode([ROCPoint].self, "roc_curve") : nil,
+            importances: detailed ? decode([FeatureImportance].self, "importances") : nil,
+            featureSchema: detailed ? decode(JSONValue.self, "feature_schema") : nil)
+    }
+
+    private func modelID(named name: String, creating: Bool, at now: String) throws -> Int64? {
+        if let row = try database.queryOne("SELECT id FROM models WHERE name = ?", [.text(name)]) {
+            return Int64(row.int("id")!)
+        }
+        guard creating else { return nil }
+        try database.run("INSERT INTO models (name, created_at) VALUES (?, ?)", [.text(name), .text(now)])
+        return database.lastInsertRowID
+    }
+
+    private func aliasTarget(modelID: Int64, alias: String) throws -> Int? {
+        try database.queryOne(
+            """
+            SELECT v.version AS version FROM aliases a JOIN versions v ON v.id = a.version_id
+            WHERE a.model_id = ? AND a.alias = ?
+            """, [.integer(modelID), .text(alias)]
+        )?.int("version")
+    }
+
+    private func audit(
+        at: String, user: String, action: String, model: String, from: Int?, to: Int?, detail: String?
+    ) throws {
+        try database.run(
+            "INSERT INTO audit_log (at, user, action, model, from_version, to_version, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [.text(at), .text(user), .text(action), .text(model), .optional(from), .optional(to), .optional(detail)])
+    }
+
+    /// Runs database work, classifying SQLite failures.
+    private func storage<T>(_ body: () throws -> T) throws(RegistryError) -> T {
+        do {
+            return try body()
+        } catch let error as RegistryError {
+            throw error
+        } catch let error as SQLiteError {
+            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
+        } catch {
+            throw .conflict("\(error)")
+        }
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}
+
+extension Data {
+    /// Lower-case hex sha256.
+    public var sha256Hex: String {
+        SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,113 @@
+import CSQLite
+
+/// The registry's schema, as a list of migrations applied in order. `PRAGMA user_version`
+/// records how many have run; a database with a higher number was written by a newer churn
+/// and is refused rather than guessed at.
+enum RegistrySchema {
+    static let migrations: [String] = [
+        // 1: models, versions, artifacts, aliases with history, append-only audit log.
+        """
+        CREATE TABLE models (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            next_version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            model_id INTEGER NOT NULL REFERENCES models(id),
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            plugin_version TEXT NOT NULL,
+            protocol_version INTEGER NOT NULL,
+            params TEXT NOT NULL,
+            metrics TEXT NOT NULL,
+            loss_curve TEXT NOT NULL,
+            roc_curve TEXT NOT NULL,
+            importances TEXT NOT NULL,
+            feature_schema TEXT,
+            training_sha256 TEXT,
+            training_rows INTEGER,
+            training_path TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            notes TEXT,
+            tags TEXT NOT NULL,
+            UNIQUE (model_id, version)
+        );
+        CREATE TABLE artifacts (
+            version_id INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+            sha256 TEXT NOT NULL,
+            raw_size INTEGER NOT NULL,
+            compressed_size INTEGER NOT NULL,
+            compression TEXT NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE TABLE aliases (
+            model_id INTEGER NOT NULL REFERENCES models(id),
+            alias TEXT NOT NULL,
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            PRIMARY KEY (model_id, alias)
+        );
+        CREATE TABLE alias_history (
+            id INTEGER PRIMARY KEY,
+            model_id INTEGER NOT NULL REFERENCES models(id),
+            alias TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('promote', 'rollback')),
+            from_version INTEGER,
+            to_version INTEGER,
+            rolled_back INTEGER NOT NULL DEFAULT 0,
+            changed_at TEXT NOT NULL,
+            changed_by TEXT NOT NULL,
+            reason TEXT
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            action TEXT NOT NULL,
+            model TEXT NOT NULL,
+            from_version INTEGER,
+            to_version INTEGER,
+            detail TEXT
+        );
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE INDEX versions_by_model ON versions(model_id, version);
+        CREATE INDEX alias_history_by_alias ON alias_history(model_id, alias, id);
+        """
+    ]
+
+    /// The schema version this build writes and reads.
+    static var currentVersion: Int { migrations.count }
+
+    /// Brings `database` up to ``currentVersion``, refusing newer schemas.
+    static func migrate(_ database: SQLiteDatabase) throws(RegistryError) {
+        let found: Int
+        do {
+            found = try database.queryOne("PRAGMA user_version")?.int("user_version") ?? 0
+        } catch {
+            throw error.isCorruption
+                ? .corrupt(path: database.path, detail: error.message) : .storage(error)
+        }
+        guard found <= currentVersion else {
+            throw .newerSchema(path: database.path, found: found, supported: currentVersion)
+        }
+        for (index, migration) in migrations.enumerated().dropFirst(found) {
+            do {
+                try database.transaction {
+                    try database.execute(migration)
+                    try database.execute("PRAGMA user_version = \(index + 1)")
+                }
+            } catch let error as SQLiteError {
+                throw error.isCorruption ? .corrupt(path: database.path, detail: error.message) : .storage(error)
+            } catch {
+                throw .conflict("migration \(index + 1) failed: \(error)")
+            }
+        }
+    }
+}

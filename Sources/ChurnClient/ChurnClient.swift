@@ -1,0 +1,134 @@
+import ChurnProtocol
+import ChurnRPC
+import Foundation
+
+/// Why a client call failed, phrased so a person knows what to do next.
+public enum ChurnClientError: Error, Sendable, CustomStringConvertible {
+    /// Nothing answers at the socket path.
+    case noDaemon(path: String, reason: String)
+    /// The daemon answered with an error.
+    case daemon(RPCError)
+    /// The connection failed or the answer was unreadable.
+    case transport(String)
+
+    public var description: String {
+        switch self {
+        case .noDaemon(let path, let reason):
+            "no daemon at \(path) (\(reason)): start one with `churn serve`, or point --socket / CHURN_SOCKET at a running one"
+        case .daemon(let error):
+            error.message
+        case .transport(let detail):
+            detail
+        }
+    }
+
+    /// The daemon's error, when it sent one.
+    public var rpcError: RPCError? {
+        if case .daemon(let error) = self { return error }
+        return nil
+    }
+}
+
+/// A typed client of `churnd`'s methods. Safe to share: concurrent calls are pipelined on
+/// one connection.
+public final class ChurnClient: Sendable {
+    private let connection: RPCConnection
+
+    /// The socket this client talks to.
+    public var socketPath: String { connection.path }
+
+    private init(connection: RPCConnection) {
+        self.connection = connection
+    }
+
+    /// Connects to the daemon at `socketPath`.
+    public static func connect(
+        socketPath: String, maximumFramePayload: Int = FrameLimits.defaultMaximumPayload
+    ) async throws(ChurnClientError) -> ChurnClient {
+        do {
+            return ChurnClient(
+                connection: try await RPCConnection.connect(to: socketPath, maximumFramePayload: maximumFramePayload))
+        } catch let RPCConnectionError.cannotConnect(path, reason) {
+            throw .noDaemon(path: path, reason: reason)
+        } catch {
+            throw .transport("\(error)")
+        }
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        await connection.close()
+    }
+
+    /// Calls any daemon method by its type.
+    public func call<M: RPCMethod>(
+        _ method: M.Type, _ params: M.Params, timeout: Duration? = nil,
+        onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil
+    ) async throws(ChurnClientError) -> M.Result {
+        do {
+            return try await connection.call(method, params, timeout: timeout, onProgress: onProgress)
+        } catch RPCConnectionError.remote(let error) {
+            throw .daemon(error)
+        } catch RPCConnectionError.closed {
+            throw .transport("the daemon closed the connection before answering \(M.name): see its log")
+        } catch {
+            throw .transport("\(error)")
+        }
+    }
+
+    /// Liveness and state.
+    public func health() async throws(ChurnClientError) -> HealthResult {
+        try await call(DaemonMethod.Health.self, NoParams(), timeout: .seconds(10))
+    }
+
+    /// The plugins the daemon found.
+    public func plugins() async throws(ChurnClientError) -> [PluginStatus] {
+        try await call(DaemonMethod.PluginsList.self, NoParams(), timeout: .seconds(10)).plugins
+    }
+
+    /// Churn predictions from the champion, or from `model` when given.
+    public func predict(_ customers: [CustomerRecord], model: String? = nil) async throws(ChurnClientError)
+        -> [Prediction]
+    {
+        try await call(DaemonMethod.Predict.self, PredictParams(customers: customers, model: model)).predictions
+    }
+
+    /// Predictions with their reasons.
+    public func explain(_ customers: [CustomerRecord], model: String? = nil, top: Int? = nil)
+        async throws(ChurnClientError) -> [CustomerExplanation]
+    {
+        try await call(DaemonMethod.Explain.self, ExplainParams(customers: customers, model: model, top: top))
+            .explanations
+    }
+
+    /// Trains, evaluates and registers a version; `onProgress` sees every step.
+    public func train(_ params: TrainParams, onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil)
+        async throws(ChurnClientError) -> ModelVersionInfo
+    {
+        try await call(DaemonMethod.ModelsTrain.self, params, onProgress: onProgress)
+    }
+
+    /// Registered versions, newest first.
+    public func models(name: String? = nil) async throws(ChurnClientError) -> [ModelVersionInfo] {
+        try await call(DaemonMethod.ModelsList.self, ModelsListParams(name: name)).versions
+    }
+
+    /// One version in full.
+    public func model(_ reference: String) async throws(ChurnClientError) -> ModelVersionInfo {
+        try await call(DaemonMethod.ModelsGet.self, ModelRefParams(model: reference))
+    }
+
+    /// Points `alias` (default champion) at `model`.
+    public func promote(_ model: String, alias: String? = nil, reason: String? = nil)
+        async throws(ChurnClientError) -> AliasChange
+    {
+        try await call(DaemonMethod.ModelsPromote.self, PromoteParams(model: model, alias: alias, reason: reason))
+    }
+
+    /// Moves `alias` (default champion) back to its previous version.
+    public func rollback(name: String? = nil, alias: String? = nil, reason: String? = nil)
+        async throws(ChurnClientError) -> AliasChange
+    {
+        try await call(DaemonMethod.ModelsRollback.self, RollbackParams(name: name, alias: alias, reason: reason))
+    }
+}

@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ChurnProtocol
+import ChurnRPC
+import ChurnRegistry
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The churn daemon as a swift-service-lifecycle `Service`: binds its socket, starts and
+/// supervises the plugins, serves clients, and on graceful shutdown (SIGTERM, SIGINT) drains
+/// in-flight requests, stops the plugins and removes its socket.
+public final class ChurnDaemon: Service {
+    /// The daemon's own version.
+    public static let version = "0.1.0"
+
+    public let configuration: DaemonConfiguration
+    private let registry: ModelRegistry
+    private let logger: Logger
+
+    public init(configuration: DaemonConfiguration, registry: ModelRegistry, logger: Logger) {
+        self.configuration = configuration
+        self.registry = registry
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let configuration = self.configuration
+        var folders = configuration.pluginSearchPaths.map(ChurnLocations.absolute)
+        if configuration.searchExecutableDirectory, let own = PluginDiscovery.executableDirectory {
+            folders.append(own)
+        }
+        let discovered = PluginDiscovery.discover(in: folders, logger: logger)
+        if discovered.isEmpty {
+            logger.warning(
+                "no plugins found: install churn-plugin-<kind> executables beside churnd or pass --plugin-path",
+                metadata: ["searched": "\(folders.joined(separator: ":"))"])
+        }
+        let socketDirectory = try Self.makePrivateSocketDirectory()
+        let supervisor = PluginSupervisor(
+            discovered: discovered, socketDirectory: socketDirectory, configuration: configuration, logger: logger)
+        let serving = ModelServing(
+            registry: registry, supervisor: supervisor,
+            artifactCache: (configuration.home as NSString).appendingPathComponent("cache/artifacts"),
+            predictTimeout: configuration.predictTimeout, logger: logger)
+        let state = DaemonState(configuration: configuration, supervisor: supervisor, serving: serving)
+        let methods = DaemonMethods(
+            daemon: state, serving: serving,
+            training: ModelTraining(
+                serving: serving, runsDirectory: (configuration.home as NSString).appendingPathComponent("runs"),
+                logger: logger))
+
+        let server: RPCServer
+        do {
+            server = try await RPCServer.bind(
+                configuration: RPCServerConfiguration(
+                    socketPath: configuration.socketPath, maximumFramePayload: configuration.maximumFramePayload),
+                methods: methods.table(), logger: logger)
+        } catch {
+            try? FileManager.default.removeItem(atPath: socketDirectory)
+            throw error
+        }
+        logger.notice(
+            "churnd listening",
+            metadata: [
+                "socket": "\(configuration.socketPath)", "plugins": "\(discovered.map(\.kind).joined(separator: ","))",
+                "pid": "\(getpid())",
+            ])
+
+        await withDiscardingTaskGroup { group in
+            group.addTask { await supervisor.startAll() }
+            let checks = Task { await supervisor.runHealthChecks() }
+            await withGracefulShutdownHandler {
+                do {
+                    try await server.run()
+                } catch {
+                    logger.error("server stopped: \(error)")
+                }
+            } onGracefulShutdown: {
+                state.beginDraining()
+                self.logger.notice("draining: finishing in-flight requests")
+            }
+            checks.cancel()
+        }
+        await supervisor.stopAll()
+        logger.notice("churnd stopped")
+    }
+
+    /// A fresh folder (mode 0700) for plugin sockets, short enough for socket path limits.
+    static func makePrivateSocketDirectory() throws -> String {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.count <= 60 ? $0 : nil } ?? "/tmp"
+        var template = Array((base as NSString).appendingPathComponent("churnd-XXXXXX").utf8CString)
+        guard let created = mkdtemp(&template) else {
+            throw RPCError(.fileError, "cannot create a folder for plugin sockets under \(base)")
+        }
+        return String(cString: created)
+    }
+}
+
+/// Daemon-wide facts for `health`.
+final class DaemonState: Sendable {
+    let configuration: DaemonConfiguration
+    let supervisor: PluginSupervisor
+    let serving: ModelServing
+    private let started = ContinuousClock.now
+    private let draining = Atomic<Bool>(false)
+
+    init(configuration: DaemonConfiguration, supervisor: PluginSupervisor, serving: ModelServing) {
+        self.configuration = configuration
+        self.supervisor = supervisor
+        self.serving = serving
+    }
+
+    func beginDraining() {
+        draining.store(true, ordering: .relaxed)
+    }
+
+    func health() async -> HealthResult {
+        let plugins = await supervisor.statuses()
+        let champion = try? await serving.registry.resolve(.champion())
+        let status =
+            draining.load(ordering: .relaxed)
+            ? "draining" : plugins.allSatisfy({ $0.state == "ready" }) ? "ok" : "degraded"
+        let uptime = ContinuousClock.now - started
+        return HealthResult(
+            status: status, daemonVersion: ChurnDaemon.version, pid: getpid(),
+            uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
+            socket: configuration.socketPath, plugins: plugins, champion: champion?.ref)
+    }
+}

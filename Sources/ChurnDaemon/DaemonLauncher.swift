@@ -1,0 +1,115 @@
+import ChurnProtocol
+import ChurnRPC
+import ChurnRegistry
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Settings a person gives the daemon, before defaults: from flags, else the environment,
+/// else the config file (`--config`, else `<home>/churnd.json` when present), else defaults.
+public struct DaemonSettings: Sendable {
+    public var socket: String?
+    public var home: String?
+    public var configFile: String?
+    public var pluginPaths: [String] = []
+    public var maximumFramePayload: Int?
+    public var logLevel: Logger.Level?
+
+    public init() {}
+}
+
+/// The JSON config file of `churnd`. Every member is optional.
+///
+/// ```json
+/// {"socket": "/run/churn/churnd.sock", "plugin_paths": ["/opt/churn/plugins"],
+///  "max_frame_bytes": 16777216, "predict_timeout_seconds": 30, "health_check_interval_seconds": 5,
+///  "log_level": "info"}
+/// ```
+struct DaemonConfigFile: Decodable {
+    var socket: String?
+    var pluginPaths: [String]?
+    var maxFrameBytes: Int?
+    var predictTimeoutSeconds: Double?
+    var healthCheckIntervalSeconds: Double?
+    var logLevel: String?
+
+    enum CodingKeys: String, CodingKey {
+        case socket
+        case pluginPaths = "plugin_paths"
+        case maxFrameBytes = "max_frame_bytes"
+        case predictTimeoutSeconds = "predict_timeout_seconds"
+        case healthCheckIntervalSeconds = "health_check_interval_seconds"
+        case logLevel = "log_level"
+    }
+}
+
+/// A configuration problem, named precisely.
+public struct DaemonSettingsError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Starts `churnd` from ``DaemonSettings``: used by both `churnd` and `churn serve`.
+public enum DaemonLauncher {
+    /// Resolves settings into a configuration.
+    public static func configuration(
+        from settings: DaemonSettings, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> (DaemonConfiguration, Logger.Level) {
+        let home = ChurnLocations.home(flag: settings.home, environment: environment)
+        let configPath = settings.configFile ?? (home as NSString).appendingPathComponent("churnd.json")
+        var file = DaemonConfigFile()
+        if FileManager.default.fileExists(atPath: configPath) {
+            do {
+                file = try JSONDecoder().decode(DaemonConfigFile.self, from: Data(contentsOf: URL(fileURLWithPath: configPath)))
+            } catch let error as DecodingError {
+                let (field, reason) = error.fieldAndReason
+                throw DaemonSettingsError(description: "config file \(configPath): \(field.isEmpty ? "" : field + ": ")\(reason)")
+            }
+        } else if settings.configFile != nil {
+            throw DaemonSettingsError(description: "config file \(configPath) does not exist")
+        }
+        let socket = ChurnLocations.socket(
+            flag: settings.socket ?? (environment["CHURN_SOCKET"] == nil ? file.socket : nil), home: home,
+            environment: environment)
+        let levelText = settings.logLevel?.rawValue ?? environment["CHURN_LOG_LEVEL"] ?? file.logLevel ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw DaemonSettingsError(
+                description: "log level \"\(levelText)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        var pluginPaths = settings.pluginPaths
+        if let fromEnvironment = environment["CHURN_PLUGIN_PATH"], !fromEnvironment.isEmpty {
+            pluginPaths += fromEnvironment.split(separator: ":").map(String.init)
+        }
+        pluginPaths += file.pluginPaths ?? []
+        var configuration = DaemonConfiguration(socketPath: socket, home: home, pluginSearchPaths: pluginPaths)
+        if let frame = settings.maximumFramePayload ?? file.maxFrameBytes {
+            guard frame >= 1024 else {
+                throw DaemonSettingsError(description: "max frame of \(frame) bytes is too small: use at least 1024")
+            }
+            configuration.maximumFramePayload = frame
+        }
+        if let seconds = file.predictTimeoutSeconds { configuration.predictTimeout = .milliseconds(Int(seconds * 1000)) }
+        if let seconds = file.healthCheckIntervalSeconds {
+            configuration.plugins.healthCheckInterval = .milliseconds(Int(seconds * 1000))
+        }
+        configuration.pluginLogLevel = level
+        return (configuration, level)
+    }
+
+    /// Runs the daemon in this process until SIGTERM or SIGINT, with logs on stderr.
+    public static func run(_ settings: DaemonSettings) async throws {
+        let (configuration, level) = try configuration(from: settings)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "churnd")
+        let registry = try ModelRegistry(path: (configuration.home as NSString).appendingPathComponent("registry.sqlite"))
+        let daemon = ChurnDaemon(configuration: configuration, registry: registry, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [], logger: logger))
+        try await group.run()
+    }
+}

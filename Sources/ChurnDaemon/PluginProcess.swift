@@ -1,0 +1,510 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ChurnProtocol
+import ChurnRPC
+import Foundation
+import Logging
+import Synchronization
+
+/// One plugin executable under supervision: started as a child process on its own socket,
+/// checked by handshake and health checks, restarted with exponential backoff when it dies,
+/// refused when it speaks another protocol or cannot start at all, stopped cleanly.
+///
+/// Models the daemon asked it to load are loaded again after every restart.
+public actor PluginProcess {
+    public nonisolated let kind: String
+    public nonisolated let executable: String
+    nonisolated let socketPath: String
+    private let policy: PluginPolicy
+    private let maximumFramePayload: Int
+    private let logLevel: Logger.Level
+    private let logger: Logger
+
+    private enum State: Equatable {
+        case stopped, starting, ready, backingOff, refused(String)
+    }
+
+    private var state: State = .stopped
+    private var process: Process?
+    private var connection: RPCConnection?
+    private var handshake: PluginDescription?
+    /// Bumped at every start; events from older processes are ignored.
+    private var incarnation = 0
+    private var restarts = 0
+    private var failuresInARow = 0
+    private var everReady = false
+    private var lastError: String?
+    /// The incarnation whose failure was already handled (exit and failed handshake both report it).
+    private var failedIncarnation = 0
+    private var stopping = false
+    private let output: OutputTail
+    private var waiters: [Int: CheckedContinuation<RPCConnection, any Error>] = [:]
+    private var nextWaiter = 0
+    /// Models that should be loaded, by handle: reloaded after a restart.
+    private var wanted: [String: PluginLoadParams] = [:]
+    /// Models loaded in the current process.
+    private var loaded: Set<String> = []
+    private var loading: [String: Task<Void, any Error>] = [:]
+
+    init(
+        plugin: DiscoveredPlugin, socketPath: String, policy: PluginPolicy, maximumFramePayload: Int,
+        logLevel: Logger.Level, logger: Logger
+    ) {
+        self.kind = plugin.kind
+        self.executable = plugin.executable
+        self.socketPath = socketPath
+        self.policy = policy
+        self.maximumFramePayload = maximumFramePayload
+        self.logLevel = logLevel
+        var logger = logger
+        logger[metadataKey: "plugin"] = "\(plugin.kind)"
+        self.logger = logger
+        self.output = OutputTail(logger: logger)
+    }
+
+    // MARK: Status
+
+    /// The plugin as `plugins.list` shows it.
+    public func status() -> PluginStatus {
+        let stateName =
+            switch state {
+            case .stopped: "stopped"
+            case .starting: restarts == 0 ? "starting" : "restarting"
+            case .ready: "ready"
+            case .backingOff: "restarting"
+            case .refused: "refused"
+            }
+        let reason: String? = if case .refused(let why) = state { why } else { lastError }
+        return PluginStatus(
+            kind: kind, executable: executable, state: stateName,
+            pid: process?.isRunning == true ? process?.processIdentifier : nil, description: handshake,
+            restarts: restarts, lastError: reason)
+    }
+
+    /// True when it answered its handshake and is serving.
+    public var isReady: Bool { state == .ready }
+
+    /// The handshake answer, once there was one.
+    public var pluginDescription: PluginDescription? { handshake }
+
+    // MARK: Lifecycle
+
+    /// Starts the process and completes when it is ready, refused, or waiting to retry.
+    public func start() async {
+        guard !stopping else { return }
+        incarnation += 1
+        let current = incarnation
+        state = .starting
+        loaded = []
+        do {
+            let launched = try launch(incarnation: current)
+            let connection = try await connect(to: launched, incarnation: current)
+            let description = try await handshake(over: connection)
+            guard current == incarnation, !stopping else {
+                await connection.close()
+                return
+            }
+            self.connection = connection
+            self.handshake = description
+            connection.closeFuture.whenComplete { _ in
+                Task { await self.connectionClosed(incarnation: current) }
+            }
+            try await reloadWantedModels(over: connection)
+            guard current == incarnation else { return }
+            state = .ready
+            everReady = true
+            logger.info(
+                "plugin ready",
+                metadata: [
+                    "pid": "\(launched.processIdentifier)", "version": "\(description.pluginVersion)",
+                    "capabilities": "\(description.capabilities.joined(separator: ","))",
+                ])
+            resumeWaiters(with: .success(connection))
+        } catch let refusal as HandshakeRefusal {
+            refuse(refusal.reason)
+        } catch {
+            failed(incarnation: current, reason: "\(error)")
+        }
+    }
+
+    /// Asks the plugin to shut down, then escalates to SIGTERM and SIGKILL; removes its socket.
+    public func stop() async {
+        stopping = true
+        let process = self.process
+        if let connection, state == .ready {
+            _ = try? await connection.call(PluginMethod.Shutdown.self, NoParams(), timeout: .seconds(2))
+        }
+        await connection?.close()
+        connection = nil
+        if let process {
+            await Self.waitForExit(process, upTo: policy.stopGracePeriod)
+            if process.isRunning {
+                logger.warning("plugin did not exit after shutdown; sending SIGTERM")
+                kill(process.processIdentifier, SIGTERM)
+                await Self.waitForExit(process, upTo: .seconds(2))
+            }
+            if process.isRunning {
+                logger.warning("plugin ignored SIGTERM; sending SIGKILL")
+                kill(process.processIdentifier, SIGKILL)
+                await Self.waitForExit(process, upTo: .seconds(2))
+            }
+        }
+        if case .refused = state {} else { state = .stopped }
+        UnixSocketFile.remove(socketPath)
+        resumeWaiters(with: .failure(RPCError(.shuttingDown, "plugin \(kind) is stopping")))
+    }
+
+    /// Calls `describe` and kills the plugin when it does not answer in time.
+    func healthCheck() async {
+        guard state == .ready, let connection else { return }
+        do {
+            _ = try await connection.call(PluginMethod.Describe.self, NoParams(), timeout: policy.healthCheckTimeout)
+            failuresInARow = 0
+        } catch {
+            guard state == .ready, connection === self.connection else { return }
+            logger.error("plugin failed its health check (\(error)); killing it to restart")
+            lastError = "failed a health check: \(error)"
+            if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+    }
+
+    // MARK: Serving
+
+    /// The connection to the ready plugin, waiting up to the policy's readiness wait while it restarts.
+    func readyConnection() async throws -> RPCConnection {
+        switch state {
+        case .ready:
+            if let connection { return connection }
+        case .refused(let reason):
+            throw RPCError(.pluginUnavailable, "plugin \(kind) is refused: \(reason)", data: ["kind": .string(kind)])
+        case .stopped:
+            throw RPCError(.pluginUnavailable, "plugin \(kind) is stopped", data: ["kind": .string(kind)])
+        case .starting, .backingOff:
+            break
+        }
+        let id = nextWaiter
+        nextWaiter += 1
+        let wait = policy.readinessWait
+        let kind = self.kind
+        Task {
+            try? await Task.sleep(for: wait)
+            self.expireWaiter(
+                id,
+                error: RPCError(
+                    .pluginUnavailable, "plugin \(kind) did not become ready within \(wait): see plugins.list",
+                    data: ["kind": .string(kind)]))
+        }
+        return try await withCheckedThrowingContinuation { waiters[id] = $0 }
+    }
+
+    /// The connection, with the model `params.model` loaded in the current process.
+    func connection(loading params: PluginLoadParams) async throws -> RPCConnection {
+        wanted[params.model] = params
+        let connection = try await readyConnection()
+        if loaded.contains(params.model) { return connection }
+        if let inFlight = loading[params.model] {
+            try await inFlight.value
+            return connection
+        }
+        let timeout = policy.startTimeout
+        let task = Task {
+            _ = try await self.call(PluginMethod.Load.self, params, over: connection, timeout: timeout)
+        }
+        loading[params.model] = task
+        defer { loading[params.model] = nil }
+        try await task.value
+        if connection === self.connection { loaded.insert(params.model) }
+        return connection
+    }
+
+    /// Forgets a model in the plugin and stops reloading it after restarts.
+    func unload(_ handle: String) async {
+        wanted[handle] = nil
+        guard loaded.remove(handle) != nil, let connection else { return }
+        _ = try? await connection.call(PluginMethod.Unload.self, PluginUnloadParams(model: handle), timeout: .seconds(5))
+    }
+
+    /// Calls a plugin method, turning transport failures into errors a client can act on.
+    nonisolated func call<M: RPCMethod>(
+        _ method: M.Type, _ params: M.Params, over connection: RPCConnection, timeout: Duration?,
+        onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil
+    ) async throws -> M.Result {
+        try await mapErrors(method) {
+            try await connection.call(method, params, timeout: timeout, onProgress: onProgress)
+        }
+    }
+
+    private nonisolated func mapErrors<M: RPCMethod>(
+        _ method: M.Type, _ body: @Sendable () async throws -> M.Result
+    ) async throws -> M.Result {
+        do {
+            return try await body()
+        } catch let error as RPCConnectionError {
+            switch error {
+            case .remote(let remote):
+                throw remote
+            case .closed:
+                let reason = await lastFailure() ?? "its connection closed"
+                throw RPCError(
+                    .pluginCrashed,
+                    "plugin \(kind) stopped while handling \(M.name) (\(reason)); it is being restarted: retry the request",
+                    data: ["kind": .string(kind)])
+            case .timedOut(_, let after):
+                throw RPCError(
+                    .timeout, "plugin \(kind) did not answer \(M.name) within \(after)", data: ["kind": .string(kind)])
+            case .requestTooLarge(let bytes, let maximum):
+                throw RPCError(
+                    .invalidParams,
+                    "the request to plugin \(kind) would be \(bytes) bytes, over the \(maximum)-byte frame limit: send fewer customers per call")
+            case .invalidResponse(_, let reason):
+                throw RPCError(
+                    .internalError, "plugin \(kind) sent an invalid response to \(M.name): \(reason)",
+                    data: ["kind": .string(kind)])
+            case .cannotConnect(_, let reason):
+                throw RPCError(
+                    .pluginUnavailable, "cannot reach plugin \(kind): \(reason)", data: ["kind": .string(kind)])
+            }
+        }
+    }
+
+    private func lastFailure() async -> String? {
+        // The exit status arrives a moment after the socket closes.
+        for _ in 0..<20 where process?.isRunning == true {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return lastError
+    }
+
+    // MARK: Process events
+
+    private func launch(incarnation: Int) throws -> Process {
+        UnixSocketFile.remove(socketPath)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "--socket", socketPath, "--exit-with-parent", "--max-frame", String(maximumFramePayload),
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["CHURN_LOG_LEVEL"] = logLevel.rawValue
+        environment.removeValue(forKey: "CHURN_PLUGIN_SOCKET")
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output.pipe(stream: "stdout")
+        process.standardError = output.pipe(stream: "stderr")
+        process.terminationHandler = { finished in
+            let status = finished.terminationStatus
+            let signalled = finished.terminationReason == .uncaughtSignal
+            Task { await self.processExited(incarnation: incarnation, status: status, signalled: signalled) }
+        }
+        do {
+            try process.run()
+        } catch {
+            throw HandshakeFailure("cannot run \(executable): \(error.localizedDescription)")
+        }
+        self.process = process
+        logger.debug("plugin launched", metadata: ["pid": "\(process.processIdentifier)"])
+        return process
+    }
+
+    private func connect(to process: Process, incarnation: Int) async throws -> RPCConnection {
+        let deadline = ContinuousClock.now + policy.startTimeout
+        var delay = Duration.milliseconds(5)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                throw HandshakeFailure("exited before listening on its socket")
+            }
+            guard incarnation == self.incarnation, !stopping else { throw CancellationError() }
+            if let connection = try? await RPCConnection.connect(
+                to: socketPath, maximumFramePayload: maximumFramePayload)
+            {
+                return connection
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(100))
+        }
+        throw HandshakeFailure("did not listen on \(socketPath) within \(policy.startTimeout)")
+    }
+
+    private func handshake(over connection: RPCConnection) async throws -> PluginDescription {
+        let description: PluginDescription
+        do {
+            description = try await connection.call(
+                PluginMethod.Describe.self, NoParams(), timeout: policy.startTimeout)
+        } catch {
+            await connection.close()
+            throw HandshakeRefusal("its describe answer is not a valid handshake: \(error)")
+        }
+        guard description.protocolVersion == ChurnProtocolVersion.current else {
+            await connection.close()
+            throw HandshakeRefusal(
+                "it speaks protocol version \(description.protocolVersion), churnd speaks \(ChurnProtocolVersion.current)"
+            )
+        }
+        guard description.kind == kind else {
+            await connection.close()
+            throw HandshakeRefusal(
+                "its executable name says kind \(kind) but it describes itself as \(description.kind)")
+        }
+        return description
+    }
+
+    private func reloadWantedModels(over connection: RPCConnection) async throws {
+        for params in wanted.values.sorted(by: { $0.model < $1.model }) {
+            do {
+                _ = try await connection.call(PluginMethod.Load.self, params, timeout: policy.startTimeout)
+                loaded.insert(params.model)
+                logger.info("model reloaded after restart", metadata: ["model": "\(params.model)"])
+            } catch {
+                logger.error("could not reload model \(params.model) after restart: \(error)")
+            }
+        }
+    }
+
+    private func processExited(incarnation: Int, status: Int32, signalled: Bool) {
+        let how = signalled ? "killed by signal \(status)" : "exited with status \(status)"
+        let tail = output.tail()
+        lastError = tail.isEmpty ? how : "\(how); last output: \(tail.joined(separator: " | "))"
+        guard incarnation == self.incarnation else { return }
+        connection = nil
+        if stopping {
+            logger.info("plugin stopped (\(how))")
+            return
+        }
+        if case .refused = state { return }
+        logger.error("plugin \(how)")
+        failed(incarnation: incarnation, reason: how)
+    }
+
+    private func connectionClosed(incarnation: Int) {
+        guard incarnation == self.incarnation, !stopping, state == .ready else { return }
+        // The process usually exits at the same moment; give its exit handler the first word.
+        Task {
+            try? await Task.sleep(for: .milliseconds(200))
+            self.closeWithoutExit(incarnation: incarnation)
+        }
+    }
+
+    private func closeWithoutExit(incarnation: Int) {
+        guard incarnation == self.incarnation, state == .ready, let process, process.isRunning else { return }
+        logger.error("plugin closed its socket but is still running; killing it to restart")
+        kill(process.processIdentifier, SIGKILL)
+    }
+
+    private func failed(incarnation: Int, reason: String) {
+        guard incarnation == self.incarnation, incarnation != failedIncarnation, !stopping else { return }
+        failedIncarnation = incarnation
+        if case .refused = state { return }
+        connection = nil
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        failuresInARow += 1
+        if lastError == nil || !(lastError?.contains(reason) ?? false) { lastError = reason }
+        if !everReady, failuresInARow >= policy.maximumStartFailures {
+            refuse("failed to start \(failuresInARow) times in a row (last: \(lastError ?? reason))")
+            return
+        }
+        let delay = policy.backoff(afterFailures: failuresInARow)
+        state = .backingOff
+        logger.warning("restarting plugin in \(delay) (failure \(failuresInARow) in a row): \(reason)")
+        Task {
+            try? await Task.sleep(for: delay)
+            await self.restart(after: incarnation)
+        }
+    }
+
+    private func restart(after incarnation: Int) async {
+        guard incarnation == self.incarnation, state == .backingOff, !stopping else { return }
+        restarts += 1
+        await start()
+    }
+
+    private func refuse(_ reason: String) {
+        state = .refused(reason)
+        logger.error("plugin refused: \(reason)", metadata: ["executable": "\(executable)"])
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        connection = nil
+        resumeWaiters(
+            with: .failure(RPCError(.pluginUnavailable, "plugin \(kind) is refused: \(reason)", data: ["kind": .string(kind)])))
+    }
+
+    private func resumeWaiters(with result: Result<RPCConnection, any Error>) {
+        let pending = waiters
+        waiters.removeAll()
+        for waiter in pending.values { waiter.resume(with: result) }
+    }
+
+    private func expireWaiter(_ id: Int, error: any Error) {
+        waiters.removeValue(forKey: id)?.resume(throwing: error)
+    }
+
+    private static func waitForExit(_ process: Process, upTo limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
+
+/// A start that failed in a way worth retrying.
+struct HandshakeFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A plugin that must not be used: restarting it would not help.
+struct HandshakeRefusal: Error, CustomStringConvertible {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+    var description: String { reason }
+}
+
+/// Forwards a plugin's stdout and stderr lines into the daemon's log (never into any socket),
+/// keeping the last few for error messages.
+final class OutputTail: Sendable {
+    private let logger: Logger
+    private let lines = Mutex<[String]>([])
+    private let partial = Mutex<[String: String]>([:])
+    private static let kept = 8
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func pipe(stream: String) -> Pipe {
+        let pipe = Pipe()
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            self.consume(String(decoding: data, as: UTF8.self), stream: stream)
+        }
+        return pipe
+    }
+
+    private func consume(_ text: String, stream: String) {
+        let complete: [Substring] = partial.withLock { buffers in
+            let joined = (buffers[stream] ?? "") + text
+            var parts = joined.split(separator: "\n", omittingEmptySubsequences: false)
+            buffers[stream] = String(parts.removeLast())
+            return parts
+        }
+        for line in complete where !line.isEmpty {
+            logger.info("\(line)", metadata: ["stream": "\(stream)"])
+            lines.withLock {
+                $0.append(String(line.suffix(300)))
+                if $0.count > Self.kept { $0.removeFirst($0.count - Self.kept) }
+            }
+        }
+    }
+
+    /// The last lines the plugin printed (at most 3 for messages).
+    func tail() -> [String] {
+        lines.withLock { Array($0.suffix(3)) }
+    }
+}

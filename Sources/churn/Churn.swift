@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// `churn`: the command line of the churn system.
+@main
+struct Churn: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "churn",
+        abstract: "Predict which telecom customers will leave, explain why, and manage the models that say so.",
+        discussion: """
+            Every command talks to the churn daemon over its Unix socket (--socket, else CHURN_SOCKET, \
+            else the default); `churn serve` runs one. State lives under --home (else CHURN_HOME, else ./var).
+
+            Start here:
+              churn demo                  train, register and serve a model on synthetic data, end to end
+              churn serve                 run the daemon in the foreground
+              churn predict customer.json
+            """,
+        version: "0.1.0",
+        subcommands: [
+            ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self,
+        ])
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import ChurnClient
+import ChurnRPC
+import Foundation
+
+/// Options every client command takes.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "The daemon's Unix socket (else CHURN_SOCKET, else $XDG_RUNTIME_DIR/churn/churnd.sock, else <home>/churnd.sock).")
+    var socket: String?
+
+    @Option(help: "State folder (else CHURN_HOME, else ./var).")
+    var home: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    var homePath: String { ChurnLocations.home(flag: home) }
+    var socketPath: String { ChurnLocations.socket(flag: socket, home: homePath) }
+
+    /// A connected client, or an error that says how to start a daemon.
+    func connect() async throws -> ChurnClient {
+        do {
+            return try await ChurnClient.connect(socketPath: socketPath)
+        } catch {
+            throw CleanExit.message(error.description, code: 69)
+        }
+    }
+}
+
+/// Ends the command with a message on stderr and an exit code, without a stack of noise.
+enum CleanExit {
+    static func message(_ text: String, code: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data("churn: \(text)\n".utf8))
+        return ExitCode(code)
+    }
+}
+
+/// Runs a client call, turning client errors into a one-line message and exit status 1.
+func reporting<T>(_ body: () async throws(ChurnClientError) -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        var text = error.description
+        if let data = error.rpcError?.data, case .object(let fields) = data, let list = fields["errors"]?.arrayValue {
+            text += "\n" + list.prefix(20).map { "  - " + ($0.stringValue ?? $0.brief) }.joined(separator: "\n")
+        }
+        throw CleanExit.message(text, code: 1)
+    }
+}
+
+/// Prints a value as pretty, key-sorted JSON.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Left-aligned text columns.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    var widths = header.map(\.count)
+    for row in rows {
+        for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    print(line(header))
+    for row in rows { print(line(row)) }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import ChurnClient
+import ChurnProtocol
+import Foundation
+
+struct PredictCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict churn for one customer (JSON) or a batch (a CSV or JSON file).",
+        discussion: """
+            Input is a JSON object of telco fields by their CSV names (customerID, tenure, Contract, ...), \
+            a JSON array of them, or a CSV file with a header. Predictions come from the champion unless \
+            --model names a version or alias.
+
+            Examples:
+              churn predict --customer '{"customerID":"7590-VHVEG","tenure":1,"Contract":"Month-to-month", ...}'
+              churn predict customers.csv
+              churn predict customers.json --model churn@3 --json
+              cat customer.json | churn predict -
+            """)
+
+    @Argument(help: "A .csv or .json file, or - for JSON on stdin.")
+    var input: String?
+
+    @Option(help: "One customer as a JSON object.")
+    var customer: String?
+
+    @Option(help: "A version (3, churn@3) or alias (champion, challenger); default: the routed champion.")
+    var model: String?
+
+    @Option(help: "Customers per request when sending a large file.")
+    var batchSize: Int = 1000
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if (input == nil) == (customer == nil) {
+            throw ValidationError("give either a file (or -) or --customer JSON, not both and not neither")
+        }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() async throws {
+        let customers = try CustomerInput.read(file: input, inline: customer)
+        let client = try await connection.connect()
+        var predictions: [Prediction] = []
+        for start in stride(from: 0, to: customers.count, by: batchSize) {
+            let batch = Array(customers[start..<min(start + batchSize, customers.count)])
+            let answered = try await reporting { () async throws(ChurnClientError) in
+                try await client.predict(batch, model: model)
+            }
+            predictions += answered
+        }
+        if connection.json {
+            try printJSON(PredictResult(predictions: predictions))
+            return
+        }
+        printTable(
+            ["CUSTOMER", "CHURN PROBABILITY", "CHURN", "MODEL", "ARM"],
+            predictions.map {
+                [
+                    $0.customerID, String(format: "%.3f", $0.churnProbability), $0.churn ? "yes" : "no",
+                    $0.model.description, $0.arm,
+                ]
+            })
+    }
+}
+
+/// Reads customers from the command line, a file or stdin.
+enum CustomerInput {
+    static func read(file: String?, inline: String?) throws -> [CustomerRecord] {
+        if let inline { return try decodeJSON(Data(inline.utf8), source: "--customer") }
+        guard let file else { return [] }
+        if file == "-" { return try decodeJSON(FileHandle.standardInput.readDataToEndOfFile(), source: "stdin") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw CleanExit.message("cannot read \(file): \(error.localizedDescription)", code: 66)
+        }
+        if file.lowercased().hasSuffix(".csv") { return try CSVCustomers.records(from: data, source: file) }
+        return try decodeJSON(data, source: file)
+    }
+
+    static func decodeJSON(_ data: Data, source: String) throws -> [CustomerRecord] {
+        let decoder = JSONDecoder()
+        if let one = try? decoder.decode(CustomerRecord.self, from: data) { return [one] }
+        do {
+            return try decoder.decode([CustomerRecord].self, from: data)
+        } catch let error as DecodingError {
+            let (field, reason) = error.fieldAndReason
+            throw CleanExit.message(
+                "\(source): expected a JSON object of customer fields or an array of them (\(field.isEmpty ? "" : field + ": ")\(reason))",
+                code: 65)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+// A test-support plugin for the daemon's integration tests. It is never shipped: no product
+// lists it, and the daemon only finds it when a test links it into a plugin folder under a
+// `churn-plugin-<kind>` name. Its behaviour follows that kind:
+//
+// - `echo` (or anything else): a real, tiny model. `train` counts churners in the training CSV
+//   and writes {"base_rate": r}; `predict` returns a logistic score of tenure and monthly charges
+//   around that rate. Customer ids drive faults: `sleep:<ms>` answers late, `crash` kills the
+//   process mid-request.
+// - `exit_at_start`: exits with status 3 before listening.
+// - `old_protocol`: answers `describe` with protocol version 999.
+// - `stderr_noise`: writes lines to stdout and stderr, to prove they never reach the protocol stream.
+import ChurnPluginKit
+import ChurnProtocol
+import Foundation
+
+let executable = (CommandLine.arguments[0] as NSString).lastPathComponent
+let kind =
+    executable.hasPrefix("churn-plugin-")
+    ? String(executable.dropFirst("churn-plugin-".count)).replacingOccurrences(of: "-", with: "_") : "echo"
+
+if kind == "exit_at_start" {
+    FileHandle.standardError.write(Data("exit_at_start: failing on purpose\n".utf8))
+    exit(3)
+}
+if kind == "stderr_noise" {
+    print("stdout noise that must not reach any socket")
+    FileHandle.standardError.write(Data("stderr noise\n".utf8))
+}
+
+struct TestModel: LoadedChurnModel {
+    let baseRate: Double
+    var features: [String] { ["tenure", "MonthlyCharges"] }
+
+    func predict(_ customers: [CustomerRecord]) throws -> [Double] {
+        try customers.enumerated().map { index, customer in
+            if let id = customer.customerID {
+                if id == "crash" { exit(9) }
+                if id.hasPrefix("sleep:"), let milliseconds = UInt32(id.dropFirst(6)) {
+                    usleep(milliseconds * 1000)
+                }
+            }
+            guard case .number(let tenure) = customer["tenure"] ?? .null else {
+                throw RPCError.invalidParams(field: "customers[\(index)].tenure", "expected a number")
+            }
+            let charges: Double = if case .number(let value) = customer["MonthlyCharges"] ?? .null { value } else { 65 }
+            let logit = log(baseRate / (1 - baseRate)) - 0.04 * (tenure - 32) + 0.02 * (charges - 65)
+            return 1 / (1 + exp(-logit))
+        }
+    }
+
+    func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
+        try predict(customers).map { ModelExplanation(churnProbability: $0, bias: baseRate) }
+    }
+}
+
+struct TestPlugin: ChurnModelPlugin {
+    var description: PluginDescription {
+        PluginDescription(
+            kind: kind, pluginVersion: "0.0.1",
+            protocolVersion: kind == "old_protocol" ? 999 : ChurnProtocolVersion.current,
+            capabilities: ["train", "predict", "explain"], summary: "test-support plugin (never shipped)",
+            parameters: [ParameterSpec(name: "smoothing", type: "number", defaultValue: 1, help: "Laplace smoothing")])
+    }
+
+    func train(_ request: PluginTrainParams, progress: ProgressReporter) async throws -> PluginTrainResult {
+        for name in request.params.keys where name != "smoothing" {
+            throw RPCError.invalidParams(field: "params.\(name)", "unknown parameter")
+        }
+        let smoothing = request.params["smoothing"]?.numberValue ?? 1
+        let text = try String(contentsOfFile: request.trainPath, encoding: .utf8)
+        let rows = text.split(whereSeparator: \.isNewline).dropFirst()
+        let churners = rows.filter { $0.hasSuffix(",Yes") }.count
+        for step in 1...3 {
+            await progress.report(stage: "epoch", step: step, total: 3, message: "epoch \(step)/3", metrics: ["loss": 1 / Double(step)])
+        }
+        let rate = (Double(churners) + smoothing) / (Double(rows.count) + 2 * smoothing)
+        let artifact = try JSONEncoder().encode(["base_rate": rate])
+        try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
+        return PluginTrainResult(
+            metrics: ["base_rate": rate], lossCurve: (1...3).map { EpochRecord(epoch: $0, values: ["loss": 1 / Double($0)]) },
+            params: ["smoothing": .number(smoothing)], artifactBytes: artifact.count)
+    }
+
+    func load(artifact: Data) throws -> any LoadedChurnModel {
+        let values = try JSONDecoder().decode([String: Double].self, from: artifact)
+        return TestModel(baseRate: values["base_rate"] ?? 0.25)
+    }
+}
+
+await PluginRuntime.serve(TestPlugin())
