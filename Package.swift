@@ -71,6 +71,8 @@ let package = Package(
             dependencies: [
                 "ChurnProtocol",
                 "ChurnRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -91,12 +93,17 @@ let package = Package(
         ),
         .target(
             name: "ChurnClient",
-            dependencies: ["ChurnProtocol", "ChurnRPC"]
+            dependencies: [
+                "ChurnProtocol", "ChurnRPC", "ChurnTestSupport",
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "churnd",
             dependencies: [
                 "ChurnDaemon",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,6 +120,19 @@ let package = Package(
             ]
         ),
 
+        // MARK: Benchmarks (print numbers next to the peers'; never timed in tests)
+        .executableTarget(
+            name: "churn-bench",
+            dependencies: [
+                "ChurnClient", "ChurnProtocol", "ChurnRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/ChurnBench"
+        ),
+
         // MARK: Test support (never shipped: no product lists it)
         .executableTarget(
             name: "churn-test-plugin",
@@ -120,15 +140,24 @@ let package = Package(
             path: "Tests/Support/TestPlugin"
         ),
 
+        .target(
+            name: "ChurnTestSupport",
+            dependencies: ["ChurnProtocol"],
+            path: "Tests/Support/ChurnTestSupport"
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "ChurnProtocolTests",
-            dependencies: ["ChurnProtocol", "ChurnRPC"]
+            dependencies: [
+                "ChurnProtocol", "ChurnRPC", "ChurnTestSupport",
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "ChurnDaemonTests",
             dependencies: [
-                "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "churn-test-plugin",
+                "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "ChurnRegistry", "ChurnTestSupport", "churn-test-plugin", "churnd",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

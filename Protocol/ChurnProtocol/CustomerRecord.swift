@@ -28,10 +28,38 @@ public struct CustomerRecord: Sendable, Hashable {
 
 extension CustomerRecord: Codable {
     public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? any JSONTreeDecoding {
+            guard case .object(let members) = tree.jsonValue else {
+                throw DecodingError.typeMismatch(
+                    [String: Any].self, .init(codingPath: decoder.codingPath, debugDescription: "expected an object"))
+            }
+            var fields: [String: FieldValue] = [:]
+            fields.reserveCapacity(members.count)
+            for (name, value) in members {
+                switch value {
+                case .string(let text): fields[name] = .string(text)
+                case .number(let number): fields[name] = .number(number)
+                case .bool(let flag): fields[name] = .bool(flag)
+                case .null: fields[name] = .null
+                case .array, .object:
+                    throw DecodingError.typeMismatch(
+                        FieldValue.self,
+                        .init(
+                            codingPath: decoder.codingPath + [FieldKey(name)],
+                            debugDescription: "expected a string, a number, true/false or null"))
+                }
+            }
+            self.fields = fields
+            return
+        }
         self.fields = try decoder.singleValueContainer().decode([String: FieldValue].self)
     }
 
     public func encode(to encoder: any Encoder) throws {
+        if let tree = encoder as? any JSONTreeEncoding {
+            tree.setJSONValue(.object(fields.mapValues(\.jsonValue)))
+            return
+        }
         var container = encoder.singleValueContainer()
         try container.encode(fields)
     }
@@ -63,17 +91,53 @@ public enum FieldValue: Sendable, Hashable {
     }
 }
 
+/// A field name as a coding key, for error paths.
+struct FieldKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension FieldValue {
+    /// The value as JSON.
+    public var jsonValue: JSONValue {
+        switch self {
+        case .string(let text): .string(text)
+        case .number(let number): .number(number)
+        case .bool(let flag): .bool(flag)
+        case .null: .null
+        }
+    }
+}
+
 extension FieldValue: Codable {
     public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? any JSONTreeDecoding {
+            switch tree.jsonValue {
+            case .string(let text): self = .string(text)
+            case .number(let number): self = .number(number)
+            case .bool(let flag): self = .bool(flag)
+            case .null: self = .null
+            case .array, .object:
+                throw DecodingError.typeMismatch(
+                    FieldValue.self,
+                    .init(codingPath: decoder.codingPath, debugDescription: "expected a string, a number, true/false or null"))
+            }
+            return
+        }
         let container = try decoder.singleValueContainer()
+        // Most telco fields are strings, then numbers: try them in that order, since every
+        // failed attempt costs a thrown error.
         if container.decodeNil() {
             self = .null
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
         } else if let text = try? container.decode(String.self) {
             self = .string(text)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .bool(flag)
         } else {
             throw DecodingError.typeMismatch(
                 FieldValue.self,

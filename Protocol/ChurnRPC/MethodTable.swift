@@ -1,8 +1,6 @@
 import ChurnProtocol
-import Foundation
 import Logging
 import NIOCore
-import NIOFoundationCompat
 
 /// The methods a server answers, each with typed params and result.
 ///
@@ -50,10 +48,7 @@ public struct RPCCallContext: Sendable {
 
     /// Sends a notification to the caller on the same connection, ahead of the response.
     public func notify<N: RPCNotificationMethod>(_ notification: N.Type, _ params: N.Params) async {
-        guard
-            let frame = try? JSONEncoder().encodeAsByteBuffer(
-                RPCNotification(method: N.name, params: params), allocator: ByteBufferAllocator())
-        else { return }
+        guard let frame = try? RPCFrames.notification(method: N.name, params: params) else { return }
         await sendNotification(frame)
     }
 
@@ -72,43 +67,33 @@ public struct RPCCallContext: Sendable {
 
 struct AnyMethodHandler: Sendable {
     /// Decodes `params` (or `{}` when absent) into the method's params type.
-    let decodeParams: @Sendable (KeyedDecodingContainer<EnvelopeKey>) throws -> any Sendable
-    /// Runs the handler and encodes the whole response frame.
+    let decodeParams: @Sendable (JSONValue?) throws(RPCError) -> any Sendable
+    /// Runs the handler and encodes the response frame for `id` (nil for a notification).
     let invoke: @Sendable (any Sendable, RPCCallContext) async -> Result<ByteBuffer, RPCError>
 
     init<M: RPCMethod>(
         method: M.Type,
         handler: @escaping @Sendable (M.Params, RPCCallContext) async throws -> M.Result
     ) {
-        decodeParams = { container in
-            guard container.contains(.params) else {
-                do {
-                    return try JSONDecoder().decode(M.Params.self, from: Data("{}".utf8))
-                } catch let error as DecodingError {
-                    throw RPCError.invalidParams(
-                        field: error.fieldAndReason.field, "params are required (\(error.fieldAndReason.reason))")
-                }
-            }
+        decodeParams = { (params: JSONValue?) throws(RPCError) -> any Sendable in
             do {
-                return try container.decode(M.Params.self, forKey: .params)
+                return try JSONValueDecoder.decode(M.Params.self, from: params ?? .object([:]))
             } catch let error as DecodingError {
-                var (field, reason) = error.fieldAndReason
-                if field == "params" {
-                    field = ""
-                    if case .typeMismatch = error { reason = "params must be a JSON object" }
-                } else if field.hasPrefix("params.") {
-                    field.removeFirst("params.".count)
+                let (field, reason) = error.fieldAndReason
+                if params == nil { throw RPCError.invalidParams(field: field, "params are required (\(reason))") }
+                if field.isEmpty, case .typeMismatch = error {
+                    throw RPCError.invalidParams(field: "", "params must be a JSON object")
                 }
                 throw RPCError.invalidParams(field: field, reason)
+            } catch {
+                throw RPCError.invalidParams(field: "", "\(error)")
             }
         }
         invoke = { params, context in
             do {
                 let result = try await handler(params as! M.Params, context)
                 guard let id = context.requestID else { return .success(ByteBuffer()) }
-                let frame = try JSONEncoder().encodeAsByteBuffer(
-                    RPCSuccessResponse(id: id, result: result), allocator: ByteBufferAllocator())
-                return .success(frame)
+                return .success(try RPCFrames.success(id: id, result: result))
             } catch let error as RPCErrorConvertible {
                 return .failure(error.rpcError)
             } catch is CancellationError {
@@ -122,59 +107,67 @@ struct AnyMethodHandler: Sendable {
     }
 }
 
-/// A decoded incoming message: a call to dispatch, or an error to answer.
-struct IncomingMessage: Decodable {
-    enum Kind {
-        case call(id: RPCID?, method: String, params: any Sendable, handler: AnyMethodHandler)
-        case rejected(id: RPCID?, error: RPCError, isNotification: Bool)
+/// Frames of the envelope, written with the fast JSON path.
+public enum RPCFrames {
+    /// A success response.
+    public static func success<R: Encodable>(id: RPCID, result: R) throws -> ByteBuffer {
+        frame(.object(["jsonrpc": "2.0", "id": id.jsonValue, "result": try JSONValueEncoder.encode(result)]))
     }
 
-    let kind: Kind
+    /// An error response (`id` null when unknown).
+    public static func error(id: RPCID?, _ error: RPCError) -> ByteBuffer {
+        var body: [String: JSONValue] = ["code": .number(Double(error.code)), "message": .string(error.message)]
+        if let data = error.data { body["data"] = data }
+        return frame(.object(["jsonrpc": "2.0", "id": id?.jsonValue ?? .null, "error": .object(body)]))
+    }
 
-    static let tableKey = CodingUserInfoKey(rawValue: "churn.methodTable")!
+    /// A request.
+    public static func request<P: Encodable>(id: RPCID, method: String, params: P) throws -> ByteBuffer {
+        frame(
+            .object([
+                "jsonrpc": "2.0", "id": id.jsonValue, "method": .string(method),
+                "params": try JSONValueEncoder.encode(params),
+            ]))
+    }
 
-    init(from decoder: any Decoder) throws {
-        guard let container = try? decoder.container(keyedBy: EnvelopeKey.self) else {
-            kind = .rejected(
-                id: nil,
-                error: .invalidRequest("expected a JSON-RPC request object (batch arrays are not supported; pipeline requests instead)"),
-                isNotification: false)
-            return
+    /// A notification.
+    public static func notification<P: Encodable>(method: String, params: P) throws -> ByteBuffer {
+        frame(.object(["jsonrpc": "2.0", "method": .string(method), "params": try JSONValueEncoder.encode(params)]))
+    }
+
+    static func frame(_ value: JSONValue) -> ByteBuffer {
+        ByteBuffer(bytes: JSONWriter.bytes(value))
+    }
+}
+
+extension RPCID {
+    /// The id as JSON.
+    public var jsonValue: JSONValue {
+        switch self {
+        case .number(let number): .number(Double(number))
+        case .string(let text): .string(text)
         }
-        let isNotification = !container.contains(.id)
-        var id: RPCID?
-        if !isNotification, !((try? container.decodeNil(forKey: .id)) ?? false) {
-            guard let decoded = try? container.decode(RPCID.self, forKey: .id) else {
-                kind = .rejected(
-                    id: nil, error: .invalidRequest("\"id\" must be a string or an integer"), isNotification: false)
-                return
-            }
-            id = decoded
+    }
+
+    /// The id a JSON value holds, if it is a string or an integer.
+    public init?(json: JSONValue) {
+        switch json {
+        case .string(let text): self = .string(text)
+        case .number(let number) where number.rounded(.towardZero) == number && abs(number) < 9_007_199_254_740_992:
+            self = .number(Int64(number))
+        default: return nil
         }
-        guard (try? container.decode(String.self, forKey: .jsonrpc)) == "2.0" else {
-            kind = .rejected(
-                id: id, error: .invalidRequest("\"jsonrpc\" must be \"2.0\""), isNotification: isNotification)
-            return
+    }
+}
+
+extension ByteBuffer {
+    /// Parses the readable bytes as JSON.
+    func parseJSON() throws(JSONSyntaxError) -> JSONValue {
+        let result = readableBytesView.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONSyntaxError) in try JSONParser.parse(UnsafeRawBufferPointer(buffer)) }
         }
-        guard let method = try? container.decode(String.self, forKey: .method) else {
-            let error: RPCError =
-                container.contains(.result) || container.contains(.error)
-                ? .invalidRequest("expected a request, got a response")
-                : .invalidRequest("\"method\" must be a string")
-            kind = .rejected(id: id, error: error, isNotification: false)
-            return
-        }
-        let table = decoder.userInfo[Self.tableKey] as? RPCMethodTable
-        guard let handler = table?.handlers[method] else {
-            kind = .rejected(id: id, error: .methodNotFound(method), isNotification: isNotification)
-            return
-        }
-        do {
-            let params = try handler.decodeParams(container)
-            kind = .call(id: id, method: method, params: params, handler: handler)
-        } catch let error as RPCError {
-            kind = .rejected(id: id, error: error, isNotification: isNotification)
-        }
+        if let result { return try result.get() }
+        return try JSONParser.parse(Array(readableBytesView))
     }
 }
 
@@ -185,40 +178,55 @@ extension RPCMethodTable {
         to frame: ByteBuffer, peer: PeerCredentials?, logger: Logger,
         sendNotification: @escaping @Sendable (ByteBuffer) async -> Void
     ) async -> ByteBuffer? {
-        let decoder = JSONDecoder()
-        decoder.userInfo[IncomingMessage.tableKey] = self
-        let message: IncomingMessage
+        let message: JSONValue
         do {
-            message = try decoder.decode(IncomingMessage.self, from: frame)
+            message = try frame.parseJSON()
         } catch {
-            return Self.errorFrame(id: nil, .parseError(Self.parseErrorDetail(error)))
+            return RPCFrames.error(id: nil, .parseError(error.description))
         }
-        switch message.kind {
-        case .rejected(let id, let error, let isNotification):
-            return isNotification ? nil : Self.errorFrame(id: id, error)
-        case .call(let id, let method, let params, let handler):
-            let context = RPCCallContext(
-                requestID: id, method: method, peer: peer, logger: logger, sendNotification: sendNotification)
-            switch await handler.invoke(params, context) {
-            case .success(let frame):
-                return id == nil ? nil : frame
-            case .failure(let error):
-                return id == nil ? nil : Self.errorFrame(id: id, error)
+        guard case .object(let envelope) = message else {
+            return RPCFrames.error(
+                id: nil,
+                .invalidRequest(
+                    "expected a JSON-RPC request object (batch arrays are not supported; pipeline requests instead)"))
+        }
+        let isNotification = envelope["id"] == nil
+        var id: RPCID?
+        if let rawID = envelope["id"], rawID != .null {
+            guard let parsed = RPCID(json: rawID) else {
+                return RPCFrames.error(id: nil, .invalidRequest("\"id\" must be a string or an integer"))
             }
+            id = parsed
+        }
+        guard envelope["jsonrpc"] == .string("2.0") else {
+            return RPCFrames.error(id: id, .invalidRequest("\"jsonrpc\" must be \"2.0\""))
+        }
+        guard case .string(let method) = envelope["method"] else {
+            let reason =
+                envelope["result"] != nil || envelope["error"] != nil
+                ? "expected a request, got a response" : "\"method\" must be a string"
+            return RPCFrames.error(id: id, .invalidRequest(reason))
+        }
+        guard let handler = handlers[method] else {
+            return isNotification ? nil : RPCFrames.error(id: id, .methodNotFound(method))
+        }
+        let params: any Sendable
+        do {
+            params = try handler.decodeParams(envelope["params"])
+        } catch {
+            return isNotification ? nil : RPCFrames.error(id: id, error)
+        }
+        let context = RPCCallContext(
+            requestID: id, method: method, peer: peer, logger: logger, sendNotification: sendNotification)
+        switch await handler.invoke(params, context) {
+        case .success(let frame):
+            return isNotification ? nil : frame
+        case .failure(let error):
+            return isNotification ? nil : RPCFrames.error(id: id, error)
         }
     }
 
     static func errorFrame(id: RPCID?, _ error: RPCError) -> ByteBuffer {
-        // Encoding an error response cannot fail: every member is a plain value.
-        (try? JSONEncoder().encodeAsByteBuffer(RPCErrorResponse(id: id, error: error), allocator: ByteBufferAllocator()))
-            ?? ByteBuffer(string: #"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal error"}}"#)
-    }
-
-    private static func parseErrorDetail(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "the frame is not valid UTF-8 JSON"
+        RPCFrames.error(id: id, error)
     }
 }

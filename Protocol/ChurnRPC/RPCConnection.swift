@@ -1,7 +1,6 @@
 import ChurnProtocol
 import Foundation
 import NIOCore
-import NIOFoundationCompat
 import NIOPosix
 import Synchronization
 
@@ -86,33 +85,16 @@ public final class RPCConnection: Sendable {
         onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil
     ) async throws -> M.Result {
         let id = RPCID.number(nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
-        let frame = try JSONEncoder().encodeAsByteBuffer(
-            RPCRequest(id: id, method: M.name, params: params), allocator: channel.allocator)
+        let frame = try RPCFrames.request(id: id, method: M.name, params: params)
         guard frame.readableBytes <= maximumFramePayload else {
             throw RPCConnectionError.requestTooLarge(bytes: frame.readableBytes, maximum: maximumFramePayload)
         }
         let channel = self.channel
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<M.Result, any Error>) in
+        let result = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
                 let call = OutgoingCall(
                     id: id, method: M.name, frame: frame, timeout: timeout, onProgress: onProgress,
-                    complete: { outcome in
-                        switch outcome {
-                        case .success(let container):
-                            do {
-                                continuation.resume(returning: try container.decode(M.Result.self, forKey: .result))
-                            } catch let error as DecodingError {
-                                let (field, reason) = error.fieldAndReason
-                                continuation.resume(
-                                    throwing: RPCConnectionError.invalidResponse(
-                                        method: M.name, reason: "\(field): \(reason)"))
-                            } catch {
-                                continuation.resume(throwing: error)
-                            }
-                        case .failure(let error):
-                            continuation.resume(throwing: error)
-                        }
-                    })
+                    complete: { continuation.resume(with: $0) })
                 channel.writeAndFlush(call).whenFailure { error in
                     channel.pipeline.fireUserInboundEventTriggered(CallFailed(id: id, error: error))
                 }
@@ -120,13 +102,17 @@ public final class RPCConnection: Sendable {
         } onCancel: {
             channel.pipeline.fireUserInboundEventTriggered(CallFailed(id: id, error: CancellationError()))
         }
+        do {
+            return try JSONValueDecoder.decode(M.Result.self, from: result)
+        } catch let error as DecodingError {
+            let (field, reason) = error.fieldAndReason
+            throw RPCConnectionError.invalidResponse(method: M.name, reason: "\(field): \(reason)")
+        }
     }
 
     /// Sends a notification (no response).
     public func notify<N: RPCNotificationMethod>(_ notification: N.Type, _ params: N.Params) async throws {
-        let frame = try JSONEncoder().encodeAsByteBuffer(
-            RPCNotification(method: N.name, params: params), allocator: channel.allocator)
-        try await channel.writeAndFlush(frame)
+        try await channel.writeAndFlush(try RPCFrames.notification(method: N.name, params: params))
     }
 
     /// True until the connection closes.
@@ -143,8 +129,8 @@ public final class RPCConnection: Sendable {
 
 // MARK: - Pipeline handler
 
-/// The decoding result of one response, handed to the waiting call on the event loop.
-typealias CallOutcome = Result<KeyedDecodingContainer<EnvelopeKey>, any Error>
+/// The `result` of one response (or why there is none), handed to the waiting call.
+typealias CallOutcome = Result<JSONValue, any Error>
 
 struct OutgoingCall: Sendable {
     let id: RPCID
@@ -175,12 +161,9 @@ final class RPCClientHandler: ChannelDuplexHandler {
 
     private var pending: [RPCID: Pending] = [:]
     private let onNotification: (@Sendable (String, ByteBuffer) -> Void)?
-    private let decoder = JSONDecoder()
-    private let lookup = PendingLookup()
 
     init(onNotification: (@Sendable (String, ByteBuffer) -> Void)?) {
         self.onNotification = onNotification
-        decoder.userInfo[IncomingResponse.lookupKey] = lookup
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -201,28 +184,38 @@ final class RPCClientHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        lookup.table = self
-        defer { lookup.table = nil }
-        do {
-            let response = try decoder.decode(IncomingResponse.self, from: frame)
-            switch response {
-            case .handled:
-                break
-            case .notification(let method):
-                if method == ProgressNotification.name, let progress = try? decoder.decode(
-                    RPCNotificationEnvelope<ProgressUpdate>.self, from: frame).params
+        guard case .object(let envelope)? = try? frame.parseJSON() else {
+            // Not JSON, or not an object: the peer is broken. Fail everything and close.
+            failAll(RPCConnectionError.invalidResponse(method: "?", reason: "the peer sent a frame that is not a JSON object"))
+            context.close(promise: nil)
+            return
+        }
+        guard let rawID = envelope["id"] else {
+            if case .string(let method) = envelope["method"] {
+                if method == ProgressNotification.name, let params = envelope["params"],
+                    let progress = try? JSONValueDecoder.decode(ProgressUpdate.self, from: params)
                 {
                     pending[progress.request]?.onProgress?(progress)
                 } else {
                     onNotification?(method, frame)
                 }
-            case .unmatched:
-                break  // a response to a call that timed out or was cancelled
             }
-        } catch {
-            // Not JSON, or not a response: the peer is broken. Fail everything and close.
-            failAll(RPCConnectionError.invalidResponse(method: "?", reason: "\(error)"))
-            context.close(promise: nil)
+            return
+        }
+        let id = RPCID(json: rawID)
+        if let errorValue = envelope["error"] {
+            let error =
+                (try? JSONValueDecoder.decode(RPCError.self, from: errorValue))
+                ?? RPCError.internalError("malformed error object: \(errorValue.brief)")
+            guard let id else {
+                // An error with a null id: the peer could not read our request at all.
+                failAll(RPCConnectionError.remote(error))
+                context.close(promise: nil)
+                return
+            }
+            if let call = take(id) { call.complete(.failure(RPCConnectionError.remote(error))) }
+        } else if let result = envelope["result"], let id {
+            if let call = take(id) { call.complete(.success(result)) }
         }
     }
 
@@ -240,7 +233,11 @@ final class RPCClientHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(RPCConnectionError.invalidResponse(method: "?", reason: "\(error)"))
+        if error is IOError {
+            failAll(RPCConnectionError.closed)  // reset or broken pipe: the peer went away
+        } else {
+            failAll(RPCConnectionError.invalidResponse(method: "?", reason: "\(error)"))
+        }
         context.close(promise: nil)
     }
 
@@ -259,57 +256,6 @@ final class RPCClientHandler: ChannelDuplexHandler {
         }
     }
 
-    fileprivate func complete(_ id: RPCID, with outcome: CallOutcome) -> Bool {
-        guard let call = take(id) else { return false }
-        call.complete(outcome)
-        return true
-    }
-}
-
-/// Gives the response decoder access to the handler's pending calls while it decodes
-/// one frame on the event loop, so a response is parsed once, straight into its result type.
-final class PendingLookup: @unchecked Sendable {
-    // Only touched on the channel's event loop, inside `channelRead`.
-    fileprivate var table: RPCClientHandler?
-}
-
-private struct RPCNotificationEnvelope<P: Decodable>: Decodable {
-    var params: P
-}
-
-enum IncomingResponse: Decodable {
-    case handled
-    case unmatched
-    case notification(method: String)
-
-    static let lookupKey = CodingUserInfoKey(rawValue: "churn.pendingLookup")!
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: EnvelopeKey.self)
-        if !container.contains(.id), let method = try? container.decode(String.self, forKey: .method) {
-            self = .notification(method: method)
-            return
-        }
-        guard let handler = (decoder.userInfo[Self.lookupKey] as? PendingLookup)?.table else {
-            self = .unmatched
-            return
-        }
-        let id = try container.decodeIfPresent(RPCID.self, forKey: .id)
-        if container.contains(.error) {
-            let error = try container.decode(RPCError.self, forKey: .error)
-            guard let id else {
-                // An error with a null id: the peer could not read our request at all.
-                self = .unmatched
-                throw RPCConnectionError.remote(error)
-            }
-            self = handler.complete(id, with: .failure(RPCConnectionError.remote(error))) ? .handled : .unmatched
-        } else if container.contains(.result), let id {
-            self = handler.complete(id, with: .success(container)) ? .handled : .unmatched
-        } else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: [], debugDescription: "a response needs an id and a result or an error"))
-        }
-    }
 }
 
 extension Duration {

@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import ChurnProtocol
-import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -82,12 +81,23 @@ public final class RPCServer: Sendable {
     /// Serves until graceful shutdown or cancellation, then drains and removes the socket file.
     public func run() async throws {
         defer { UnixSocketFile.remove(configuration.socketPath) }
-        try await withThrowingDiscardingTaskGroup { group in
-            try await listener.executeThenClose { connections in
-                for try await connection in connections.cancelOnGracefulShutdown() {
-                    group.addTask { await self.serve(connection) }
+        let listener = self.listener
+        // On graceful shutdown the listening socket closes; connections it had already accepted
+        // are still served (each stops reading at once and closes), so none is dropped unanswered.
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                do {
+                    try await listener.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask { await self.serve(connection) }
+                        }
+                    }
+                } catch ChannelError.alreadyClosed {
+                    // Closed by the shutdown handler.
                 }
             }
+        } onGracefulShutdown: {
+            listener.channel.close(promise: nil)
         }
     }
 
@@ -130,21 +140,12 @@ public final class RPCServer: Sendable {
     /// A response too large for the peer to accept becomes an error it can act on.
     private static func boundedFrame(_ frame: ByteBuffer, maximum: Int) -> ByteBuffer {
         guard frame.readableBytes > maximum else { return frame }
-        let id = try? JSONDecoderForID.id(in: frame)
-        return RPCMethodTable.errorFrame(
+        let id = (try? frame.parseJSON())?.objectValue?["id"].flatMap(RPCID.init(json:))
+        return RPCFrames.error(
             id: id,
             .internalError(
                 "the response of \(frame.readableBytes) bytes exceeds the frame limit of \(maximum) bytes: send fewer customers per request"
             ))
-    }
-}
-
-/// Reads just the `id` of a response frame.
-enum JSONDecoderForID {
-    private struct IDOnly: Decodable { var id: RPCID? }
-
-    static func id(in frame: ByteBuffer) throws -> RPCID? {
-        try JSONDecoder().decode(IDOnly.self, from: frame).id
     }
 }
 

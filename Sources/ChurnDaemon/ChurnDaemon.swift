@@ -123,7 +123,7 @@ final class DaemonState: Sendable {
 
     func health() async -> HealthResult {
         let plugins = await supervisor.statuses()
-        let champion = try? await serving.registry.resolve(.champion())
+        let champion = try? await serving.resolve(.champion())
         let status =
             draining.load(ordering: .relaxed)
             ? "draining" : plugins.allSatisfy({ $0.state == "ready" }) ? "ok" : "degraded"

@@ -89,16 +89,22 @@ final class ModelServing: Sendable {
         let version = try await resolve(parsed)
         let plugin = try supervisor.plugin(kind: version.kind)
         let handle = version.ref.description
-        let path = try await cachedArtifact(of: version)
-        let connection = try await plugin.connection(
-            loading: PluginLoadParams(model: handle, artifactPath: path, sha256: version.artifact.sha256))
+        let connection: RPCConnection
+        if let loaded = await plugin.connectionIfLoaded(handle) {
+            connection = loaded
+        } else {
+            let path = try await cachedArtifact(of: version)
+            connection = try await plugin.connection(
+                loading: PluginLoadParams(model: handle, artifactPath: path, sha256: version.artifact.sha256))
+        }
         let arm =
             version.aliases.contains(ModelReference.champion)
             ? "champion" : version.aliases.contains(ModelReference.challenger) ? "challenger" : "direct"
         return Target(version: version, plugin: plugin, connection: connection, handle: handle, arm: arm)
     }
 
-    private func resolve(_ reference: ModelReference) async throws -> ModelVersionInfo {
+    /// The version a reference names, from the cache when it was resolved before.
+    func resolve(_ reference: ModelReference) async throws -> ModelVersionInfo {
         if let hit = resolved.withLock({ $0[reference] }) { return hit }
         let version = try await registry.resolve(reference)
         resolved.withLock { $0[reference] = version }

@@ -202,6 +202,12 @@ public actor PluginProcess {
         return try await withCheckedThrowingContinuation { waiters[id] = $0 }
     }
 
+    /// The connection, when the plugin is ready and has `handle` loaded: the hot path of predict.
+    func connectionIfLoaded(_ handle: String) -> RPCConnection? {
+        guard state == .ready, loaded.contains(handle) else { return nil }
+        return connection
+    }
+
     /// The connection, with the model `params.model` loaded in the current process.
     func connection(loading params: PluginLoadParams) async throws -> RPCConnection {
         wanted[params.model] = params

@@ -19,7 +19,10 @@ public protocol ChurnModelPlugin: Sendable {
     /// Fits a model on `request.trainPath`, writes its artifact to `request.artifactPath`
     /// and reports metrics. Unknown or out-of-range hyperparameters must be rejected with
     /// ``RPCError/invalidParams(field:_:)`` naming the parameter.
-    func train(_ request: PluginTrainParams, progress: ProgressReporter) async throws -> PluginTrainResult
+    ///
+    /// Runs on a thread of its own, so it may compute for minutes (and start more threads)
+    /// while the plugin keeps answering health checks.
+    func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult
 
     /// Rebuilds a model from artifact bytes whose sha256 the runtime has already checked.
     func load(artifact: Data) throws -> any LoadedChurnModel
@@ -37,21 +40,31 @@ public protocol LoadedChurnModel: Sendable {
     func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation]
 }
 
-/// Sends `progress` notifications for the call being served.
+/// Sends `progress` notifications for the call being served, in order, ahead of its response.
+/// Safe to call from any thread; it never blocks on the socket.
 public struct ProgressReporter: Sendable {
-    private let send: @Sendable (String, Int, Int?, String, [String: Double]?) async -> Void
+    private let send: @Sendable (ProgressStep) -> Void
 
-    public init(_ send: @escaping @Sendable (String, Int, Int?, String, [String: Double]?) async -> Void) {
+    /// One reported step.
+    public struct ProgressStep: Sendable {
+        public var stage: String
+        public var step: Int
+        public var total: Int?
+        public var message: String
+        public var metrics: [String: Double]?
+    }
+
+    public init(_ send: @escaping @Sendable (ProgressStep) -> Void) {
         self.send = send
     }
 
     /// A reporter that drops everything (for training outside the daemon).
-    public static let silent = ProgressReporter { _, _, _, _, _ in }
+    public static let silent = ProgressReporter { _ in }
 
     /// Reports that `step` of `total` steps of `stage` are done.
     public func report(
         stage: String, step: Int, total: Int? = nil, message: String, metrics: [String: Double]? = nil
-    ) async {
-        await send(stage, step, total, message, metrics)
+    ) {
+        send(ProgressStep(stage: stage, step: step, total: total, message: message, metrics: metrics))
     }
 }

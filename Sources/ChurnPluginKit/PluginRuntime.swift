@@ -10,6 +10,8 @@ import ChurnRPC
 import Foundation
 import Synchronization
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// Runs a plugin process: parses its command line, serves the plugin methods on the socket
@@ -22,7 +24,13 @@ import ServiceLifecycle
 /// ```
 public enum PluginRuntime {
     /// Serves `plugin` until shutdown, then exits the process.
+    ///
+    /// Socket I/O and request handling share one event-loop thread (NIO's loop is installed as
+    /// the Swift concurrency executor): a one-customer request never changes threads. Training
+    /// and large batches run on threads of their own (``ComputeThread``).
     public static func serve(_ plugin: some ChurnModelPlugin) async -> Never {
+        NIOSingletons.groupLoopCountSuggestion = 1
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let kind = plugin.description.kind
         let options: PluginOptions
         do {
@@ -86,11 +94,25 @@ public enum PluginRuntime {
         var table = RPCMethodTable()
         table.register(PluginMethod.Describe.self) { _, _ in plugin.description }
         table.register(PluginMethod.Train.self) { params, context in
-            let reporter = ProgressReporter { stage, step, total, message, metrics in
-                await context.progress(stage: stage, step: step, total: total, message: message, metrics: metrics)
-            }
             context.logger.info("training", metadata: ["train_path": "\(params.trainPath)", "seed": "\(params.seed)"])
-            return try await plugin.train(params, progress: reporter)
+            let (steps, continuation) = AsyncStream.makeStream(of: ProgressReporter.ProgressStep.self)
+            let forwarding = Task {
+                for await step in steps {
+                    await context.progress(
+                        stage: step.stage, step: step.step, total: step.total, message: step.message,
+                        metrics: step.metrics)
+                }
+            }
+            let reporter = ProgressReporter { continuation.yield($0) }
+            let result: Result<PluginTrainResult, any Error>
+            do {
+                result = .success(try await ComputeThread.run { try plugin.train(params, progress: reporter) })
+            } catch {
+                result = .failure(error)
+            }
+            continuation.finish()
+            await forwarding.value
+            return try result.get()
         }
         table.register(PluginMethod.Load.self) { params, context in
             let result = try models.load(params, with: plugin)
@@ -103,14 +125,20 @@ public enum PluginRuntime {
         }
         table.register(PluginMethod.Predict.self) { params, _ in
             let model = try models.model(params.model)
-            return PluginPredictResult(probabilities: try model.predict(params.customers))
+            return PluginPredictResult(
+                probabilities: try await ComputeThread.runIfLarge(params.customers.count) {
+                    try model.predict(params.customers)
+                })
         }
         table.register(PluginMethod.Explain.self) { params, _ in
             if let top = params.top, top < 0 {
                 throw RPCError.invalidParams(field: "top", "must be 0 or more, got \(top)")
             }
             let model = try models.model(params.model)
-            return PluginExplainResult(explanations: try model.explain(params.customers, top: params.top))
+            return PluginExplainResult(
+                explanations: try await ComputeThread.runIfLarge(params.customers.count * 8) {
+                    try model.explain(params.customers, top: params.top)
+                })
         }
         table.register(PluginMethod.Shutdown.self) { _, context in
             context.logger.info("shutdown requested")

@@ -62,7 +62,7 @@ struct TestPlugin: ChurnModelPlugin {
             parameters: [ParameterSpec(name: "smoothing", type: "number", defaultValue: 1, help: "Laplace smoothing")])
     }
 
-    func train(_ request: PluginTrainParams, progress: ProgressReporter) async throws -> PluginTrainResult {
+    func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult {
         for name in request.params.keys where name != "smoothing" {
             throw RPCError.invalidParams(field: "params.\(name)", "unknown parameter")
         }
@@ -71,7 +71,7 @@ struct TestPlugin: ChurnModelPlugin {
         let rows = text.split(whereSeparator: \.isNewline).dropFirst()
         let churners = rows.filter { $0.hasSuffix(",Yes") }.count
         for step in 1...3 {
-            await progress.report(stage: "epoch", step: step, total: 3, message: "epoch \(step)/3", metrics: ["loss": 1 / Double(step)])
+            progress.report(stage: "epoch", step: step, total: 3, message: "epoch \(step)/3", metrics: ["loss": 1 / Double(step)])
         }
         let rate = (Double(churners) + smoothing) / (Double(rows.count) + 2 * smoothing)
         let artifact = try JSONEncoder().encode(["base_rate": rate])

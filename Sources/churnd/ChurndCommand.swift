@@ -1,4 +1,6 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
 import ChurnDaemon
 import Logging
 
@@ -6,6 +8,14 @@ import Logging
 /// model plugins it finds as child processes.
 @main
 struct Churnd: AsyncParsableCommand {
+    /// Runs Swift concurrency on NIO's event loops, so requests never hop between the socket
+    /// threads and a separate task pool (see `NIOSingletons`), then runs the command.
+    static func main() async {
+        NIOSingletons.groupLoopCountSuggestion = 1
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "churnd",
         abstract: "Serve churn predictions on a Unix socket, running model plugins as child processes.",

@@ -1,0 +1,26 @@
+import ArgumentParser
+import NIOCore
+import NIOPosix
+
+/// `churn-bench`: the project's benchmarks. Each prints our numbers next to the peers' from the
+/// same run, as ratios. Build in release: `swift run -c release churn-bench <name>`.
+@main
+struct ChurnBench: AsyncParsableCommand {
+    /// Runs Swift concurrency on NIO's event loops, so requests never hop between the socket
+    /// threads and a separate task pool (see `NIOSingletons`), then runs the command.
+    static func main() async {
+        NIOSingletons.groupLoopCountSuggestion = 1
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await main(nil)
+    }
+
+    static let configuration = CommandConfiguration(
+        commandName: "churn-bench",
+        abstract: "Measure churn against its peers and print the numbers side by side.",
+        discussion: """
+            Examples:
+              swift run -c release churn-bench rpc
+              swift run -c release churn-bench rpc --calls 20000 --seconds 5
+            """,
+        subcommands: [RPCBenchmark.self, TransportProbe.self])
+}

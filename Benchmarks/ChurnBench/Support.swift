@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Histogram
+
+/// Nanoseconds on the monotonic clock.
+@inline(__always) func nowNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
+/// Latency percentiles of a histogram of nanoseconds, in microseconds.
+struct LatencySummary: CustomStringConvertible {
+    let p50: Double
+    let p99: Double
+    let mean: Double
+    let count: UInt64
+
+    init(_ histogram: Histogram<UInt64>) {
+        p50 = Double(histogram.valueAtPercentile(50)) / 1000
+        p99 = Double(histogram.valueAtPercentile(99)) / 1000
+        mean = histogram.mean / 1000
+        count = histogram.totalCount
+    }
+
+    var description: String {
+        String(format: "p50 %8.1f µs   p99 %8.1f µs   mean %8.1f µs   (n=%d)", p50, p99, mean, count)
+    }
+}
+
+/// The folder holding this executable (and, in a build folder, churnd and the plugins).
+var productsDirectory: String {
+    let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return (path as NSString).deletingLastPathComponent
+}
+
+/// A scratch folder under /tmp (short paths for sockets).
+func makeScratchFolder(_ prefix: String) -> String {
+    var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+    return String(cString: mkdtemp(&template))
+}
+
+/// Peak resident set size of this process so far, in bytes.
+func peakResidentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let number = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return number * 1024
+    }
+    return 0
+}
+
+func printHeader(_ title: String) {
+    print("\n== \(title) " + String(repeating: "=", count: max(0, 70 - title.count)))
+}

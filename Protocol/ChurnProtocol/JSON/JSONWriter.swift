@@ -1,0 +1,97 @@
+/// Serialises ``JSONValue`` to compact UTF-8 JSON. Integral numbers below 2^53 are written
+/// without a fraction (`3`, not `3.0`); other numbers in Swift's shortest round-trip form.
+/// Non-finite numbers have no JSON form and are written as `null`.
+public enum JSONWriter {
+    /// The JSON text of `value`.
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        write(value, into: &output)
+        return output
+    }
+
+    /// Appends the JSON text of `value` to `output`.
+    public static func write(_ value: JSONValue, into output: inout [UInt8]) {
+        switch value {
+        case .null:
+            output.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(let flag):
+            if flag { output.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else {
+                output.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+            }
+        case .number(let number):
+            writeNumber(number, into: &output)
+        case .string(let text):
+            writeString(text, into: &output)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                write(element, into: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, member) in members {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                writeString(key, into: &output)
+                output.append(UInt8(ascii: ":"))
+                write(member, into: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func writeNumber(_ number: Double, into output: inout [UInt8]) {
+        guard number.isFinite else {
+            output.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+            return
+        }
+        if number.rounded(.towardZero) == number, abs(number) < 9_007_199_254_740_992 {
+            var integer = Int64(number)
+            if integer == 0 {
+                output.append(UInt8(ascii: "0"))
+                return
+            }
+            if integer < 0 {
+                output.append(UInt8(ascii: "-"))
+                integer = -integer
+            }
+            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+                )
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { raw in
+                while integer > 0 {
+                    raw[count] = UInt8(48 + integer % 10)
+                    integer /= 10
+                    count += 1
+                }
+                for index in stride(from: count - 1, through: 0, by: -1) { output.append(raw[index]) }
+            }
+            return
+        }
+        output.append(contentsOf: number.description.utf8)
+    }
+
+    static func writeString(_ text: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: output.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: output.append(contentsOf: [0x5C, 0x72])
+            case 0x09: output.append(contentsOf: [0x5C, 0x74])
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ChurnClient
+import ChurnProtocol
+import ChurnRegistry
+import Foundation
+import Testing
+
+@Suite("Plugin faults", .serialized)
+struct FaultTests {
+    @Test func killingAPluginMidRequestFailsThoseRequestsThenItComesBack() async throws {
+        let harness = try DaemonHarness(kinds: ["echo"])
+        try await harness.start()
+        let client = try await harness.client()
+        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
+        _ = try await client.promote("1")
+        let before = try #require(try await client.plugins().first)
+        let pid = try #require(before.pid)
+
+        async let slowA = outcome { () async throws(ChurnClientError) in try await client.predict([testCustomer("sleep:3000")]) }
+        async let slowB = outcome { () async throws(ChurnClientError) in try await client.predict([testCustomer("sleep:3000")]) }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(kill(pid, SIGKILL) == 0)
+
+        for outcome in await [slowA, slowB] {
+            switch outcome {
+            case .success: Issue.record("a request in flight on a killed plugin cannot succeed")
+            case .failure(let error):
+                #expect(error.rpcError?.knownCode == .pluginCrashed, "\(error)")
+                #expect(error.description.contains("retry"))
+            }
+        }
+
+        // The daemon restarts it and reloads the champion; later requests succeed.
+        var restarted: PluginStatus?
+        for _ in 0..<200 {
+            if let status = try await client.plugins().first, status.state == "ready", status.restarts == 1 {
+                restarted = status
+                break
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let status = try #require(restarted, "plugin was not restarted")
+        #expect(status.pid != pid)
+        #expect(status.lastError?.contains("signal 9") == true)
+        let prediction = try await client.predict([testCustomer("after")])
+        #expect(prediction.first?.customerID == "after")
+        await client.close()
+        try await harness.stop()
+    }
+
+    @Test func aPluginThatCrashesOnARequestIsRestartedAndOthersStillWork() async throws {
+        let harness = try DaemonHarness(kinds: ["echo"])
+        try await harness.start()
+        let client = try await harness.client()
+        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
+        _ = try await client.promote("1")
+        await expectDaemonError(.pluginCrashed) { () async throws(ChurnClientError) in
+            try await client.predict([testCustomer("crash")])
+        }
+        let answer = try await client.predict([testCustomer("fine")])
+        #expect(answer.first?.customerID == "fine")
+        await client.close()
+        try await harness.stop()
+    }
+
+    @Test func aPluginInAnotherLanguageFromTheSpecIsServed() async throws {
+        guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile) else {
+            Issue.record("python3 is missing: install it (apt-get install python3) to run this test")
+            return
+        }
+        let harness = try DaemonHarness(kinds: [])
+        let spec = try String(contentsOfFile: specPath, encoding: .utf8)
+        let start = try #require(spec.range(of: "```python\n"))
+        let end = try #require(spec.range(of: "```", range: start.upperBound..<spec.endIndex))
+        let script = "#!\(python)\n" + spec[start.upperBound..<end.lowerBound]
+        let path = harness.pluginFolder + "/churn-plugin-base-rate"
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        try await harness.start()
+        let client = try await harness.client()
+        let plugin = try #require(try await client.plugins().first)
+        #expect(plugin.kind == "base_rate" && plugin.state == "ready", "\(plugin)")
+
+        let registry = try #require(harness.registry)
+        _ = try await registry.register(
+            ModelRegistration(name: "churn", kind: "base_rate", pluginVersion: "0.1.0"), artifact: Data("rate".utf8),
+            user: "test")
+        _ = try await client.promote("1")
+        let predictions = try await client.predict([testCustomer("a"), testCustomer("b")])
+        #expect(predictions.map(\.churnProbability) == [0.265, 0.265])
+        await client.close()
+        try await harness.stop()
+    }
+
+    private var specPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Protocol/PROTOCOL.md").path
+    }
+}

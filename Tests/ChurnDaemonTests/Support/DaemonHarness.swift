@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ChurnClient
+import ChurnDaemon
+import ChurnProtocol
+import ChurnRPC
+import ChurnRegistry
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// Runs a real `ChurnDaemon` in this process on a real Unix socket, with plugins as real child
+/// processes: the test-support plugin linked under the kinds a test asks for.
+final class DaemonHarness: @unchecked Sendable {
+    let root: String
+    let socketPath: String
+    let home: String
+    let pluginFolder: String
+    private var group: ServiceGroup?
+    /// The daemon's registry, once started.
+    private(set) var registry: ModelRegistry?
+    private var runTask: Task<Void, any Error>?
+
+    /// The folder holding the built executables (beside the test bundle).
+    static var productsDirectory: String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (executable as NSString).deletingLastPathComponent
+    }
+
+    static var testPluginPath: String {
+        (productsDirectory as NSString).appendingPathComponent("churn-test-plugin")
+    }
+
+    /// Prepares a scratch folder with the test plugin linked as `churn-plugin-<kind>` for each kind.
+    init(kinds: [String] = ["echo"]) throws {
+        var template = Array("/tmp/churn-test-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { throw RawSocketError.system("mkdtemp", errno) }
+        root = String(cString: created)
+        socketPath = root + "/d.sock"
+        home = root + "/home"
+        pluginFolder = root + "/plugins"
+        try FileManager.default.createDirectory(atPath: pluginFolder, withIntermediateDirectories: true)
+        for kind in kinds {
+            try FileManager.default.createSymbolicLink(
+                atPath: pluginFolder + "/churn-plugin-" + kind.replacingOccurrences(of: "_", with: "-"),
+                withDestinationPath: Self.testPluginPath)
+        }
+    }
+
+    var configuration: DaemonConfiguration {
+        var configuration = DaemonConfiguration(
+            socketPath: socketPath, home: home, pluginSearchPaths: [pluginFolder], searchExecutableDirectory: false)
+        configuration.plugins.initialBackoff = .milliseconds(50)
+        configuration.plugins.healthCheckInterval = .seconds(1)
+        configuration.pluginLogLevel = .warning
+        return configuration
+    }
+
+    /// Starts the daemon and waits until its socket answers and every plugin has settled.
+    func start(configuration: DaemonConfiguration? = nil) async throws {
+        let registry = try ModelRegistry(path: home + "/registry.sqlite")
+        self.registry = registry
+        var logger = Logger(label: "test-churnd")
+        logger.logLevel = .critical
+        let daemon = ChurnDaemon(configuration: configuration ?? self.configuration, registry: registry, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [.init(service: daemon)], logger: logger))
+        self.group = group
+        runTask = Task { try await group.run() }
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if UnixSocketFile.isLive(socketPath), let client = try? await ChurnClient.connect(socketPath: socketPath) {
+                let plugins = (try? await client.plugins()) ?? []
+                await client.close()
+                if plugins.allSatisfy({ $0.state == "ready" || $0.state == "refused" }) { return }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw RawSocketError.timeout
+    }
+
+    func client() async throws -> ChurnClient {
+        try await ChurnClient.connect(socketPath: socketPath)
+    }
+
+    /// Graceful shutdown, as SIGTERM would do; waits for the daemon to finish.
+    func stop() async throws {
+        await group?.triggerGracefulShutdown()
+        try await runTask?.value
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    // MARK: The real executable
+
+    /// What the churnd started by ``launchProcess(index:)`` wrote to stderr.
+    func processLog(_ index: Int = 0) -> String {
+        (try? String(contentsOfFile: root + "/churnd-\(index).log", encoding: .utf8)) ?? ""
+    }
+
+    /// Starts the real `churnd` executable on this harness's socket, home and plugin folder.
+    func launchProcess(index: Int = 0) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.productsDirectory + "/churnd")
+        process.arguments = [
+            "--socket", socketPath, "--home", home, "--plugin-path", pluginFolder, "--log-level", "warning",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: root + "/churnd-\(index).log", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: root + "/churnd-\(index).log")
+        try process.run()
+        return process
+    }
+
+    /// Waits until something accepts connections on the socket.
+    func waitUntilLive() async throws {
+        for _ in 0..<400 {
+            if UnixSocketFile.isLive(socketPath) { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw RawSocketError.timeout
+    }
+
+    /// Waits until the plugins of a daemon started as a process are ready or refused.
+    func waitUntilPluginsSettle() async throws {
+        for _ in 0..<400 {
+            if let client = try? await client() {
+                let plugins = (try? await client.plugins()) ?? []
+                await client.close()
+                if !plugins.isEmpty, plugins.allSatisfy({ $0.state == "ready" || $0.state == "refused" }) { return }
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw RawSocketError.timeout
+    }
+
+    static func waitForExit(_ process: Process, seconds: Double = 20) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Writes a small labelled CSV in the telco schema and returns its path.
+    func writeTrainingCSV(rows: Int = 40) throws -> String {
+        var lines = [
+            "customerID,gender,SeniorCitizen,Partner,Dependents,tenure,PhoneService,MultipleLines,InternetService,OnlineSecurity,OnlineBackup,DeviceProtection,TechSupport,StreamingTV,StreamingMovies,Contract,PaperlessBilling,PaymentMethod,MonthlyCharges,TotalCharges,Churn"
+        ]
+        for index in 0..<rows {
+            let tenure = (index * 7) % 72 + 1
+            let churn = index % 4 == 0 ? "Yes" : "No"
+            lines.append(
+                "C\(index),Female,0,Yes,No,\(tenure),Yes,No,DSL,No,Yes,No,No,No,No,Month-to-month,Yes,Electronic check,70.5,\(Double(tenure) * 70.5),\(churn)"
+            )
+        }
+        let path = root + "/train.csv"
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+/// A customer record for the test plugin.
+func testCustomer(_ id: String, tenure: Double = 12, charges: Double = 70) -> CustomerRecord {
+    ["customerID": .string(id), "tenure": .number(tenure), "MonthlyCharges": .number(charges)]
+}
+
+/// Runs `body`, which must fail with a daemon error of `code` (and, when given, naming `field`).
+func expectDaemonError<T>(
+    _ code: RPCErrorCode, field: String? = nil, messageContains: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws(ChurnClientError) -> T
+) async {
+    do {
+        _ = try await body()
+        Issue.record("expected error \(code.rawValue), got a result", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.rpcError?.knownCode == code, "\(error)", sourceLocation: sourceLocation)
+        if let field {
+            #expect(
+                error.rpcError?.data?.objectValue?["field"]?.stringValue == field, "\(error)",
+                sourceLocation: sourceLocation)
+        }
+        if let messageContains {
+            #expect(error.description.contains(messageContains), "\(error)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// The outcome of an async client call, as a value.
+func outcome<T>(_ body: () async throws(ChurnClientError) -> T) async -> Result<T, ChurnClientError> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}

@@ -1,0 +1,82 @@
+import ChurnProtocol
+import ChurnTestSupport
+import Foundation
+import Testing
+
+private struct RequestEnvelope<P: Decodable>: Decodable {
+    var jsonrpc: String
+    var id: RPCID
+    var method: String
+    var params: P?
+}
+
+private struct ResultEnvelope<R: Decodable>: Decodable {
+    var jsonrpc: String
+    var id: RPCID
+    var result: R
+}
+
+private struct ErrorEnvelope: Decodable {
+    var jsonrpc: String
+    var id: RPCID?
+    var error: RPCError
+}
+
+@Suite("PROTOCOL.md examples decode into the protocol types")
+struct SpecExamplesTests {
+    private func request<M: RPCMethod>(_ name: String, _ method: M.Type, in examples: [String: Data]) throws {
+        let data = try #require(examples[name], "PROTOCOL.md has no example named \(name)")
+        let envelope = try JSONDecoder().decode(RequestEnvelope<M.Params>.self, from: data)
+        #expect(envelope.method == M.name, "\(name)")
+        #expect(envelope.jsonrpc == "2.0")
+    }
+
+    private func response<M: RPCMethod>(_ name: String, _ method: M.Type, in examples: [String: Data]) throws {
+        let data = try #require(examples[name], "PROTOCOL.md has no example named \(name)")
+        _ = try JSONDecoder().decode(ResultEnvelope<M.Result>.self, from: data)
+    }
+
+    @Test func everyExampleDecodes() throws {
+        let examples = try SpecExamples.all()
+        try request("health request", DaemonMethod.Health.self, in: examples)
+        try response("health response", DaemonMethod.Health.self, in: examples)
+        try request("plugins.list request", DaemonMethod.PluginsList.self, in: examples)
+        try response("plugins.list response", DaemonMethod.PluginsList.self, in: examples)
+        try request("predict request", DaemonMethod.Predict.self, in: examples)
+        try response("predict response", DaemonMethod.Predict.self, in: examples)
+        try request("explain request", DaemonMethod.Explain.self, in: examples)
+        try response("explain response", DaemonMethod.Explain.self, in: examples)
+        try request("models.train request", DaemonMethod.ModelsTrain.self, in: examples)
+        try response("models.train response", DaemonMethod.ModelsTrain.self, in: examples)
+        try request("models.list request", DaemonMethod.ModelsList.self, in: examples)
+        try response("models.list response", DaemonMethod.ModelsList.self, in: examples)
+        try request("models.get request", DaemonMethod.ModelsGet.self, in: examples)
+        try request("models.promote request", DaemonMethod.ModelsPromote.self, in: examples)
+        try response("models.promote response", DaemonMethod.ModelsPromote.self, in: examples)
+        try request("models.rollback request", DaemonMethod.ModelsRollback.self, in: examples)
+        try request("describe request", PluginMethod.Describe.self, in: examples)
+        try response("describe response", PluginMethod.Describe.self, in: examples)
+        try request("train request", PluginMethod.Train.self, in: examples)
+        try response("train response", PluginMethod.Train.self, in: examples)
+        try request("load request", PluginMethod.Load.self, in: examples)
+        try response("load response", PluginMethod.Load.self, in: examples)
+        try request("plugin predict request", PluginMethod.Predict.self, in: examples)
+        try response("plugin predict response", PluginMethod.Predict.self, in: examples)
+
+        let invalid = try JSONDecoder().decode(
+            ErrorEnvelope.self, from: try #require(examples["predict invalid-params response"]))
+        #expect(invalid.error.knownCode == .invalidParams)
+
+        struct NotificationEnvelope: Decodable { var method: String; var params: ProgressUpdate }
+        let progress = try JSONDecoder().decode(
+            NotificationEnvelope.self, from: try #require(examples["progress notification"]))
+        #expect(progress.method == ProgressNotification.name)
+    }
+
+    @Test func everyErrorCodeIsDocumented() throws {
+        let text = try String(contentsOfFile: SpecExamples.documentPath, encoding: .utf8)
+        for code in RPCErrorCode.allCases {
+            #expect(text.contains("| \(code.rawValue) |"), "PROTOCOL.md does not document error \(code.rawValue)")
+        }
+    }
+}
