@@ -33,13 +33,7 @@ struct RPCBenchmark: AsyncParsableCommand {
     var data: String?
 
     func run() async throws {
-        let customer: CustomerRecord = [
-            "customerID": "7590-VHVEG", "gender": "Female", "SeniorCitizen": 0, "Partner": "Yes", "Dependents": "No",
-            "tenure": 1, "PhoneService": "No", "MultipleLines": "No phone service", "InternetService": "DSL",
-            "OnlineSecurity": "No", "OnlineBackup": "Yes", "DeviceProtection": "No", "TechSupport": "No",
-            "StreamingTV": "No", "StreamingMovies": "No", "Contract": "Month-to-month", "PaperlessBilling": "Yes",
-            "PaymentMethod": "Electronic check", "MonthlyCharges": 29.85, "TotalCharges": 29.85,
-        ]
+        let customer = sampleCustomer
         let requestBytes = try JSONEncoder().encode(
             RPCRequest(id: .number(1), method: "predict", params: PredictParams(customers: [customer]))
         ).count
@@ -167,20 +161,9 @@ enum RawEcho {
         return true
     }
 
-    private static func address(_ path: String) -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return address
-    }
-
     private static func bindListener(_ path: String) throws -> Int32 {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = address(path)
+        var address = UnixSocketFile.socketAddress(path)
         let status = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
@@ -191,14 +174,9 @@ enum RawEcho {
     }
 
     private static func connectTo(_ path: String) throws -> Int32 {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = address(path)
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
+        guard let descriptor = UnixSocketFile.connectBlocking(path) else {
+            throw ValidationError("cannot connect to \(path)")
         }
-        guard status == 0 else { throw ValidationError("cannot connect to \(path)") }
         return descriptor
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ChurnProtocol
 import Foundation
 import Histogram
 
@@ -55,3 +56,12 @@ func peakResidentBytes() -> Int {
 func printHeader(_ title: String) {
     print("\n== \(title) " + String(repeating: "=", count: max(0, 70 - title.count)))
 }
+
+/// The first customer of the Kaggle telco file, as a client sends it.
+let sampleCustomer: CustomerRecord = [
+    "customerID": "7590-VHVEG", "gender": "Female", "SeniorCitizen": 0, "Partner": "Yes", "Dependents": "No",
+    "tenure": 1, "PhoneService": "No", "MultipleLines": "No phone service", "InternetService": "DSL",
+    "OnlineSecurity": "No", "OnlineBackup": "Yes", "DeviceProtection": "No", "TechSupport": "No",
+    "StreamingTV": "No", "StreamingMovies": "No", "Contract": "Month-to-month", "PaperlessBilling": "Yes",
+    "PaymentMethod": "Electronic check", "MonthlyCharges": 29.85, "TotalCharges": 29.85,
+]

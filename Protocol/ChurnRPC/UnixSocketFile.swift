@@ -39,23 +39,39 @@ public enum UnixSocketFile {
 
     /// True when a process accepts connections at `path` right now.
     public static func isLive(_ path: String) -> Bool {
+        guard let descriptor = connectBlocking(path) else { return false }
+        close(descriptor)
+        return true
+    }
+
+    /// A blocking socket connected to `path`, or nil when nothing accepts there. The caller
+    /// owns (and closes) the descriptor. For probes, tests and benchmarks; clients use NIO.
+    public static func connectBlocking(_ path: String) -> Int32? {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count <= maximumPathLength else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
+        guard descriptor >= 0 else { return nil }
+        var address = socketAddress(path)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        return result == 0
+        guard result == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
+    }
+
+    /// The `sockaddr_un` of `path` (cut to the kernel's limit).
+    public static func socketAddress(_ path: String) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8.prefix(maximumPathLength))
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return address
     }
 
     /// Makes `path` ready to bind: refuses a live owner or a non-socket file, removes a stale

@@ -1,8 +1,17 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
 
 /// `churn`: the command line of the churn system.
 @main
 struct Churn: AsyncParsableCommand {
+    /// Runs Swift concurrency on one NIO event loop (as churnd does), then the command.
+    static func main() async {
+        NIOSingletons.groupLoopCountSuggestion = 1
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "churn",
         abstract: "Predict which telecom customers will leave, explain why, and manage the models that say so.",

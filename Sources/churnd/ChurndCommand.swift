@@ -2,7 +2,6 @@ import ArgumentParser
 import NIOCore
 import NIOPosix
 import ChurnDaemon
-import Logging
 
 /// `churnd`: the churn daemon. Serves length-prefixed JSON-RPC on a Unix socket and runs the
 /// model plugins it finds as child processes.
@@ -31,37 +30,9 @@ struct Churnd: AsyncParsableCommand {
             """,
         version: ChurnDaemon.version)
 
-    @Option(help: "Unix socket to serve on (else CHURN_SOCKET, else $XDG_RUNTIME_DIR/churn/churnd.sock, else <home>/churnd.sock).")
-    var socket: String?
-
-    @Option(help: "State folder (else CHURN_HOME, else ./var).")
-    var home: String?
-
-    @Option(help: "JSON config file (default <home>/churnd.json when it exists).")
-    var config: String?
-
-    @Option(name: .customLong("plugin-path"), help: "A folder to search for churn-plugin-<kind> executables; repeatable.")
-    var pluginPaths: [String] = []
-
-    @Option(name: .customLong("max-frame"), help: "Largest frame in bytes (default 16777216).")
-    var maxFrame: Int?
-
-    @Option(help: "trace, debug, info, notice, warning, error or critical (else CHURN_LOG_LEVEL, else info).")
-    var logLevel: String?
+    @OptionGroup var options: DaemonOptions
 
     func run() async throws {
-        var settings = DaemonSettings()
-        settings.socket = socket
-        settings.home = home
-        settings.configFile = config
-        settings.pluginPaths = pluginPaths
-        settings.maximumFramePayload = maxFrame
-        if let logLevel {
-            guard let level = Logger.Level(rawValue: logLevel) else {
-                throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-            }
-            settings.logLevel = level
-        }
-        try await DaemonLauncher.run(settings)
+        try await DaemonLauncher.run(options.settings)
     }
 }

@@ -117,11 +117,7 @@ struct DaemonIntegrationTests {
 
     @Test func pipelinedRequestsAreAnsweredWithTheirIDs() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
-        try await harness.start()
-        let client = try await harness.client()
-        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
-        _ = try await client.promote("1")
-        await client.close()
+        try await harness.startWithChampion()
 
         // 40 requests in one write: every fourth a slow predict, the rest health checks the
         // daemon answers itself, so answers come back out of order and must keep their ids.
@@ -156,11 +152,7 @@ struct DaemonIntegrationTests {
 
     @Test func manyConcurrentClientsAreServed() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
-        try await harness.start()
-        let setup = try await harness.client()
-        _ = try await setup.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
-        _ = try await setup.promote("1")
-        await setup.close()
+        try await harness.startWithChampion()
         try await withThrowingTaskGroup(of: Int.self) { group in
             for clientIndex in 0..<32 {
                 group.addTask {

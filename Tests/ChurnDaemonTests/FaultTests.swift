@@ -11,10 +11,8 @@ import Testing
 struct FaultTests {
     @Test func killingAPluginMidRequestFailsThoseRequestsThenItComesBack() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
-        try await harness.start()
+        try await harness.startWithChampion()
         let client = try await harness.client()
-        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
-        _ = try await client.promote("1")
         let before = try #require(try await client.plugins().first)
         let pid = try #require(before.pid)
 
@@ -52,10 +50,8 @@ struct FaultTests {
 
     @Test func aPluginThatCrashesOnARequestIsRestartedAndOthersStillWork() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
-        try await harness.start()
+        try await harness.startWithChampion()
         let client = try await harness.client()
-        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
-        _ = try await client.promote("1")
         await expectDaemonError(.pluginCrashed) { () async throws(ChurnClientError) in
             try await client.predict([testCustomer("crash")])
         }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChurnDaemon
-import Logging
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,35 +15,11 @@ struct ServeCommand: AsyncParsableCommand {
               churn serve --plugin-path ./my-plugins --log-level debug
             """)
 
-    @Option(help: "Unix socket to serve on (else CHURN_SOCKET, else $XDG_RUNTIME_DIR/churn/churnd.sock, else <home>/churnd.sock).")
-    var socket: String?
-
-    @Option(help: "State folder (else CHURN_HOME, else ./var).")
-    var home: String?
-
-    @Option(help: "JSON config file (default <home>/churnd.json when it exists).")
-    var config: String?
-
-    @Option(name: .customLong("plugin-path"), help: "A folder to search for churn-plugin-<kind> executables; repeatable.")
-    var pluginPaths: [String] = []
-
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String?
+    @OptionGroup var options: DaemonOptions
 
     func run() async throws {
-        var settings = DaemonSettings()
-        settings.socket = socket
-        settings.home = home
-        settings.configFile = config
-        settings.pluginPaths = pluginPaths
-        if let logLevel {
-            guard let level = Logger.Level(rawValue: logLevel) else {
-                throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-            }
-            settings.logLevel = level
-        }
         do {
-            try await DaemonLauncher.run(settings)
+            try await DaemonLauncher.run(options.settings)
         } catch {
             throw CleanExit.message("\(error)", code: 1)
         }

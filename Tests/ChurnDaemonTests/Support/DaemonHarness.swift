@@ -81,6 +81,15 @@ final class DaemonHarness: @unchecked Sendable {
         throw RawSocketError.timeout
     }
 
+    /// Starts the daemon, trains an `echo` model and promotes it: the usual starting point.
+    func startWithChampion() async throws {
+        try await start()
+        let client = try await client()
+        _ = try await client.train(TrainParams(kind: "echo", data: try writeTrainingCSV()))
+        _ = try await client.promote("1")
+        await client.close()
+    }
+
     func client() async throws -> ChurnClient {
         try await ChurnClient.connect(socketPath: socketPath)
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ChurnRPC
 import Foundation
 
 /// A blocking Unix-socket client that sends arbitrary bytes: for testing what the daemon does
@@ -9,24 +10,10 @@ final class RawSocket {
     private(set) var descriptor: Int32
 
     init(path: String) throws {
-        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw RawSocketError.system("socket", errno) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard status == 0 else {
-            Glibc.close(descriptor)
+        guard let descriptor = UnixSocketFile.connectBlocking(path) else {
             throw RawSocketError.system("connect", errno)
         }
+        self.descriptor = descriptor
     }
 
     deinit { if descriptor >= 0 { Glibc.close(descriptor) } }

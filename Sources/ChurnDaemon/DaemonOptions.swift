@@ -1,0 +1,46 @@
+import ArgumentParser
+import Logging
+
+/// The command-line options of the daemon, shared by `churnd` and `churn serve`.
+public struct DaemonOptions: ParsableArguments {
+    @Option(help: "Unix socket to serve on (else CHURN_SOCKET, else $XDG_RUNTIME_DIR/churn/churnd.sock, else <home>/churnd.sock).")
+    var socket: String?
+
+    @Option(help: "State folder (else CHURN_HOME, else ./var).")
+    var home: String?
+
+    @Option(help: "JSON config file (default <home>/churnd.json when it exists).")
+    var config: String?
+
+    @Option(name: .customLong("plugin-path"), help: "A folder to search for churn-plugin-<kind> executables; repeatable.")
+    var pluginPaths: [String] = []
+
+    @Option(name: .customLong("max-frame"), help: "Largest frame in bytes (default 16777216).")
+    var maxFrame: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (else CHURN_LOG_LEVEL, else info).")
+    var logLevel: String?
+
+    public init() {}
+
+    public mutating func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if let maxFrame, maxFrame < 1024 {
+            throw ValidationError("--max-frame must be at least 1024 bytes")
+        }
+    }
+
+    /// The options as settings for ``DaemonLauncher``.
+    public var settings: DaemonSettings {
+        var settings = DaemonSettings()
+        settings.socket = socket
+        settings.home = home
+        settings.configFile = config
+        settings.pluginPaths = pluginPaths
+        settings.maximumFramePayload = maxFrame
+        settings.logLevel = logLevel.flatMap(Logger.Level.init(rawValue:))
+        return settings
+    }
+}
