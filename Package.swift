@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ChurnPluginKit", targets: ["ChurnPluginKit"]),
         .library(name: "ChurnClient", targets: ["ChurnClient"]),
         .library(name: "ChurnRegistry", targets: ["ChurnRegistry"]),
+        .library(name: "ChurnData", targets: ["ChurnData"]),
         .executable(name: "churnd", targets: ["churnd"]),
         .executable(name: "churn", targets: ["churn"]),
     ],
@@ -32,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Benchmark peer only: the listed CSV package our hand-written reader is measured against.
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
     ],
     targets: [
         // MARK: Protocol
@@ -65,6 +68,12 @@ let package = Package(
             path: "Registry/ChurnRegistry"
         ),
 
+        // MARK: Data
+        .target(
+            name: "ChurnData",
+            dependencies: ["ChurnProtocol"]
+        ),
+
         // MARK: Plugin runtime
         .target(
             name: "ChurnPluginKit",
@@ -83,10 +92,12 @@ let package = Package(
         .target(
             name: "ChurnDaemon",
             dependencies: [
+                "ChurnData",
                 "ChurnProtocol",
                 "ChurnRPC",
                 "ChurnRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -113,6 +124,7 @@ let package = Package(
             name: "churn",
             dependencies: [
                 "ChurnClient",
+                "ChurnData",
                 "ChurnDaemon",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -126,7 +138,8 @@ let package = Package(
         .executableTarget(
             name: "churn-bench",
             dependencies: [
-                "ChurnClient", "ChurnProtocol", "ChurnRPC",
+                "ChurnClient", "ChurnData", "ChurnProtocol", "ChurnRPC",
+                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -155,6 +168,11 @@ let package = Package(
                 "ChurnProtocol", "ChurnRPC", "ChurnTestSupport",
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "ChurnDataTests",
+            dependencies: ["ChurnData", "ChurnProtocol", "ChurnTestSupport"],
+            exclude: ["Fixtures/make_metric_fixtures.py", "Fixtures/metrics.json"]
         ),
         .testTarget(
             name: "ChurnDaemonTests",

@@ -21,6 +21,7 @@ struct ChurnBench: AsyncParsableCommand {
             Examples:
               swift run -c release churn-bench rpc
               swift run -c release churn-bench rpc --calls 20000 --seconds 5
+              swift run -c release churn-bench data --rows 1000000
             """,
-        subcommands: [RPCBenchmark.self, TransportProbe.self])
+        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self])
 }

@@ -247,6 +247,8 @@ public struct TrainParams: Codable, Sendable, Hashable {
     public var mapping: String?
     /// A monthly panel CSV (`customer_id, period, ...`) for the same customers.
     public var history: String?
+    /// Drop rows with bad values (and report them) instead of rejecting the file.
+    public var skipBadRows: Bool?
     /// Hyperparameters for the plugin.
     public var params: [String: JSONValue]?
     public var seed: UInt64?
@@ -260,7 +262,7 @@ public struct TrainParams: Codable, Sendable, Hashable {
     public var tags: [String]?
 
     public init(
-        kind: String, data: String, mapping: String? = nil, history: String? = nil,
+        kind: String, data: String, mapping: String? = nil, history: String? = nil, skipBadRows: Bool? = nil,
         params: [String: JSONValue]? = nil, seed: UInt64? = nil, name: String? = nil,
         testFraction: Double? = nil, validationFraction: Double? = nil, notes: String? = nil,
         tags: [String]? = nil
@@ -269,6 +271,7 @@ public struct TrainParams: Codable, Sendable, Hashable {
         self.data = data
         self.mapping = mapping
         self.history = history
+        self.skipBadRows = skipBadRows
         self.params = params
         self.seed = seed
         self.name = name
@@ -282,6 +285,7 @@ public struct TrainParams: Codable, Sendable, Hashable {
         case kind, data, mapping, history, params, seed, name, notes, tags
         case testFraction = "test_fraction"
         case validationFraction = "validation_fraction"
+        case skipBadRows = "skip_bad_rows"
     }
 }
 

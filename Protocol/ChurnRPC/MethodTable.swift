@@ -230,3 +230,35 @@ extension RPCMethodTable {
         RPCFrames.error(id: id, error)
     }
 }
+
+/// Sends `progress` notifications for one call in the order they are given, from any thread,
+/// without blocking the sender; ``finish()`` waits until all have been written, so they all
+/// precede the call's response.
+public final class ProgressStream: Sendable {
+    private let continuation: AsyncStream<ProgressUpdate>.Continuation
+    private let writer: Task<Void, Never>
+
+    /// A stream for the call `context` serves; each update is re-tagged with that call's id.
+    public init(context: RPCCallContext) {
+        let (updates, continuation) = AsyncStream.makeStream(of: ProgressUpdate.self)
+        self.continuation = continuation
+        writer = Task {
+            guard let requestID = context.requestID else { return }
+            for await var update in updates {
+                update.request = requestID
+                await context.notify(ProgressNotification.self, update)
+            }
+        }
+    }
+
+    /// Queues one update.
+    public func send(_ update: ProgressUpdate) {
+        continuation.yield(update)
+    }
+
+    /// Waits until every queued update is written.
+    public func finish() async {
+        continuation.finish()
+        await writer.value
+    }
+}

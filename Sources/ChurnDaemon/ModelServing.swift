@@ -1,3 +1,4 @@
+import ChurnData
 import ChurnProtocol
 import ChurnRPC
 import ChurnRegistry
@@ -131,7 +132,8 @@ final class ModelServing: Sendable {
 
     // MARK: Checks
 
-    /// The records to send to a plugin: each with a customerID, label fields removed.
+    /// The records to send to a plugin: checked against the telco schema (every bad field named
+    /// by its path) and rewritten in canonical form, without any label field.
     static func validated(_ customers: [CustomerRecord]) throws -> [CustomerRecord] {
         guard !customers.isEmpty else {
             throw RPCError.invalidParams(field: "customers", "must hold at least one customer")
@@ -140,14 +142,7 @@ final class ModelServing: Sendable {
             throw RPCError.invalidParams(
                 field: "customers", "holds \(customers.count) customers; at most \(maximumBatch) per call")
         }
-        return try customers.enumerated().map { index, customer in
-            guard let id = customer.customerID, !id.isEmpty else {
-                throw RPCError.invalidParams(field: "customers[\(index)].customerID", "required field is missing")
-            }
-            var record = customer
-            for field in LabelFields.all { record.fields.removeValue(forKey: field) }
-            return record
-        }
+        return try TelcoRecords.table(customers).records
     }
 
     private func checked(_ probabilities: [Double], count: Int, kind: String) throws -> [Double] {
@@ -163,7 +158,3 @@ final class ModelServing: Sendable {
     }
 }
 
-/// Fields that describe the outcome. They never reach a model as inputs.
-public enum LabelFields {
-    public static let all = ["Churn", "Churn Label", "Churn Value", "Churn Score", "Churn Reason"]
-}

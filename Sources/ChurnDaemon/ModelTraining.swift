@@ -1,75 +1,185 @@
+import ChurnData
 import ChurnProtocol
 import ChurnRPC
 import ChurnRegistry
 import Foundation
 import Logging
+import NIOPosix
 
-/// `models.train`: runs a plugin's `train` in a fresh run folder, forwards its progress to the
-/// caller, and registers the artifact it wrote.
+/// `models.train`: reads and checks the data, holds back a stratified test split, has the
+/// plugin train on the rest (with its own validation split), evaluates the artifact on the
+/// held-back rows itself (so every kind is judged the same way), and registers the version.
 struct ModelTraining: Sendable {
     let serving: ModelServing
     let runsDirectory: String
     let logger: Logger
+
+    /// Rows per predict call while evaluating (well under the frame limit).
+    static let evaluationBatch = 2000
 
     func train(_ params: TrainParams, context: RPCCallContext) async throws -> ModelVersionInfo {
         let name = params.name ?? ModelReference.defaultName
         guard ModelReference.isValidName(name) else {
             throw RPCError.invalidParams(field: "name", "\"\(name)\" is not a model name: use letters, digits, _ - .")
         }
-        let dataPath = ChurnLocations.absolute(params.data)
-        guard FileManager.default.isReadableFile(atPath: dataPath) else {
-            throw RPCError(
-                .fileError, "cannot read the training data \(dataPath): check the path (it is read by churnd)",
-                data: ["field": "data"])
+        let testFraction = params.testFraction ?? 0.2
+        let validationFraction = params.validationFraction ?? 0.2
+        guard (0.05...0.5).contains(testFraction) else {
+            throw RPCError.invalidParams(field: "test_fraction", "must be between 0.05 and 0.5, got \(testFraction)")
+        }
+        guard (0.05...0.5).contains(validationFraction) else {
+            throw RPCError.invalidParams(field: "validation_fraction", "must be between 0.05 and 0.5, got \(validationFraction)")
         }
         let plugin = try serving.supervisor.plugin(kind: params.kind)
         let connection = try await plugin.readyConnection()
-        let run = try makeRunFolder(kind: plugin.kind)
-        let artifactPath = (run as NSString).appendingPathComponent("model.artifact")
-        let requestID = context.requestID
-        let forward: @Sendable (ProgressUpdate) -> Void = { update in
-            guard let requestID else { return }
-            var update = update
-            update.request = requestID
-            Task { await context.notify(ProgressNotification.self, update) }
-        }
         let seed = params.seed ?? 0
-        let result = try await plugin.call(
-            PluginMethod.Train.self,
-            PluginTrainParams(
-                trainPath: dataPath, historyPath: params.history, params: params.params ?? [:], seed: seed,
-                artifactPath: artifactPath),
-            over: connection, timeout: nil, onProgress: forward)
+        let progress = { (stage: String, step: Int, total: Int?, message: String) in
+            await context.progress(stage: stage, step: step, total: total, message: message)
+        }
+
+        // Read, check and split the data off the event loop.
+        await progress("split", 0, 1, "reading \(params.data)")
+        let prepared = try await NIOThreadPool.singleton.runIfActive {
+            try Self.prepare(params, seed: seed, testFraction: testFraction, validationFraction: validationFraction,
+                runs: runsDirectory, kind: plugin.kind)
+        }
+        await progress(
+            "split", 1, 1,
+            "\(prepared.rows) rows: \(prepared.trainRows) to train, \(prepared.validationRows) to validate, \(prepared.test.customers.count) held back")
+
+        // Train.
+        let pluginProgress = ProgressStream(context: context)
+        let trained = await Result(catching: {
+            try await plugin.call(
+                PluginMethod.Train.self,
+                PluginTrainParams(
+                    trainPath: prepared.trainPath, validationPath: prepared.validationPath,
+                    historyPath: prepared.historyPath, params: params.params ?? [:], seed: seed,
+                    artifactPath: prepared.artifactPath),
+                over: connection, timeout: nil, onProgress: { pluginProgress.send($0) })
+        })
+        await pluginProgress.finish()
+        let result = try trained.get()
         let artifact: Data
         do {
-            artifact = try Data(contentsOf: URL(fileURLWithPath: artifactPath))
+            artifact = try Data(contentsOf: URL(fileURLWithPath: prepared.artifactPath))
         } catch {
-            throw RPCError(.internalError, "plugin \(plugin.kind) reported success but wrote no artifact at \(artifactPath)")
+            throw RPCError(.internalError, "plugin \(plugin.kind) reported success but wrote no artifact at \(prepared.artifactPath)")
         }
+
+        // Evaluate on the held-back rows, with a temporary handle.
+        await progress("evaluate", 0, prepared.test.customers.count, "scoring \(prepared.test.customers.count) held-back customers")
+        let handle = "evaluate-\(UUID().uuidString.prefix(8))"
+        let evaluationConnection = try await plugin.connection(
+            loading: PluginLoadParams(model: handle, artifactPath: prepared.artifactPath, sha256: artifact.sha256Hex))
+        var probabilities: [Double] = []
+        let records = prepared.test.customers.records
+        for start in stride(from: 0, to: records.count, by: Self.evaluationBatch) {
+            let batch = Array(records[start..<min(start + Self.evaluationBatch, records.count)])
+            let scored = try await plugin.call(
+                PluginMethod.Predict.self, PluginPredictParams(model: handle, customers: batch),
+                over: evaluationConnection, timeout: .seconds(120))
+            probabilities += scored.probabilities
+        }
+        await plugin.unload(handle)
+        let labels = prepared.test.churned ?? []
+        guard probabilities.count == labels.count else {
+            throw RPCError(.internalError, "plugin \(plugin.kind) scored \(probabilities.count) of \(labels.count) held-back customers")
+        }
+        var metrics = result.metrics
+        for (key, value) in Metrics.report(labels, probabilities) { metrics["test_" + key] = value }
+        let roc = Self.downsample(Metrics.rocCurve(labels, probabilities), to: 101).map {
+            ROCPoint(threshold: $0.threshold.isFinite ? $0.threshold : 1, falsePositiveRate: $0.fpr, truePositiveRate: $0.tpr)
+        }
+        await progress(
+            "evaluate", labels.count, labels.count,
+            String(format: "held-back ROC-AUC %.4f, F1 %.4f", metrics["test_roc_auc"] ?? .nan, metrics["test_f1"] ?? .nan))
+
+        // Register.
         let description = await plugin.pluginDescription
-        let dataBytes = (try? Data(contentsOf: URL(fileURLWithPath: dataPath), options: .mappedIfSafe)) ?? Data()
-        let rows = max(dataBytes.split(separator: UInt8(ascii: "\n")).count - 1, 0)
         let registration = ModelRegistration(
             name: name, kind: plugin.kind, pluginVersion: description?.pluginVersion ?? "unknown",
-            params: result.params, metrics: result.metrics, lossCurve: result.lossCurve,
+            params: result.params, metrics: metrics, lossCurve: result.lossCurve, rocCurve: roc,
             importances: result.importances, featureSchema: result.featureSchema,
-            trainingData: TrainingDataInfo(sha256: dataBytes.sha256Hex, rows: rows, path: dataPath),
+            trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: prepared.dataPath),
             notes: params.notes, tags: params.tags ?? [])
-        let version = try await serving.registry.register(
-            registration, artifact: artifact, user: context.peer?.userName ?? PeerCredentials.currentUserName)
+        let user = context.peer?.userName ?? PeerCredentials.currentUserName
+        let version = try await serving.registry.register(registration, artifact: artifact, user: user)
         serving.invalidate()
-        logger.info("registered \(version.ref) (\(plugin.kind))")
+        await progress("register", 1, 1, "registered \(version.ref)")
+        logger.info("registered \(version.ref) (\(plugin.kind)), held-back ROC-AUC \(metrics["test_roc_auc"] ?? .nan)")
         return version
     }
 
-    private func makeRunFolder(kind: String) throws -> String {
+    /// The files of one training run.
+    struct Prepared: Sendable {
+        let dataPath: String
+        let dataSHA256: String
+        let rows: Int
+        let trainRows: Int
+        let validationRows: Int
+        let test: TelcoDataset
+        let trainPath: String
+        let validationPath: String
+        let historyPath: String?
+        let artifactPath: String
+    }
+
+    static func prepare(
+        _ params: TrainParams, seed: UInt64, testFraction: Double, validationFraction: Double, runs: String, kind: String
+    ) throws -> Prepared {
+        let dataPath = ChurnLocations.absolute(params.data)
+        guard FileManager.default.isReadableFile(atPath: dataPath) else {
+            throw RPCError(
+                .fileError, "cannot read the training data \(dataPath): check the path (churnd reads it)",
+                data: ["field": "data", "path": .string(dataPath)])
+        }
+        let mapping = try params.mapping.map { try ColumnMapping.named($0) }
+        let (dataset, _) = try TelcoReader.read(
+            dataPath, options: TelcoReadOptions(mapping: mapping, skipBadRows: params.skipBadRows ?? false, requireLabel: true))
+        let labels = try dataset.requireLabels(file: dataPath)
+        let positives = labels.filter { $0 }.count
+        guard positives >= 10, labels.count - positives >= 10 else {
+            throw RPCError(
+                .invalidData,
+                "\(dataPath) has \(positives) churners and \(labels.count - positives) stayers: training needs at least 10 of each")
+        }
+        let split = StratifiedSplit.trainValidationTest(
+            labels, testFraction: testFraction, validationFraction: validationFraction, seed: seed)
+        let run = try makeRunFolder(runs, kind: kind)
+        let trainPath = (run as NSString).appendingPathComponent("train.csv")
+        let validationPath = (run as NSString).appendingPathComponent("validation.csv")
+        try dataset.rows(split.train).writeCSV(to: trainPath)
+        try dataset.rows(split.validation).writeCSV(to: validationPath)
+        var historyPath: String?
+        if let history = params.history {
+            let path = ChurnLocations.absolute(history)
+            // Read it here so a broken panel fails before training, with its line and column.
+            _ = try MonthlyPanel.read(path)
+            historyPath = path
+        }
+        let digest = try Data(contentsOf: URL(fileURLWithPath: dataPath), options: .mappedIfSafe).sha256Hex
+        return Prepared(
+            dataPath: dataPath, dataSHA256: digest, rows: labels.count, trainRows: split.train.count,
+            validationRows: split.validation.count, test: dataset.rows(split.test), trainPath: trainPath,
+            validationPath: validationPath, historyPath: historyPath,
+            artifactPath: (run as NSString).appendingPathComponent("model.artifact"))
+    }
+
+    private static func makeRunFolder(_ runs: String, kind: String) throws -> String {
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let path = (runsDirectory as NSString).appendingPathComponent("\(stamp)-\(kind)-\(UUID().uuidString.prefix(8))")
+        let path = (runs as NSString).appendingPathComponent("\(stamp)-\(kind)-\(UUID().uuidString.prefix(8))")
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw RPCError(.fileError, "cannot create the training run folder \(path): \(error.localizedDescription)")
         }
         return path
+    }
+
+    /// At most `count` points, keeping the first and last.
+    static func downsample<T>(_ points: [T], to count: Int) -> [T] {
+        guard points.count > count, count >= 2 else { return points }
+        return (0..<count).map { points[Int((Double($0) * Double(points.count - 1) / Double(count - 1)).rounded())] }
     }
 }

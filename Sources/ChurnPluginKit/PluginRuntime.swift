@@ -95,23 +95,15 @@ public enum PluginRuntime {
         table.register(PluginMethod.Describe.self) { _, _ in plugin.description }
         table.register(PluginMethod.Train.self) { params, context in
             context.logger.info("training", metadata: ["train_path": "\(params.trainPath)", "seed": "\(params.seed)"])
-            let (steps, continuation) = AsyncStream.makeStream(of: ProgressReporter.ProgressStep.self)
-            let forwarding = Task {
-                for await step in steps {
-                    await context.progress(
-                        stage: step.stage, step: step.step, total: step.total, message: step.message,
-                        metrics: step.metrics)
-                }
+            let stream = ProgressStream(context: context)
+            let reporter = ProgressReporter { step in
+                stream.send(
+                    ProgressUpdate(
+                        request: context.requestID ?? .number(0), stage: step.stage, step: step.step, total: step.total,
+                        message: step.message, metrics: step.metrics))
             }
-            let reporter = ProgressReporter { continuation.yield($0) }
-            let result: Result<PluginTrainResult, any Error>
-            do {
-                result = .success(try await ComputeThread.run { try plugin.train(params, progress: reporter) })
-            } catch {
-                result = .failure(error)
-            }
-            continuation.finish()
-            await forwarding.value
+            let result = await Result(catching: { try await ComputeThread.run { try plugin.train(params, progress: reporter) } })
+            await stream.finish()
             return try result.get()
         }
         table.register(PluginMethod.Load.self) { params, context in

@@ -26,6 +26,7 @@ struct Churn: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self,
+            ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, TrainCommand.self,
+            ModelsCommand.self, PromoteCommand.self, RollbackCommand.self, GenerateCommand.self,
         ])
 }

@@ -50,7 +50,13 @@ struct DaemonIntegrationTests {
         #expect(first.kind == "echo")
         #expect(first.notes == "first")
         #expect(first.artifact.rawBytes > 0)
-        #expect(progress.withLock { $0.map(\.step) } == [1, 2, 3], "progress notifications arrive before the result")
+        let stages = progress.withLock { $0.map { "\($0.stage) \($0.step)" } }
+        #expect(
+            stages == ["split 0", "split 1", "epoch 1", "epoch 2", "epoch 3", "evaluate 0", "evaluate 8", "register 1"],
+            "the daemon's and the plugin's progress arrive in order, before the result")
+        #expect(first.metrics["test_roc_auc"] != nil && first.metrics["test_f1"] != nil, "held-back metrics are recorded")
+        #expect(first.rocCurve?.first?.falsePositiveRate == 0 && first.rocCurve?.last?.truePositiveRate == 1)
+        #expect(first.trainingData?.rows == 40)
 
         let second = try await client.train(TrainParams(kind: "echo", data: data, params: ["smoothing": 5]))
         #expect(second.version == 2)
@@ -111,6 +117,16 @@ struct DaemonIntegrationTests {
         await expectDaemonError(.invalidParams, field: "customers[0].customerID") { () async throws(ChurnClientError) in
             try await client.predict([["tenure": 3]])
         }
+        var badContract = testCustomer("a")
+        badContract["Contract"] = "Three year"
+        await expectDaemonError(.invalidParams, field: "customers[1].Contract") { () async throws(ChurnClientError) in
+            try await client.predict([testCustomer("ok"), badContract])
+        }
+        var missingTenure = testCustomer("a")
+        missingTenure.fields.removeValue(forKey: "tenure")
+        await expectDaemonError(.invalidParams, field: "customers[0].tenure") { () async throws(ChurnClientError) in
+            try await client.predict([missingTenure])
+        }
         await client.close()
         try await harness.stop()
     }
@@ -126,7 +142,7 @@ struct DaemonIntegrationTests {
         for id in 0..<40 {
             let request =
                 id % 4 == 0
-                ? #"{"jsonrpc":"2.0","id":\#(id),"method":"predict","params":{"customers":[{"customerID":"sleep:\#(50 + id)","tenure":\#(id)}]}}"#
+                ? #"{"jsonrpc":"2.0","id":\#(id),"method":"predict","params":{"customers":[\#(customerJSON("sleep:\(50 + id)"))]}}"#
                 : #"{"jsonrpc":"2.0","id":\#(id),"method":"health"}"#
             bytes += RawSocket.frame(Array(request.utf8))
         }

@@ -31,6 +31,12 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Customers per request when sending a large file.")
     var batchSize: Int = 1000
 
+    @Option(help: "Column mapping for a CSV file: kaggle, ibm, or a mapping file (default: detected from the header).")
+    var mapping: String?
+
+    @Flag(help: "Skip CSV rows with bad values (and list them) instead of refusing the file.")
+    var skipBadRows = false
+
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
@@ -41,7 +47,7 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let customers = try CustomerInput.read(file: input, inline: customer)
+        let customers = try CustomerInput.read(file: input, inline: customer, mapping: mapping, skipBadRows: skipBadRows)
         let client = try await connection.connect()
         var predictions: [Prediction] = []
         for start in stride(from: 0, to: customers.count, by: batchSize) {
@@ -68,7 +74,9 @@ struct PredictCommand: AsyncParsableCommand {
 
 /// Reads customers from the command line, a file or stdin.
 enum CustomerInput {
-    static func read(file: String?, inline: String?) throws -> [CustomerRecord] {
+    static func read(file: String?, inline: String?, mapping: String? = nil, skipBadRows: Bool = false) throws
+        -> [CustomerRecord]
+    {
         if let inline { return try decodeJSON(Data(inline.utf8), source: "--customer") }
         guard let file else { return [] }
         if file == "-" { return try decodeJSON(FileHandle.standardInput.readDataToEndOfFile(), source: "stdin") }
@@ -78,7 +86,9 @@ enum CustomerInput {
         } catch {
             throw CleanExit.message("cannot read \(file): \(error.localizedDescription)", code: 66)
         }
-        if file.lowercased().hasSuffix(".csv") { return try CSVCustomers.records(from: data, source: file) }
+        if file.lowercased().hasSuffix(".csv") {
+            return try CSVCustomers.records(from: data, source: file, mapping: mapping, skipBadRows: skipBadRows)
+        }
         return try decodeJSON(data, source: file)
     }
 

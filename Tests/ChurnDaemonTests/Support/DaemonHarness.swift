@@ -167,9 +167,16 @@ final class DaemonHarness: @unchecked Sendable {
     }
 }
 
-/// A customer record for the test plugin.
+/// A complete customer record (the daemon checks every field); the test plugin scores tenure
+/// and monthly charges, and reads the id for faults (`sleep:<ms>`, `crash`).
 func testCustomer(_ id: String, tenure: Double = 12, charges: Double = 70) -> CustomerRecord {
-    ["customerID": .string(id), "tenure": .number(tenure), "MonthlyCharges": .number(charges)]
+    [
+        "customerID": .string(id), "gender": "Female", "SeniorCitizen": 0, "Partner": "Yes", "Dependents": "No",
+        "tenure": .number(tenure), "PhoneService": "Yes", "MultipleLines": "No", "InternetService": "Fiber optic",
+        "OnlineSecurity": "No", "OnlineBackup": "No", "DeviceProtection": "No", "TechSupport": "No",
+        "StreamingTV": "No", "StreamingMovies": "No", "Contract": "Month-to-month", "PaperlessBilling": "Yes",
+        "PaymentMethod": "Electronic check", "MonthlyCharges": .number(charges), "TotalCharges": .number(tenure * charges),
+    ]
 }
 
 /// Runs `body`, which must fail with a daemon error of `code` (and, when given, naming `field`).
@@ -196,4 +203,9 @@ func expectDaemonError<T>(
 /// The outcome of an async client call, as a value.
 func outcome<T>(_ body: () async throws(ChurnClientError) -> T) async -> Result<T, ChurnClientError> {
     do { return .success(try await body()) } catch { return .failure(error) }
+}
+
+/// A complete customer as JSON text, for raw-socket tests.
+func customerJSON(_ id: String) -> String {
+    String(decoding: JSONWriter.bytes(.object(testCustomer(id).fields.mapValues(\.jsonValue))), as: UTF8.self)
 }

@@ -1,0 +1,122 @@
+/// A batch of monthly sequences: `values[(row * steps + step) * features + feature]`, with
+/// `mask[row * steps + step]` 1 for a real month and 0 for padding (a customer with fewer months
+/// than the window). Padding steps hold zeros.
+public struct SequenceBatch: Sendable, Hashable {
+    public var count: Int
+    public var steps: Int
+    public var features: Int
+    public var values: [Float]
+    public var mask: [Float]
+    /// What each feature is, for explanations.
+    public var featureNames: [String]
+    /// The month (since joining) of each step of each row, 0 for padding: `months[row * steps + step]`.
+    public var months: [Int]
+
+    public init(count: Int, steps: Int, features: Int, featureNames: [String]) {
+        self.count = count
+        self.steps = steps
+        self.features = features
+        self.values = [Float](repeating: 0, count: count * steps * features)
+        self.mask = [Float](repeating: 0, count: count * steps)
+        self.featureNames = featureNames
+        self.months = [Int](repeating: 0, count: count * steps)
+    }
+
+    /// The rows at `indices`, in that order.
+    public func rows(_ indices: [Int]) -> SequenceBatch {
+        var batch = SequenceBatch(count: indices.count, steps: steps, features: features, featureNames: featureNames)
+        let stride = steps * features
+        for (target, source) in indices.enumerated() {
+            batch.values.replaceSubrange(target * stride..<(target + 1) * stride, with: values[source * stride..<(source + 1) * stride])
+            batch.mask.replaceSubrange(target * steps..<(target + 1) * steps, with: mask[source * steps..<(source + 1) * steps])
+            batch.months.replaceSubrange(target * steps..<(target + 1) * steps, with: months[source * steps..<(source + 1) * steps])
+        }
+        return batch
+    }
+}
+
+/// The monthly history derived from a static telco row (GUIDE section 2), from inputs only:
+/// tenure T, monthly charge M and total charges C. With window L, A = C/T when T > 0 and C is
+/// known, else M; the starting price p0 = max(2A − M, 0); step j = 0..L−1 is month
+/// m = T − (L−1) + j, real when m ≥ 1, with charge(m) = p0 + (M − p0)(m − 1)/max(T − 1, 1).
+/// Each real step carries [1, charge/100, m/72, (charge − M)/100]; padding steps are zeros.
+///
+/// It takes a ``CustomerTable``, which holds no label: the outcome cannot leak into a sequence.
+public enum DerivedHistory {
+    /// The default window, in months.
+    public static let defaultWindow = 12
+    /// Names of the per-step features.
+    public static let featureNames = ["valid", "charge/100", "month/72", "(charge-current)/100"]
+
+    /// Sequences for every customer of `table`.
+    public static func sequences(_ table: CustomerTable, window: Int = defaultWindow) -> SequenceBatch {
+        var batch = SequenceBatch(count: table.count, steps: window, features: 4, featureNames: featureNames)
+        batch.values.withUnsafeMutableBufferPointer { values in
+            batch.mask.withUnsafeMutableBufferPointer { mask in
+                batch.months.withUnsafeMutableBufferPointer { months in
+                    for row in 0..<table.count {
+                        fill(
+                            tenure: table.number(.tenure, row), monthly: table.number(.monthlyCharges, row),
+                            total: table.number(.totalCharges, row), window: window,
+                            values: UnsafeMutableBufferPointer(rebasing: values[(row * window * 4)..<((row + 1) * window * 4)]),
+                            mask: UnsafeMutableBufferPointer(rebasing: mask[(row * window)..<((row + 1) * window)]),
+                            months: UnsafeMutableBufferPointer(rebasing: months[(row * window)..<((row + 1) * window)]))
+                    }
+                }
+            }
+        }
+        return batch
+    }
+
+    /// The charge of month `month` (1-based) for a customer, by the formula above.
+    public static func charge(month: Int, tenure: Double, monthly: Double, total: Double) -> Double {
+        let average = tenure > 0 && !total.isNaN ? total / tenure : monthly
+        let start = max(2 * average - monthly, 0)
+        return start + (monthly - start) * Double(month - 1) / max(tenure - 1, 1)
+    }
+
+    /// Writes one customer's window.
+    static func fill(
+        tenure: Double, monthly: Double, total: Double, window: Int, values: UnsafeMutableBufferPointer<Float>,
+        mask: UnsafeMutableBufferPointer<Float>, months: UnsafeMutableBufferPointer<Int>
+    ) {
+        let tenureMonths = Int(tenure)
+        for step in 0..<window {
+            let month = tenureMonths - (window - 1) + step
+            guard month >= 1 else { continue }
+            let charge = charge(month: month, tenure: tenure, monthly: monthly, total: total)
+            let base = step * 4
+            values[base] = 1
+            values[base + 1] = Float(charge / 100)
+            values[base + 2] = Float(Double(month) / 72)
+            values[base + 3] = Float((charge - monthly) / 100)
+            mask[step] = 1
+            months[step] = month
+        }
+    }
+
+    /// Last, mean and slope (per month) of the charge over the real months of the window;
+    /// zeros for a customer with no months. The random forest reads these.
+    public static func aggregates(tenure: Double, monthly: Double, total: Double, window: Int = defaultWindow)
+        -> (last: Double, mean: Double, slope: Double)
+    {
+        let tenureMonths = Int(tenure)
+        var sum = 0.0, count = 0.0, sumX = 0.0, sumXY = 0.0, sumXX = 0.0, last = 0.0
+        for step in 0..<window {
+            let month = tenureMonths - (window - 1) + step
+            guard month >= 1 else { continue }
+            let charge = charge(month: month, tenure: tenure, monthly: monthly, total: total)
+            let x = Double(month)
+            sum += charge
+            count += 1
+            sumX += x
+            sumXY += x * charge
+            sumXX += x * x
+            last = charge
+        }
+        guard count > 0 else { return (0, 0, 0) }
+        let denominator = count * sumXX - sumX * sumX
+        let slope = denominator == 0 ? 0 : (count * sumXY - sumX * sum) / denominator
+        return (last, sum / count, slope)
+    }
+}

@@ -1,0 +1,93 @@
+import ChurnProtocol
+
+/// Turns wire records (JSON objects of telco fields) into typed customers, with the same rules
+/// as files. Every input field is required (a missing one is an error naming it, never a
+/// silent default); unknown fields are ignored; label fields are never read.
+public enum TelcoRecords {
+    /// A problem with one field of one record, by its path (`customers[2].tenure`).
+    public struct FieldProblem: Error, Sendable, Hashable, CustomStringConvertible {
+        public var field: String
+        public var reason: String
+        public var description: String { "\(field): \(reason)" }
+
+        public init(field: String, reason: String) {
+            self.field = field
+            self.reason = reason
+        }
+    }
+
+    /// The customers of `records`, or the first problem found. `path` prefixes field paths.
+    public static func table(_ records: [CustomerRecord], path: String = "customers") throws(FieldProblem) -> CustomerTable {
+        var table = CustomerTable()
+        table.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            table.append(try customer(record, path: "\(path)[\(index)]"))
+        }
+        return table
+    }
+
+    /// One typed customer, or the first problem found.
+    public static func customer(_ record: CustomerRecord, path: String = "customer") throws(FieldProblem) -> Customer {
+        func problem(_ field: String, _ reason: String) -> FieldProblem {
+            FieldProblem(field: "\(path).\(field)", reason: reason)
+        }
+        guard let rawID = record[TelcoSchema.idField] else { throw problem(TelcoSchema.idField, "required field is missing") }
+        guard let id = rawID.text?.trimmingSpaces, !id.isEmpty else {
+            throw problem(TelcoSchema.idField, "must be a non-empty string")
+        }
+        var codes = [UInt8](repeating: 0, count: CategoricalField.allCases.count)
+        for field in CategoricalField.allCases {
+            guard let value = record[field.name] else { throw problem(field.name, "required field is missing") }
+            guard let text = value.text?.trimmingSpaces, let code = field.code(of: text) else {
+                throw problem(field.name, FieldRules.unknownCategory(field) + ", got \(value.jsonValue.brief)")
+            }
+            codes[field.rawValue] = code
+        }
+        var numbers = [Double](repeating: 0, count: NumericField.allCases.count)
+        var blank: [NumericField] = []
+        for field in NumericField.allCases {
+            guard let value = record[field.name] else { throw problem(field.name, "required field is missing") }
+            switch value {
+            case .number(let number):
+                if let reason = FieldRules.problem(field, number) { throw problem(field.name, reason) }
+                numbers[field.rawValue] = number
+            case .string(let text):
+                let trimmed = text.trimmingSpaces
+                if trimmed.isEmpty {
+                    blank.append(field)
+                    numbers[field.rawValue] = .nan
+                } else {
+                    let parsed = Array(trimmed.utf8).withUnsafeBufferPointer { CellParser.number($0) }
+                    guard let number = parsed else { throw problem(field.name, "expected a number, got \"\(text)\"") }
+                    if let reason = FieldRules.problem(field, number) { throw problem(field.name, reason) }
+                    numbers[field.rawValue] = number
+                }
+            case .null:
+                blank.append(field)
+                numbers[field.rawValue] = .nan
+            case .bool:
+                throw problem(field.name, "expected a number, got \(value.jsonValue.brief)")
+            }
+        }
+        for field in blank {
+            if let reason = FieldRules.missingProblem(field, tenure: numbers[NumericField.tenure.rawValue]) {
+                throw problem(field.name, reason)
+            }
+        }
+        return Customer(id: id, codes: codes, numbers: numbers)
+    }
+}
+
+extension TelcoRecords.FieldProblem: RPCErrorConvertible {
+    public var rpcError: RPCError { .invalidParams(field: field, reason) }
+}
+
+extension String {
+    /// Without surrounding spaces and tabs.
+    var trimmingSpaces: String {
+        var view = Substring(self)
+        while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
+        while let last = view.last, last == " " || last == "\t" { view.removeLast() }
+        return String(view)
+    }
+}

@@ -1,0 +1,219 @@
+import ArgumentParser
+import ChurnClient
+import ChurnProtocol
+import Foundation
+
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model version with a plugin, evaluate it on held-back rows, and register it.",
+        discussion: """
+            The daemon reads the file (its path is resolved here and read by churnd), checks every cell, \
+            holds back --test-fraction of the rows, has the plugin train on the rest with live progress, \
+            scores the held-back rows itself and registers the version. It does not promote it.
+
+            Examples:
+              churn train --kind random_forest --data ../shared/data/telco/telco_train.csv
+              churn train --kind lstm --data customers.csv --history history.csv --params '{"epochs": 20}'
+              churn train --kind random_forest --data ibm.csv --mapping ibm --seed 7 --notes "weekly retrain"
+            """)
+
+    @Option(help: "Plugin kind: random_forest, lstm, lstm_attention (see `churn plugins`).")
+    var kind: String
+
+    @Option(help: "Labelled customer CSV.")
+    var data: String
+
+    @Option(help: "Column mapping: kaggle, ibm, or a mapping file (default: detected from the header).")
+    var mapping: String?
+
+    @Option(help: "Monthly panel CSV (customer_id, period, numeric columns...).")
+    var history: String?
+
+    @Option(help: "Hyperparameters as a JSON object, e.g. '{\"n_trees\": 300}'.")
+    var params: String?
+
+    @Option(help: "Seed: the same seed and data give the same model.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Model name to register under.")
+    var name = "churn"
+
+    @Option(help: "Share of rows held back for evaluation.")
+    var testFraction = 0.2
+
+    @Flag(help: "Train on the good rows when some are bad (they are listed), instead of refusing the file.")
+    var skipBadRows = false
+
+    @Option(help: "Free text kept with the version.")
+    var notes: String?
+
+    @Option(help: "A label kept with the version; repeatable.")
+    var tag: [String] = []
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        var hyperparameters: [String: JSONValue]?
+        if let params {
+            guard case .object(let object)? = try? JSONParser.parse(Array(params.utf8)) else {
+                throw ValidationError("--params must be a JSON object, e.g. '{\"n_trees\": 300}'")
+            }
+            hyperparameters = object
+        }
+        let client = try await connection.connect()
+        let request = TrainParams(
+            kind: kind, data: absolute(data), mapping: mapping.map { ColumnMappingArgument.resolve($0) },
+            history: history.map(absolute), skipBadRows: skipBadRows, params: hyperparameters, seed: seed, name: name,
+            testFraction: testFraction, notes: notes, tags: tag)
+        let quiet = connection.json
+        let version = try await reporting { () async throws(ChurnClientError) in
+            try await client.train(request) { update in
+                guard !quiet else { return }
+                let count = update.total.map { "\(update.step)/\($0)" } ?? "\(update.step)"
+                FileHandle.standardError.write(Data("[\(update.stage) \(count)] \(update.message)\n".utf8))
+            }
+        }
+        if connection.json {
+            try printJSON(version)
+        } else {
+            print("registered \(version.ref) (\(version.kind))")
+            printMetrics(version.metrics)
+            print("promote it with: churn promote \(version.ref)")
+        }
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// A mapping given on the command line: a built-in name, or a file made absolute for the daemon.
+enum ColumnMappingArgument {
+    static func resolve(_ value: String) -> String {
+        ["kaggle", "ibm"].contains(value) || value.hasPrefix("/") ? value : FileManager.default.currentDirectoryPath + "/" + value
+    }
+}
+
+func printMetrics(_ metrics: [String: Double]) {
+    let shown = ["test_roc_auc", "test_f1", "test_precision", "test_recall", "test_accuracy", "test_pr_auc", "test_log_loss", "test_brier"]
+    let line = shown.compactMap { key in metrics[key].map { "\(key.dropFirst(5)) \(String(format: "%.4f", $0))" } }
+    if !line.isEmpty { print("held-back: " + line.joined(separator: ", ")) }
+}
+
+struct ModelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "List registered model versions, or show one in full.",
+        discussion: """
+            Examples:
+              churn models
+              churn models champion
+              churn models churn@3 --json
+            """)
+
+    @Argument(help: "A version (3, churn@3) or alias (champion) to show in full.")
+    var model: String?
+
+    @Option(help: "Only versions of this model name.")
+    var name: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let client = try await connection.connect()
+        if let model {
+            let version = try await reporting { () async throws(ChurnClientError) in try await client.model(model) }
+            if connection.json { return try printJSON(version) }
+            print("\(version.ref)  \(version.kind) \(version.pluginVersion)  \(version.aliases.joined(separator: ", "))")
+            print("created \(version.createdAt) by \(version.createdBy)")
+            if let data = version.trainingData { print("trained on \(data.rows) rows of \(data.path ?? "?") (sha256 \(data.sha256.prefix(12)))") }
+            print("artifact \(version.artifact.rawBytes) bytes, \(version.artifact.compressedBytes) compressed, sha256 \(version.artifact.sha256)")
+            printMetrics(version.metrics)
+            if let notes = version.notes { print("notes: \(notes)") }
+            if let importances = version.importances, !importances.isEmpty {
+                print("top features: " + importances.prefix(8).map { "\($0.feature) \(String(format: "%.3f", $0.importance))" }.joined(separator: ", "))
+            }
+            return
+        }
+        let versions = try await reporting { () async throws(ChurnClientError) in try await client.models(name: name) }
+        if connection.json { return try printJSON(versions) }
+        if versions.isEmpty {
+            print("no models yet: train one with `churn train --kind random_forest --data FILE`")
+            return
+        }
+        printTable(
+            ["MODEL", "KIND", "ALIASES", "ROC-AUC", "F1", "CREATED", "NOTES"],
+            versions.map {
+                [
+                    $0.ref.description, $0.kind, $0.aliases.joined(separator: ","),
+                    $0.metrics["test_roc_auc"].map { String(format: "%.4f", $0) } ?? "-",
+                    $0.metrics["test_f1"].map { String(format: "%.4f", $0) } ?? "-", String($0.createdAt.prefix(19)),
+                    $0.notes ?? "",
+                ]
+            })
+    }
+}
+
+struct PromoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promote",
+        abstract: "Point the champion (or another alias) at a version; it is loaded before the switch.",
+        discussion: """
+            Examples:
+              churn promote churn@4
+              churn promote 5 --alias challenger
+              churn promote 4 --reason "beats v3 on held-back AUC"
+            """)
+
+    @Argument(help: "The version: 4, churn@4, or an alias.")
+    var model: String
+
+    @Option(help: "The alias to move.")
+    var alias = "champion"
+
+    @Option(help: "Why, for the audit log.")
+    var reason: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let client = try await connection.connect()
+        let change = try await reporting { () async throws(ChurnClientError) in
+            try await client.promote(model, alias: alias, reason: reason)
+        }
+        if connection.json { return try printJSON(change) }
+        print("\(change.name)@\(change.alias): \(change.from.map { "version \($0)" } ?? "unset") -> version \(change.to.map(String.init) ?? "unset")")
+    }
+}
+
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Point the champion (or another alias) back at the version it named before.",
+        discussion: """
+            Examples:
+              churn rollback
+              churn rollback --alias challenger --reason "drifted"
+            """)
+
+    @Option(help: "The model name.")
+    var name = "churn"
+
+    @Option(help: "The alias to move back.")
+    var alias = "champion"
+
+    @Option(help: "Why, for the audit log.")
+    var reason: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let client = try await connection.connect()
+        let change = try await reporting { () async throws(ChurnClientError) in
+            try await client.rollback(name: name, alias: alias, reason: reason)
+        }
+        if connection.json { return try printJSON(change) }
+        print("\(change.name)@\(change.alias): version \(change.from.map(String.init) ?? "unset") -> version \(change.to.map(String.init) ?? "unset")")
+    }
+}
