@@ -138,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "churn-bench",
             dependencies: [
-                "ChurnClient", "ChurnData", "ChurnProtocol", "ChurnRPC",
+                "ChurnClient", "ChurnData", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -155,6 +155,11 @@ let package = Package(
             path: "Tests/Support/TestPlugin"
         ),
 
+        .executableTarget(
+            name: "churn-registry-helper",
+            dependencies: ["ChurnRegistry"],
+            path: "Tests/Support/RegistryHelper"
+        ),
         .target(
             name: "ChurnTestSupport",
             dependencies: ["ChurnProtocol"],
@@ -173,6 +178,10 @@ let package = Package(
             name: "ChurnDataTests",
             dependencies: ["ChurnData", "ChurnProtocol", "ChurnTestSupport"],
             exclude: ["Fixtures/make_metric_fixtures.py", "Fixtures/metrics.json"]
+        ),
+        .testTarget(
+            name: "ChurnRegistryTests",
+            dependencies: ["ChurnRegistry", "ChurnProtocol", "churn-registry-helper"]
         ),
         .testTarget(
             name: "ChurnDaemonTests",

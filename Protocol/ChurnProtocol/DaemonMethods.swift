@@ -62,6 +62,154 @@ public enum DaemonMethod {
         public typealias Params = RollbackParams
         public typealias Result = AliasChange
     }
+
+    /// Register a version from an export file (`models.export` writes them).
+    public enum ModelsRegister: RPCMethod {
+        public static let name = "models.register"
+        public typealias Params = RegisterParams
+        public typealias Result = ModelVersionInfo
+    }
+
+    /// Write a version, with everything known about it, to an export file.
+    public enum ModelsExport: RPCMethod {
+        public static let name = "models.export"
+        public typealias Params = ExportParams
+        public typealias Result = ExportResult
+    }
+
+    /// Delete a version and its artifact; refused while an alias names it.
+    public enum ModelsDelete: RPCMethod {
+        public static let name = "models.delete"
+        public typealias Params = ModelRefParams
+        public typealias Result = ModelRef
+    }
+
+    /// Check the registry: SQLite's integrity check and every artifact's size and sha256.
+    public enum ModelsVerify: RPCMethod {
+        public static let name = "models.verify"
+        public typealias Params = NoParams
+        public typealias Result = VerifyResult
+    }
+
+    /// The registry's append-only audit log, newest first.
+    public enum ModelsAudit: RPCMethod {
+        public static let name = "models.audit"
+        public typealias Params = AuditParams
+        public typealias Result = AuditResult
+    }
+}
+
+/// Params of `models.register`.
+public struct RegisterParams: Codable, Sendable, Hashable {
+    /// An export file, readable by the daemon.
+    public var file: String
+    /// Register under this model name instead of the file's.
+    public var name: String?
+
+    public init(file: String, name: String? = nil) {
+        self.file = file
+        self.name = name
+    }
+}
+
+/// Params of `models.export`.
+public struct ExportParams: Codable, Sendable, Hashable {
+    public var model: String
+    /// Where the daemon writes the file.
+    public var file: String
+
+    public init(model: String, file: String) {
+        self.model = model
+        self.file = file
+    }
+}
+
+/// The `models.export` result.
+public struct ExportResult: Codable, Sendable, Hashable {
+    public var model: ModelRef
+    public var file: String
+    public var bytes: Int
+
+    public init(model: ModelRef, file: String, bytes: Int) {
+        self.model = model
+        self.file = file
+        self.bytes = bytes
+    }
+}
+
+/// The `models.verify` result.
+public struct VerifyResult: Codable, Sendable, Hashable {
+    /// True when nothing is wrong.
+    public var healthy: Bool
+    /// `["ok"]`, or what SQLite's integrity check reported.
+    public var databaseIntegrity: [String]
+    public var artifactsChecked: Int
+    /// One line per artifact that failed, naming the version.
+    public var artifactProblems: [String]
+    /// Aliases that name a missing version.
+    public var aliasProblems: [String]
+
+    public init(
+        healthy: Bool, databaseIntegrity: [String], artifactsChecked: Int, artifactProblems: [String],
+        aliasProblems: [String]
+    ) {
+        self.healthy = healthy
+        self.databaseIntegrity = databaseIntegrity
+        self.artifactsChecked = artifactsChecked
+        self.artifactProblems = artifactProblems
+        self.aliasProblems = aliasProblems
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case healthy
+        case databaseIntegrity = "database_integrity"
+        case artifactsChecked = "artifacts_checked"
+        case artifactProblems = "artifact_problems"
+        case aliasProblems = "alias_problems"
+    }
+}
+
+/// Params of `models.audit`.
+public struct AuditParams: Codable, Sendable, Hashable {
+    /// Entries to return (default 100).
+    public var limit: Int?
+    public init(limit: Int? = nil) { self.limit = limit }
+}
+
+/// The `models.audit` result.
+public struct AuditResult: Codable, Sendable, Hashable {
+    public var entries: [AuditRecord]
+    public init(entries: [AuditRecord]) { self.entries = entries }
+}
+
+/// One audit log line.
+public struct AuditRecord: Codable, Sendable, Hashable {
+    /// ISO 8601, UTC.
+    public var at: String
+    /// The Unix user, from the socket's peer credentials.
+    public var user: String
+    /// `register`, `import`, `promote`, `rollback`, `delete`.
+    public var action: String
+    public var model: String
+    public var fromVersion: Int?
+    public var toVersion: Int?
+    public var detail: String?
+
+    public init(at: String, user: String, action: String, model: String, fromVersion: Int?, toVersion: Int?, detail: String?) {
+        self.at = at
+        self.user = user
+        self.action = action
+        self.model = model
+        self.fromVersion = fromVersion
+        self.toVersion = toVersion
+        self.detail = detail
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case at, user, action, model, detail
+        case fromVersion = "from_version"
+        case toVersion = "to_version"
+    }
 }
 
 // MARK: - health, plugins.list

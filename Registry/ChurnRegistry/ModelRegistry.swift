@@ -11,7 +11,7 @@ import Foundation
 public actor ModelRegistry {
     /// The file (or `:memory:`).
     public nonisolated let path: String
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
 
     /// Opens or creates the registry at `path`, migrating it to the current schema.
     public init(path: String, busyTimeout: Duration = .seconds(10)) throws(RegistryError) {
@@ -74,8 +74,9 @@ public actor ModelRegistry {
         let compressed: Data
     }
 
-    /// Test hook: called between the version row and the artifact row of a registration.
-    nonisolated(unsafe) static var afterVersionRowForTesting: (@Sendable () -> Void)?
+    /// Test hook: called between the version row and the artifact row of a registration, so a
+    /// fault test can kill the process mid-write. Not for production use.
+    @_spi(Testing) nonisolated(unsafe) public static var afterVersionRowForTesting: (@Sendable () -> Void)?
 
     func insert(
         _ registration: ModelRegistration, artifact: StoredArtifact, user: String, action: String
@@ -178,12 +179,12 @@ public actor ModelRegistry {
     }
 
     /// The audit log, newest first.
-    public func auditLog(limit: Int = 100) throws(RegistryError) -> [AuditEntry] {
+    public func auditLog(limit: Int = 100) throws(RegistryError) -> [AuditRecord] {
         let rows = try storage {
             try database.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [.integer(Int64(limit))])
         }
         return rows.map {
-            AuditEntry(
+            AuditRecord(
                 at: $0.text("at") ?? "", user: $0.text("user") ?? "", action: $0.text("action") ?? "",
                 model: $0.text("model") ?? "", fromVersion: $0.int("from_version"), toVersion: $0.int("to_version"),
                 detail: $0.text("detail"))
@@ -308,7 +309,7 @@ public actor ModelRegistry {
     // MARK: Verify
 
     /// Runs SQLite's integrity check and re-checks every artifact's size and sha256.
-    public func verify() throws(RegistryError) -> VerificationReport {
+    public func verify() throws(RegistryError) -> VerifyResult {
         let integrity = try storage {
             try database.query("PRAGMA integrity_check").compactMap { $0.text("integrity_check") }
         }
@@ -333,9 +334,10 @@ public actor ModelRegistry {
                 WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.id = a.version_id)
                 """)
         }
-        return VerificationReport(
-            databaseIntegrity: integrity, artifactsChecked: versions.count, artifactProblems: problems,
-            aliasProblems: dangling.map { "\($0.text("name") ?? "")@\($0.text("alias") ?? "") names a missing version" })
+        let aliasProblems = dangling.map { "\($0.text("name") ?? "")@\($0.text("alias") ?? "") names a missing version" }
+        return VerifyResult(
+            healthy: integrity == ["ok"] && problems.isEmpty && aliasProblems.isEmpty, databaseIntegrity: integrity,
+            artifactsChecked: versions.count, artifactProblems: problems, aliasProblems: aliasProblems)
     }
 
     // MARK: Helpers
@@ -447,5 +449,12 @@ extension Data {
     /// Lower-case hex sha256.
     public var sha256Hex: String {
         SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension ModelRegistry {
+    /// Runs raw SQL: for tests that damage a registry on purpose.
+    func rawExecute(_ sql: String) throws(SQLiteError) {
+        try database.execute(sql)
     }
 }

@@ -131,4 +131,29 @@ public final class ChurnClient: Sendable {
     {
         try await call(DaemonMethod.ModelsRollback.self, RollbackParams(name: name, alias: alias, reason: reason))
     }
+
+    /// Registers the version an export file holds.
+    public func importModel(file: String, name: String? = nil) async throws(ChurnClientError) -> ModelVersionInfo {
+        try await call(DaemonMethod.ModelsRegister.self, RegisterParams(file: file, name: name))
+    }
+
+    /// Writes a version to an export file (written by the daemon).
+    public func export(_ model: String, to file: String) async throws(ChurnClientError) -> ExportResult {
+        try await call(DaemonMethod.ModelsExport.self, ExportParams(model: model, file: file))
+    }
+
+    /// Deletes a version that no alias names.
+    public func delete(_ model: String) async throws(ChurnClientError) -> ModelRef {
+        try await call(DaemonMethod.ModelsDelete.self, ModelRefParams(model: model))
+    }
+
+    /// Checks the registry's integrity and every artifact.
+    public func verify() async throws(ChurnClientError) -> VerifyResult {
+        try await call(DaemonMethod.ModelsVerify.self, NoParams())
+    }
+
+    /// The audit log, newest first.
+    public func audit(limit: Int? = nil) async throws(ChurnClientError) -> [AuditRecord] {
+        try await call(DaemonMethod.ModelsAudit.self, AuditParams(limit: limit)).entries
+    }
 }

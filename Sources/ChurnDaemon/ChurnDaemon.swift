@@ -74,7 +74,16 @@ public final class ChurnDaemon: Service {
             ])
 
         await withDiscardingTaskGroup { group in
-            group.addTask { await supervisor.startAll() }
+            group.addTask {
+                await supervisor.startAll()
+                // Load the champion now, so the first prediction does not wait for it.
+                do {
+                    let champion = try await serving.prepare(nil)
+                    self.logger.notice("serving champion \(champion.version.ref) (\(champion.version.kind))")
+                } catch {
+                    self.logger.notice("no champion served yet: \(error)")
+                }
+            }
             let checks = Task { await supervisor.runHealthChecks() }
             await withGracefulShutdownHandler {
                 do {

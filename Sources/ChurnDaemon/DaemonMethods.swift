@@ -3,6 +3,7 @@ import ChurnRPC
 import ChurnRegistry
 import Foundation
 import Logging
+import NIOPosix
 
 /// The daemon's method table: each method of `Protocol/PROTOCOL.md` bound to its handler.
 struct DaemonMethods {
@@ -67,6 +68,55 @@ struct DaemonMethods {
             serving.invalidate()
             if let version = change.to { _ = try? await serving.prepare("\(name)@\(version)") }
             return change
+        }
+        table.register(DaemonMethod.ModelsRegister.self) { params, context in
+            let path = ChurnLocations.absolute(params.file)
+            let bytes = try await NIOThreadPool.singleton.runIfActive {
+                do {
+                    return try Data(contentsOf: URL(fileURLWithPath: path))
+                } catch {
+                    throw RPCError(.fileError, "cannot read \(path): \(error.localizedDescription)", data: ["field": "file"])
+                }
+            }
+            let version = try await serving.registry.importFile(bytes, file: path, name: params.name, user: Self.user(context))
+            serving.invalidate()
+            return version
+        }
+        table.register(DaemonMethod.ModelsExport.self) { params, _ in
+            guard let reference = ModelReference(parsing: params.model) else {
+                throw RPCError.invalidParams(field: "model", "\"\(params.model)\" is not a model reference")
+            }
+            let version = try await serving.registry.resolve(reference)
+            let bytes = try await serving.registry.export(version.ref)
+            let path = ChurnLocations.absolute(params.file)
+            try await NIOThreadPool.singleton.runIfActive {
+                do {
+                    try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+                } catch {
+                    throw RPCError(.fileError, "cannot write \(path): \(error.localizedDescription)", data: ["field": "file"])
+                }
+            }
+            return ExportResult(model: version.ref, file: path, bytes: bytes.count)
+        }
+        table.register(DaemonMethod.ModelsDelete.self) { params, context in
+            guard let reference = ModelReference(parsing: params.model), case .version = reference.selector else {
+                throw RPCError.invalidParams(field: "model", "name a version by number (3 or churn@3), not an alias")
+            }
+            let version = try await serving.registry.resolve(reference)
+            try await serving.registry.delete(version.ref, user: Self.user(context))
+            serving.invalidate()
+            if let plugin = try? serving.supervisor.plugin(kind: version.kind) { await plugin.unload(version.ref.description) }
+            return version.ref
+        }
+        table.register(DaemonMethod.ModelsVerify.self) { _, _ in
+            try await serving.registry.verify()
+        }
+        table.register(DaemonMethod.ModelsAudit.self) { params, _ in
+            let limit = params.limit ?? 100
+            guard (1...10_000).contains(limit) else {
+                throw RPCError.invalidParams(field: "limit", "must be between 1 and 10000, got \(limit)")
+            }
+            return AuditResult(entries: try await serving.registry.auditLog(limit: limit))
         }
         return table
     }

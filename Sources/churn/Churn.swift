@@ -27,6 +27,7 @@ struct Churn: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, TrainCommand.self,
-            ModelsCommand.self, PromoteCommand.self, RollbackCommand.self, GenerateCommand.self,
+            ModelsCommand.self, PromoteCommand.self, RollbackCommand.self, ExportCommand.self, ImportCommand.self,
+            DeleteCommand.self, VerifyCommand.self, AuditCommand.self, GenerateCommand.self,
         ])
 }

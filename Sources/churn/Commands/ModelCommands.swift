@@ -63,8 +63,8 @@ struct TrainCommand: AsyncParsableCommand {
         }
         let client = try await connection.connect()
         let request = TrainParams(
-            kind: kind, data: absolute(data), mapping: mapping.map { ColumnMappingArgument.resolve($0) },
-            history: history.map(absolute), skipBadRows: skipBadRows, params: hyperparameters, seed: seed, name: name,
+            kind: kind, data: ChurnPath.absolute(data), mapping: mapping.map { ColumnMappingArgument.resolve($0) },
+            history: history.map(ChurnPath.absolute), skipBadRows: skipBadRows, params: hyperparameters, seed: seed, name: name,
             testFraction: testFraction, notes: notes, tags: tag)
         let quiet = connection.json
         let version = try await reporting { () async throws(ChurnClientError) in
@@ -82,16 +82,12 @@ struct TrainCommand: AsyncParsableCommand {
             print("promote it with: churn promote \(version.ref)")
         }
     }
-
-    private func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    }
 }
 
 /// A mapping given on the command line: a built-in name, or a file made absolute for the daemon.
 enum ColumnMappingArgument {
     static func resolve(_ value: String) -> String {
-        ["kaggle", "ibm"].contains(value) || value.hasPrefix("/") ? value : FileManager.default.currentDirectoryPath + "/" + value
+        ["kaggle", "ibm"].contains(value) ? value : ChurnPath.absolute(value)
     }
 }
 

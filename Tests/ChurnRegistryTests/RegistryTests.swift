@@ -1,0 +1,228 @@
+import ChurnProtocol
+import Foundation
+import Testing
+
+@testable import ChurnRegistry
+
+private func scratch() -> String {
+    let folder = NSTemporaryDirectory() + "registry-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return folder
+}
+
+private func registration(_ name: String = "churn", kind: String = "random_forest", notes: String? = nil) -> ModelRegistration {
+    ModelRegistration(
+        name: name, kind: kind, pluginVersion: "1.0.0", params: ["n_trees": 300], metrics: ["test_roc_auc": 0.84],
+        lossCurve: [EpochRecord(epoch: 1, values: ["loss": 0.5])], notes: notes, tags: ["nightly"])
+}
+
+private let artifact = Data((0..<100_000).map { UInt8(truncatingIfNeeded: ($0 * 7919) % 251) })
+
+@Suite("Registry")
+struct RegistryTests {
+    @Test func registerResolveAndLoadRoundTrip() async throws {
+        let registry = try ModelRegistry(path: ":memory:")
+        let first = try await registry.register(registration(notes: "first"), artifact: artifact, user: "alice")
+        let second = try await registry.register(registration(), artifact: artifact + Data([1]), user: "bob")
+        #expect(first.version == 1 && second.version == 2)
+        #expect(first.createdBy == "alice" && first.notes == "first" && first.tags == ["nightly"])
+        #expect(first.artifact.rawBytes == artifact.count && first.artifact.compressedBytes < artifact.count)
+        #expect(first.artifact.sha256 == artifact.sha256Hex)
+        #expect(try await registry.artifact(of: first.ref) == artifact)
+        #expect(try await registry.list().map(\.version) == [2, 1])
+        #expect(try await registry.resolve(ModelReference(selector: .version(1))).lossCurve?.first?.values["loss"] == 0.5)
+    }
+
+    @Test func aliasesMoveAndRollBackThroughTheirHistory() async throws {
+        let registry = try ModelRegistry(path: ":memory:")
+        for _ in 0..<3 { _ = try await registry.register(registration(), artifact: artifact, user: "a") }
+        await #expect(throws: RegistryError.aliasNotSet(name: "churn", alias: "champion")) {
+            _ = try await registry.resolve(.champion())
+        }
+        #expect(try await registry.setAlias("champion", of: "churn", to: 1, user: "a") == AliasChange(name: "churn", alias: "champion", from: nil, to: 1))
+        _ = try await registry.setAlias("champion", of: "churn", to: 2, user: "a")
+        _ = try await registry.setAlias("champion", of: "churn", to: 3, user: "a", reason: "better")
+        #expect(try await registry.resolve(.champion()).version == 3)
+        #expect(try await registry.rollbackAlias("champion", of: "churn", user: "b") == AliasChange(name: "churn", alias: "champion", from: 3, to: 2))
+        #expect(try await registry.rollbackAlias("champion", of: "churn", user: "b").to == 1, "rollbacks walk further back")
+        await #expect(throws: RegistryError.self) { _ = try await registry.rollbackAlias("champion", of: "churn", user: "b") }
+        #expect(try await registry.resolve(.champion()).aliases == ["champion"])
+        let audit = try await registry.auditLog()
+        #expect(audit.map(\.action).prefix(2) == ["rollback", "rollback"])
+        #expect(audit.first?.user == "b" && audit.first?.fromVersion == 2 && audit.first?.toVersion == 1)
+    }
+
+    @Test func deleteIsRefusedWhileAliasedAndNumbersAreNeverReused() async throws {
+        let registry = try ModelRegistry(path: ":memory:")
+        _ = try await registry.register(registration(), artifact: artifact, user: "a")
+        _ = try await registry.register(registration(), artifact: artifact, user: "a")
+        _ = try await registry.setAlias("champion", of: "churn", to: 2, user: "a")
+        await #expect(throws: RegistryError.self) { try await registry.delete(ModelRef(name: "churn", version: 2), user: "a") }
+        try await registry.delete(ModelRef(name: "churn", version: 1), user: "a")
+        _ = try await registry.setAlias("challenger", of: "churn", to: 2, user: "a")
+        _ = try await registry.setAlias("champion", of: "churn", to: 2, user: "a")
+        let third = try await registry.register(registration(), artifact: artifact, user: "a")
+        #expect(third.version == 3)
+        await #expect(throws: RegistryError.versionNotFound(reference: "churn@1")) {
+            _ = try await registry.artifact(of: ModelRef(name: "churn", version: 1))
+        }
+    }
+
+    @Test func theAuditLogIsAppendOnly() async throws {
+        let registry = try ModelRegistry(path: ":memory:")
+        _ = try await registry.register(registration(), artifact: artifact, user: "a")
+        await #expect(throws: SQLiteError.self) { try await registry.rawExecute("UPDATE audit_log SET user = 'mallory'") }
+        await #expect(throws: SQLiteError.self) { try await registry.rawExecute("DELETE FROM audit_log") }
+        #expect(try await registry.auditLog().first?.user == "a")
+    }
+
+    @Test func aCorruptedArtifactIsRefusedByNameAndNothingElseIsLost() async throws {
+        let folder = scratch()
+        let registry = try ModelRegistry(path: folder + "/r.sqlite")
+        _ = try await registry.register(registration(), artifact: artifact, user: "a")
+        _ = try await registry.register(registration(), artifact: artifact + Data([9]), user: "a")
+        try await registry.rawExecute(
+            "UPDATE artifacts SET data = substr(data, 1, 100) || x'00' || substr(data, 102) WHERE version_id = (SELECT id FROM versions WHERE version = 1)")
+        await #expect {
+            _ = try await registry.artifact(of: ModelRef(name: "churn", version: 1))
+        } throws: { error in
+            guard case .integrity(let version, _) = error as? RegistryError else { return false }
+            return version == "churn@1"
+        }
+        #expect(try await registry.artifact(of: ModelRef(name: "churn", version: 2)) == artifact + Data([9]))
+        let report = try await registry.verify()
+        #expect(!report.healthy && report.artifactProblems.count == 1 && report.artifactProblems[0].hasPrefix("churn@1"))
+    }
+
+    @Test func aWrongRecordedSizeIsCaughtWithoutInflatingMore() async throws {
+        let registry = try ModelRegistry(path: ":memory:")
+        _ = try await registry.register(registration(), artifact: artifact, user: "a")
+        try await registry.rawExecute("UPDATE artifacts SET raw_size = raw_size - 10")
+        await #expect(throws: RegistryError.self) { _ = try await registry.artifact(of: ModelRef(name: "churn", version: 1)) }
+    }
+
+    @Test func aTruncatedDatabaseFileIsAClearErrorNotACrash() async throws {
+        let folder = scratch()
+        let path = folder + "/r.sqlite"
+        do {
+            let registry = try ModelRegistry(path: path)
+            for _ in 0..<5 { _ = try await registry.register(registration(), artifact: artifact, user: "a") }
+            try await registry.rawExecute("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        try handle.truncate(atOffset: size / 3)
+        try handle.close()
+        let outcome = await Result(catching: { () async throws -> Int in
+            let registry = try ModelRegistry(path: path)
+            _ = try await registry.list()
+            return try await registry.artifact(of: ModelRef(name: "churn", version: 5)).count
+        })
+        switch outcome {
+        case .success:
+            Issue.record("a truncated registry must not read as healthy")
+        case .failure(let error):
+            guard case .corrupt(let damaged, _)? = error as? RegistryError else {
+                Issue.record("expected .corrupt, got \(error)")
+                return
+            }
+            #expect(damaged == path)
+            #expect("\(error)".contains("damaged"))
+        }
+    }
+
+    @Test func aDatabaseFromANewerChurnIsRefused() async throws {
+        let folder = scratch()
+        let path = folder + "/r.sqlite"
+        do {
+            let registry = try ModelRegistry(path: path)
+            try await registry.rawExecute("PRAGMA user_version = 99")
+        }
+        #expect(throws: RegistryError.newerSchema(path: path, found: 99, supported: ModelRegistry.schemaVersion)) {
+            _ = try ModelRegistry(path: path)
+        }
+    }
+
+    @Test func anAliasToAMissingVersionIsNamed() async throws {
+        let registry = try ModelRegistry(path: ":memory:")
+        _ = try await registry.register(registration(), artifact: artifact, user: "a")
+        _ = try await registry.setAlias("champion", of: "churn", to: 1, user: "a")
+        try await registry.rawExecute("PRAGMA foreign_keys = OFF; DELETE FROM versions WHERE version = 1; PRAGMA foreign_keys = ON")
+        await #expect {
+            _ = try await registry.resolve(.champion())
+        } throws: { error in
+            if case .danglingAlias(let name, let alias, _) = error as? RegistryError { return name == "churn" && alias == "champion" }
+            return false
+        }
+        #expect(try await registry.verify().aliasProblems == ["churn@champion names a missing version"])
+    }
+
+    @Test func exportAndImportCarryEverythingAndCheckTheChecksum() async throws {
+        let source = try ModelRegistry(path: ":memory:")
+        let original = try await source.register(registration(notes: "trained on Tuesday"), artifact: artifact, user: "a")
+        let file = try await source.export(original.ref)
+        let target = try ModelRegistry(path: ":memory:")
+        _ = try await target.register(registration(), artifact: Data([1, 2, 3]), user: "b")
+        let imported = try await target.importFile(file, file: "churn-1.churnmodel", user: "b")
+        #expect(imported.version == 2)
+        #expect(imported.artifact.sha256 == original.artifact.sha256 && imported.metrics == original.metrics)
+        #expect(imported.notes?.contains("imported from churn-1.churnmodel (was churn@1") == true)
+        #expect(try await target.artifact(of: imported.ref) == artifact)
+        #expect(try await target.auditLog().first?.action == "import")
+        var damaged = file
+        damaged[damaged.count - 20] ^= 0xff
+        await #expect(throws: RegistryError.self) { _ = try await target.importFile(damaged, file: "bad.churnmodel", user: "b") }
+        await #expect(throws: RegistryError.self) { _ = try await target.importFile(Data("hello".utf8), file: "x", user: "b") }
+        #expect(try await target.list().count == 2, "failed imports leave nothing behind")
+    }
+}
+
+@Suite("Registry across processes", .serialized)
+struct RegistryProcessTests {
+    private var helper: String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (executable as NSString).deletingLastPathComponent + "/churn-registry-helper"
+    }
+
+    private func run(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: helper)
+        process.arguments = arguments
+        process.standardOutput = Pipe()
+        try process.run()
+        return process
+    }
+
+    @Test func twoProcessesRegisteringAtOnceGetDistinctNumbers() async throws {
+        let path = scratch() + "/r.sqlite"
+        _ = try ModelRegistry(path: path)
+        let first = try run(["register", path, "20", "churn"])
+        let second = try run(["register", path, "20", "churn"])
+        first.waitUntilExit()
+        second.waitUntilExit()
+        #expect(first.terminationStatus == 0 && second.terminationStatus == 0)
+        let numbers = [first, second].flatMap { process in
+            String(decoding: (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .split(separator: "\n").compactMap { Int($0) }
+        }
+        #expect(numbers.count == 40 && Set(numbers) == Set(1...40))
+        let registry = try ModelRegistry(path: path)
+        #expect(try await registry.list().count == 40)
+        #expect(try await registry.verify().healthy)
+    }
+
+    @Test func aProcessKilledMidRegistrationLeavesNoHalfVersion() async throws {
+        let path = scratch() + "/r.sqlite"
+        do {
+            let registry = try ModelRegistry(path: path)
+            _ = try await registry.register(registration(), artifact: artifact, user: "a")
+        }
+        let doomed = try run(["die-mid-register", path])
+        doomed.waitUntilExit()
+        #expect(doomed.terminationReason == .uncaughtSignal && doomed.terminationStatus == SIGKILL)
+        let registry = try ModelRegistry(path: path)
+        #expect(try await registry.list().map(\.version) == [1], "the killed registration is not visible")
+        #expect(try await registry.verify().healthy)
+        #expect(try await registry.register(registration(), artifact: artifact, user: "a").version == 2)
+    }
+}
