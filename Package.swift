@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "ChurnData", targets: ["ChurnData"]),
         .executable(name: "churnd", targets: ["churnd"]),
         .executable(name: "churn", targets: ["churn"]),
+        .executable(name: "churn-plugin-random-forest", targets: ["churn-plugin-random-forest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -88,6 +89,18 @@ let package = Package(
             ]
         ),
 
+        // MARK: Model plugins
+        .target(
+            name: "ChurnForest",
+            dependencies: ["ChurnData", "ChurnPluginKit", "ChurnProtocol"],
+            path: "Plugins/RandomForest/Forest"
+        ),
+        .executableTarget(
+            name: "churn-plugin-random-forest",
+            dependencies: ["ChurnForest", "ChurnPluginKit"],
+            path: "Plugins/RandomForest/Plugin"
+        ),
+
         // MARK: Daemon and clients
         .target(
             name: "ChurnDaemon",
@@ -138,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "churn-bench",
             dependencies: [
-                "ChurnClient", "ChurnData", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
+                "ChurnClient", "ChurnData", "ChurnForest", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -180,6 +193,10 @@ let package = Package(
             exclude: ["Fixtures/make_metric_fixtures.py", "Fixtures/metrics.json"]
         ),
         .testTarget(
+            name: "ChurnForestTests",
+            dependencies: ["ChurnForest", "ChurnData", "ChurnPluginKit", "ChurnProtocol", "ChurnTestSupport"]
+        ),
+        .testTarget(
             name: "ChurnRegistryTests",
             dependencies: ["ChurnRegistry", "ChurnProtocol", "churn-registry-helper"]
         ),
@@ -187,6 +204,7 @@ let package = Package(
             name: "ChurnDaemonTests",
             dependencies: [
                 "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "ChurnRegistry", "ChurnTestSupport", "churn-test-plugin", "churnd",
+                "churn-plugin-random-forest",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

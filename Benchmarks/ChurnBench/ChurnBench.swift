@@ -23,6 +23,7 @@ struct ChurnBench: AsyncParsableCommand {
               swift run -c release churn-bench rpc --calls 20000 --seconds 5
               swift run -c release churn-bench data --rows 1000000
               swift run -c release churn-bench registry
+              swift run -c release churn-bench forest
             """,
-        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self])
+        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self])
 }

@@ -29,7 +29,7 @@ public struct CustomerTable: Sendable, Hashable {
         for index in numbers.indices { numbers[index].append(customer.numbers[index]) }
     }
 
-    /// Appends one row from already-validated parts (the CSV reader's path).
+    /// Appends one row from already-validated parts.
     mutating func appendRow(id: String, codes rowCodes: UnsafeBufferPointer<UInt8>, numbers rowNumbers: UnsafeBufferPointer<Double>) {
         ids.append(id)
         for index in codes.indices { codes[index].append(rowCodes[index]) }

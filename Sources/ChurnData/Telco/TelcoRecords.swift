@@ -20,14 +20,29 @@ public enum TelcoRecords {
     public static func table(_ records: [CustomerRecord], path: String = "customers") throws(FieldProblem) -> CustomerTable {
         var table = CustomerTable()
         table.reserveCapacity(records.count)
+        var codes = [UInt8](repeating: 0, count: CategoricalField.allCases.count)
+        var numbers = [Double](repeating: 0, count: NumericField.allCases.count)
         for (index, record) in records.enumerated() {
-            table.append(try customer(record, path: "\(path)[\(index)]"))
+            let id = try parse(record, codes: &codes, numbers: &numbers, path: "\(path)[\(index)]")
+            codes.withUnsafeBufferPointer { codes in
+                numbers.withUnsafeBufferPointer { numbers in table.appendRow(id: id, codes: codes, numbers: numbers) }
+            }
         }
         return table
     }
 
     /// One typed customer, or the first problem found.
     public static func customer(_ record: CustomerRecord, path: String = "customer") throws(FieldProblem) -> Customer {
+        var codes = [UInt8](repeating: 0, count: CategoricalField.allCases.count)
+        var numbers = [Double](repeating: 0, count: NumericField.allCases.count)
+        let id = try parse(record, codes: &codes, numbers: &numbers, path: path)
+        return Customer(id: id, codes: codes, numbers: numbers)
+    }
+
+    /// Checks one record into `codes` and `numbers`, returning its id.
+    private static func parse(_ record: CustomerRecord, codes: inout [UInt8], numbers: inout [Double], path: String)
+        throws(FieldProblem) -> String
+    {
         func problem(_ field: String, _ reason: String) -> FieldProblem {
             FieldProblem(field: "\(path).\(field)", reason: reason)
         }
@@ -35,15 +50,24 @@ public enum TelcoRecords {
         guard let id = rawID.text?.trimmingSpaces, !id.isEmpty else {
             throw problem(TelcoSchema.idField, "must be a non-empty string")
         }
-        var codes = [UInt8](repeating: 0, count: CategoricalField.allCases.count)
+        let lookup = CategoricalField.codes
         for field in CategoricalField.allCases {
             guard let value = record[field.name] else { throw problem(field.name, "required field is missing") }
-            guard let text = value.text?.trimmingSpaces, let code = field.code(of: text) else {
+            let code: UInt8?
+            switch value {
+            case .string(let text):
+                // Byte comparison against the few allowed values beats hashing the string.
+                code =
+                    text.utf8.withContiguousStorageIfAvailable {
+                        CellParser.category(CellParser.trimmed($0), field: field, translation: nil)
+                    } ?? lookup[field.rawValue][text.trimmingSpaces]
+            case .number, .bool, .null: code = value.text.flatMap { lookup[field.rawValue][$0] }
+            }
+            guard let code else {
                 throw problem(field.name, FieldRules.unknownCategory(field) + ", got \(value.jsonValue.brief)")
             }
             codes[field.rawValue] = code
         }
-        var numbers = [Double](repeating: 0, count: NumericField.allCases.count)
         var blank: [NumericField] = []
         for field in NumericField.allCases {
             guard let value = record[field.name] else { throw problem(field.name, "required field is missing") }
@@ -74,7 +98,7 @@ public enum TelcoRecords {
                 throw problem(field.name, reason)
             }
         }
-        return Customer(id: id, codes: codes, numbers: numbers)
+        return id
     }
 }
 
@@ -83,8 +107,11 @@ extension TelcoRecords.FieldProblem: RPCErrorConvertible {
 }
 
 extension String {
-    /// Without surrounding spaces and tabs.
+    /// Without surrounding spaces and tabs (itself, uncopied, when it has none).
     var trimmingSpaces: String {
+        guard let first = utf8.first, let last = utf8.last,
+            first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09
+        else { return self }
         var view = Substring(self)
         while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
         while let last = view.last, last == " " || last == "\t" { view.removeLast() }

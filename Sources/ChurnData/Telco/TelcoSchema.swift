@@ -67,6 +67,11 @@ public enum CategoricalField: Int, CaseIterable, Sendable, Codable {
         self = field
     }
 
+    /// Per field: value → code, for matching record fields without scanning ``values``.
+    static let codes: [[String: UInt8]] = allCases.map { field in
+        Dictionary(uniqueKeysWithValues: field.values.enumerated().map { ($1, UInt8($0)) })
+    }
+
     /// Byte forms of ``values`` for matching CSV cells without making strings.
     static let valueBytes: [[[UInt8]]] = allCases.map { $0.values.map { Array($0.utf8) } }
 }

@@ -33,8 +33,9 @@ final class DaemonHarness: @unchecked Sendable {
         (productsDirectory as NSString).appendingPathComponent("churn-test-plugin")
     }
 
-    /// Prepares a scratch folder with the test plugin linked as `churn-plugin-<kind>` for each kind.
-    init(kinds: [String] = ["echo"]) throws {
+    /// Prepares a scratch folder with the test plugin linked as `churn-plugin-<kind>` for each of
+    /// `kinds`, and the shipped plugins named in `shipped` (e.g. `random-forest`) linked as themselves.
+    init(kinds: [String] = ["echo"], shipped: [String] = []) throws {
         var template = Array("/tmp/churn-test-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw RawSocketError.system("mkdtemp", errno) }
         root = String(cString: created)
@@ -46,6 +47,11 @@ final class DaemonHarness: @unchecked Sendable {
             try FileManager.default.createSymbolicLink(
                 atPath: pluginFolder + "/churn-plugin-" + kind.replacingOccurrences(of: "_", with: "-"),
                 withDestinationPath: Self.testPluginPath)
+        }
+        for name in shipped {
+            try FileManager.default.createSymbolicLink(
+                atPath: pluginFolder + "/churn-plugin-" + name,
+                withDestinationPath: Self.productsDirectory + "/churn-plugin-" + name)
         }
     }
 

@@ -1,0 +1,178 @@
+import ChurnData
+import ChurnPluginKit
+import ChurnProtocol
+import Foundation
+
+/// `churn-plugin-random-forest`: CART trees on the telco features plus aggregates of the derived
+/// monthly history; predictions explained by path attribution.
+public struct RandomForestPlugin: ChurnModelPlugin {
+    public init() {}
+
+    public var description: PluginDescription {
+        PluginDescription(
+            kind: "random_forest", pluginVersion: "1.0.0",
+            capabilities: ["train", "predict", "explain", "contributions"],
+            summary: "random forest of CART trees (histogram splits, Gini), explained by path attribution",
+            parameters: ForestParameters.specs)
+    }
+
+    public func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult {
+        let (training, _) = try TelcoReader.read(request.trainPath, options: TelcoReadOptions(mapping: .kaggle, requireLabel: true))
+        let labels = try training.requireLabels(file: request.trainPath)
+        // The schema's width decides max_features, so fit it first with the default window,
+        // then again with the requested one (same width either way).
+        let width = FeatureSchema.fit(training.customers, historyAggregates: true).width
+        let (options, window) = try ForestParameters.parse(request.params, width: width)
+        let schema = FeatureSchema.fit(training.customers, historyAggregates: true, window: window)
+        let features = schema.encode(training.customers)
+        let total = options.trees
+        let (forest, report) = RandomForest.fit(features, labels: labels, options: options, seed: request.seed) { done in
+            if done % 25 == 0 || done == total {
+                progress.report(stage: "trees", step: done, total: total, message: "\(done)/\(total) trees")
+            }
+        }
+
+        var metrics: [String: Double] = ["trees": Double(forest.trees.count), "nodes": Double(forest.trees.reduce(0) { $0 + $1.nodeCount })]
+        if let auc = report.outOfBagAUC { metrics["oob_roc_auc"] = auc }
+        var importances = Self.fold(report.impurityImportance, schema: schema, method: "impurity")
+        var curve: [EpochRecord] = []
+        if let path = request.validationPath {
+            let (validation, _) = try TelcoReader.read(path, options: TelcoReadOptions(mapping: .kaggle, requireLabel: true))
+            let validationLabels = try validation.requireLabels(file: path)
+            let validationFeatures = schema.encode(validation.customers)
+            let probabilities = forest.predict(validationFeatures)
+            for (key, value) in Metrics.report(validationLabels, probabilities) { metrics["val_" + key] = value }
+            curve = Self.curve(forest, validationFeatures, validationLabels)
+            progress.report(stage: "importance", step: 0, total: 1, message: "permutation importance on the validation split")
+            importances += Self.permutationImportance(forest, schema: schema, features: validationFeatures, labels: validationLabels, seed: request.seed)
+        }
+        let artifact = try ForestArtifact.write(forest, schema: schema)
+        try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
+        var applied: [String: JSONValue] = [
+            "n_trees": .number(Double(options.trees)), "max_depth": .number(Double(options.maxDepth)),
+            "min_samples_leaf": .number(Double(options.minSamplesLeaf)),
+            "min_samples_split": .number(Double(options.minSamplesSplit)),
+            "max_features": .number(Double(options.maxFeatures)), "class_weight": .string(options.classWeight),
+            "bins": .number(Double(options.bins)), "history_window": .number(Double(window)),
+        ]
+        applied["threads"] = .number(Double(options.threads))
+        applied["bootstrap"] = .bool(options.bootstrap)
+        return PluginTrainResult(
+            metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue, params: applied,
+            artifactBytes: artifact.count)
+    }
+
+    public func load(artifact: Data) throws -> any LoadedChurnModel {
+        do {
+            let (forest, schema) = try ForestArtifact.read(artifact)
+            return LoadedForest(forest: forest, schema: schema)
+        } catch let error as ForestArtifact.Invalid {
+            throw RPCError(.invalidData, "cannot load the artifact: \(error)")
+        }
+    }
+
+    // MARK: Reporting
+
+    /// Column importances summed per input field, largest first.
+    static func fold(_ columns: [Double], schema: FeatureSchema, method: String) -> [FeatureImportance] {
+        var byField: [String: Double] = [:]
+        for (column, field) in schema.columnFields.enumerated() { byField[field, default: 0] += columns[column] }
+        return byField.map { FeatureImportance(feature: $0.key, importance: $0.value, method: method) }
+            .sorted { $0.importance > $1.importance }
+    }
+
+    /// Validation log loss and ROC-AUC as trees are added: the forest's learning curve.
+    static func curve(_ forest: RandomForest, _ features: EncodedFeatures, _ labels: [Bool]) -> [EpochRecord] {
+        var sums = [Double](repeating: 0, count: features.rows)
+        let binned = forest.bins.binRows(features)
+        let width = forest.bins.featureCount
+        var records: [EpochRecord] = []
+        let step = max(1, forest.trees.count / 30)
+        binned.withUnsafeBufferPointer { rows in
+            for (index, tree) in forest.trees.enumerated() {
+                for row in 0..<features.rows {
+                    sums[row] += Tree.probability(tree.value[tree.leaf(for: rows.baseAddress! + row * width)])
+                }
+                let done = index + 1
+                guard done % step == 0 || done == forest.trees.count else { continue }
+                let probabilities = sums.map { $0 / Double(done) }
+                var values = ["val_log_loss": Metrics.logLoss(labels, probabilities)]
+                if let auc = Metrics.rocAUC(labels, probabilities) { values["val_roc_auc"] = auc }
+                records.append(EpochRecord(epoch: done, values: values))
+            }
+        }
+        return records
+    }
+
+    static func permutationImportance(
+        _ forest: RandomForest, schema: FeatureSchema, features: EncodedFeatures, labels: [Bool], seed: UInt64
+    ) -> [FeatureImportance] {
+        var inputs: [RandomForest.PermutedInput] = []
+        var names: [String] = []
+        for (field, encoding) in schema.categorical.enumerated() {
+            inputs.append(.field(field))
+            names.append(encoding.field.name)
+        }
+        let numericNames = schema.numeric.map(\.field.name)
+            + (schema.history == nil ? [] : ["history.charge_last", "history.charge_mean", "history.charge_slope"])
+        for (index, name) in numericNames.enumerated() {
+            inputs.append(.numeric(index))
+            names.append(name)
+        }
+        let drops = forest.permutationImportance(features, labels: labels, inputs: inputs, seed: seed)
+        return zip(names, drops).map { FeatureImportance(feature: $0, importance: $1, method: "permutation") }
+            .sorted { $0.importance > $1.importance }
+    }
+}
+
+/// A loaded forest with its schema.
+public struct LoadedForest: LoadedChurnModel {
+    public let forest: RandomForest
+    public let schema: FeatureSchema
+    private let compiled: CompiledForest
+
+    public init(forest: RandomForest, schema: FeatureSchema) {
+        self.forest = forest
+        self.schema = schema
+        self.compiled = CompiledForest(forest)
+    }
+
+    public var features: [String] { schema.featureNames }
+
+    public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
+        forest.predict(schema.encode(try TelcoRecords.table(customers)), compiled: compiled)
+    }
+
+    public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
+        let table = try TelcoRecords.table(customers)
+        let features = schema.encode(table)
+        let fields = schema.columnFields
+        return (0..<table.count).map { row in
+            let (bias, columns, probability) = forest.contributions(features, row: row)
+            var byField: [String: Double] = [:]
+            for (column, field) in fields.enumerated() { byField[field, default: 0] += columns[column] }
+            let customer = table.customer(at: row)
+            var contributions = byField.map { field, contribution in
+                Contribution(feature: field, value: value(of: field, customer), contribution: contribution)
+            }
+            contributions.sort { abs($0.contribution) > abs($1.contribution) }
+            if let top { contributions = Array(contributions.prefix(top)) }
+            return ModelExplanation(churnProbability: probability, bias: bias, contributions: contributions)
+        }
+    }
+
+    /// The customer's value of an input field (the raw aggregate for derived-history inputs).
+    private func value(of field: String, _ customer: Customer) -> FieldValue {
+        if let categorical = CategoricalField(name: field) { return customer.record[categorical.name] ?? .null }
+        if let numeric = NumericField(name: field) { return customer[numeric].map { .number($0) } ?? .null }
+        let aggregate = DerivedHistory.aggregates(
+            tenure: customer.numbers[NumericField.tenure.rawValue], monthly: customer.numbers[NumericField.monthlyCharges.rawValue],
+            total: customer.numbers[NumericField.totalCharges.rawValue], window: schema.history?.window ?? 12)
+        switch field {
+        case "history.charge_last": return .number(aggregate.last)
+        case "history.charge_mean": return .number(aggregate.mean)
+        case "history.charge_slope": return .number(aggregate.slope)
+        default: return .null
+        }
+    }
+}

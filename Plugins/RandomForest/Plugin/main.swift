@@ -1,0 +1,4 @@
+import ChurnForest
+import ChurnPluginKit
+
+await PluginRuntime.serve(RandomForestPlugin())

@@ -1,0 +1,45 @@
+import ChurnClient
+import ChurnData
+import ChurnProtocol
+import ChurnTestSupport
+import Foundation
+import Testing
+
+/// The shipped plugins through a real daemon, on the real telco file.
+@Suite("Shipped plugins through the daemon", .serialized)
+struct RealModelTests {
+    private var trainPath: String? {
+        let path = (repositoryRoot as NSString).deletingLastPathComponent + "/shared/data/telco/telco_train.csv"
+        guard FileManager.default.fileExists(atPath: path) else {
+            Issue.record("real telco data is missing at \(path): these tests need ../shared/data/telco beside the repository")
+            return nil
+        }
+        return path
+    }
+
+    @Test func randomForestTrainsOnTheRealFileAndExplainsItsPredictions() async throws {
+        guard let data = trainPath else { return }
+        let harness = try DaemonHarness(kinds: [], shipped: ["random-forest"])
+        try await harness.start()
+        let client = try await harness.client()
+        let version = try await client.train(TrainParams(kind: "random_forest", data: data, params: ["n_trees": 100], seed: 1))
+        #expect(version.kind == "random_forest" && version.pluginVersion == "1.0.0")
+        #expect((version.metrics["test_roc_auc"] ?? 0) > 0.8, "\(version.metrics)")
+        #expect(version.trainingData?.rows == 5634)
+        #expect(version.importances?.isEmpty == false && version.featureSchema != nil)
+        _ = try await client.promote(version.ref.description)
+
+        let (dataset, _) = try TelcoReader.read(data)
+        let customers = (0..<20).map { dataset.customers.record(at: $0) }
+        let predictions = try await client.predict(customers)
+        #expect(predictions.map(\.customerID) == customers.map { $0.customerID! })
+        #expect(predictions.allSatisfy { (0...1).contains($0.churnProbability) && $0.arm == "champion" })
+        let explanations = try await client.explain(customers, top: 5)
+        for (prediction, explained) in zip(predictions, explanations) {
+            #expect(abs(prediction.churnProbability - explained.explanation.churnProbability) < 1e-9)
+            #expect(explained.explanation.contributions.count == 5)
+        }
+        await client.close()
+        try await harness.stop()
+    }
+}

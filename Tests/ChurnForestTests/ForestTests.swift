@@ -1,0 +1,186 @@
+import ChurnData
+import ChurnForest
+import ChurnPluginKit
+import ChurnProtocol
+import ChurnTestSupport
+import Foundation
+import Testing
+
+/// A matrix of numeric columns only, for hand-made tables.
+private func numericFeatures(_ columns: [[Float]]) -> EncodedFeatures {
+    let rows = columns[0].count
+    var values: [Float] = []
+    for row in 0..<rows { for column in columns { values.append(column[row]) } }
+    return EncodedFeatures(rows: rows, width: columns.count, fields: 0, numericCount: columns.count, active: [], numeric: values)
+}
+
+private var realTrainPath: String? {
+    let path = (repositoryRoot as NSString).deletingLastPathComponent + "/shared/data/telco/telco_train.csv"
+    guard FileManager.default.fileExists(atPath: path) else {
+        Issue.record("real telco data is missing at \(path): these tests need ../shared/data/telco beside the repository")
+        return nil
+    }
+    return path
+}
+
+@Suite("Random forest")
+struct ForestTests {
+    @Test func aTreeOnAHandMadeTableMakesTheSplitYouCanCheckByHand() {
+        // Churn exactly when x > 5; y is noise. The best first split is x <= 5.5.
+        let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        let y: [Float] = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]
+        let labels = x.map { $0 > 5 }
+        var options = ForestOptions()
+        options.trees = 1
+        options.bootstrap = false
+        options.maxFeatures = 2
+        options.minSamplesLeaf = 1
+        options.maxDepth = 0
+        let (forest, report) = RandomForest.fit(numericFeatures([x, y]), labels: labels, options: options, seed: 1)
+        let tree = forest.trees[0]
+        #expect(tree.nodeCount == 3, "one split makes both children pure")
+        #expect(tree.feature[0] == 0)
+        #expect(forest.bins.edges[0][Int(tree.threshold[0])] == 5.5, "the midpoint between 5 and 6")
+        #expect(Tree.probability(tree.value[1]) == 0 && Tree.probability(tree.value[2]) == 1)
+        #expect(abs(Tree.probability(tree.value[0]) - 0.5) < 1e-4, "values are stored in 16-bit fixed point")
+        #expect(report.impurityImportance == [1, 0])
+        #expect(forest.predict(numericFeatures([[2, 9], [0, 0]])) == [0, 1])
+    }
+
+    @Test func theSameSeedGivesABitIdenticalForestOnAnyNumberOfThreads() throws {
+        let features = numericFeatures([(0..<400).map { Float($0 % 37) }, (0..<400).map { Float(($0 * 7) % 11) }])
+        let labels = (0..<400).map { ($0 % 37) > 20 || ($0 * 7) % 11 == 3 }
+        var options = ForestOptions()
+        options.trees = 20
+        options.maxFeatures = 1
+        options.threads = 1
+        let single = RandomForest.fit(features, labels: labels, options: options, seed: 42).0
+        options.threads = 2
+        let double = RandomForest.fit(features, labels: labels, options: options, seed: 42).0
+        #expect(single.trees == double.trees)
+        let other = RandomForest.fit(features, labels: labels, options: options, seed: 43).0
+        #expect(other.trees != single.trees)
+    }
+
+    @Test func contributionsSumToThePrediction() throws {
+        guard let path = realTrainPath else { return }
+        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
+        let schema = FeatureSchema.fit(dataset.customers, historyAggregates: true)
+        let features = schema.encode(dataset.customers)
+        var options = ForestOptions()
+        options.trees = 50
+        options.maxFeatures = 8
+        let (forest, _) = RandomForest.fit(features, labels: dataset.churned!, options: options, seed: 3)
+        let predictions = forest.predict(features.rows([0, 1, 2, 100, 5000]))
+        for (index, row) in [0, 1, 2, 100, 5000].enumerated() {
+            let (bias, columns, probability) = forest.contributions(features, row: row)
+            #expect(abs(bias + columns.reduce(0, +) - probability) < 1e-6)
+            #expect(abs(probability - predictions[index]) < 1e-9)
+        }
+    }
+
+    @Test func theArtifactRoundTripsExactlyAndRefusesOtherFormats() throws {
+        guard let path = realTrainPath else { return }
+        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
+        let schema = FeatureSchema.fit(dataset.customers, historyAggregates: true)
+        let features = schema.encode(dataset.customers)
+        var options = ForestOptions()
+        options.trees = 40
+        let (forest, _) = RandomForest.fit(features, labels: dataset.churned!, options: options, seed: 5)
+        let bytes = try ForestArtifact.write(forest, schema: schema)
+        let (restored, restoredSchema) = try ForestArtifact.read(bytes)
+        #expect(restored == forest && restoredSchema == schema)
+        #expect(restored.predict(restoredSchema.encode(dataset.customers)) == forest.predict(features))
+
+        var future = bytes
+        future[8] = 2
+        #expect(throws: ForestArtifact.Invalid.self) { _ = try ForestArtifact.read(future) }
+        do {
+            _ = try ForestArtifact.read(future)
+        } catch {
+            #expect("\(error)".contains("format 2"))
+        }
+        #expect(throws: ForestArtifact.Invalid.self) { _ = try ForestArtifact.read(bytes.prefix(bytes.count - 7)) }
+        #expect(throws: ForestArtifact.Invalid.self) { _ = try ForestArtifact.read(Data("not a forest".utf8)) }
+    }
+
+    @Test(arguments: [
+        (["max_depth": -1] as [String: JSONValue], "params.max_depth"),
+        (["n_trees": 0], "params.n_trees"),
+        (["depth": 3], "params.depth"),
+        (["max_features": "half"], "params.max_features"),
+        (["class_weight": "heavy"], "params.class_weight"),
+        (["min_samples_leaf": 2.5], "params.min_samples_leaf"),
+        (["bootstrap": "yes"], "params.bootstrap"),
+    ])
+    func badParametersNameTheField(params: [String: JSONValue], field: String) {
+        #expect {
+            _ = try ForestParameters.parse(params, width: 65)
+        } throws: { error in
+            let rpc = error as? RPCError
+            return rpc?.knownCode == .invalidParams && rpc?.data?.objectValue?["field"]?.stringValue == field
+        }
+    }
+
+    @Test func thePluginTrainsExplainsAndLoadsItsOwnArtifact() throws {
+        guard let path = realTrainPath else { return }
+        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
+        let split = StratifiedSplit.trainValidationTest(dataset.churned!, testFraction: 0.2, validationFraction: 0.2, seed: 1)
+        let folder = NSTemporaryDirectory() + "forest-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try dataset.rows(split.train).writeCSV(to: folder + "/train.csv")
+        try dataset.rows(split.validation).writeCSV(to: folder + "/validation.csv")
+        let plugin = RandomForestPlugin()
+        let result = try plugin.train(
+            PluginTrainParams(
+                trainPath: folder + "/train.csv", validationPath: folder + "/validation.csv", params: ["n_trees": 100], seed: 9,
+                artifactPath: folder + "/model.artifact"),
+            progress: .silent)
+        #expect((result.metrics["val_roc_auc"] ?? 0) > 0.8, "\(result.metrics)")
+        #expect((result.metrics["oob_roc_auc"] ?? 0) > 0.8)
+        #expect(result.lossCurve.last?.epoch == 100)
+        #expect(result.importances.contains { $0.method == "impurity" && $0.feature == "Contract" })
+        #expect(result.importances.contains { $0.method == "permutation" })
+        #expect(result.params["min_samples_leaf"] == 20)
+        let model = try plugin.load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")))
+        let test = dataset.rows(split.test)
+        let records = Array(test.customers.records.prefix(50))
+        let probabilities = try model.predict(records)
+        let explanations = try model.explain(records, top: nil)
+        for (probability, explanation) in zip(probabilities, explanations) {
+            #expect(abs(explanation.churnProbability - probability) < 1e-9)
+            let sum = (explanation.bias ?? 0) + explanation.contributions.reduce(0) { $0 + $1.contribution }
+            #expect(abs(sum - probability) < 1e-6)
+            #expect(explanation.contributions.contains { $0.feature == "Contract" })
+            #expect(!explanation.contributions.contains { $0.feature.hasPrefix("Contract=") }, "one-hot columns are folded per field")
+        }
+        let top = try model.explain(records, top: 3)
+        #expect(top.allSatisfy { $0.contributions.count == 3 })
+        let auc = Metrics.rocAUC(test.churned!, try model.predict(test.customers.records))!
+        #expect(auc > 0.8, "held-out ROC-AUC \(auc)")
+    }
+
+    @Test func shuffledLabelsLearnNothing() throws {
+        // The leakage guard: if any input carried the outcome, a forest trained on shuffled labels
+        // would still rank held-out churners above stayers.
+        guard let path = realTrainPath else { return }
+        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
+        var random = SeededGenerator(seed: 2026)
+        var shuffled = dataset.churned!
+        shuffled.shuffle(using: &random)
+        let (rest, heldOut) = StratifiedSplit.holdOut(shuffled, fraction: 0.3, seed: 4)
+        let train = dataset.rows(rest)
+        let schema = FeatureSchema.fit(train.customers, historyAggregates: true)
+        var options = ForestOptions()
+        options.maxFeatures = 8
+        let (forest, _) = RandomForest.fit(schema.encode(train.customers), labels: rest.map { shuffled[$0] }, options: options, seed: 1)
+        let scores = forest.predict(schema.encode(dataset.customers.rows(heldOut)))
+        // Scored against the held-out rows' (shuffled) labels, the task it was trained on. Against
+        // the true labels the AUC may stray from 0.5 by chance: features cluster the true classes,
+        // so a small chance imbalance of shuffled labels between clusters is learned (scikit-learn
+        // does the same).
+        let auc = Metrics.rocAUC(heldOut.map { shuffled[$0] }, scores)!
+        #expect(abs(auc - 0.5) <= 0.05, "\(auc)")
+    }
+}
