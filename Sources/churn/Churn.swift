@@ -28,6 +28,6 @@ struct Churn: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, TrainCommand.self,
             ModelsCommand.self, PromoteCommand.self, RollbackCommand.self, ExportCommand.self, ImportCommand.self,
-            DeleteCommand.self, VerifyCommand.self, AuditCommand.self, GenerateCommand.self,
+            DeleteCommand.self, VerifyCommand.self, AuditCommand.self, GenerateCommand.self, DemoCommand.self,
         ])
 }

@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import ChurnClient
+import ChurnData
+import ChurnProtocol
+import ChurnRPC
+import Foundation
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run churn end to end: data, daemon and plugins, training, registry, promotion, predictions with reasons.",
+        discussion: """
+            Generates SYNTHETIC telco data (or uses --data), starts churnd with the plugins beside it, \
+            trains and registers a model with each plugin it finds, promotes the best by held-back \
+            ROC-AUC, and predicts and explains the riskiest customers. State goes under --home \
+            (default ./var/demo); the daemon's log is <home>/logs/churnd.log.
+
+            Examples:
+              churn demo
+              churn demo --data ../shared/data/telco/telco_train.csv
+              churn demo --customers 20000 --keep-running
+            """)
+
+    @Option(help: "State folder for the demo.")
+    var home = "var/demo"
+
+    @Option(help: "A labelled telco CSV to use instead of synthetic data.")
+    var data: String?
+
+    @Option(help: "Synthetic customers to generate.")
+    var customers = 5000
+
+    @Option(help: "Seed for the synthetic data and training.")
+    var seed: UInt64 = 7
+
+    @Flag(help: "Leave the daemon running at the end (stop it with Ctrl-C).")
+    var keepRunning = false
+
+    func run() async throws {
+        let home = ChurnPath.absolute(self.home)
+        try FileManager.default.createDirectory(atPath: home + "/logs", withIntermediateDirectories: true)
+        let socket = home + "/churnd.sock"
+
+        // 1. Data.
+        let dataPath: String
+        if let data {
+            dataPath = ChurnPath.absolute(data)
+            step("data", "using \(dataPath)")
+        } else {
+            let output = SyntheticTelco.generate(customers: customers, months: 24, seed: seed)
+            let paths = try SyntheticTelco.write(output, to: home + "/synthetic")
+            dataPath = paths.customers
+            let rate = Double(output.dataset.churned!.filter { $0 }.count) / Double(customers)
+            step("data", "generated \(customers) SYNTHETIC customers (seed \(seed), churn rate \(String(format: "%.1f%%", rate * 100))) into \(home)/synthetic")
+        }
+
+        // 2. Daemon and plugins.
+        let daemon = try startDaemon(home: home, socket: socket)
+        defer {
+            if !keepRunning {
+                daemon.terminate()
+                daemon.waitUntilExit()
+            }
+        }
+        let client = try await waitForDaemon(socket: socket, daemon: daemon, log: home + "/logs/churnd.log")
+        let plugins = try await reporting { () async throws(ChurnClientError) in try await client.plugins() }
+        let ready = plugins.filter { $0.state == "ready" }
+        step("daemon", "churnd (pid \(daemon.processIdentifier)) on \(socket); plugins: \(plugins.map { "\($0.kind) (\($0.state))" }.joined(separator: ", "))")
+        guard !ready.isEmpty else { throw CleanExit.message("no plugin is ready: see \(home)/logs/churnd.log", code: 1) }
+
+        // 3. Train and register a version with every plugin.
+        var versions: [ModelVersionInfo] = []
+        for plugin in ready {
+            let request = TrainParams(kind: plugin.kind, data: dataPath, seed: seed, notes: "churn demo")
+            let version = try await reporting { () async throws(ChurnClientError) in
+                try await client.train(request) { update in
+                    if update.stage != "trees" || update.step == update.total {
+                        print("    [\(plugin.kind) \(update.stage)] \(update.message)")
+                    }
+                }
+            }
+            versions.append(version)
+            step("train", "registered \(version.ref) (\(version.kind)): " + metricsLine(version.metrics))
+        }
+
+        // 4. Promote the best by held-back ROC-AUC.
+        let best = versions.max { ($0.metrics["test_roc_auc"] ?? 0) < ($1.metrics["test_roc_auc"] ?? 0) }!
+        let change = try await reporting { () async throws(ChurnClientError) in
+            try await client.promote(best.ref.description, reason: "best held-back ROC-AUC in the demo")
+        }
+        step("promote", "\(change.name)@champion: \(change.from.map { "version \($0)" } ?? "unset") -> version \(change.to ?? 0) (\(best.kind))")
+
+        // 5. Predict everyone, explain the riskiest.
+        let (dataset, _) = try TelcoReader.read(dataPath)
+        let records = dataset.customers.records
+        var predictions: [Prediction] = []
+        for start in stride(from: 0, to: records.count, by: 1000) {
+            let batch = Array(records[start..<min(start + 1000, records.count)])
+            predictions += try await reporting { () async throws(ChurnClientError) in try await client.predict(batch) }
+        }
+        let atRisk = predictions.filter(\.churn).count
+        step("predict", "\(predictions.count) customers scored by \(best.ref): \(atRisk) (\(String(format: "%.1f%%", 100 * Double(atRisk) / Double(predictions.count)))) likely to churn")
+        let riskiest = predictions.sorted { $0.churnProbability > $1.churnProbability }.prefix(5)
+        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.customerID!, $0) })
+        let explanations = try await reporting { () async throws(ChurnClientError) in
+            try await client.explain(riskiest.map { byID[$0.customerID]! }, top: 3)
+        }
+        step("explain", "the five riskiest customers and why:")
+        for explained in explanations {
+            let reasons = explained.explanation.contributions.map {
+                "\($0.feature)=\(display($0.value)) \(String(format: "%+.3f", $0.contribution))"
+            }
+            print(String(format: "    %@  %.3f  ", explained.customerID as NSString, explained.explanation.churnProbability) + reasons.joined(separator: ", "))
+        }
+        let health = try await reporting { () async throws(ChurnClientError) in try await client.health() }
+        step("health", "\(health.status), champion \(health.champion?.description ?? "none")")
+        await client.close()
+        if keepRunning {
+            print("\nchurnd keeps running (pid \(daemon.processIdentifier)). Try:\n  churn --socket \(socket) models\n  churn predict --socket \(socket) \(dataPath)")
+            daemon.waitUntilExit()
+        } else {
+            print("\ndemo finished; state is in \(home) (run again with --keep-running to keep the daemon up)")
+        }
+    }
+
+    private func display(_ value: FieldValue) -> String {
+        if case .number(let number) = value, number.rounded() != number { return String(format: "%.2f", number) }
+        return value.text ?? "?"
+    }
+
+    private func step(_ name: String, _ message: String) {
+        print("[\(name)] \(message)")
+    }
+
+    private func metricsLine(_ metrics: [String: Double]) -> String {
+        ["roc_auc", "f1", "precision", "recall"].compactMap { key in
+            metrics["test_" + key].map { "\(key) \(String(format: "%.3f", $0))" }
+        }.joined(separator: ", ") + " (held-back)"
+    }
+
+    private func startDaemon(home: String, socket: String) throws -> Process {
+        let executable = (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/churnd"
+        let path = FileManager.default.isExecutableFile(atPath: executable)
+            ? executable : ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map { ($0 as NSString).deletingLastPathComponent + "/churnd" } ?? executable)
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw CleanExit.message("churnd is not beside churn (\(path)): build everything with `swift build -c release`", code: 69)
+        }
+        if UnixSocketFile.isLive(socket) {
+            throw CleanExit.message("a daemon already serves \(socket): stop it, or use another --home", code: 69)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["--home", home, "--socket", socket]
+        FileManager.default.createFile(atPath: home + "/logs/churnd.log", contents: nil)
+        let log = FileHandle(forWritingAtPath: home + "/logs/churnd.log")
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    private func waitForDaemon(socket: String, daemon: Process, log: String) async throws -> ChurnClient {
+        for _ in 0..<600 {
+            guard daemon.isRunning else { throw CleanExit.message("churnd exited at start: see \(log)", code: 1) }
+            if UnixSocketFile.isLive(socket), let client = try? await ChurnClient.connect(socketPath: socket) {
+                let plugins = (try? await client.plugins()) ?? []
+                if !plugins.isEmpty, plugins.allSatisfy({ $0.state == "ready" || $0.state == "refused" }) { return client }
+                await client.close()
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CleanExit.message("churnd did not become ready within 30 s: see \(log)", code: 1)
+    }
+}
