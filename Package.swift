@@ -22,9 +22,12 @@ let package = Package(
         .library(name: "ChurnClient", targets: ["ChurnClient"]),
         .library(name: "ChurnRegistry", targets: ["ChurnRegistry"]),
         .library(name: "ChurnData", targets: ["ChurnData"]),
+        .library(name: "ChurnML", targets: ["ChurnML"]),
         .executable(name: "churnd", targets: ["churnd"]),
         .executable(name: "churn", targets: ["churn"]),
         .executable(name: "churn-plugin-random-forest", targets: ["churn-plugin-random-forest"]),
+        .executable(name: "churn-plugin-lstm", targets: ["churn-plugin-lstm"]),
+        .executable(name: "churn-plugin-lstm-attention", targets: ["churn-plugin-lstm-attention"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -75,6 +78,12 @@ let package = Package(
             dependencies: ["ChurnProtocol"]
         ),
 
+        // MARK: Machine learning core (tensors, layers, optimiser) for the sequence models
+        .target(
+            name: "ChurnML",
+            dependencies: ["ChurnData"]
+        ),
+
         // MARK: Plugin runtime
         .target(
             name: "ChurnPluginKit",
@@ -99,6 +108,22 @@ let package = Package(
             name: "churn-plugin-random-forest",
             dependencies: ["ChurnForest", "ChurnPluginKit"],
             path: "Plugins/RandomForest/Plugin"
+        ),
+
+        .target(
+            name: "ChurnSequenceModels",
+            dependencies: ["ChurnML", "ChurnData", "ChurnPluginKit", "ChurnProtocol"],
+            path: "Plugins/LSTM/Model"
+        ),
+        .executableTarget(
+            name: "churn-plugin-lstm",
+            dependencies: ["ChurnSequenceModels", "ChurnPluginKit"],
+            path: "Plugins/LSTM/Plugin"
+        ),
+        .executableTarget(
+            name: "churn-plugin-lstm-attention",
+            dependencies: ["ChurnSequenceModels", "ChurnPluginKit"],
+            path: "Plugins/LSTMAttention/Plugin"
         ),
 
         // MARK: Daemon and clients
@@ -151,7 +176,8 @@ let package = Package(
         .executableTarget(
             name: "churn-bench",
             dependencies: [
-                "ChurnClient", "ChurnData", "ChurnForest", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
+                "ChurnClient", "ChurnData", "ChurnForest", "ChurnML", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
+                "ChurnSequenceModels",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -197,6 +223,14 @@ let package = Package(
             dependencies: ["ChurnForest", "ChurnData", "ChurnPluginKit", "ChurnProtocol", "ChurnTestSupport"]
         ),
         .testTarget(
+            name: "ChurnMLTests",
+            dependencies: ["ChurnML", "ChurnData"]
+        ),
+        .testTarget(
+            name: "ChurnSequenceModelsTests",
+            dependencies: ["ChurnSequenceModels", "ChurnML", "ChurnData", "ChurnPluginKit", "ChurnProtocol", "ChurnTestSupport"]
+        ),
+        .testTarget(
             name: "ChurnRegistryTests",
             dependencies: ["ChurnRegistry", "ChurnProtocol", "churn-registry-helper"]
         ),
@@ -204,7 +238,7 @@ let package = Package(
             name: "ChurnDaemonTests",
             dependencies: [
                 "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "ChurnRegistry", "ChurnTestSupport", "churn-test-plugin", "churnd",
-                "churn-plugin-random-forest",
+                "churn-plugin-random-forest", "churn-plugin-lstm", "churn-plugin-lstm-attention",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

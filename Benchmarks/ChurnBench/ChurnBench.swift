@@ -24,6 +24,7 @@ struct ChurnBench: AsyncParsableCommand {
               swift run -c release churn-bench data --rows 1000000
               swift run -c release churn-bench registry
               swift run -c release churn-bench forest
+              swift run -c release churn-bench lstm
             """,
-        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self])
+        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self])
 }

@@ -43,3 +43,29 @@ struct RealModelTests {
         try await harness.stop()
     }
 }
+
+extension RealModelTests {
+    @Test func lstmAttentionTrainsThroughTheDaemonAndExplainsByMonth() async throws {
+        guard let data = trainPath else { return }
+        let harness = try DaemonHarness(kinds: [], shipped: ["lstm-attention", "lstm"])
+        try await harness.start()
+        let client = try await harness.client()
+        let kinds = Set(try await client.plugins().filter { $0.state == "ready" }.map(\.kind))
+        #expect(kinds == ["lstm", "lstm_attention"])
+        let version = try await client.train(TrainParams(kind: "lstm_attention", data: data, params: ["epochs": 3], seed: 2))
+        #expect((version.metrics["test_roc_auc"] ?? 0) > 0.75, "\(version.metrics)")
+        #expect(version.lossCurve?.count == 3)
+        _ = try await client.promote(version.ref.description)
+        let (dataset, _) = try TelcoReader.read(data)
+        let customers = (0..<10).map { dataset.customers.record(at: $0) }
+        let explanations = try await client.explain(customers)
+        for (index, explained) in explanations.enumerated() {
+            let tenure = Int(dataset.customers.number(.tenure, index))
+            let weights = explained.explanation.attention ?? []
+            #expect(weights.count == min(tenure, 12))
+            if tenure > 0 { #expect(abs(weights.reduce(0) { $0 + $1.weight } - 1) < 1e-5) }
+        }
+        await client.close()
+        try await harness.stop()
+    }
+}

@@ -1,0 +1,86 @@
+import ChurnData
+import ChurnML
+import Foundation
+
+/// The LSTM plugins' artifact.
+///
+/// ```
+/// 8 bytes   "CHRNLS01"
+/// 4 bytes   format version (UInt32, little-endian), currently 1
+/// 4 bytes   metadata length M; M bytes of JSON: kind, feature schema, model configuration, sizes
+/// the rest  every weight as Float32, little-endian, in the model's parameter order
+/// ```
+public enum SequenceArtifact {
+    static let magic = Array("CHRNLS01".utf8)
+    public static let formatVersion: UInt32 = 1
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    struct Metadata: Codable {
+        var kind: String
+        var schema: FeatureSchema
+        var configuration: SequenceModelConfiguration
+        var staticFeatures: Int
+        var stepFeatures: Int
+    }
+
+    public static func write(_ model: SequenceModel, schema: FeatureSchema, kind: String) throws -> Data {
+        var output = Data(magic)
+        withUnsafeBytes(of: formatVersion.littleEndian) { output.append(contentsOf: $0) }
+        let metadata = try JSONEncoder().encode(
+            Metadata(kind: kind, schema: schema, configuration: model.configuration, staticFeatures: model.staticFeatures,
+                stepFeatures: model.stepFeatures))
+        withUnsafeBytes(of: UInt32(metadata.count).littleEndian) { output.append(contentsOf: $0) }
+        output.append(metadata)
+        for weight in model.weightValues() { withUnsafeBytes(of: weight.bitPattern.littleEndian) { output.append(contentsOf: $0) } }
+        return output
+    }
+
+    public static func read(_ bytes: Data, kind: String) throws -> (SequenceModel, FeatureSchema) {
+        let raw = [UInt8](bytes)
+        guard raw.count >= 16, Array(raw[0..<8]) == magic else { throw Invalid(description: "not an LSTM artifact (no CHRNLS01 header)") }
+        let version = UInt32(littleEndianBytes: raw[8..<12])
+        guard version == formatVersion else {
+            throw Invalid(description: "LSTM artifact format \(version); this plugin reads format \(formatVersion)")
+        }
+        let length = Int(UInt32(littleEndianBytes: raw[12..<16]))
+        guard 16 + length <= raw.count else { throw Invalid(description: "truncated metadata") }
+        let metadata: Metadata
+        do {
+            metadata = try JSONDecoder().decode(Metadata.self, from: Data(raw[16..<(16 + length)]))
+        } catch {
+            throw Invalid(description: "unreadable metadata: \(error)")
+        }
+        guard metadata.kind == kind else {
+            throw Invalid(description: "the artifact is a \(metadata.kind) model; this plugin serves \(kind)")
+        }
+        guard metadata.schema.version == FeatureSchema.currentVersion else {
+            throw Invalid(description: "feature schema version \(metadata.schema.version); this plugin reads \(FeatureSchema.currentVersion)")
+        }
+        let model = SequenceModel(
+            configuration: metadata.configuration, staticFeatures: metadata.staticFeatures, stepFeatures: metadata.stepFeatures, seed: 0)
+        let weightBytes = raw[(16 + length)...]
+        guard weightBytes.count % 4 == 0 else { throw Invalid(description: "truncated weights") }
+        var weights: [Float] = []
+        weights.reserveCapacity(weightBytes.count / 4)
+        var index = weightBytes.startIndex
+        while index < weightBytes.endIndex {
+            weights.append(Float(bitPattern: UInt32(littleEndianBytes: weightBytes[index..<(index + 4)])))
+            index += 4
+        }
+        guard model.load(weights: weights) else {
+            throw Invalid(description: "\(weights.count) weights do not fit the model the metadata describes")
+        }
+        return (model, metadata.schema)
+    }
+}
+
+extension UInt32 {
+    init(littleEndianBytes bytes: ArraySlice<UInt8>) {
+        var value: UInt32 = 0
+        for (offset, byte) in bytes.enumerated() { value |= UInt32(byte) << (8 * offset) }
+        self = value
+    }
+}

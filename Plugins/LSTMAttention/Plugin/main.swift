@@ -1,0 +1,4 @@
+import ChurnPluginKit
+import ChurnSequenceModels
+
+await PluginRuntime.serve(SequencePlugin(attention: true))

@@ -1,0 +1,114 @@
+import ChurnData
+import ChurnML
+import ChurnPluginKit
+import ChurnProtocol
+import ChurnSequenceModels
+import ChurnTestSupport
+import Foundation
+import Testing
+
+private func realData() throws -> TelcoDataset? {
+    let path = (repositoryRoot as NSString).deletingLastPathComponent + "/shared/data/telco/telco_train.csv"
+    guard FileManager.default.fileExists(atPath: path) else {
+        Issue.record("real telco data is missing at \(path): these tests need ../shared/data/telco beside the repository")
+        return nil
+    }
+    return try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true)).0
+}
+
+/// Train and validation files from the real data, in a scratch folder.
+private func trainingFiles(_ dataset: TelcoDataset, labels: [Bool]? = nil) throws -> (folder: String, test: TelcoDataset) {
+    var data = dataset
+    if let labels { data.churned = labels }
+    let split = StratifiedSplit.trainValidationTest(data.churned!, testFraction: 0.2, validationFraction: 0.2, seed: 3)
+    let folder = NSTemporaryDirectory() + "sequence-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try data.rows(split.train).writeCSV(to: folder + "/train.csv")
+    try data.rows(split.validation).writeCSV(to: folder + "/validation.csv")
+    return (folder, data.rows(split.test))
+}
+
+private func train(_ plugin: SequencePlugin, _ folder: String, params: [String: JSONValue], seed: UInt64 = 1) throws -> PluginTrainResult {
+    try plugin.train(
+        PluginTrainParams(
+            trainPath: folder + "/train.csv", validationPath: folder + "/validation.csv", params: params, seed: seed,
+            artifactPath: folder + "/model.artifact"),
+        progress: .silent)
+}
+
+@Suite("LSTM plugins", .serialized)
+struct SequencePluginTests {
+    @Test(arguments: [false, true])
+    func trainsLearnsAndRoundTripsItsArtifact(attention: Bool) throws {
+        guard let dataset = try realData() else { return }
+        let (folder, test) = try trainingFiles(dataset)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let plugin = SequencePlugin(attention: attention)
+        let result = try train(plugin, folder, params: ["epochs": 8])
+        #expect((result.metrics["val_roc_auc"] ?? 0) > 0.8, "\(result.metrics)")
+        #expect(result.lossCurve.count == 8 && result.lossCurve.allSatisfy { $0.values["val_roc_auc"] != nil })
+        #expect(result.lossCurve.last!.values["loss"]! < result.lossCurve.first!.values["loss"]!, "training loss falls")
+        #expect(result.importances.contains { $0.method == "permutation" && $0.feature == "history" })
+        #expect(result.importances.contains { $0.method == "attention" } == attention)
+        let artifact = try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact"))
+        let first = try plugin.load(artifact: artifact)
+        let second = try plugin.load(artifact: artifact)
+        let records = Array(test.customers.records.prefix(300))
+        let probabilities = try first.predict(records)
+        #expect(try second.predict(records) == probabilities, "a reloaded artifact gives identical outputs")
+        let auc = Metrics.rocAUC(Array(test.churned!.prefix(300)), probabilities)!
+        #expect(auc > 0.78, "held-out ROC-AUC \(auc)")
+        #expect(throws: RPCError.self) { _ = try SequencePlugin(attention: !attention).load(artifact: artifact) }
+    }
+
+    @Test func attentionExplainsEachRealMonthAndNothingElse() throws {
+        guard let dataset = try realData() else { return }
+        let (folder, test) = try trainingFiles(dataset)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let plugin = SequencePlugin(attention: true)
+        _ = try train(plugin, folder, params: ["epochs": 2])
+        let model = try plugin.load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")))
+        let rows = (0..<test.customers.count).filter { [0, 1, 3, 40].contains(Int(test.customers.number(.tenure, $0))) }.prefix(8)
+        let records = rows.map { test.customers.record(at: $0) }
+        let explanations = try model.explain(records, top: nil)
+        let probabilities = try model.predict(records)
+        for (index, row) in rows.enumerated() {
+            let tenure = Int(test.customers.number(.tenure, row))
+            let attention = explanations[index].attention ?? []
+            #expect(attention.map(\.month) == Array(max(1, tenure - 11)...max(tenure, 0)).filter { $0 >= 1 }, "tenure \(tenure)")
+            let sum = attention.reduce(0) { $0 + $1.weight }
+            #expect(tenure == 0 ? attention.isEmpty : abs(sum - 1) < 1e-5)
+            #expect(abs(explanations[index].churnProbability - probabilities[index]) < 1e-6)
+        }
+    }
+
+    @Test(arguments: [
+        (["hidden": 0] as [String: JSONValue], "params.hidden"),
+        (["epochs": -1], "params.epochs"),
+        (["learning_rate": 0], "params.learning_rate"),
+        (["dropout": 0.95], "params.dropout"),
+        (["layers": 2], "params.layers"),
+        (["class_weight": 2], "params.class_weight"),
+    ])
+    func badHyperparametersNameTheField(params: [String: JSONValue], field: String) {
+        #expect {
+            _ = try SequenceParameters.parse(params, attention: false)
+        } throws: { error in
+            (error as? RPCError)?.data?.objectValue?["field"]?.stringValue == field
+        }
+    }
+
+    @Test func shuffledLabelsLearnNothing() throws {
+        guard let dataset = try realData() else { return }
+        var random = SeededGenerator(seed: 77)
+        var shuffled = dataset.churned!
+        shuffled.shuffle(using: &random)
+        let (folder, test) = try trainingFiles(dataset, labels: shuffled)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let plugin = SequencePlugin(attention: true)
+        _ = try train(plugin, folder, params: ["epochs": 10, "patience": 0])
+        let model = try plugin.load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")))
+        let auc = Metrics.rocAUC(test.churned!, try model.predict(test.customers.records))!
+        #expect(abs(auc - 0.5) <= 0.05, "shuffled labels gave ROC-AUC \(auc)")
+    }
+}
