@@ -25,6 +25,7 @@ struct ChurnBench: AsyncParsableCommand {
               swift run -c release churn-bench registry
               swift run -c release churn-bench forest
               swift run -c release churn-bench lstm
+              swift run -c release churn-bench gemm
             """,
-        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self])
+        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self, GEMMBenchmark.self])
 }

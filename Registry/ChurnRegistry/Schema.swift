@@ -79,7 +79,48 @@ enum RegistrySchema {
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         CREATE INDEX versions_by_model ON versions(model_id, version);
         CREATE INDEX alias_history_by_alias ON alias_history(model_id, alias, id);
+        """,
+        // 2: champion/challenger experiments, the prediction log, and observed outcomes.
         """
+        CREATE TABLE experiments (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('ab', 'shadow')),
+            share REAL NOT NULL,
+            champion_version INTEGER NOT NULL,
+            challenger_version INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'stopped')),
+            started_at TEXT NOT NULL,
+            started_by TEXT NOT NULL,
+            stopped_at TEXT,
+            stopped_by TEXT,
+            note TEXT
+        );
+        CREATE UNIQUE INDEX one_running_experiment_per_model ON experiments(model) WHERE status = 'running';
+        CREATE TABLE prediction_log (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            arm TEXT NOT NULL,
+            probability REAL NOT NULL,
+            latency_us INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            experiment_id INTEGER
+        );
+        CREATE INDEX prediction_log_by_experiment ON prediction_log(experiment_id, customer_id);
+        CREATE INDEX prediction_log_by_time ON prediction_log(at);
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            churned INTEGER NOT NULL CHECK (churned IN (0, 1)),
+            observed_on TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            recorded_by TEXT NOT NULL
+        );
+        CREATE INDEX feedback_by_customer ON feedback(customer_id);
+        """,
     ]
 
     /// The schema version this build writes and reads.
