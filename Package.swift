@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // Benchmark peer only: the listed CSV package our hand-written reader is measured against.
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Protocol
@@ -138,6 +139,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .target(
@@ -216,7 +219,10 @@ let package = Package(
         .testTarget(
             name: "ChurnDataTests",
             dependencies: ["ChurnData", "ChurnProtocol", "ChurnTestSupport"],
-            exclude: ["Fixtures/make_metric_fixtures.py", "Fixtures/metrics.json"]
+            exclude: [
+                "Fixtures/make_metric_fixtures.py", "Fixtures/metrics.json", "Fixtures/make_experiment_fixtures.py",
+                "Fixtures/experiments.json",
+            ]
         ),
         .testTarget(
             name: "ChurnForestTests",

@@ -226,10 +226,15 @@ public struct HealthResult: Codable, Sendable, Hashable {
     public var plugins: [PluginStatus]
     /// The version `predict` routes to when no model is named, if any.
     public var champion: ModelRef?
+    /// The experiment running on the default model, if any.
+    public var experiment: ExperimentInfo?
+    /// Requests, errors and latency per model version and arm since the daemon started.
+    public var serving: [ServingSeries]?
 
     public init(
         status: String, daemonVersion: String, protocolVersion: Int = ChurnProtocolVersion.current, pid: Int32,
-        uptimeSeconds: Double, socket: String, plugins: [PluginStatus], champion: ModelRef?
+        uptimeSeconds: Double, socket: String, plugins: [PluginStatus], champion: ModelRef?,
+        experiment: ExperimentInfo? = nil, serving: [ServingSeries]? = nil
     ) {
         self.status = status
         self.daemonVersion = daemonVersion
@@ -239,13 +244,45 @@ public struct HealthResult: Codable, Sendable, Hashable {
         self.socket = socket
         self.plugins = plugins
         self.champion = champion
+        self.experiment = experiment
+        self.serving = serving
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, pid, socket, plugins, champion
+        case status, pid, socket, plugins, champion, experiment, serving
         case daemonVersion = "daemon_version"
         case protocolVersion = "protocol_version"
         case uptimeSeconds = "uptime_seconds"
+    }
+}
+
+/// Serving counts and latency of one model version in one arm.
+public struct ServingSeries: Codable, Sendable, Hashable {
+    public var model: ModelRef
+    /// `champion`, `challenger`, `shadow` or `direct`.
+    public var arm: String
+    /// Predict or explain calls answered (a call may hold many customers).
+    public var requests: Int
+    public var customers: Int
+    public var errors: Int
+    /// Milliseconds from receipt to answer, per call.
+    public var p50Milliseconds: Double
+    public var p99Milliseconds: Double
+
+    public init(model: ModelRef, arm: String, requests: Int, customers: Int, errors: Int, p50Milliseconds: Double, p99Milliseconds: Double) {
+        self.model = model
+        self.arm = arm
+        self.requests = requests
+        self.customers = customers
+        self.errors = errors
+        self.p50Milliseconds = p50Milliseconds
+        self.p99Milliseconds = p99Milliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, arm, requests, customers, errors
+        case p50Milliseconds = "p50_ms"
+        case p99Milliseconds = "p99_ms"
     }
 }
 

@@ -188,6 +188,12 @@ final class SQLiteStatement {
         }
     }
 
+    /// Readies the statement to run again with new bindings.
+    func reset() throws(SQLiteError) {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+    }
+
     /// Advances to the next row; false when done.
     func step() throws(SQLiteError) -> Bool {
         let status = sqlite3_step(statement)

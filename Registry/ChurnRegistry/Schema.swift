@@ -106,7 +106,7 @@ enum RegistrySchema {
             arm TEXT NOT NULL,
             probability REAL NOT NULL,
             latency_us INTEGER NOT NULL,
-            at TEXT NOT NULL,
+            at REAL NOT NULL,
             experiment_id INTEGER
         );
         CREATE INDEX prediction_log_by_experiment ON prediction_log(experiment_id, customer_id);

@@ -156,4 +156,40 @@ public final class ChurnClient: Sendable {
     public func audit(limit: Int? = nil) async throws(ChurnClientError) -> [AuditRecord] {
         try await call(DaemonMethod.ModelsAudit.self, AuditParams(limit: limit)).entries
     }
+
+    /// Starts a champion/challenger experiment.
+    public func startExperiment(challenger: String, mode: String, share: Double? = nil, note: String? = nil)
+        async throws(ChurnClientError) -> ExperimentInfo
+    {
+        try await call(
+            DaemonMethod.ExperimentsStart.self, ExperimentStartParams(challenger: challenger, mode: mode, share: share, note: note))
+    }
+
+    /// Stops the running experiment.
+    public func stopExperiment(name: String? = nil) async throws(ChurnClientError) -> ExperimentInfo {
+        try await call(DaemonMethod.ExperimentsStop.self, ExperimentModelParams(name: name))
+    }
+
+    /// The running experiment and the history.
+    public func experiments(name: String? = nil) async throws(ChurnClientError) -> ExperimentsStatusResult {
+        try await call(DaemonMethod.ExperimentsStatus.self, ExperimentModelParams(name: name))
+    }
+
+    /// The report of the running (or latest, or given) experiment.
+    public func experimentReport(name: String? = nil, experiment: Int? = nil, topFraction: Double? = nil)
+        async throws(ChurnClientError) -> ExperimentReport
+    {
+        try await call(
+            DaemonMethod.ExperimentsReport.self, ExperimentReportParams(name: name, experiment: experiment, topFraction: topFraction))
+    }
+
+    /// Records who churned.
+    public func feedback(_ outcomes: [Outcome]) async throws(ChurnClientError) -> FeedbackResult {
+        try await call(DaemonMethod.Feedback.self, FeedbackParams(outcomes: outcomes))
+    }
+
+    /// Serving metrics in Prometheus text format.
+    public func metrics() async throws(ChurnClientError) -> String {
+        try await call(DaemonMethod.Metrics.self, NoParams()).prometheus
+    }
 }

@@ -45,10 +45,15 @@ public final class ChurnDaemon: Service {
         let socketDirectory = try Self.makePrivateSocketDirectory()
         let supervisor = PluginSupervisor(
             discovered: discovered, socketDirectory: socketDirectory, configuration: configuration, logger: logger)
+        let predictionLog: PredictionLogger? =
+            configuration.logPredictions && registry.path != ":memory:"
+            ? PredictionLogger(store: try PredictionLogStore(path: registry.path), logger: logger) : nil
         let serving = ModelServing(
             registry: registry, supervisor: supervisor,
             artifactCache: (configuration.home as NSString).appendingPathComponent("cache/artifacts"),
-            predictTimeout: configuration.predictTimeout, logger: logger)
+            predictTimeout: configuration.predictTimeout, batching: configuration.batching, predictionLog: predictionLog,
+            logger: logger)
+        serving.setRunningExperiment(try await registry.runningExperiment(model: ModelReference.defaultName))
         let state = DaemonState(configuration: configuration, supervisor: supervisor, serving: serving)
         let methods = DaemonMethods(
             daemon: state, serving: serving,
@@ -85,6 +90,7 @@ public final class ChurnDaemon: Service {
                 }
             }
             let checks = Task { await supervisor.runHealthChecks() }
+            let logWriter = Task { await predictionLog?.run() }
             await withGracefulShutdownHandler {
                 do {
                     try await server.run()
@@ -96,6 +102,8 @@ public final class ChurnDaemon: Service {
                 self.logger.notice("draining: finishing in-flight requests")
             }
             checks.cancel()
+            logWriter.cancel()
+            await logWriter.value
         }
         await supervisor.stopAll()
         logger.notice("churnd stopped")
@@ -140,6 +148,7 @@ final class DaemonState: Sendable {
         return HealthResult(
             status: status, daemonVersion: ChurnDaemon.version, pid: getpid(),
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
-            socket: configuration.socketPath, plugins: plugins, champion: champion?.ref)
+            socket: configuration.socketPath, plugins: plugins, champion: champion?.ref,
+            experiment: serving.runningExperiment, serving: serving.metrics.summary())
     }
 }

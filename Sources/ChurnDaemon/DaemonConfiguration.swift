@@ -22,6 +22,10 @@ public struct DaemonConfiguration: Sendable {
     public var predictTimeout: Duration
     /// Log level handed to plugins (`CHURN_LOG_LEVEL`).
     public var pluginLogLevel: Logger.Level
+    /// How concurrent predictions for one model are batched.
+    public var batching = BatchingPolicy()
+    /// Keep a log of every prediction (for experiment reports).
+    public var logPredictions = true
 
     public init(
         socketPath: String, home: String, pluginSearchPaths: [String] = [], searchExecutableDirectory: Bool = true,
@@ -79,5 +83,21 @@ public struct PluginPolicy: Sendable {
         let exponent = min(max(failures - 1, 0), 20)
         let delay = initialBackoff * (1 << exponent)
         return min(delay, maximumBackoff)
+    }
+}
+
+/// Dynamic batching of predictions per model.
+public struct BatchingPolicy: Sendable {
+    public var enabled = true
+    /// How long a request that finds its model idle waits for others (zero: it is sent at once,
+    /// and only requests that arrive while a batch is being scored are batched).
+    public var window: Duration = .zero
+    /// The most customers per plugin call.
+    public var maximumRows = 512
+
+    public init(enabled: Bool = true, window: Duration = .zero, maximumRows: Int = 512) {
+        self.enabled = enabled
+        self.window = window
+        self.maximumRows = maximumRows
     }
 }

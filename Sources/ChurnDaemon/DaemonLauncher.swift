@@ -14,6 +14,8 @@ public struct DaemonSettings: Sendable {
     public var pluginPaths: [String] = []
     public var maximumFramePayload: Int?
     public var logLevel: Logger.Level?
+    public var batching: Bool?
+    public var batchWindowMilliseconds: Double?
 
     public init() {}
 }
@@ -23,7 +25,7 @@ public struct DaemonSettings: Sendable {
 /// ```json
 /// {"socket": "/run/churn/churnd.sock", "plugin_paths": ["/opt/churn/plugins"],
 ///  "max_frame_bytes": 16777216, "predict_timeout_seconds": 30, "health_check_interval_seconds": 5,
-///  "log_level": "info"}
+///  "log_level": "info", "batching": true, "batch_window_ms": 0, "max_batch": 512, "log_predictions": true}
 /// ```
 struct DaemonConfigFile: Decodable {
     var socket: String?
@@ -32,9 +34,16 @@ struct DaemonConfigFile: Decodable {
     var predictTimeoutSeconds: Double?
     var healthCheckIntervalSeconds: Double?
     var logLevel: String?
+    var batching: Bool?
+    var batchWindowMs: Double?
+    var maxBatch: Int?
+    var logPredictions: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case socket
+        case socket, batching
+        case batchWindowMs = "batch_window_ms"
+        case maxBatch = "max_batch"
+        case logPredictions = "log_predictions"
         case pluginPaths = "plugin_paths"
         case maxFrameBytes = "max_frame_bytes"
         case predictTimeoutSeconds = "predict_timeout_seconds"
@@ -92,6 +101,18 @@ public enum DaemonLauncher {
             configuration.plugins.healthCheckInterval = .milliseconds(Int(seconds * 1000))
         }
         configuration.pluginLogLevel = level
+        configuration.batching.enabled = settings.batching ?? file.batching ?? true
+        if let window = settings.batchWindowMilliseconds ?? file.batchWindowMs {
+            guard (0...100).contains(window) else {
+                throw DaemonSettingsError(description: "batch window of \(window) ms is outside 0...100")
+            }
+            configuration.batching.window = .microseconds(Int(window * 1000))
+        }
+        if let maxBatch = file.maxBatch {
+            guard (1...100_000).contains(maxBatch) else { throw DaemonSettingsError(description: "max_batch must be 1...100000") }
+            configuration.batching.maximumRows = maxBatch
+        }
+        configuration.logPredictions = file.logPredictions ?? true
         return (configuration, level)
     }
 

@@ -118,6 +118,7 @@ struct DaemonMethods {
             }
             return AuditResult(entries: try await serving.registry.auditLog(limit: limit))
         }
+        ExperimentMethods(serving: serving).register(into: &table)
         return table
     }
 

@@ -21,6 +21,12 @@ public struct DaemonOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical (else CHURN_LOG_LEVEL, else info).")
     var logLevel: String?
 
+    @Flag(help: "Send every predict request to its plugin alone (no dynamic batching).")
+    var noBatching = false
+
+    @Option(name: .customLong("batch-window-ms"), help: "How long a request that finds its model idle waits for others to batch with (default 0).")
+    var batchWindowMilliseconds: Double?
+
     public init() {}
 
     public mutating func validate() throws {
@@ -29,6 +35,9 @@ public struct DaemonOptions: ParsableArguments {
         }
         if let maxFrame, maxFrame < 1024 {
             throw ValidationError("--max-frame must be at least 1024 bytes")
+        }
+        if let batchWindowMilliseconds, !(0...100).contains(batchWindowMilliseconds) {
+            throw ValidationError("--batch-window-ms must be between 0 and 100")
         }
     }
 
@@ -41,6 +50,8 @@ public struct DaemonOptions: ParsableArguments {
         settings.pluginPaths = pluginPaths
         settings.maximumFramePayload = maxFrame
         settings.logLevel = logLevel.flatMap(Logger.Level.init(rawValue:))
+        if noBatching { settings.batching = false }
+        settings.batchWindowMilliseconds = batchWindowMilliseconds
         return settings
     }
 }

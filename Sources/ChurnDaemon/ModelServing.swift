@@ -6,27 +6,40 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Turns a model reference into a loaded model in the right plugin, and scores customers on it.
+/// Turns a model reference into a loaded model in the right plugin, and scores customers on it:
+/// the champion by default, split or shadowed by a running experiment, through a dynamic
+/// batcher per model, with every prediction logged and measured.
 final class ModelServing: Sendable {
     let registry: ModelRegistry
     let supervisor: PluginSupervisor
+    let metrics = ServingMetrics()
+    private let predictionLog: PredictionLogger?
     private let artifactCache: String
     private let predictTimeout: Duration
+    private let batching: BatchingPolicy
     private let logger: Logger
     /// Resolved references; cleared whenever an alias moves or a version is added.
     private let resolved = Mutex<[ModelReference: ModelVersionInfo]>([:])
+    private let batchers = Mutex<[String: PredictBatcher]>([:])
+    private let experiment = Mutex<ExperimentInfo?>(nil)
+    private let requests = Atomic<Int>(0)
+    /// Shadow scorings started and not yet logged.
+    private let shadowsInFlight = Atomic<Int>(0)
+    private let epoch = Int(Date().timeIntervalSince1970)
 
     /// The most customers one `predict` or `explain` call may carry.
     static let maximumBatch = 100_000
 
     init(
         registry: ModelRegistry, supervisor: PluginSupervisor, artifactCache: String, predictTimeout: Duration,
-        logger: Logger
+        batching: BatchingPolicy, predictionLog: PredictionLogger?, logger: Logger
     ) {
         self.registry = registry
         self.supervisor = supervisor
         self.artifactCache = artifactCache
         self.predictTimeout = predictTimeout
+        self.batching = batching
+        self.predictionLog = predictionLog
         self.logger = logger
     }
 
@@ -35,34 +48,193 @@ final class ModelServing: Sendable {
         resolved.withLock { $0.removeAll() }
     }
 
-    /// Scores `customers` on the version `reference` names (the champion when nil).
+    /// The experiment running on the default model, as routing sees it.
+    var runningExperiment: ExperimentInfo? { experiment.withLock { $0 } }
+
+    func setRunningExperiment(_ running: ExperimentInfo?) {
+        experiment.withLock { $0 = running }
+    }
+
+    // MARK: Predict
+
+    /// Scores `customers` on the version `reference` names, or by default on the champion (or
+    /// the arms of a running experiment).
     func predict(_ customers: [CustomerRecord], reference: String?) async throws -> [Prediction] {
+        let start = ContinuousClock.now
         let records = try Self.validated(customers)
-        let target = try await prepare(reference)
-        let result = try await target.plugin.call(
-            PluginMethod.Predict.self, PluginPredictParams(model: target.handle, customers: records),
-            over: target.connection, timeout: predictTimeout)
-        let probabilities = try checked(result.probabilities, count: records.count, kind: target.version.kind)
-        return zip(records, probabilities).map { record, probability in
-            Prediction(
-                customerID: record.customerID ?? "", churnProbability: probability, churn: probability >= 0.5,
-                model: target.version.ref, arm: target.arm)
+        let requestID = "\(epoch)-\(requests.wrappingAdd(1, ordering: .relaxed).newValue)"
+        if reference == nil, let experiment = runningExperiment {
+            return try await predictInExperiment(records, experiment: experiment, requestID: requestID, start: start)
         }
+        let target = try await prepare(reference)
+        let probabilities = try await score(records, on: target, arm: target.arm, start: start)
+        log(records, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
+        return predictions(records, probabilities, model: target.version.ref, arm: target.arm)
+    }
+
+    private func predictInExperiment(
+        _ records: [CustomerRecord], experiment: ExperimentInfo, requestID: String, start: ContinuousClock.Instant
+    ) async throws -> [Prediction] {
+        let champion = try await prepare(nil)
+        let challengerReference = "\(experiment.model)@\(experiment.challengerVersion)"
+        if experiment.mode == "shadow" {
+            let probabilities = try await score(records, on: champion, arm: "champion", start: start)
+            log(records, probabilities, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
+            // The challenger scores the same customers off the hot path; its answers are only logged.
+            shadowsInFlight.add(1, ordering: .relaxed)
+            Task {
+                defer { self.shadowsInFlight.subtract(1, ordering: .relaxed) }
+                let shadowStart = ContinuousClock.now
+                do {
+                    let challenger = try await self.prepare(challengerReference)
+                    let shadow = try await self.score(records, on: challenger, arm: "shadow", start: shadowStart)
+                    self.log(records, shadow, target: challenger, arm: "shadow", requestID: requestID, experiment: experiment.id, start: shadowStart)
+                } catch {
+                    self.logger.warning("shadow scoring by \(challengerReference) failed: \(error)")
+                }
+            }
+            return predictions(records, probabilities, model: champion.version.ref, arm: "champion")
+        }
+        // A/B: a sticky share of customers, by hash of the experiment and customer ids.
+        var championRows: [Int] = []
+        var challengerRows: [Int] = []
+        for (index, record) in records.enumerated() {
+            if Self.bucket(experiment: experiment.id, customer: record.customerID ?? "") < experiment.share {
+                challengerRows.append(index)
+            } else {
+                championRows.append(index)
+            }
+        }
+        let challenger = challengerRows.isEmpty ? nil : try await prepare(challengerReference)
+        async let championScores = championRows.isEmpty
+            ? [] : score(championRows.map { records[$0] }, on: champion, arm: "champion", start: start)
+        async let challengerScores = challenger == nil
+            ? [] : score(challengerRows.map { records[$0] }, on: challenger!, arm: "challenger", start: start)
+        let (first, second) = try await (championScores, challengerScores)
+        var result = [Prediction?](repeating: nil, count: records.count)
+        for (position, row) in championRows.enumerated() {
+            result[row] = predictions([records[row]], [first[position]], model: champion.version.ref, arm: "champion")[0]
+        }
+        if let challenger {
+            for (position, row) in challengerRows.enumerated() {
+                result[row] = predictions([records[row]], [second[position]], model: challenger.version.ref, arm: "challenger")[0]
+            }
+            log(challengerRows.map { records[$0] }, second, target: challenger, arm: "challenger", requestID: requestID, experiment: experiment.id, start: start)
+        }
+        log(championRows.map { records[$0] }, first, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
+        return result.map { $0! }
+    }
+
+    /// Waits (up to the predict timeout) for shadow scorings in flight, then writes the queued
+    /// prediction log, so that feedback and reports see every prediction answered so far.
+    func settlePredictionLog() async {
+        let deadline = ContinuousClock.now + predictTimeout
+        while shadowsInFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        await predictionLog?.flush()
+    }
+
+    /// Where a customer falls in [0, 1) for an experiment: FNV-1a of "experiment:customer".
+    static func bucket(experiment: Int, customer: String) -> Double {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(experiment):\(customer)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        // Finalise (splitmix) so nearby ids spread over the whole range.
+        hash ^= hash >> 30
+        hash = hash &* 0xBF58_476D_1CE4_E5B9
+        hash ^= hash >> 27
+        hash = hash &* 0x94D0_49BB_1331_11EB
+        hash ^= hash >> 31
+        return Double(hash >> 11) * 0x1.0p-53
+    }
+
+    /// Scores through the model's batcher (or directly), measuring the call.
+    private func score(_ records: [CustomerRecord], on target: Target, arm: String, start: ContinuousClock.Instant) async throws -> [Double] {
+        do {
+            let probabilities: [Double]
+            if batching.enabled {
+                probabilities = try await batcher(for: target).predict(records)
+            } else {
+                probabilities = try await target.plugin.call(
+                    PluginMethod.Predict.self, PluginPredictParams(model: target.handle, customers: records), over: target.connection,
+                    timeout: predictTimeout
+                ).probabilities
+            }
+            let checkedProbabilities = try checked(probabilities, count: records.count, kind: target.version.kind)
+            metrics.record(model: target.version.ref, arm: arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
+            return checkedProbabilities
+        } catch {
+            metrics.record(model: target.version.ref, arm: arm, customers: records.count, latency: ContinuousClock.now - start, failed: true)
+            throw error
+        }
+    }
+
+    private func batcher(for target: Target) -> PredictBatcher {
+        let key = target.handle
+        if let existing = batchers.withLock({ $0[key] }) { return existing }
+        let plugin = target.plugin
+        let handle = target.handle
+        let timeout = predictTimeout
+        let created = PredictBatcher(window: batching.window, maximumRows: batching.maximumRows) { records in
+            // The current connection each time: a restarted plugin has a new one.
+            let connection = try await plugin.readyConnection()
+            return try await plugin.call(
+                PluginMethod.Predict.self, PluginPredictParams(model: handle, customers: records), over: connection, timeout: timeout
+            ).probabilities
+        }
+        return batchers.withLock { batchers in
+            if let existing = batchers[key] { return existing }
+            batchers[key] = created
+            return created
+        }
+    }
+
+    private func predictions(_ records: [CustomerRecord], _ probabilities: [Double], model: ModelRef, arm: String) -> [Prediction] {
+        zip(records, probabilities).map { record, probability in
+            Prediction(customerID: record.customerID ?? "", churnProbability: probability, churn: probability >= 0.5, model: model, arm: arm)
+        }
+    }
+
+    private func log(
+        _ records: [CustomerRecord], _ probabilities: [Double], target: Target, arm: String, requestID: String, experiment: Int?,
+        start: ContinuousClock.Instant
+    ) {
+        guard let predictionLog, !records.isEmpty else { return }
+        let elapsed = ContinuousClock.now - start
+        let microseconds = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+        let now = Date().timeIntervalSince1970
+        predictionLog.append(
+            zip(records, probabilities).map { record, probability in
+                PredictionLogEntry(
+                    requestID: requestID, customerID: record.customerID ?? "", model: target.version.name,
+                    version: target.version.version, arm: arm, probability: probability, latencyMicroseconds: microseconds, at: now,
+                    experimentID: experiment)
+            })
     }
 
     /// Scores and explains `customers` on the version `reference` names.
     func explain(_ customers: [CustomerRecord], reference: String?, top: Int?) async throws -> [CustomerExplanation] {
+        let start = ContinuousClock.now
         if let top, top < 0 { throw RPCError.invalidParams(field: "top", "must be 0 or more, got \(top)") }
         let records = try Self.validated(customers)
         let target = try await prepare(reference)
-        let result = try await target.plugin.call(
-            PluginMethod.Explain.self, PluginExplainParams(model: target.handle, customers: records, top: top ?? 10),
-            over: target.connection, timeout: predictTimeout)
-        _ = try checked(result.explanations.map(\.churnProbability), count: records.count, kind: target.version.kind)
+        let result: PluginExplainResult
+        do {
+            result = try await target.plugin.call(
+                PluginMethod.Explain.self, PluginExplainParams(model: target.handle, customers: records, top: top ?? 10),
+                over: target.connection, timeout: predictTimeout)
+            _ = try checked(result.explanations.map(\.churnProbability), count: records.count, kind: target.version.kind)
+        } catch {
+            metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: true)
+            throw error
+        }
+        metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
         return zip(records, result.explanations).map { record, explanation in
             CustomerExplanation(
-                customerID: record.customerID ?? "", model: target.version.ref, arm: target.arm,
-                explanation: explanation)
+                customerID: record.customerID ?? "", model: target.version.ref, arm: target.arm, explanation: explanation)
         }
     }
 

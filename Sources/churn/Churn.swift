@@ -28,6 +28,7 @@ struct Churn: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, TrainCommand.self,
             ModelsCommand.self, PromoteCommand.self, RollbackCommand.self, ExportCommand.self, ImportCommand.self,
-            DeleteCommand.self, VerifyCommand.self, AuditCommand.self, GenerateCommand.self, DemoCommand.self,
+            DeleteCommand.self, VerifyCommand.self, AuditCommand.self, ExperimentCommand.self, FeedbackCommand.self, MetricsCommand.self,
+            GenerateCommand.self, DemoCommand.self,
         ])
 }

@@ -65,6 +65,18 @@ struct SpecConformanceTests {
         try check("predict", try exchange("predict"))
         try check("explain", try exchange("explain"))
 
+        // Champion is version 1 after the rollback: shadow version 2 beside it.
+        try check("experiments.start", try exchange("experiments.start") { request in
+            request["params"] = ["challenger": "churn@2", "mode": "shadow", "note": "spec example"]
+        })
+        try check("predict", try exchange("predict"))
+        try check("health", try exchange("health"))
+        try check("experiments.status", try exchange("experiments.status"))
+        try check("feedback", try exchange("feedback"))
+        try check("experiments.report", try exchange("experiments.report"))
+        try check("metrics", try exchange("metrics"))
+        try check("experiments.stop", try exchange("experiments.stop"))
+
         let invalid = try exchange("predict") { request in
             request["params"] = ["customers": [["tenure": 1]]]
         }

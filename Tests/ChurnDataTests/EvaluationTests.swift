@@ -83,3 +83,46 @@ struct EvaluationTests {
         }
     }
 }
+
+private struct ExperimentFixtures: Decodable {
+    struct Case: Decodable {
+        var name: String
+        var labels: [Bool]
+        var a: [Double]
+        var b: [Double]
+        var delong: [String: Double]
+        var top10_a: [String: Double]
+        var top20_b: [String: Double]
+    }
+    var cases: [Case]
+}
+
+@Suite("Experiment statistics equal the Python reference")
+struct ExperimentStatisticsTests {
+    @Test func deLongAndTopKMatchTheFixtures() throws {
+        let path = repositoryRoot + "/Tests/ChurnDataTests/Fixtures/experiments.json"
+        let fixtures = try JSONDecoder().decode(ExperimentFixtures.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        for fixture in fixtures.cases {
+            let result = try #require(ExperimentStatistics.deLong(fixture.labels, scoresA: fixture.a, scoresB: fixture.b))
+            for (key, value) in [("auc_a", result.aucA), ("auc_b", result.aucB), ("standard_error", result.standardError), ("z", result.z), ("p", result.p)] {
+                let expected = fixture.delong[key]!
+                #expect(abs(value - expected) <= 1e-9 * max(1, abs(expected)), "\(fixture.name): \(key) \(value) vs \(expected)")
+            }
+            let topA = ExperimentStatistics.atTop(fixture.labels, fixture.a, fraction: 0.1)
+            #expect(topA.precision == fixture.top10_a["precision"] && topA.recall == fixture.top10_a["recall"], "\(fixture.name)")
+            let topB = ExperimentStatistics.atTop(fixture.labels, fixture.b, fraction: 0.2)
+            #expect(abs(topB.precision - fixture.top20_b["precision"]!) < 1e-12 && abs(topB.recall - fixture.top20_b["recall"]!) < 1e-12)
+        }
+    }
+
+    @Test func bootstrapIntervalsBracketTheEstimateAndAreReproducible() {
+        var random = SeededGenerator(seed: 8)
+        let labels = (0..<600).map { _ in Double.random(in: 0..<1, using: &random) < 0.3 }
+        let scores = labels.map { ($0 ? 0.6 : 0.4) + Double.random(in: -0.35...0.35, using: &random) }
+        let first = ExperimentStatistics.bootstrap(labels, scores, seed: 3, metric: Metrics.rocAUC)!
+        let second = ExperimentStatistics.bootstrap(labels, scores, seed: 3, metric: Metrics.rocAUC)!
+        #expect(first == second)
+        #expect(first.low < first.value && first.value < first.high)
+        #expect(first.high - first.low < 0.15 && first.high - first.low > 0.02)
+    }
+}

@@ -13,10 +13,12 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run churn end to end: data, daemon and plugins, training, registry, promotion, predictions with reasons.",
         discussion: """
-            Generates SYNTHETIC telco data (or uses --data), starts churnd with the plugins beside it, \
-            trains and registers a model with each plugin it finds, promotes the best by held-back \
-            ROC-AUC, and predicts and explains the riskiest customers. State goes under --home \
-            (default ./var/demo); the daemon's log is <home>/logs/churnd.log.
+            Generates SYNTHETIC telco data (or uses --data) and keeps a quarter of it back as next \
+            month's cohort; starts churnd with the plugins beside it; trains and registers a model \
+            with each plugin it finds; promotes the best by held-back ROC-AUC and runs the runner-up \
+            in shadow beside it; scores the cohort and explains the riskiest customers; then feeds \
+            the cohort's outcomes back and prints the champion/challenger report. State goes under \
+            --home (default ./var/demo); the daemon's log is <home>/logs/churnd.log.
 
             Examples:
               churn demo
@@ -44,18 +46,26 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: home + "/logs", withIntermediateDirectories: true)
         let socket = home + "/churnd.sock"
 
-        // 1. Data.
-        let dataPath: String
+        // 1. Data: a labelled file to train on, and a later cohort nobody trains on, whose
+        //    outcomes arrive as feedback "a month later".
+        let dataset: TelcoDataset
         if let data {
-            dataPath = ChurnPath.absolute(data)
-            step("data", "using \(dataPath)")
+            let path = ChurnPath.absolute(data)
+            (dataset, _) = try TelcoReader.read(path)
+            step("data", "using \(path): \(dataset.customers.count) customers")
         } else {
             let output = SyntheticTelco.generate(customers: customers, months: 24, seed: seed)
-            let paths = try SyntheticTelco.write(output, to: home + "/synthetic")
-            dataPath = paths.customers
+            dataset = output.dataset
             let rate = Double(output.dataset.churned!.filter { $0 }.count) / Double(customers)
-            step("data", "generated \(customers) SYNTHETIC customers (seed \(seed), churn rate \(String(format: "%.1f%%", rate * 100))) into \(home)/synthetic")
+            step("data", "generated \(customers) SYNTHETIC customers (seed \(seed), churn rate \(String(format: "%.1f%%", rate * 100)))")
         }
+        let labels = try dataset.requireLabels(file: data ?? "synthetic data")
+        let split = StratifiedSplit.holdOut(labels, fraction: 0.25, seed: seed)
+        let trainingPath = home + "/data/train.csv"
+        try FileManager.default.createDirectory(atPath: home + "/data", withIntermediateDirectories: true)
+        try dataset.rows(split.rest).writeCSV(to: trainingPath)
+        let cohort = dataset.rows(split.heldOut)
+        step("data", "\(split.rest.count) customers to train on (\(trainingPath)); \(split.heldOut.count) kept back as next month's cohort")
 
         // 2. Daemon and plugins.
         let daemon = try startDaemon(home: home, socket: socket)
@@ -74,7 +84,7 @@ struct DemoCommand: AsyncParsableCommand {
         // 3. Train and register a version with every plugin.
         var versions: [ModelVersionInfo] = []
         for plugin in ready {
-            let request = TrainParams(kind: plugin.kind, data: dataPath, seed: seed, notes: "churn demo")
+            let request = TrainParams(kind: plugin.kind, data: trainingPath, seed: seed, notes: "churn demo")
             let version = try await reporting { () async throws(ChurnClientError) in
                 try await client.train(request) { update in
                     if update.stage != "trees" || update.step == update.total {
@@ -86,23 +96,30 @@ struct DemoCommand: AsyncParsableCommand {
             step("train", "registered \(version.ref) (\(version.kind)): " + metricsLine(version.metrics))
         }
 
-        // 4. Promote the best by held-back ROC-AUC.
-        let best = versions.max { ($0.metrics["test_roc_auc"] ?? 0) < ($1.metrics["test_roc_auc"] ?? 0) }!
+        // 4. Promote the best by held-back ROC-AUC; shadow the runner-up beside it.
+        let ranked = versions.sorted { ($0.metrics["test_roc_auc"] ?? 0) > ($1.metrics["test_roc_auc"] ?? 0) }
+        let best = ranked[0]
         let change = try await reporting { () async throws(ChurnClientError) in
             try await client.promote(best.ref.description, reason: "best held-back ROC-AUC in the demo")
         }
         step("promote", "\(change.name)@champion: \(change.from.map { "version \($0)" } ?? "unset") -> version \(change.to ?? 0) (\(best.kind))")
+        let runnerUp = ranked.dropFirst().first
+        if let runnerUp {
+            let experiment = try await reporting { () async throws(ChurnClientError) in
+                try await client.startExperiment(challenger: runnerUp.ref.description, mode: "shadow", note: "churn demo")
+            }
+            step("experiment", "#\(experiment.id): \(runnerUp.ref) (\(runnerUp.kind)) shadows the champion: it scores every request, the champion answers")
+        }
 
-        // 5. Predict everyone, explain the riskiest.
-        let (dataset, _) = try TelcoReader.read(dataPath)
-        let records = dataset.customers.records
+        // 5. Score next month's cohort, explain the riskiest.
+        let records = (0..<cohort.customers.count).map { cohort.customers.record(at: $0) }
         var predictions: [Prediction] = []
         for start in stride(from: 0, to: records.count, by: 1000) {
             let batch = Array(records[start..<min(start + 1000, records.count)])
             predictions += try await reporting { () async throws(ChurnClientError) in try await client.predict(batch) }
         }
         let atRisk = predictions.filter(\.churn).count
-        step("predict", "\(predictions.count) customers scored by \(best.ref): \(atRisk) (\(String(format: "%.1f%%", 100 * Double(atRisk) / Double(predictions.count)))) likely to churn")
+        step("predict", "\(predictions.count) customers of the cohort scored by \(best.ref): \(atRisk) (\(String(format: "%.1f%%", 100 * Double(atRisk) / Double(predictions.count)))) likely to churn")
         let riskiest = predictions.sorted { $0.churnProbability > $1.churnProbability }.prefix(5)
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.customerID!, $0) })
         let explanations = try await reporting { () async throws(ChurnClientError) in
@@ -115,11 +132,29 @@ struct DemoCommand: AsyncParsableCommand {
             }
             print(String(format: "    %@  %.3f  ", explained.customerID as NSString, explained.explanation.churnProbability) + reasons.joined(separator: ", "))
         }
+
+        // 6. A month later: who left. Feed it back and compare the champion with the shadow.
+        let cohortLabels = cohort.churned!
+        let outcomes = records.enumerated().map { Outcome(customerID: $1.customerID!, churned: cohortLabels[$0]) }
+        let recorded = try await reporting { () async throws(ChurnClientError) in try await client.feedback(outcomes) }
+        step("feedback", "\(recorded.recorded) outcomes recorded (\(cohortLabels.filter { $0 }.count) churned)")
+        if runnerUp != nil {
+            let report = try await reporting { () async throws(ChurnClientError) in try await client.experimentReport() }
+            for arm in report.arms {
+                let auc = arm.rocAUC.map { String(format: "%.3f [%.3f, %.3f]", $0.value, $0.low, $0.high) } ?? "n/a"
+                let top = arm.precisionAtTop.map { String(format: "%.2f", $0.value) } ?? "n/a"
+                print("    \(arm.arm) v\(arm.version): ROC-AUC \(auc), precision in the riskiest 10% \(top)")
+            }
+            step("report", report.verdict)
+            if !keepRunning {
+                _ = try await reporting { () async throws(ChurnClientError) in try await client.stopExperiment() }
+            }
+        }
         let health = try await reporting { () async throws(ChurnClientError) in try await client.health() }
         step("health", "\(health.status), champion \(health.champion?.description ?? "none")")
         await client.close()
         if keepRunning {
-            print("\nchurnd keeps running (pid \(daemon.processIdentifier)). Try:\n  churn --socket \(socket) models\n  churn predict --socket \(socket) \(dataPath)")
+            print("\nchurnd keeps running (pid \(daemon.processIdentifier)). Try:\n  churn models --socket \(socket)\n  churn predict --socket \(socket) \(trainingPath)")
             daemon.waitUntilExit()
         } else {
             print("\ndemo finished; state is in \(home) (run again with --keep-running to keep the daemon up)")

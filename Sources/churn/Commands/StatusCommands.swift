@@ -28,6 +28,14 @@ struct HealthCommand: AsyncParsableCommand {
             print("socket:    \(health.socket)")
             print("champion:  \(health.champion?.description ?? "none (train one with `churn train`, then `churn promote`)")")
             print("plugins:   " + (health.plugins.isEmpty ? "none found" : health.plugins.map { "\($0.kind) (\($0.state))" }.joined(separator: ", ")))
+            if let experiment = health.experiment {
+                let split = experiment.mode == "ab" ? "ab, \(Int((experiment.share * 100).rounded()))% to the challenger" : "shadow"
+                print("experiment: #\(experiment.id) \(experiment.model)@\(experiment.championVersion) vs @\(experiment.challengerVersion) (\(split))")
+            }
+            for series in health.serving ?? [] {
+                let latency = String(format: "p50 %.2f ms, p99 %.2f ms", series.p50Milliseconds, series.p99Milliseconds)
+                print("serving:   \(series.model) \(series.arm): \(series.requests) calls, \(series.customers) customers, \(series.errors) errors, \(latency)")
+            }
         }
         if health.status != "ok" { throw ExitCode(2) }
     }
@@ -67,5 +75,26 @@ struct PluginsCommand: AsyncParsableCommand {
                     $0.lastError ?? "",
                 ]
             })
+    }
+}
+
+struct MetricsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Print the daemon's serving metrics in the Prometheus text format.",
+        discussion: """
+            Requests, customers, errors and latency histograms per model version and arm.
+
+            Examples:
+              churn metrics
+              churn metrics | grep churn_requests_total
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let client = try await connection.connect()
+        let text = try await reporting { () async throws(ChurnClientError) in try await client.metrics() }
+        print(text, terminator: "")
     }
 }

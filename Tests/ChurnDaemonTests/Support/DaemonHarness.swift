@@ -75,7 +75,7 @@ final class DaemonHarness: @unchecked Sendable {
             configuration: ServiceGroupConfiguration(services: [.init(service: daemon)], logger: logger))
         self.group = group
         runTask = Task { try await group.run() }
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(Self.settleSeconds)
         while Date() < deadline {
             if UnixSocketFile.isLive(socketPath), let client = try? await ChurnClient.connect(socketPath: socketPath) {
                 let plugins = (try? await client.plugins()) ?? []
@@ -96,15 +96,24 @@ final class DaemonHarness: @unchecked Sendable {
         await client.close()
     }
 
+    /// How long startup may take before a test gives up: generous, because a debug build running
+    /// suites in parallel on two cores can be slow to start plugins; a healthy start takes < 1 s.
+    static let settleSeconds: TimeInterval = 60
+
     func client() async throws -> ChurnClient {
         try await ChurnClient.connect(socketPath: socketPath)
     }
 
     /// Graceful shutdown, as SIGTERM would do; waits for the daemon to finish.
     func stop() async throws {
+        try await stopKeepingState()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// Graceful shutdown that leaves the home folder (registry, logs) in place.
+    func stopKeepingState() async throws {
         await group?.triggerGracefulShutdown()
         try await runTask?.value
-        try? FileManager.default.removeItem(atPath: root)
     }
 
     // MARK: The real executable
@@ -130,7 +139,8 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Waits until something accepts connections on the socket.
     func waitUntilLive() async throws {
-        for _ in 0..<400 {
+        let deadline = Date().addingTimeInterval(Self.settleSeconds)
+        while Date() < deadline {
             if UnixSocketFile.isLive(socketPath) { return }
             try await Task.sleep(for: .milliseconds(25))
         }
@@ -139,7 +149,8 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Waits until the plugins of a daemon started as a process are ready or refused.
     func waitUntilPluginsSettle() async throws {
-        for _ in 0..<400 {
+        let deadline = Date().addingTimeInterval(Self.settleSeconds)
+        while Date() < deadline {
             if let client = try? await client() {
                 let plugins = (try? await client.plugins()) ?? []
                 await client.close()

@@ -1,0 +1,291 @@
+extension DaemonMethod {
+    /// Start a champion/challenger experiment on a model.
+    public enum ExperimentsStart: RPCMethod {
+        public static let name = "experiments.start"
+        public typealias Params = ExperimentStartParams
+        public typealias Result = ExperimentInfo
+    }
+
+    /// Stop the running experiment on a model.
+    public enum ExperimentsStop: RPCMethod {
+        public static let name = "experiments.stop"
+        public typealias Params = ExperimentModelParams
+        public typealias Result = ExperimentInfo
+    }
+
+    /// Experiments on a model, the running one first.
+    public enum ExperimentsStatus: RPCMethod {
+        public static let name = "experiments.status"
+        public typealias Params = ExperimentModelParams
+        public typealias Result = ExperimentsStatusResult
+    }
+
+    /// Compare the arms of an experiment on the outcomes recorded so far.
+    public enum ExperimentsReport: RPCMethod {
+        public static let name = "experiments.report"
+        public typealias Params = ExperimentReportParams
+        public typealias Result = ExperimentReport
+    }
+
+    /// Record observed outcomes (who churned), for experiment reports.
+    public enum Feedback: RPCMethod {
+        public static let name = "feedback"
+        public typealias Params = FeedbackParams
+        public typealias Result = FeedbackResult
+    }
+
+    /// Serving metrics in Prometheus text format.
+    public enum Metrics: RPCMethod {
+        public static let name = "metrics"
+        public typealias Params = NoParams
+        public typealias Result = MetricsResult
+    }
+}
+
+/// Params of `experiments.start`.
+public struct ExperimentStartParams: Codable, Sendable, Hashable {
+    /// The challenger version (`churn@4`, `4`).
+    public var challenger: String
+    /// `ab` (a sticky share of customers is answered by the challenger) or `shadow` (the champion
+    /// answers everyone; the challenger scores the same requests off the hot path, logged only).
+    public var mode: String
+    /// Share of customers in the challenger arm for `ab`, in (0, 1); default 0.1.
+    public var share: Double?
+    public var note: String?
+
+    public init(challenger: String, mode: String, share: Double? = nil, note: String? = nil) {
+        self.challenger = challenger
+        self.mode = mode
+        self.share = share
+        self.note = note
+    }
+}
+
+/// Params naming a model (default `churn`).
+public struct ExperimentModelParams: Codable, Sendable, Hashable {
+    public var name: String?
+    public init(name: String? = nil) { self.name = name }
+}
+
+/// Params of `experiments.report`.
+public struct ExperimentReportParams: Codable, Sendable, Hashable {
+    /// The model name (default `churn`); its running experiment, else its latest.
+    public var name: String?
+    /// A specific experiment id.
+    public var experiment: Int?
+    /// The riskiest share of customers for precision and recall at k (default 0.1).
+    public var topFraction: Double?
+
+    public init(name: String? = nil, experiment: Int? = nil, topFraction: Double? = nil) {
+        self.name = name
+        self.experiment = experiment
+        self.topFraction = topFraction
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, experiment
+        case topFraction = "top_fraction"
+    }
+}
+
+/// An experiment.
+public struct ExperimentInfo: Codable, Sendable, Hashable {
+    public var id: Int
+    public var model: String
+    public var mode: String
+    public var share: Double
+    public var championVersion: Int
+    public var challengerVersion: Int
+    /// `running` or `stopped`.
+    public var status: String
+    public var startedAt: String
+    public var startedBy: String
+    public var stoppedAt: String?
+    public var stoppedBy: String?
+    public var note: String?
+
+    public init(
+        id: Int, model: String, mode: String, share: Double, championVersion: Int, challengerVersion: Int, status: String,
+        startedAt: String, startedBy: String, stoppedAt: String?, stoppedBy: String?, note: String?
+    ) {
+        self.id = id
+        self.model = model
+        self.mode = mode
+        self.share = share
+        self.championVersion = championVersion
+        self.challengerVersion = challengerVersion
+        self.status = status
+        self.startedAt = startedAt
+        self.startedBy = startedBy
+        self.stoppedAt = stoppedAt
+        self.stoppedBy = stoppedBy
+        self.note = note
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, model, mode, share, status, note
+        case championVersion = "champion_version"
+        case challengerVersion = "challenger_version"
+        case startedAt = "started_at"
+        case startedBy = "started_by"
+        case stoppedAt = "stopped_at"
+        case stoppedBy = "stopped_by"
+    }
+}
+
+/// The `experiments.status` result.
+public struct ExperimentsStatusResult: Codable, Sendable, Hashable {
+    public var running: ExperimentInfo?
+    public var experiments: [ExperimentInfo]
+
+    public init(running: ExperimentInfo?, experiments: [ExperimentInfo]) {
+        self.running = running
+        self.experiments = experiments
+    }
+}
+
+/// A value with its bootstrap 95% interval.
+public struct Interval: Codable, Sendable, Hashable {
+    public var value: Double
+    public var low: Double
+    public var high: Double
+
+    public init(value: Double, low: Double, high: Double) {
+        self.value = value
+        self.low = low
+        self.high = high
+    }
+}
+
+/// One arm of a report.
+public struct ArmReport: Codable, Sendable, Hashable {
+    /// `champion`, `challenger` or `shadow`.
+    public var arm: String
+    public var version: Int
+    /// Customers scored in this arm.
+    public var predictions: Int
+    /// Of those, customers with a recorded outcome (the ones scored below).
+    public var outcomes: Int
+    public var churners: Int
+    public var rocAUC: Interval?
+    public var logLoss: Interval?
+    public var brier: Interval?
+    public var precisionAtTop: Interval?
+    public var recallAtTop: Interval?
+
+    public init(
+        arm: String, version: Int, predictions: Int, outcomes: Int, churners: Int, rocAUC: Interval?, logLoss: Interval?,
+        brier: Interval?, precisionAtTop: Interval?, recallAtTop: Interval?
+    ) {
+        self.arm = arm
+        self.version = version
+        self.predictions = predictions
+        self.outcomes = outcomes
+        self.churners = churners
+        self.rocAUC = rocAUC
+        self.logLoss = logLoss
+        self.brier = brier
+        self.precisionAtTop = precisionAtTop
+        self.recallAtTop = recallAtTop
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case arm, version, predictions, outcomes, churners, brier
+        case rocAUC = "roc_auc"
+        case logLoss = "log_loss"
+        case precisionAtTop = "precision_at_top"
+        case recallAtTop = "recall_at_top"
+    }
+}
+
+/// DeLong's paired test of challenger AUC − champion AUC on the same customers (shadow mode).
+public struct PairedTest: Codable, Sendable, Hashable {
+    public var customers: Int
+    public var aucDifference: Double
+    public var standardError: Double
+    public var z: Double
+    public var p: Double
+
+    public init(customers: Int, aucDifference: Double, standardError: Double, z: Double, p: Double) {
+        self.customers = customers
+        self.aucDifference = aucDifference
+        self.standardError = standardError
+        self.z = z
+        self.p = p
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case customers, z, p
+        case aucDifference = "auc_difference"
+        case standardError = "standard_error"
+    }
+}
+
+/// The `experiments.report` result.
+public struct ExperimentReport: Codable, Sendable, Hashable {
+    public var experiment: ExperimentInfo
+    /// The riskiest share used for precision and recall at the top.
+    public var topFraction: Double
+    public var arms: [ArmReport]
+    /// Shadow mode: the paired test on customers scored by both.
+    public var paired: PairedTest?
+    /// `challenger better`, `challenger worse` or `not yet distinguishable`, with the counts behind it.
+    public var verdict: String
+
+    public init(experiment: ExperimentInfo, topFraction: Double, arms: [ArmReport], paired: PairedTest?, verdict: String) {
+        self.experiment = experiment
+        self.topFraction = topFraction
+        self.arms = arms
+        self.paired = paired
+        self.verdict = verdict
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case experiment, arms, paired, verdict
+        case topFraction = "top_fraction"
+    }
+}
+
+/// One observed outcome.
+public struct Outcome: Codable, Sendable, Hashable {
+    public var customerID: String
+    public var churned: Bool
+    /// When it was observed, `YYYY-MM-DD` (default: today).
+    public var date: String?
+
+    public init(customerID: String, churned: Bool, date: String? = nil) {
+        self.customerID = customerID
+        self.churned = churned
+        self.date = date
+    }
+}
+
+/// Params of `feedback`.
+public struct FeedbackParams: Codable, Sendable, Hashable {
+    public var outcomes: [Outcome]
+    public init(outcomes: [Outcome]) { self.outcomes = outcomes }
+}
+
+/// The `feedback` result.
+public struct FeedbackResult: Codable, Sendable, Hashable {
+    public var recorded: Int
+    /// Customers the daemon never scored (recorded anyway, and reported).
+    public var unknownCustomers: [String]
+
+    public init(recorded: Int, unknownCustomers: [String]) {
+        self.recorded = recorded
+        self.unknownCustomers = unknownCustomers
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case recorded
+        case unknownCustomers = "unknown_customers"
+    }
+}
+
+/// The `metrics` result.
+public struct MetricsResult: Codable, Sendable, Hashable {
+    /// Prometheus text exposition format.
+    public var prometheus: String
+    public init(prometheus: String) { self.prometheus = prometheus }
+}

@@ -1,0 +1,238 @@
+import ChurnProtocol
+import Foundation
+
+/// One logged prediction.
+public struct PredictionLogEntry: Sendable, Hashable {
+    public var requestID: String
+    public var customerID: String
+    public var model: String
+    public var version: Int
+    /// `champion`, `challenger`, `shadow` or `direct`.
+    public var arm: String
+    public var probability: Double
+    public var latencyMicroseconds: Int
+    /// Seconds since 1970.
+    public var at: Double
+    public var experimentID: Int?
+
+    public init(
+        requestID: String, customerID: String, model: String, version: Int, arm: String, probability: Double,
+        latencyMicroseconds: Int, at: Double, experimentID: Int?
+    ) {
+        self.requestID = requestID
+        self.customerID = customerID
+        self.model = model
+        self.version = version
+        self.arm = arm
+        self.probability = probability
+        self.latencyMicroseconds = latencyMicroseconds
+        self.at = at
+        self.experimentID = experimentID
+    }
+}
+
+/// The scored customers of one arm of an experiment with their observed outcomes.
+public struct ArmOutcomes: Sendable, Hashable {
+    public var arm: String
+    public var version: Int
+    /// Customers scored in this arm.
+    public var predictions: Int
+    public var customerIDs: [String]
+    public var probabilities: [Double]
+    public var churned: [Bool]
+}
+
+extension ModelRegistry {
+    // MARK: Experiments
+
+    /// Starts an experiment on `model`; refused while another one runs on it.
+    public func startExperiment(
+        model: String, mode: String, share: Double, champion: Int, challenger: Int, user: String, note: String?
+    ) throws(RegistryError) -> ExperimentInfo {
+        if let running = try runningExperiment(model: model) {
+            throw .conflict(
+                "experiment \(running.id) (\(running.mode), challenger \(model)@\(running.challengerVersion)) already runs on \(model): stop it first with `churn experiment stop`")
+        }
+        let now = Self.timestamp()
+        let id: Int64 = try storageOperation {
+            try database.run(
+                """
+                INSERT INTO experiments (model, mode, share, champion_version, challenger_version, status, started_at, started_by, note)
+                VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)
+                """,
+                [.text(model), .text(mode), .real(share), .integer(Int64(champion)), .integer(Int64(challenger)), .text(now),
+                 .text(user), .optional(note)])
+            return database.lastInsertRowID
+        }
+        return try experiment(id: Int(id))!
+    }
+
+    /// Stops the running experiment on `model`.
+    public func stopExperiment(model: String, user: String) throws(RegistryError) -> ExperimentInfo {
+        guard let running = try runningExperiment(model: model) else {
+            throw .conflict("no experiment runs on \(model): start one with `churn experiment start`")
+        }
+        try storageOperation {
+            try database.run(
+                "UPDATE experiments SET status = 'stopped', stopped_at = ?, stopped_by = ? WHERE id = ?",
+                [.text(Self.timestamp()), .text(user), .integer(Int64(running.id))])
+        }
+        return try experiment(id: running.id)!
+    }
+
+    public func runningExperiment(model: String) throws(RegistryError) -> ExperimentInfo? {
+        try storageOperation {
+            try database.queryOne("SELECT * FROM experiments WHERE model = ? AND status = 'running'", [.text(model)])
+        }.map(Self.experimentInfo)
+    }
+
+    public func experiment(id: Int) throws(RegistryError) -> ExperimentInfo? {
+        try storageOperation { try database.queryOne("SELECT * FROM experiments WHERE id = ?", [.integer(Int64(id))]) }
+            .map(Self.experimentInfo)
+    }
+
+    /// Experiments, newest first.
+    public func experiments(model: String? = nil) throws(RegistryError) -> [ExperimentInfo] {
+        try storageOperation {
+            try database.query(
+                "SELECT * FROM experiments" + (model == nil ? "" : " WHERE model = ?") + " ORDER BY id DESC",
+                model.map { [.text($0)] } ?? [])
+        }.map(Self.experimentInfo)
+    }
+
+    private static func experimentInfo(_ row: SQLiteRow) -> ExperimentInfo {
+        ExperimentInfo(
+            id: row.int("id") ?? 0, model: row.text("model") ?? "", mode: row.text("mode") ?? "", share: row.double("share") ?? 0,
+            championVersion: row.int("champion_version") ?? 0, challengerVersion: row.int("challenger_version") ?? 0,
+            status: row.text("status") ?? "", startedAt: row.text("started_at") ?? "", startedBy: row.text("started_by") ?? "",
+            stoppedAt: row.text("stopped_at"), stoppedBy: row.text("stopped_by"), note: row.text("note"))
+    }
+
+    // MARK: Feedback
+
+    /// Records observed outcomes; returns how many were recorded and which customers were never
+    /// scored (recorded too, since a prediction may still come, but reported).
+    public func recordFeedback(_ outcomes: [Outcome], user: String) throws(RegistryError) -> FeedbackResult {
+        let now = Self.timestamp()
+        return try storageOperation {
+            try database.transaction {
+                var unknown: [String] = []
+                for outcome in outcomes {
+                    try database.run(
+                        "INSERT INTO feedback (customer_id, churned, observed_on, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)",
+                        [.text(outcome.customerID), .integer(outcome.churned ? 1 : 0), .text(outcome.date ?? String(now.prefix(10))),
+                         .text(now), .text(user)])
+                    let scored = try database.queryOne(
+                        "SELECT 1 AS found FROM prediction_log WHERE customer_id = ? LIMIT 1", [.text(outcome.customerID)])
+                    if scored == nil { unknown.append(outcome.customerID) }
+                }
+                return FeedbackResult(recorded: outcomes.count, unknownCustomers: unknown)
+            }
+        }
+    }
+
+    /// Per arm of an experiment: each customer's latest prediction in that arm joined with their
+    /// latest observed outcome (customers without an outcome are counted, not scored).
+    public func experimentOutcomes(_ experiment: ExperimentInfo) throws(RegistryError) -> [ArmOutcomes] {
+        let rows = try storageOperation {
+            try database.query(
+                """
+                SELECT p.arm AS arm, p.version AS version, p.customer_id AS customer, p.probability AS probability,
+                    (SELECT f.churned FROM feedback f WHERE f.customer_id = p.customer_id ORDER BY f.id DESC LIMIT 1) AS churned
+                FROM prediction_log p
+                WHERE p.experiment_id = ? AND p.id = (
+                    SELECT MAX(q.id) FROM prediction_log q
+                    WHERE q.experiment_id = p.experiment_id AND q.customer_id = p.customer_id AND q.arm = p.arm)
+                ORDER BY p.customer_id
+                """, [.integer(Int64(experiment.id))])
+        }
+        var arms: [String: ArmOutcomes] = [:]
+        for row in rows {
+            let arm = row.text("arm") ?? ""
+            var outcomes = arms[arm] ?? ArmOutcomes(arm: arm, version: row.int("version") ?? 0, predictions: 0, customerIDs: [], probabilities: [], churned: [])
+            outcomes.predictions += 1
+            if let churned = row.int("churned") {
+                outcomes.customerIDs.append(row.text("customer") ?? "")
+                outcomes.probabilities.append(row.double("probability") ?? 0)
+                outcomes.churned.append(churned == 1)
+            }
+            arms[arm] = outcomes
+        }
+        return arms.values.sorted { $0.arm < $1.arm }
+    }
+
+    /// Runs database work, classifying SQLite failures.
+    func storageOperation<T>(_ body: () throws -> T) throws(RegistryError) -> T {
+        do {
+            return try body()
+        } catch let error as RegistryError {
+            throw error
+        } catch let error as SQLiteError {
+            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
+        } catch {
+            throw .conflict("\(error)")
+        }
+    }
+}
+
+/// The prediction log's writer: its own SQLite connection (so the log never waits on the
+/// registry's), batched inserts in one transaction, and pruning by age and row count.
+public final class PredictionLogStore: @unchecked Sendable {
+    private let database: SQLiteDatabase
+    private let lock = NSLock()
+    /// Rows kept at most; older rows go first.
+    public let maximumRows: Int
+    /// Rows older than this many days go.
+    public let maximumAgeDays: Int
+
+    public init(path: String, maximumRows: Int = 2_000_000, maximumAgeDays: Int = 90) throws(RegistryError) {
+        do {
+            database = try SQLiteDatabase(path: path)
+            try database.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL")
+        } catch {
+            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
+        }
+        self.maximumRows = maximumRows
+        self.maximumAgeDays = maximumAgeDays
+    }
+
+    /// Appends entries in one transaction (call off the event loop).
+    public func append(_ entries: [PredictionLogEntry]) throws {
+        guard !entries.isEmpty else { return }
+        try lock.withLock {
+            try database.transaction {
+                let statement = try database.prepare(
+                    """
+                    INSERT INTO prediction_log (request_id, customer_id, model, version, arm, probability, latency_us, at, experiment_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for entry in entries {
+                    try statement.reset()
+                    try statement.bind([
+                        .text(entry.requestID), .text(entry.customerID), .text(entry.model), .integer(Int64(entry.version)),
+                        .text(entry.arm), .real(entry.probability), .integer(Int64(entry.latencyMicroseconds)), .real(entry.at),
+                        entry.experimentID.map { .integer(Int64($0)) } ?? .null,
+                    ])
+                    while try statement.step() {}
+                }
+            }
+        }
+    }
+
+    /// Deletes rows past the age or count bound; returns how many went.
+    @discardableResult
+    public func prune(now: Date = Date()) throws -> Int {
+        let cutoff = now.timeIntervalSince1970 - Double(maximumAgeDays) * 86_400
+        return try lock.withLock {
+            let old = try database.run("DELETE FROM prediction_log WHERE at < ?", [.real(cutoff)])
+            let excess = try database.run(
+                "DELETE FROM prediction_log WHERE id <= (SELECT MAX(id) FROM prediction_log) - ?", [.integer(Int64(maximumRows))])
+            return old + excess
+        }
+    }
+
+    /// Rows in the log.
+    public func count() throws -> Int {
+        try lock.withLock { try database.queryOne("SELECT COUNT(*) AS n FROM prediction_log")?.int("n") ?? 0 }
+    }
+}

@@ -1,0 +1,82 @@
+import ChurnProtocol
+import Histogram
+import Prometheus
+import Synchronization
+
+/// Requests, customers, errors and latency per model version and arm: percentiles for `health`
+/// (HdrHistogram), and Prometheus text for scraping (swift-prometheus).
+final class ServingMetrics: Sendable {
+    private struct Key: Hashable {
+        let model: ModelRef
+        let arm: String
+    }
+
+    private struct Series {
+        var requests = 0
+        var customers = 0
+        var errors = 0
+        var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two)
+        let requestCounter: Counter
+        let customerCounter: Counter
+        let errorCounter: Counter
+        let duration: DurationHistogram
+    }
+
+    let prometheus = PrometheusCollectorRegistry()
+    private let series = Mutex<[Key: Series]>([:])
+    private static let buckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
+
+    /// Records one answered (or failed) call.
+    func record(model: ModelRef, arm: String, customers: Int, latency: Duration, failed: Bool) {
+        let key = Key(model: model, arm: arm)
+        let nanoseconds = UInt64(max(0, latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000))
+        series.withLock { all in
+            if all[key] == nil {
+                let labels = [("model", model.name), ("version", String(model.version)), ("arm", arm)]
+                all[key] = Series(
+                    requestCounter: prometheus.makeCounter(
+                        descriptor: MetricNameDescriptor(namespace: "churn", metricName: "requests", unitName: "total", helpText: "predict and explain calls answered"),
+                        labels: labels),
+                    customerCounter: prometheus.makeCounter(
+                        descriptor: MetricNameDescriptor(namespace: "churn", metricName: "customers", unitName: "total", helpText: "customers scored"),
+                        labels: labels),
+                    errorCounter: prometheus.makeCounter(
+                        descriptor: MetricNameDescriptor(namespace: "churn", metricName: "errors", unitName: "total", helpText: "calls that failed"),
+                        labels: labels),
+                    duration: prometheus.makeDurationHistogram(
+                        descriptor: MetricNameDescriptor(namespace: "churn", metricName: "request_duration", unitName: "seconds", helpText: "time from receipt to answer"),
+                        labels: labels, buckets: Self.buckets))
+            }
+            all[key]!.requests += 1
+            all[key]!.customers += customers
+            all[key]!.requestCounter.increment()
+            all[key]!.customerCounter.increment(by: Int64(customers))
+            if failed {
+                all[key]!.errors += 1
+                all[key]!.errorCounter.increment()
+            }
+            _ = all[key]!.latency.record(nanoseconds)
+            all[key]!.duration.record(latency)
+        }
+    }
+
+    /// Every series, for `health`.
+    func summary() -> [ServingSeries] {
+        series.withLock { all in
+            all.map { key, value in
+                ServingSeries(
+                    model: key.model, arm: key.arm, requests: value.requests, customers: value.customers, errors: value.errors,
+                    p50Milliseconds: Double(value.latency.valueAtPercentile(50)) / 1e6,
+                    p99Milliseconds: Double(value.latency.valueAtPercentile(99)) / 1e6)
+            }.sorted { ($0.model.name, $0.model.version, $0.arm) < ($1.model.name, $1.model.version, $1.arm) }
+        }
+    }
+
+    /// The Prometheus text exposition.
+    func prometheusText() -> String {
+        prometheus.emitToString()
+    }
+}

@@ -1,0 +1,220 @@
+import ArgumentParser
+import ChurnClient
+import ChurnData
+import ChurnProtocol
+import Foundation
+
+struct ExperimentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "Run champion/challenger experiments: A/B (a sticky share of customers) or shadow.",
+        discussion: """
+            Examples:
+              churn experiment start --challenger churn@5 --mode ab --share 0.1
+              churn experiment start --challenger 5 --mode shadow
+              churn experiment status
+              churn experiment report
+              churn experiment stop
+            """,
+        subcommands: [Start.self, Stop.self, Status.self, Report.self])
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start an experiment: the challenger is loaded first, then takes its share (ab) or scores in the shadow.",
+            discussion: """
+                In ab mode a customer always lands in the same arm (hash of the experiment and customer ids). \
+                In shadow mode the champion answers every request and the challenger's answers are only logged.
+
+                Examples:
+                  churn experiment start --challenger churn@5 --mode ab --share 0.2
+                  churn experiment start --challenger 5 --mode shadow --note "LSTM vs forest"
+                """)
+
+        @Option(help: "The challenger version (5, churn@5).")
+        var challenger: String
+
+        @Option(help: "ab or shadow.")
+        var mode: String
+
+        @Option(help: "Share of customers the challenger answers in ab mode, in (0, 1).")
+        var share: Double?
+
+        @Option(help: "Why, kept with the experiment.")
+        var note: String?
+
+        @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            guard ["ab", "shadow"].contains(mode) else { throw ValidationError("--mode must be ab or shadow") }
+        }
+
+        func run() async throws {
+            let client = try await connection.connect()
+            let experiment = try await reporting { () async throws(ChurnClientError) in
+                try await client.startExperiment(challenger: challenger, mode: mode, share: share, note: note)
+            }
+            if connection.json { return try printJSON(experiment) }
+            print("experiment \(experiment.id) running: \(experiment.mode), champion \(experiment.model)@\(experiment.championVersion) vs challenger \(experiment.model)@\(experiment.challengerVersion)" + (experiment.mode == "ab" ? String(format: ", challenger share %.0f%%", experiment.share * 100) : ""))
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the running experiment; the champion answers everyone again.")
+        @Option(help: "The model name.")
+        var name: String?
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let client = try await connection.connect()
+            let experiment = try await reporting { () async throws(ChurnClientError) in try await client.stopExperiment(name: name) }
+            if connection.json { return try printJSON(experiment) }
+            print("experiment \(experiment.id) stopped")
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the running experiment and earlier ones.")
+        @Option(help: "The model name.")
+        var name: String?
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let client = try await connection.connect()
+            let status = try await reporting { () async throws(ChurnClientError) in try await client.experiments(name: name) }
+            if connection.json { return try printJSON(status) }
+            if status.experiments.isEmpty { return print("no experiments yet: start one with `churn experiment start`") }
+            printTable(
+                ["ID", "STATUS", "MODE", "SHARE", "CHAMPION", "CHALLENGER", "STARTED", "BY"],
+                status.experiments.map {
+                    [String($0.id), $0.status, $0.mode, $0.mode == "ab" ? String(format: "%.2f", $0.share) : "-", "v\($0.championVersion)",
+                     "v\($0.challengerVersion)", String($0.startedAt.prefix(19)), $0.startedBy]
+                })
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare the arms on the outcomes recorded with `churn feedback`: metrics with 95% intervals and a verdict.")
+        @Option(help: "The model name.")
+        var name: String?
+        @Option(help: "An experiment id (default: the running one, else the latest).")
+        var experiment: Int?
+        @Option(help: "The riskiest share for precision and recall at the top.")
+        var top = 0.1
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let client = try await connection.connect()
+            let report = try await reporting { () async throws(ChurnClientError) in
+                try await client.experimentReport(name: name, experiment: experiment, topFraction: top)
+            }
+            if connection.json { return try printJSON(report) }
+            ExperimentReportPrinter.print(report)
+        }
+    }
+}
+
+/// A report as a table and a verdict line.
+enum ExperimentReportPrinter {
+    static func print(_ report: ExperimentReport) {
+        let experiment = report.experiment
+        Swift.print("experiment \(experiment.id) (\(experiment.mode), \(experiment.status)): \(experiment.model)@\(experiment.championVersion) vs \(experiment.model)@\(experiment.challengerVersion)")
+        func cell(_ interval: Interval?) -> String {
+            interval.map { String(format: "%.3f [%.3f, %.3f]", $0.value, $0.low, $0.high) } ?? "-"
+        }
+        let top = String(format: "%.0f%%", report.topFraction * 100)
+        printTable(
+            ["ARM", "VERSION", "SCORED", "OUTCOMES", "ROC-AUC", "LOG LOSS", "BRIER", "PRECISION@\(top)", "RECALL@\(top)"],
+            report.arms.map {
+                [$0.arm, "v\($0.version)", String($0.predictions), String($0.outcomes), cell($0.rocAUC), cell($0.logLoss), cell($0.brier),
+                 cell($0.precisionAtTop), cell($0.recallAtTop)]
+            })
+        if let paired = report.paired {
+            Swift.print(String(format: "paired (DeLong) on %d customers: AUC difference %+.4f ± %.4f, z %.2f, p %.4f", paired.customers, paired.aucDifference, 1.96 * paired.standardError, paired.z, paired.p))
+        }
+        Swift.print("verdict: \(report.verdict)")
+    }
+}
+
+struct FeedbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedback",
+        abstract: "Record who churned (outcomes), for experiment reports.",
+        discussion: """
+            A CSV needs customer_id and churned (yes/no, 1/0, true/false) columns, and may have date (YYYY-MM-DD).
+
+            Examples:
+              churn feedback outcomes.csv
+              churn feedback --customer 7590-VHVEG --churned yes --date 2026-11-30
+            """)
+
+    @Argument(help: "A CSV of outcomes.")
+    var file: String?
+
+    @Option(help: "One customer id.")
+    var customer: String?
+
+    @Option(help: "yes or no, with --customer.")
+    var churned: String?
+
+    @Option(help: "When it was observed (YYYY-MM-DD), with --customer.")
+    var date: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if (file == nil) == (customer == nil) { throw ValidationError("give a CSV file or --customer with --churned") }
+        if customer != nil, Self.flag(churned ?? "") == nil { throw ValidationError("--churned must be yes or no") }
+    }
+
+    static func flag(_ text: String) -> Bool? {
+        switch text.lowercased().trimmingCharacters(in: .whitespaces) {
+        case "yes", "1", "true": true
+        case "no", "0", "false": false
+        default: nil
+        }
+    }
+
+    func run() async throws {
+        var outcomes: [Outcome] = []
+        if let customer {
+            outcomes = [Outcome(customerID: customer, churned: Self.flag(churned!)!, date: date)]
+        } else if let file {
+            outcomes = try Self.read(file)
+        }
+        let client = try await connection.connect()
+        let result = try await reporting { () async throws(ChurnClientError) in try await client.feedback(outcomes) }
+        if connection.json { return try printJSON(result) }
+        print("recorded \(result.recorded) outcomes")
+        if !result.unknownCustomers.isEmpty {
+            print("\(result.unknownCustomers.count) of them were never scored by this daemon: \(result.unknownCustomers.prefix(10).joined(separator: ", "))\(result.unknownCustomers.count > 10 ? ", ..." : "")")
+        }
+    }
+
+    static func read(_ path: String) throws -> [Outcome] {
+        var outcomes: [Outcome] = []
+        var columns: (id: Int, churned: Int, date: Int?)?
+        var problems: [String] = []
+        do {
+            try CSVReader(path: path).forEachRecord { record in
+                let fields = (0..<record.count).map { record.lossyString($0).trimmingCharacters(in: .whitespaces) }
+                guard let known = columns else {
+                    guard let id = fields.firstIndex(of: "customer_id") ?? fields.firstIndex(of: "customerID"),
+                        let churned = fields.firstIndex(of: "churned")
+                    else { throw CleanExit.message("\(path): the header needs customer_id and churned columns", code: 65) }
+                    columns = (id, churned, fields.firstIndex(of: "date"))
+                    return
+                }
+                guard fields.count > max(known.id, known.churned), let flag = flag(fields[known.churned]) else {
+                    problems.append("\(path):\(record.line): column churned: expected yes or no")
+                    return
+                }
+                outcomes.append(Outcome(customerID: fields[known.id], churned: flag, date: known.date.map { fields[$0] }))
+            }
+        } catch let error as DataError {
+            throw CleanExit.message(error.description, code: 65)
+        }
+        guard problems.isEmpty else { throw CleanExit.message(problems.prefix(20).joined(separator: "\n"), code: 65) }
+        return outcomes
+    }
+}
