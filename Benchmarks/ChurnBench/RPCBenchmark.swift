@@ -149,7 +149,8 @@ enum RawEcho {
         return LatencySummary(histogram)
     }
 
-    private static func readFully(_ descriptor: Int32, _ buffer: inout [UInt8]) -> Bool {
+    /// Reads exactly `buffer.count` bytes; false at end of stream or on error.
+    static func readFully(_ descriptor: Int32, _ buffer: inout [UInt8]) -> Bool {
         var offset = 0
         while offset < buffer.count {
             let count = buffer.withUnsafeMutableBytes {
@@ -186,6 +187,8 @@ final class DaemonProcess {
     let folder: String
     let socketPath: String
     private let process: Process
+    /// churnd's process id.
+    var pid: Int32 { process.processIdentifier }
 
     private init(folder: String, socketPath: String, process: Process) {
         self.folder = folder
@@ -193,7 +196,7 @@ final class DaemonProcess {
         self.process = process
     }
 
-    static func start(kind: String, data: String?) async throws -> DaemonProcess {
+    static func start(kind: String, data: String?, arguments: [String] = [], versions: Int = 1) async throws -> DaemonProcess {
         let folder = makeScratchFolder("churn-bench")
         let plugins = folder + "/plugins"
         try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
@@ -206,7 +209,7 @@ final class DaemonProcess {
         process.executableURL = URL(fileURLWithPath: productsDirectory + "/churnd")
         process.arguments = [
             "--socket", socketPath, "--home", folder + "/home", "--plugin-path", plugins, "--log-level", "error",
-        ]
+        ] + arguments
         try process.run()
         let daemon = DaemonProcess(folder: folder, socketPath: socketPath, process: process)
         let deadline = Date().addingTimeInterval(30)
@@ -222,8 +225,11 @@ final class DaemonProcess {
         }
         do {
             let client = try await ChurnClient.connect(socketPath: socketPath)
-            let version = try await client.train(TrainParams(kind: kind, data: trainingData))
-            _ = try await client.promote(version.ref.description)
+            // Version 1 is promoted; later versions (other seeds) are there to be challengers.
+            for seed in 0..<versions {
+                let version = try await client.train(TrainParams(kind: kind, data: trainingData, seed: UInt64(seed)))
+                if seed == 0 { _ = try await client.promote(version.ref.description) }
+            }
             await client.close()
         } catch {
             daemon.stop()

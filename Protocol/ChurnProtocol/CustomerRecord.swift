@@ -33,31 +33,29 @@ extension CustomerRecord: Codable {
                 throw DecodingError.typeMismatch(
                     [String: Any].self, .init(codingPath: decoder.codingPath, debugDescription: "expected an object"))
             }
-            var fields: [String: FieldValue] = [:]
-            fields.reserveCapacity(members.count)
+            if let record = Self.records(fromJSON: [.object(members)])?.first {
+                self = record
+                return
+            }
+            // Some member is an array or object: name it.
             for (name, value) in members {
                 switch value {
-                case .string(let text): fields[name] = .string(text)
-                case .number(let number): fields[name] = .number(number)
-                case .bool(let flag): fields[name] = .bool(flag)
-                case .null: fields[name] = .null
                 case .array, .object:
                     throw DecodingError.typeMismatch(
                         FieldValue.self,
                         .init(
                             codingPath: decoder.codingPath + [FieldKey(name)],
                             debugDescription: "expected a string, a number, true/false or null"))
+                case .string, .number, .bool, .null: continue
                 }
             }
-            self.fields = fields
-            return
         }
         self.fields = try decoder.singleValueContainer().decode([String: FieldValue].self)
     }
 
     public func encode(to encoder: any Encoder) throws {
         if let tree = encoder as? any JSONTreeEncoding {
-            tree.setJSONValue(.object(fields.mapValues(\.jsonValue)))
+            tree.setJSONValue(jsonValue)
             return
         }
         var container = encoder.singleValueContainer()

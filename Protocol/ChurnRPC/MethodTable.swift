@@ -111,7 +111,10 @@ struct AnyMethodHandler: Sendable {
 public enum RPCFrames {
     /// A success response.
     public static func success<R: Encodable>(id: RPCID, result: R) throws -> ByteBuffer {
-        frame(.object(["jsonrpc": "2.0", "id": id.jsonValue, "result": try JSONValueEncoder.encode(result)]))
+        if let direct = result as? any JSONDirectWriting {
+            return frame(head: #"{"jsonrpc":"2.0","id":"#, id: id, middle: #","result":"#, body: direct)
+        }
+        return frame(.object(["jsonrpc": "2.0", "id": id.jsonValue, "result": try JSONValueEncoder.encode(result)]))
     }
 
     /// An error response (`id` null when unknown).
@@ -123,7 +126,13 @@ public enum RPCFrames {
 
     /// A request.
     public static func request<P: Encodable>(id: RPCID, method: String, params: P) throws -> ByteBuffer {
-        frame(
+        if let direct = params as? any JSONDirectWriting {
+            var middle: [UInt8] = Array(#","method":"#.utf8)
+            JSONWriter.write(.string(method), into: &middle)
+            middle.append(contentsOf: #","params":"#.utf8)
+            return frame(head: #"{"jsonrpc":"2.0","id":"#, id: id, middle: middle, body: direct)
+        }
+        return frame(
             .object([
                 "jsonrpc": "2.0", "id": id.jsonValue, "method": .string(method),
                 "params": try JSONValueEncoder.encode(params),
@@ -137,6 +146,22 @@ public enum RPCFrames {
 
     static func frame(_ value: JSONValue) -> ByteBuffer {
         ByteBuffer(bytes: JSONWriter.bytes(value))
+    }
+
+    /// `head` id `middle` body `}`: an envelope around a directly written body.
+    private static func frame(head: String, id: RPCID, middle: some Sequence<UInt8>, body: any JSONDirectWriting) -> ByteBuffer {
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        output.append(contentsOf: head.utf8)
+        JSONWriter.write(id.jsonValue, into: &output)
+        output.append(contentsOf: middle)
+        body.writeJSON(into: &output)
+        output.append(UInt8(ascii: "}"))
+        return ByteBuffer(bytes: output)
+    }
+
+    private static func frame(head: String, id: RPCID, middle: String, body: any JSONDirectWriting) -> ByteBuffer {
+        frame(head: head, id: id, middle: Array(middle.utf8), body: body)
     }
 }
 

@@ -224,7 +224,13 @@ public final class PredictionLogStore: @unchecked Sendable {
     public func prune(now: Date = Date()) throws -> Int {
         let cutoff = now.timeIntervalSince1970 - Double(maximumAgeDays) * 86_400
         return try lock.withLock {
-            let old = try database.run("DELETE FROM prediction_log WHERE at < ?", [.real(cutoff)])
+            // Rows are appended in time order, so everything before the first recent row is old.
+            let old = try database.run(
+                """
+                DELETE FROM prediction_log WHERE id < COALESCE(
+                    (SELECT id FROM prediction_log WHERE at >= ? ORDER BY id LIMIT 1),
+                    (SELECT MAX(id) + 1 FROM prediction_log))
+                """, [.real(cutoff)])
             let excess = try database.run(
                 "DELETE FROM prediction_log WHERE id <= (SELECT MAX(id) FROM prediction_log) - ?", [.integer(Int64(maximumRows))])
             return old + excess

@@ -232,6 +232,46 @@ public actor ModelRegistry {
 
     /// Points `alias` back at the version it named before its latest promotion that has not
     /// been rolled back; repeated rollbacks walk further back.
+    /// The version `rollbackAlias` would move `alias` back to, without moving it (so the daemon
+    /// can warm that version first).
+    public func rollbackTarget(_ alias: String, of name: String) throws(RegistryError) -> Int {
+        guard let modelID = try storage({ try self.modelID(named: name, creating: false, at: "") }) else {
+            throw .versionNotFound(reference: "\(name)@\(alias)")
+        }
+        return try storage { try self.rollbackStep(modelID: modelID, alias: alias, name: name).previous }
+    }
+
+    /// Where a rollback of `alias` goes: the alias's current version, the promotion being undone,
+    /// and the earlier version's row.
+    private func rollbackStep(modelID: Int64, alias: String, name: String) throws
+        -> (current: Int, historyID: SQLiteValue, previous: Int, previousRowID: SQLiteValue)
+    {
+        guard let current = try self.aliasTarget(modelID: modelID, alias: alias) else {
+            throw RegistryError.aliasNotSet(name: name, alias: alias)
+        }
+        guard
+            let entry = try database.queryOne(
+                """
+                SELECT id, from_version FROM alias_history
+                WHERE model_id = ? AND alias = ? AND action = 'promote' AND rolled_back = 0 AND to_version = ?
+                ORDER BY id DESC LIMIT 1
+                """, [.integer(modelID), .text(alias), .integer(Int64(current))]),
+            let previous = entry.int("from_version")
+        else {
+            throw RegistryError.conflict(
+                "\(name)@\(alias) has no earlier version to roll back to (it names version \(current))")
+        }
+        guard
+            let previousRow = try database.queryOne(
+                "SELECT id FROM versions WHERE model_id = ? AND version = ?",
+                [.integer(modelID), .integer(Int64(previous))])
+        else {
+            throw RegistryError.conflict(
+                "\(name)@\(alias) would roll back to version \(previous), which was deleted: promote a version instead")
+        }
+        return (current, entry["id"], previous, previousRow["id"])
+    }
+
     public func rollbackAlias(_ alias: String, of name: String, user: String, reason: String? = nil)
         throws(RegistryError) -> AliasChange
     {
@@ -241,33 +281,11 @@ public actor ModelRegistry {
         let now = Self.timestamp()
         return try storage {
             try database.transaction {
-                guard let current = try self.aliasTarget(modelID: modelID, alias: alias) else {
-                    throw RegistryError.aliasNotSet(name: name, alias: alias)
-                }
-                guard
-                    let entry = try database.queryOne(
-                        """
-                        SELECT id, from_version FROM alias_history
-                        WHERE model_id = ? AND alias = ? AND action = 'promote' AND rolled_back = 0 AND to_version = ?
-                        ORDER BY id DESC LIMIT 1
-                        """, [.integer(modelID), .text(alias), .integer(Int64(current))]),
-                    let previous = entry.int("from_version")
-                else {
-                    throw RegistryError.conflict(
-                        "\(name)@\(alias) has no earlier version to roll back to (it names version \(current))")
-                }
-                guard
-                    let previousRow = try database.queryOne(
-                        "SELECT id FROM versions WHERE model_id = ? AND version = ?",
-                        [.integer(modelID), .integer(Int64(previous))])
-                else {
-                    throw RegistryError.conflict(
-                        "\(name)@\(alias) would roll back to version \(previous), which was deleted: promote a version instead")
-                }
-                try database.run("UPDATE alias_history SET rolled_back = 1 WHERE id = ?", [entry["id"]])
+                let (current, historyID, previous, previousRowID) = try self.rollbackStep(modelID: modelID, alias: alias, name: name)
+                try database.run("UPDATE alias_history SET rolled_back = 1 WHERE id = ?", [historyID])
                 try database.run(
                     "UPDATE aliases SET version_id = ?, updated_at = ?, updated_by = ? WHERE model_id = ? AND alias = ?",
-                    [previousRow["id"], .text(now), .text(user), .integer(modelID), .text(alias)])
+                    [previousRowID, .text(now), .text(user), .integer(modelID), .text(alias)])
                 try database.run(
                     """
                     INSERT INTO alias_history (model_id, alias, action, from_version, to_version, changed_at, changed_by, reason)

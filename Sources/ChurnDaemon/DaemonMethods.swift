@@ -63,10 +63,12 @@ struct DaemonMethods {
         table.register(DaemonMethod.ModelsRollback.self) { params, context in
             let name = params.name ?? ModelReference.defaultName
             let alias = params.alias ?? ModelReference.champion
+            // Warm the version it goes back to before the switch.
+            let target = try await serving.registry.rollbackTarget(alias, of: name)
+            _ = try await serving.prepare("\(name)@\(target)")
             let change = try await serving.registry.rollbackAlias(
                 alias, of: name, user: Self.user(context), reason: params.reason)
             serving.invalidate()
-            if let version = change.to { _ = try? await serving.prepare("\(name)@\(version)") }
             return change
         }
         table.register(DaemonMethod.ModelsRegister.self) { params, context in

@@ -263,7 +263,7 @@ final class ModelServing: Sendable {
         let plugin = try supervisor.plugin(kind: version.kind)
         let handle = version.ref.description
         let connection: RPCConnection
-        if let loaded = await plugin.connectionIfLoaded(handle) {
+        if let loaded = plugin.connectionIfLoaded(handle) {
             connection = loaded
         } else {
             let path = try await cachedArtifact(of: version)
@@ -314,8 +314,19 @@ final class ModelServing: Sendable {
             throw RPCError.invalidParams(
                 field: "customers", "holds \(customers.count) customers; at most \(maximumBatch) per call")
         }
-        return try TelcoRecords.table(customers).records
+        let table = try TelcoRecords.table(customers)
+        // Validation found every input field in each record, so a record with exactly that many
+        // fields holds nothing else (no label, no stray column): it goes to the plugin as it came,
+        // to be parsed there by the same rules. Any other record is rebuilt in canonical form,
+        // which drops what the model must not see.
+        return customers.indices.map { row in
+            let record = customers[row]
+            return record.fields.count == canonicalFieldCount && record.customerID == table.ids[row] ? record : table.record(at: row)
+        }
     }
+
+    /// Fields in a canonical record: the id and every input field.
+    private static let canonicalFieldCount = 1 + CategoricalField.allCases.count + NumericField.allCases.count
 
     private func checked(_ probabilities: [Double], count: Int, kind: String) throws -> [Double] {
         guard probabilities.count == count else {

@@ -29,9 +29,9 @@ public actor PluginProcess {
         case stopped, starting, ready, backingOff, refused(String)
     }
 
-    private var state: State = .stopped
+    private var state: State = .stopped { didSet { publishServing() } }
     private var process: Process?
-    private var connection: RPCConnection?
+    private var connection: RPCConnection? { didSet { publishServing() } }
     private var handshake: PluginDescription?
     /// Bumped at every start; events from older processes are ignored.
     private var incarnation = 0
@@ -48,7 +48,10 @@ public actor PluginProcess {
     /// Models that should be loaded, by handle: reloaded after a restart.
     private var wanted: [String: PluginLoadParams] = [:]
     /// Models loaded in the current process.
-    private var loaded: Set<String> = []
+    private var loaded: Set<String> = [] { didSet { publishServing() } }
+    /// What the predict hot path needs (the connection, when ready, and the loaded models),
+    /// readable without hopping onto the actor; kept equal to the isolated state by `didSet`.
+    private nonisolated let serving = Mutex<(connection: RPCConnection?, loaded: Set<String>)>((nil, []))
     private var loading: [String: Task<Void, any Error>] = [:]
 
     init(
@@ -202,10 +205,15 @@ public actor PluginProcess {
         return try await withCheckedThrowingContinuation { waiters[id] = $0 }
     }
 
-    /// The connection, when the plugin is ready and has `handle` loaded: the hot path of predict.
-    func connectionIfLoaded(_ handle: String) -> RPCConnection? {
-        guard state == .ready, loaded.contains(handle) else { return nil }
-        return connection
+    /// The connection, when the plugin is ready and has `handle` loaded: the hot path of
+    /// predict, answered without a hop onto the actor.
+    nonisolated func connectionIfLoaded(_ handle: String) -> RPCConnection? {
+        serving.withLock { $0.loaded.contains(handle) ? $0.connection : nil }
+    }
+
+    private func publishServing() {
+        let ready = state == .ready
+        serving.withLock { $0 = ready ? (connection, loaded) : (nil, []) }
     }
 
     /// The connection, with the model `params.model` loaded in the current process.

@@ -20,6 +20,19 @@ final class ServingMetrics: Sendable {
         let customerCounter: Counter
         let errorCounter: Counter
         let duration: DurationHistogram
+
+        mutating func record(customers: Int, nanoseconds: UInt64, latency: Duration, failed: Bool) {
+            requests += 1
+            self.customers += customers
+            requestCounter.increment()
+            customerCounter.increment(by: Int64(customers))
+            if failed {
+                errors += 1
+                errorCounter.increment()
+            }
+            _ = self.latency.record(nanoseconds)
+            duration.record(latency)
+        }
     }
 
     let prometheus = PrometheusCollectorRegistry()
@@ -34,32 +47,27 @@ final class ServingMetrics: Sendable {
         let key = Key(model: model, arm: arm)
         let nanoseconds = UInt64(max(0, latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000))
         series.withLock { all in
-            if all[key] == nil {
-                let labels = [("model", model.name), ("version", String(model.version)), ("arm", arm)]
-                all[key] = Series(
-                    requestCounter: prometheus.makeCounter(
-                        descriptor: MetricNameDescriptor(namespace: "churn", metricName: "requests", unitName: "total", helpText: "predict and explain calls answered"),
-                        labels: labels),
-                    customerCounter: prometheus.makeCounter(
-                        descriptor: MetricNameDescriptor(namespace: "churn", metricName: "customers", unitName: "total", helpText: "customers scored"),
-                        labels: labels),
-                    errorCounter: prometheus.makeCounter(
-                        descriptor: MetricNameDescriptor(namespace: "churn", metricName: "errors", unitName: "total", helpText: "calls that failed"),
-                        labels: labels),
-                    duration: prometheus.makeDurationHistogram(
-                        descriptor: MetricNameDescriptor(namespace: "churn", metricName: "request_duration", unitName: "seconds", helpText: "time from receipt to answer"),
-                        labels: labels, buckets: Self.buckets))
+            // One hash of the key per call; the series is updated in place.
+            if let index = all.index(forKey: key) {
+                all.values[index].record(customers: customers, nanoseconds: nanoseconds, latency: latency, failed: failed)
+                return
             }
-            all[key]!.requests += 1
-            all[key]!.customers += customers
-            all[key]!.requestCounter.increment()
-            all[key]!.customerCounter.increment(by: Int64(customers))
-            if failed {
-                all[key]!.errors += 1
-                all[key]!.errorCounter.increment()
-            }
-            _ = all[key]!.latency.record(nanoseconds)
-            all[key]!.duration.record(latency)
+            // The first call for this model, version and arm creates its series.
+            let labels = [("model", model.name), ("version", String(model.version)), ("arm", arm)]
+            all[key] = Series(
+                requestCounter: prometheus.makeCounter(
+                    descriptor: MetricNameDescriptor(namespace: "churn", metricName: "requests", unitName: "total", helpText: "predict and explain calls answered"),
+                    labels: labels),
+                customerCounter: prometheus.makeCounter(
+                    descriptor: MetricNameDescriptor(namespace: "churn", metricName: "customers", unitName: "total", helpText: "customers scored"),
+                    labels: labels),
+                errorCounter: prometheus.makeCounter(
+                    descriptor: MetricNameDescriptor(namespace: "churn", metricName: "errors", unitName: "total", helpText: "calls that failed"),
+                    labels: labels),
+                duration: prometheus.makeDurationHistogram(
+                    descriptor: MetricNameDescriptor(namespace: "churn", metricName: "request_duration", unitName: "seconds", helpText: "time from receipt to answer"),
+                    labels: labels, buckets: Self.buckets))
+            all[key]!.record(customers: customers, nanoseconds: nanoseconds, latency: latency, failed: failed)
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 import NIOPosix
 import ChurnDaemon
@@ -10,7 +11,7 @@ struct Churnd: AsyncParsableCommand {
     /// Runs Swift concurrency on NIO's event loops, so requests never hop between the socket
     /// threads and a separate task pool (see `NIOSingletons`), then runs the command.
     static func main() async {
-        NIOSingletons.groupLoopCountSuggestion = 1
+        NIOSingletons.groupLoopCountSuggestion = Int(ProcessInfo.processInfo.environment["CHURN_EVENT_LOOPS"] ?? "") ?? 1
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         await main(nil)
     }

@@ -148,17 +148,21 @@ public struct JSONParser {
         position += 1
         let start = position
         // Fast path: no escapes.
+        var highBits: UInt8 = 0
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
                 position += 1
+                // ASCII is valid UTF-8 as it stands: skip the (generic, slower) validation.
+                if highBits < 0x80 { return String(decoding: slice, as: UTF8.self) }
                 if let text = String(validating: slice, as: UTF8.self) { return text }
                 position = start
                 throw fail("string is not valid UTF-8")
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character in a string") }
+            highBits |= byte
             position += 1
         }
         // Slow path: unescape.

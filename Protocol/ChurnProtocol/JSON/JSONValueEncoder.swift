@@ -11,8 +11,22 @@ public enum JSONValueEncoder {
 
     /// The compact JSON text of `value`.
     public static func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
-        JSONWriter.bytes(try encode(value))
+        if let direct = value as? any JSONDirectWriting {
+            var output: [UInt8] = []
+            output.reserveCapacity(256)
+            direct.writeJSON(into: &output)
+            return output
+        }
+        return JSONWriter.bytes(try encode(value))
     }
+}
+
+/// A value that writes its own compact JSON text, with no ``JSONValue`` tree in between: the
+/// messages of the predict path, which are framed millions of times. Its text must equal what
+/// its `Encodable` conformance produces.
+public protocol JSONDirectWriting {
+    /// Appends the value's JSON text to `output`.
+    func writeJSON(into output: inout [UInt8])
 }
 
 /// An encoder that builds a ``JSONValue`` tree; see ``JSONTreeDecoding``.

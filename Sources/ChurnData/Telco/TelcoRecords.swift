@@ -23,7 +23,7 @@ public enum TelcoRecords {
         var codes = [UInt8](repeating: 0, count: CategoricalField.allCases.count)
         var numbers = [Double](repeating: 0, count: NumericField.allCases.count)
         for (index, record) in records.enumerated() {
-            let id = try parse(record, codes: &codes, numbers: &numbers, path: "\(path)[\(index)]")
+            let id = try parse(record, codes: &codes, numbers: &numbers, path: { "\(path)[\(index)]" })
             codes.withUnsafeBufferPointer { codes in
                 numbers.withUnsafeBufferPointer { numbers in table.appendRow(id: id, codes: codes, numbers: numbers) }
             }
@@ -35,16 +35,17 @@ public enum TelcoRecords {
     public static func customer(_ record: CustomerRecord, path: String = "customer") throws(FieldProblem) -> Customer {
         var codes = [UInt8](repeating: 0, count: CategoricalField.allCases.count)
         var numbers = [Double](repeating: 0, count: NumericField.allCases.count)
-        let id = try parse(record, codes: &codes, numbers: &numbers, path: path)
+        let id = try parse(record, codes: &codes, numbers: &numbers, path: { path })
         return Customer(id: id, codes: codes, numbers: numbers)
     }
 
-    /// Checks one record into `codes` and `numbers`, returning its id.
-    private static func parse(_ record: CustomerRecord, codes: inout [UInt8], numbers: inout [Double], path: String)
+    /// Checks one record into `codes` and `numbers`, returning its id. `path` is only built
+    /// when there is a problem to name.
+    private static func parse(_ record: CustomerRecord, codes: inout [UInt8], numbers: inout [Double], path: () -> String)
         throws(FieldProblem) -> String
     {
         func problem(_ field: String, _ reason: String) -> FieldProblem {
-            FieldProblem(field: "\(path).\(field)", reason: reason)
+            FieldProblem(field: "\(path()).\(field)", reason: reason)
         }
         guard let rawID = record[TelcoSchema.idField] else { throw problem(TelcoSchema.idField, "required field is missing") }
         guard let id = rawID.text?.trimmingSpaces, !id.isEmpty else {

@@ -1,0 +1,300 @@
+/// Hand-written coding for the messages on the predict path (client → daemon → plugin and
+/// back), so that a predict call costs one pass over a ``JSONValue`` tree instead of a walk
+/// through generic keyed containers. Each type reads or writes the tree directly when the
+/// decoder or encoder is the fast JSON path's and the input has the expected shape; anything
+/// else (another coder, or a malformed message) takes the ordinary container path, which is
+/// also where precise errors with coding paths come from.
+
+extension CustomerRecord {
+    /// The record as JSON.
+    public var jsonValue: JSONValue { .object(fields.mapValues(\.jsonValue)) }
+
+    /// Records from JSON objects of scalars; nil when any element has another shape.
+    static func records(fromJSON elements: [JSONValue]) -> [CustomerRecord]? {
+        var records: [CustomerRecord] = []
+        records.reserveCapacity(elements.count)
+        for element in elements {
+            guard case .object(let members) = element else { return nil }
+            for value in members.values {
+                if case .array = value { return nil }
+                if case .object = value { return nil }
+            }
+            // mapValues keeps the hash table as it is: no key is hashed again.
+            records.append(
+                CustomerRecord(
+                    members.mapValues { value -> FieldValue in
+                        switch value {
+                        case .string(let text): .string(text)
+                        case .number(let number): .number(number)
+                        case .bool(let flag): .bool(flag)
+                        case .null, .array, .object: .null
+                        }
+                    }))
+        }
+        return records
+    }
+}
+
+extension CustomerRecord: JSONDirectWriting {
+    public func writeJSON(into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        var first = true
+        for (name, value) in fields {
+            if !first { output.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.writeString(name, into: &output)
+            output.append(UInt8(ascii: ":"))
+            switch value {
+            case .string(let text): JSONWriter.writeString(text, into: &output)
+            case .number(let number): JSONWriter.writeNumber(number, into: &output)
+            case .bool(let flag): JSONWriter.write(.bool(flag), into: &output)
+            case .null: JSONWriter.write(.null, into: &output)
+            }
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+}
+
+/// Writes `elements` as a JSON array.
+private func writeArray<Element: JSONDirectWriting>(_ elements: [Element], into output: inout [UInt8]) {
+    output.append(UInt8(ascii: "["))
+    for (index, element) in elements.enumerated() {
+        if index > 0 { output.append(UInt8(ascii: ",")) }
+        element.writeJSON(into: &output)
+    }
+    output.append(UInt8(ascii: "]"))
+}
+
+/// Appends `"key":` (with a leading comma unless `first`).
+private func writeKey(_ key: StaticString, first: Bool = false, into output: inout [UInt8]) {
+    if !first { output.append(UInt8(ascii: ",")) }
+    output.append(UInt8(ascii: "\""))
+    key.withUTF8Buffer { output.append(contentsOf: $0) }
+    output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+}
+
+/// An optional string member: `.some(nil)` when absent or null, nil when of another type.
+private func optionalString(_ value: JSONValue?) -> String?? {
+    switch value {
+    case nil, .null?: .some(nil)
+    case .string(let text)?: .some(text)
+    default: nil
+    }
+}
+
+private enum PredictKeys: String, CodingKey {
+    case customers, model, predictions, probabilities
+}
+
+extension PredictParams {
+    public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? any JSONTreeDecoding, case .object(let members) = tree.jsonValue,
+            case .array(let elements)? = members["customers"], let customers = CustomerRecord.records(fromJSON: elements),
+            let model = optionalString(members["model"])
+        {
+            self.init(customers: customers, model: model)
+            return
+        }
+        let container = try decoder.container(keyedBy: PredictKeys.self)
+        self.init(
+            customers: try container.decode([CustomerRecord].self, forKey: .customers),
+            model: try container.decodeIfPresent(String.self, forKey: .model))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let tree = encoder as? any JSONTreeEncoding {
+            var members: [String: JSONValue] = ["customers": .array(customers.map(\.jsonValue))]
+            if let model { members["model"] = .string(model) }
+            tree.setJSONValue(.object(members))
+            return
+        }
+        var container = encoder.container(keyedBy: PredictKeys.self)
+        try container.encode(customers, forKey: .customers)
+        try container.encodeIfPresent(model, forKey: .model)
+    }
+}
+
+extension PredictParams: JSONDirectWriting {
+    public func writeJSON(into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        writeKey("customers", first: true, into: &output)
+        writeArray(customers, into: &output)
+        if let model {
+            writeKey("model", into: &output)
+            JSONWriter.writeString(model, into: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+}
+
+extension ModelRef {
+    /// The reference as JSON.
+    public var jsonValue: JSONValue { .object(["name": .string(name), "version": .number(Double(version))]) }
+
+    init?(json: JSONValue?) {
+        guard case .object(let members)? = json, case .string(let name)? = members["name"],
+            case .number(let number)? = members["version"], let version = Int(exactly: number)
+        else { return nil }
+        self.init(name: name, version: version)
+    }
+}
+
+extension Prediction {
+    /// The prediction as JSON.
+    public var jsonValue: JSONValue {
+        .object([
+            "customerID": .string(customerID), "churn_probability": .number(churnProbability), "churn": .bool(churn),
+            "model": model.jsonValue, "arm": .string(arm),
+        ])
+    }
+
+    init?(json: JSONValue) {
+        guard case .object(let members) = json, case .string(let id)? = members["customerID"],
+            case .number(let probability)? = members["churn_probability"], case .bool(let churn)? = members["churn"],
+            let model = ModelRef(json: members["model"]), case .string(let arm)? = members["arm"]
+        else { return nil }
+        self.init(customerID: id, churnProbability: probability, churn: churn, model: model, arm: arm)
+    }
+}
+
+extension Prediction: JSONDirectWriting {
+    public func writeJSON(into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        writeKey("customerID", first: true, into: &output)
+        JSONWriter.writeString(customerID, into: &output)
+        writeKey("churn_probability", into: &output)
+        JSONWriter.writeNumber(churnProbability, into: &output)
+        writeKey("churn", into: &output)
+        JSONWriter.write(.bool(churn), into: &output)
+        writeKey("model", into: &output)
+        output.append(UInt8(ascii: "{"))
+        writeKey("name", first: true, into: &output)
+        JSONWriter.writeString(model.name, into: &output)
+        writeKey("version", into: &output)
+        JSONWriter.writeNumber(Double(model.version), into: &output)
+        output.append(UInt8(ascii: "}"))
+        writeKey("arm", into: &output)
+        JSONWriter.writeString(arm, into: &output)
+        output.append(UInt8(ascii: "}"))
+    }
+}
+
+extension PredictResult: JSONDirectWriting {
+    public func writeJSON(into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        writeKey("predictions", first: true, into: &output)
+        writeArray(predictions, into: &output)
+        output.append(UInt8(ascii: "}"))
+    }
+}
+
+extension PredictResult {
+    public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? any JSONTreeDecoding, case .object(let members) = tree.jsonValue,
+            case .array(let elements)? = members["predictions"]
+        {
+            var predictions: [Prediction] = []
+            predictions.reserveCapacity(elements.count)
+            for element in elements {
+                guard let prediction = Prediction(json: element) else { break }
+                predictions.append(prediction)
+            }
+            if predictions.count == elements.count {
+                self.init(predictions: predictions)
+                return
+            }
+        }
+        let container = try decoder.container(keyedBy: PredictKeys.self)
+        self.init(predictions: try container.decode([Prediction].self, forKey: .predictions))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let tree = encoder as? any JSONTreeEncoding {
+            tree.setJSONValue(.object(["predictions": .array(predictions.map(\.jsonValue))]))
+            return
+        }
+        var container = encoder.container(keyedBy: PredictKeys.self)
+        try container.encode(predictions, forKey: .predictions)
+    }
+}
+
+extension PluginPredictParams: JSONDirectWriting {
+    public func writeJSON(into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        writeKey("model", first: true, into: &output)
+        JSONWriter.writeString(model, into: &output)
+        writeKey("customers", into: &output)
+        writeArray(customers, into: &output)
+        output.append(UInt8(ascii: "}"))
+    }
+}
+
+extension PluginPredictParams {
+    public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? any JSONTreeDecoding, case .object(let members) = tree.jsonValue,
+            case .string(let model)? = members["model"], case .array(let elements)? = members["customers"],
+            let customers = CustomerRecord.records(fromJSON: elements)
+        {
+            self.init(model: model, customers: customers)
+            return
+        }
+        let container = try decoder.container(keyedBy: PredictKeys.self)
+        self.init(
+            model: try container.decode(String.self, forKey: .model),
+            customers: try container.decode([CustomerRecord].self, forKey: .customers))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let tree = encoder as? any JSONTreeEncoding {
+            tree.setJSONValue(.object(["model": .string(model), "customers": .array(customers.map(\.jsonValue))]))
+            return
+        }
+        var container = encoder.container(keyedBy: PredictKeys.self)
+        try container.encode(model, forKey: .model)
+        try container.encode(customers, forKey: .customers)
+    }
+}
+
+extension PluginPredictResult: JSONDirectWriting {
+    public func writeJSON(into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        writeKey("probabilities", first: true, into: &output)
+        output.append(UInt8(ascii: "["))
+        for (index, probability) in probabilities.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            JSONWriter.writeNumber(probability, into: &output)
+        }
+        output.append(UInt8(ascii: "]"))
+        output.append(UInt8(ascii: "}"))
+    }
+}
+
+extension PluginPredictResult {
+    public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? any JSONTreeDecoding, case .object(let members) = tree.jsonValue,
+            case .array(let elements)? = members["probabilities"]
+        {
+            var probabilities: [Double] = []
+            probabilities.reserveCapacity(elements.count)
+            for element in elements {
+                guard case .number(let number) = element else { break }
+                probabilities.append(number)
+            }
+            if probabilities.count == elements.count {
+                self.init(probabilities: probabilities)
+                return
+            }
+        }
+        let container = try decoder.container(keyedBy: PredictKeys.self)
+        self.init(probabilities: try container.decode([Double].self, forKey: .probabilities))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let tree = encoder as? any JSONTreeEncoding {
+            tree.setJSONValue(.object(["probabilities": .array(probabilities.map { .number($0) })]))
+            return
+        }
+        var container = encoder.container(keyedBy: PredictKeys.self)
+        try container.encode(probabilities, forKey: .probabilities)
+    }
+}

@@ -1,0 +1,69 @@
+import ChurnProtocol
+import Foundation
+import Testing
+
+/// The predict path's hand-written coding must say exactly what the ordinary coders say.
+@Suite("Predict path coding")
+struct PredictPathCodingTests {
+    static let customers: [CustomerRecord] = [
+        ["customerID": "7590-VHVEG", "tenure": 1, "MonthlyCharges": 29.85, "Contract": "Month-to-month", "SeniorCitizen": false,
+         "TotalCharges": .null],
+        ["customerID": "quote \" backslash \\ newline \n tab \t bell \u{07} é 日本", "tenure": 72, "MonthlyCharges": -0.5],
+    ]
+    static let predictions = [
+        Prediction(customerID: "a", churnProbability: 0.123456789, churn: false, model: ModelRef(name: "churn", version: 3), arm: "champion"),
+        Prediction(customerID: "b\"c", churnProbability: 1, churn: true, model: ModelRef(name: "m", version: 12), arm: "challenger"),
+    ]
+
+    /// The JSON a value writes directly, and the JSON the tree encoder writes, as parsed trees.
+    private func bothWays<T: Encodable & JSONDirectWriting>(_ value: T) throws -> (direct: JSONValue, tree: JSONValue) {
+        var direct: [UInt8] = []
+        value.writeJSON(into: &direct)
+        return (try JSONParser.parse(direct), try JSONValueEncoder.encode(value))
+    }
+
+    @Test func directWritingEqualsTheEncodableForm() throws {
+        let samples: [any Encodable & JSONDirectWriting] = [
+            PredictParams(customers: Self.customers), PredictParams(customers: Self.customers, model: "churn@2"),
+            PredictResult(predictions: Self.predictions), PluginPredictParams(model: "churn@3", customers: Self.customers),
+            PluginPredictResult(probabilities: [0, 0.5, 1e-12, 0.9999999999]),
+        ]
+        for sample in samples {
+            let (direct, tree) = try bothWays(sample)
+            #expect(direct == tree, "\(type(of: sample))")
+        }
+        // And Foundation reads the direct text as the same value.
+        var bytes: [UInt8] = []
+        PredictResult(predictions: Self.predictions).writeJSON(into: &bytes)
+        #expect(try JSONDecoder().decode(PredictResult.self, from: Data(bytes)).predictions == Self.predictions)
+    }
+
+    @Test func fastDecodingEqualsFoundationDecoding() throws {
+        let request = PredictParams(customers: Self.customers, model: "champion")
+        let text = try JSONEncoder().encode(request)
+        #expect(try JSONValueDecoder.decode(PredictParams.self, fromJSON: Array(text)) == request)
+        #expect(try JSONDecoder().decode(PredictParams.self, from: text) == request)
+        let plugin = PluginPredictParams(model: "h", customers: Self.customers)
+        #expect(try JSONValueDecoder.decode(PluginPredictParams.self, fromJSON: Array(try JSONEncoder().encode(plugin))) == plugin)
+        let result = PredictResult(predictions: Self.predictions)
+        #expect(try JSONValueDecoder.decode(PredictResult.self, fromJSON: Array(try JSONEncoder().encode(result))) == result)
+    }
+
+    @Test func malformedMessagesStillGetPreciseErrors() throws {
+        // A nested object where a field belongs: the fast path steps aside, the error names the field.
+        let bad = #"{"customers": [{"customerID": "a"}, {"customerID": "b", "tenure": {"months": 3}}]}"#
+        do {
+            _ = try JSONValueDecoder.decode(PredictParams.self, fromJSON: Array(bad.utf8))
+            Issue.record("a nested object was accepted as a field")
+        } catch let error as DecodingError {
+            guard case .typeMismatch(_, let context) = error else { throw error }
+            #expect(context.codingPath.map(\.stringValue) == ["customers", "1", "tenure"])
+        }
+        let wrongModel = #"{"customers": [], "model": 3}"#
+        #expect(throws: DecodingError.self) { try JSONValueDecoder.decode(PredictParams.self, fromJSON: Array(wrongModel.utf8)) }
+        let badProbability = #"{"probabilities": [0.5, "high"]}"#
+        #expect(throws: DecodingError.self) {
+            try JSONValueDecoder.decode(PluginPredictResult.self, fromJSON: Array(badProbability.utf8))
+        }
+    }
+}

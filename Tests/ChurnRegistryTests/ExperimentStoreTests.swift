@@ -1,0 +1,110 @@
+import ChurnProtocol
+import Foundation
+import Testing
+
+@testable import ChurnRegistry
+
+/// A registry file and the prediction log's own connection to it.
+private struct Store {
+    let folder = NSTemporaryDirectory() + "experiments-\(UUID().uuidString)"
+    var path: String { folder + "/registry.sqlite" }
+
+    init() {
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+}
+
+private func entry(_ customer: String, arm: String = "champion", version: Int = 1, probability: Double, experiment: Int?, at: Double = Date().timeIntervalSince1970) -> PredictionLogEntry {
+    PredictionLogEntry(
+        requestID: "r", customerID: customer, model: "churn", version: version, arm: arm, probability: probability,
+        latencyMicroseconds: 100, at: at, experimentID: experiment)
+}
+
+@Suite("Experiments, prediction log and feedback in the registry")
+struct ExperimentStoreTests {
+    @Test func oneRunningExperimentPerModelThatOutlivesTheConnection() async throws {
+        let store = Store()
+        defer { store.remove() }
+        let registry = try ModelRegistry(path: store.path)
+        let started = try await registry.startExperiment(model: "churn", mode: "ab", share: 0.2, champion: 1, challenger: 2, user: "alice", note: "n")
+        await #expect(throws: RegistryError.self) {
+            try await registry.startExperiment(model: "churn", mode: "shadow", share: 0, champion: 1, challenger: 3, user: "bob", note: nil)
+        }
+        // Another model may run its own.
+        _ = try await registry.startExperiment(model: "other", mode: "shadow", share: 0, champion: 1, challenger: 2, user: "bob", note: nil)
+
+        let reopened = try ModelRegistry(path: store.path)
+        #expect(try await reopened.runningExperiment(model: "churn") == started)
+        let stopped = try await reopened.stopExperiment(model: "churn", user: "carol")
+        #expect(stopped.status == "stopped" && stopped.stoppedBy == "carol" && stopped.stoppedAt != nil)
+        await #expect(throws: RegistryError.self) { try await reopened.stopExperiment(model: "churn", user: "carol") }
+        #expect(try await reopened.runningExperiment(model: "churn") == nil)
+        #expect(try await reopened.experiments(model: "churn").map(\.id) == [started.id])
+    }
+
+    @Test func reportsJoinEachCustomersLatestPredictionWithTheirLatestOutcome() async throws {
+        let store = Store()
+        defer { store.remove() }
+        let registry = try ModelRegistry(path: store.path)
+        let experiment = try await registry.startExperiment(model: "churn", mode: "shadow", share: 0, champion: 1, challenger: 2, user: "a", note: nil)
+        let log = try PredictionLogStore(path: store.path)
+        try log.append([
+            entry("a", probability: 0.1, experiment: experiment.id), entry("a", probability: 0.7, experiment: experiment.id),
+            entry("a", arm: "shadow", version: 2, probability: 0.6, experiment: experiment.id),
+            entry("b", probability: 0.2, experiment: experiment.id),
+            entry("b", arm: "shadow", version: 2, probability: 0.3, experiment: experiment.id),
+            entry("c", probability: 0.9, experiment: experiment.id),
+            entry("d", probability: 0.5, experiment: nil),  // outside the experiment
+        ])
+        let first = try await registry.recordFeedback(
+            [Outcome(customerID: "a", churned: false), Outcome(customerID: "zz", churned: true)], user: "ops")
+        #expect(first.recorded == 2 && first.unknownCustomers == ["zz"])
+        _ = try await registry.recordFeedback([Outcome(customerID: "a", churned: true), Outcome(customerID: "b", churned: false)], user: "ops")
+
+        let arms = try await registry.experimentOutcomes(experiment)
+        #expect(arms.map(\.arm) == ["champion", "shadow"])
+        let champion = arms[0], shadow = arms[1]
+        #expect(champion.predictions == 3 && champion.customerIDs == ["a", "b"], "c has no outcome; d is outside")
+        #expect(champion.probabilities == [0.7, 0.2], "the latest prediction counts")
+        #expect(champion.churned == [true, false], "the latest outcome counts")
+        #expect(shadow.version == 2 && shadow.predictions == 2 && shadow.probabilities == [0.6, 0.3])
+    }
+
+    @Test func theLogIsPrunedByAgeAndByRowCount() async throws {
+        let store = Store()
+        defer { store.remove() }
+        _ = try ModelRegistry(path: store.path)
+        let now = Date()
+        let day = 86_400.0
+        let byAge = try PredictionLogStore(path: store.path, maximumRows: 1_000, maximumAgeDays: 90)
+        try byAge.append((0..<10).map { entry("old\($0)", probability: 0.5, experiment: nil, at: now.timeIntervalSince1970 - 100 * day + Double($0)) })
+        try byAge.append((0..<5).map { entry("new\($0)", probability: 0.5, experiment: nil, at: now.timeIntervalSince1970 - day + Double($0)) })
+        #expect(try byAge.prune(now: now) == 10)
+        #expect(try byAge.count() == 5)
+
+        let byCount = try PredictionLogStore(path: store.path, maximumRows: 3, maximumAgeDays: 90)
+        #expect(try byCount.prune(now: now) == 2)
+        #expect(try byCount.count() == 3)
+
+        // Everything old: the log empties.
+        #expect(try byAge.prune(now: now.addingTimeInterval(200 * day)) == 3)
+        #expect(try byAge.count() == 0)
+    }
+
+    @Test func feedbackAndReportsFindTheirRowsByIndexNotByScanningTheLog() async throws {
+        let store = Store()
+        defer { store.remove() }
+        _ = try ModelRegistry(path: store.path)
+        let database = try SQLiteDatabase(path: store.path)
+        func plan(_ sql: String) throws -> String {
+            try database.query("EXPLAIN QUERY PLAN " + sql, [.text("x")]).compactMap { $0.text("detail") }.joined(separator: "; ")
+        }
+        let feedback = try plan("SELECT 1 AS found FROM prediction_log WHERE customer_id = ? LIMIT 1")
+        #expect(feedback.contains("INDEX prediction_log_by_customer"), "\(feedback)")
+        let report = try plan(
+            "SELECT MAX(q.id) FROM prediction_log q WHERE q.experiment_id = 7 AND q.customer_id = ? AND q.arm = 'champion'")
+        #expect(report.contains("INDEX prediction_log_in_experiments"), "\(report)")
+    }
+}
