@@ -177,7 +177,7 @@ struct LoadResult {
         var text = String(format: "%.0f predictions/s   p50 %.1f µs   p99 %.1f µs   errors %d", perSecond, p50, p99, errors)
         if let daemonMicroseconds, let pluginMicroseconds, let clientMicroseconds {
             text += String(
-                format: "\nCPU per prediction: churnd %.1f µs, plugins %.1f µs, the 32 clients (this process) %.1f µs",
+                format: "\nCPU per prediction: churnd %.1f µs, plugins %.1f µs, clients (this process) %.1f µs",
                 daemonMicroseconds, pluginMicroseconds, clientMicroseconds)
         }
         return text

@@ -116,15 +116,30 @@ extension ModelRegistry {
         let now = Self.timestamp()
         return try storageOperation {
             try database.transaction {
-                var unknown: [String] = []
+                let insert = try database.prepare(
+                    "INSERT INTO feedback (customer_id, churned, observed_on, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)")
                 for outcome in outcomes {
-                    try database.run(
-                        "INSERT INTO feedback (customer_id, churned, observed_on, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)",
-                        [.text(outcome.customerID), .integer(outcome.churned ? 1 : 0), .text(outcome.date ?? String(now.prefix(10))),
-                         .text(now), .text(user)])
-                    let scored = try database.queryOne(
-                        "SELECT 1 AS found FROM prediction_log WHERE customer_id = ? LIMIT 1", [.text(outcome.customerID)])
-                    if scored == nil { unknown.append(outcome.customerID) }
+                    try insert.reset()
+                    try insert.bind([
+                        .text(outcome.customerID), .integer(outcome.churned ? 1 : 0), .text(outcome.date ?? String(now.prefix(10))),
+                        .text(now), .text(user),
+                    ])
+                    while try insert.step() {}
+                }
+                // One pass over the log for the whole call (the log has no customer index, so
+                // that predictions stay plain appends).
+                let ids = JSONWriter.bytes(.array(outcomes.map { .string($0.customerID) }))
+                let scored = Set(
+                    try database.query(
+                        """
+                        SELECT DISTINCT customer_id AS customer FROM prediction_log
+                        WHERE customer_id IN (SELECT value FROM json_each(?))
+                        """, [.text(String(decoding: ids, as: UTF8.self))]
+                    ).compactMap { $0.text("customer") })
+                var unknown: [String] = []
+                var reported: Set<String> = []
+                for outcome in outcomes where !scored.contains(outcome.customerID) && reported.insert(outcome.customerID).inserted {
+                    unknown.append(outcome.customerID)
                 }
                 return FeedbackResult(recorded: outcomes.count, unknownCustomers: unknown)
             }

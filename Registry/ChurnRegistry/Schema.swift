@@ -121,13 +121,13 @@ enum RegistrySchema {
         );
         CREATE INDEX feedback_by_customer ON feedback(customer_id);
         """,
-        // 3: prediction log indexes that fit its load. Most predictions are outside any
-        // experiment, so the experiment index is partial; feedback looks customers up by id
-        // alone; pruning by age walks ids (rows are appended in time order), so no time index.
+        // 3: prediction log indexes that fit its load: the log takes every prediction, so a
+        // prediction outside any experiment is a plain append that touches no index. The
+        // experiment index is partial; feedback finds scored customers in one pass per call;
+        // pruning by age walks ids (rows are appended in time order).
         """
         DROP INDEX prediction_log_by_experiment;
         DROP INDEX prediction_log_by_time;
-        CREATE INDEX prediction_log_by_customer ON prediction_log(customer_id);
         CREATE INDEX prediction_log_in_experiments ON prediction_log(experiment_id, customer_id, arm)
             WHERE experiment_id IS NOT NULL;
         """,

@@ -61,6 +61,7 @@ public final class PluginSupervisor: Sendable {
 
     /// The plugin of `kind`, or -32000 listing the kinds there are.
     func plugin(kind: String) throws -> PluginProcess {
+        if let plugin = byKind[kind] { return plugin }  // the hot path: kinds as registered
         let normalized = kind.replacingOccurrences(of: "-", with: "_")
         guard let plugin = byKind[normalized] else {
             let known = plugins.map(\.kind).joined(separator: ", ")

@@ -93,18 +93,33 @@ struct ExperimentStoreTests {
         #expect(try byAge.count() == 0)
     }
 
-    @Test func feedbackAndReportsFindTheirRowsByIndexNotByScanningTheLog() async throws {
+    /// The log takes every prediction: outside experiments a row must be a plain append (no
+    /// index to update), and reports must still find experiment rows by index.
+    @Test func theLogIndexesOnlyExperimentRowsAndReportsUseThatIndex() async throws {
         let store = Store()
         defer { store.remove() }
         _ = try ModelRegistry(path: store.path)
         let database = try SQLiteDatabase(path: store.path)
-        func plan(_ sql: String) throws -> String {
-            try database.query("EXPLAIN QUERY PLAN " + sql, [.text("x")]).compactMap { $0.text("detail") }.joined(separator: "; ")
-        }
-        let feedback = try plan("SELECT 1 AS found FROM prediction_log WHERE customer_id = ? LIMIT 1")
-        #expect(feedback.contains("INDEX prediction_log_by_customer"), "\(feedback)")
-        let report = try plan(
-            "SELECT MAX(q.id) FROM prediction_log q WHERE q.experiment_id = 7 AND q.customer_id = ? AND q.arm = 'champion'")
-        #expect(report.contains("INDEX prediction_log_in_experiments"), "\(report)")
+        let indexes = try database.query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'prediction_log'")
+        #expect(indexes.compactMap { $0.text("name") } == ["prediction_log_in_experiments"])
+        #expect(indexes.first?.text("sql")?.contains("WHERE experiment_id IS NOT NULL") == true)
+        let plan = try database.query(
+            "EXPLAIN QUERY PLAN SELECT MAX(q.id) FROM prediction_log q WHERE q.experiment_id = 7 AND q.customer_id = ? AND q.arm = 'champion'",
+            [.text("x")]
+        ).compactMap { $0.text("detail") }.joined(separator: "; ")
+        #expect(plan.contains("INDEX prediction_log_in_experiments"), "\(plan)")
+    }
+
+    @Test func feedbackReportsEachUnknownCustomerOnceAmongManyOutcomes() async throws {
+        let store = Store()
+        defer { store.remove() }
+        let registry = try ModelRegistry(path: store.path)
+        let log = try PredictionLogStore(path: store.path)
+        try log.append((0..<5000).map { entry("c\($0)", probability: 0.5, experiment: nil) })
+        var outcomes = (0..<5000).map { Outcome(customerID: "c\($0)", churned: $0 % 4 == 0) }
+        outcomes += [Outcome(customerID: "ghost", churned: true), Outcome(customerID: "ghost", churned: false)]
+        let result = try await registry.recordFeedback(outcomes, user: "ops")
+        #expect(result.recorded == 5002 && result.unknownCustomers == ["ghost"])
     }
 }

@@ -42,6 +42,10 @@ public struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
+    /// Members of the objects being parsed, innermost last: an object's members are collected
+    /// here and put into a dictionary sized for them once, instead of growing one (and
+    /// rehashing every key) member by member.
+    private var pendingMembers: [(String, JSONValue)] = []
 
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -87,12 +91,12 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
         position += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
-            return .object(members)
+            return .object([:])
         }
+        let first = pendingMembers.count
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
@@ -103,7 +107,8 @@ public struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
             skipWhitespace()
-            members[key] = try parseValue(depth: depth)
+            let value = try parseValue(depth: depth)
+            pendingMembers.append((key, value))
             skipWhitespace()
             guard position < bytes.count else { throw fail("unexpected end of input in an object") }
             if bytes[position] == UInt8(ascii: ",") {
@@ -112,6 +117,12 @@ public struct JSONParser {
             }
             if bytes[position] == UInt8(ascii: "}") {
                 position += 1
+                var members = [String: JSONValue](minimumCapacity: pendingMembers.count - first)
+                for index in first..<pendingMembers.count {
+                    let (key, value) = pendingMembers[index]
+                    members[key] = value  // a repeated name: the last one wins
+                }
+                pendingMembers.removeSubrange(first...)
                 return .object(members)
             }
             throw fail("expected ',' or '}'")
