@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import ChurnClient
+import ChurnData
 import ChurnProtocol
 import ChurnRPC
 import Foundation
@@ -217,12 +218,8 @@ final class DaemonProcess {
             guard Date() < deadline, process.isRunning else { throw ValidationError("churnd did not start") }
             usleep(20_000)
         }
-        let trainingData = data ?? (folder + "/train.csv")
-        if data == nil {
-            var lines = ["customerID,tenure,MonthlyCharges,Churn"]
-            for index in 0..<200 { lines.append("C\(index),\(index % 72),\(20 + index % 90),\(index % 4 == 0 ? "Yes" : "No")") }
-            try lines.joined(separator: "\n").write(toFile: trainingData, atomically: true, encoding: .utf8)
-        }
+        // Without --data: a small synthetic population (the model's quality is not what is timed).
+        let trainingData = try data ?? SyntheticTelco.write(SyntheticTelco.generate(customers: 500, seed: 1), to: folder + "/synthetic").customers
         do {
             let client = try await ChurnClient.connect(socketPath: socketPath)
             // Version 1 is promoted; later versions (other seeds) are there to be challengers.

@@ -35,13 +35,13 @@ struct RoutingBenchmark: AsyncParsableCommand {
     @Option(help: "Labelled telco CSV to train the forest on and draw customers from.")
     var data = repositoryParent + "/shared/data/telco/telco_train.csv"
 
-    @Option(help: "Runs, comma-separated: on (batching on), off (batching off), shadow (batching on, shadow experiment).")
+    @Option(help: "Runs, comma-separated: on (batching on), off (batching off), shadow (batching on, shadow experiment), nolog (batching on, prediction log off).")
     var runs = "on,off,shadow"
 
     func validate() throws {
         let known: Set = ["on", "off", "shadow", "nolog"]
         let asked = runs.split(separator: ",").map(String.init)
-        guard !asked.isEmpty, asked.allSatisfy(known.contains) else { throw ValidationError("--runs takes on, off and shadow, got \(runs)") }
+        guard !asked.isEmpty, asked.allSatisfy(known.contains) else { throw ValidationError("--runs takes on, off, shadow and nolog, got \(runs)") }
     }
 
     func run() async throws {
@@ -64,11 +64,16 @@ struct RoutingBenchmark: AsyncParsableCommand {
         let floor = RawEchoLoad.run(connections: clients, seconds: seconds, requestBytes: requestBytes, responseBytes: responseBytes)
         print(floor.line)
 
+        // The nolog run's daemon configuration: everything default but the prediction log.
+        let noLogConfig = FileManager.default.temporaryDirectory.appendingPathComponent("churn-bench-nolog-\(getpid()).json").path
+        try Data(#"{"log_predictions": false}"#.utf8).write(to: URL(fileURLWithPath: noLogConfig))
+        defer { try? FileManager.default.removeItem(atPath: noLogConfig) }
+
         var results: [(String, LoadResult)] = []
         for (key, name, arguments, experiment) in [
             ("on", "batching on", [String](), false), ("off", "batching off", ["--no-batching"], false),
             ("shadow", "batching on, shadow experiment", [], true),
-            ("nolog", "batching on, no prediction log", ["--config", "/tmp/nolog.json"], false),
+            ("nolog", "batching on, no prediction log", ["--config", noLogConfig], false),
         ] where asked.contains(key) {
             let daemon = try await DaemonProcess.start(kind: "random_forest", data: path, arguments: arguments, versions: experiment ? 2 : 1)
             defer { daemon.stop() }
