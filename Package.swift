@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "ChurnProtocol", "ChurnRPC", "ChurnTestSupport",
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -214,6 +215,7 @@ let package = Package(
             dependencies: [
                 "ChurnProtocol", "ChurnRPC", "ChurnTestSupport",
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -90,16 +90,22 @@ public final class RPCConnection: Sendable {
             throw RPCConnectionError.requestTooLarge(bytes: frame.readableBytes, maximum: maximumFramePayload)
         }
         let channel = self.channel
+        let completion = CallCompletion()
         let result = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
+                completion.set(continuation)
                 let call = OutgoingCall(
                     id: id, method: M.name, frame: frame, timeout: timeout, onProgress: onProgress,
-                    complete: { continuation.resume(with: $0) })
+                    complete: { completion.resume(with: $0) })
                 channel.writeAndFlush(call).whenFailure { error in
+                    // On a closed channel the handler is gone and never sees the call: answer it here.
+                    let closed = error as? ChannelError == .ioOnClosedChannel || error as? ChannelError == .alreadyClosed
+                    completion.resume(with: .failure(closed ? RPCConnectionError.closed : error))
                     channel.pipeline.fireUserInboundEventTriggered(CallFailed(id: id, error: error))
                 }
             }
         } onCancel: {
+            completion.resume(with: .failure(CancellationError()))
             channel.pipeline.fireUserInboundEventTriggered(CallFailed(id: id, error: CancellationError()))
         }
         do {
@@ -139,6 +145,46 @@ struct OutgoingCall: Sendable {
     let timeout: Duration?
     let onProgress: (@Sendable (ProgressUpdate) -> Void)?
     let complete: @Sendable (CallOutcome) -> Void
+}
+
+/// Resumes a call's continuation exactly once, whoever answers first: the response, the
+/// timeout, a failed write or cancellation. Cancellation may come before the continuation exists.
+final class CallCompletion: Sendable {
+    private enum State {
+        case waiting
+        case suspended(CheckedContinuation<JSONValue, any Error>)
+        case finishedEarly(CallOutcome)
+        case done
+    }
+    private let state = Mutex(State.waiting)
+
+    func set(_ continuation: CheckedContinuation<JSONValue, any Error>) {
+        let early = state.withLock { state -> CallOutcome? in
+            if case .finishedEarly(let outcome) = state {
+                state = .done
+                return outcome
+            }
+            state = .suspended(continuation)
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func resume(with outcome: CallOutcome) {
+        let continuation = state.withLock { state -> CheckedContinuation<JSONValue, any Error>? in
+            switch state {
+            case .waiting:
+                state = .finishedEarly(outcome)
+                return nil
+            case .suspended(let continuation):
+                state = .done
+                return continuation
+            case .finishedEarly, .done:
+                return nil
+            }
+        }
+        continuation?.resume(with: outcome)
+    }
 }
 
 struct CallFailed: Sendable {

@@ -182,7 +182,8 @@ public actor PluginProcess {
     func readyConnection() async throws -> RPCConnection {
         switch state {
         case .ready:
-            if let connection { return connection }
+            // A connection that already closed means the process is dying: wait for its successor.
+            if let connection, connection.isActive { return connection }
         case .refused(let reason):
             throw RPCError(.pluginUnavailable, "plugin \(kind) is refused: \(reason)", data: ["kind": .string(kind)])
         case .stopped:
@@ -208,7 +209,7 @@ public actor PluginProcess {
     /// The connection, when the plugin is ready and has `handle` loaded: the hot path of
     /// predict, answered without a hop onto the actor.
     nonisolated func connectionIfLoaded(_ handle: String) -> RPCConnection? {
-        serving.withLock { $0.loaded.contains(handle) ? $0.connection : nil }
+        serving.withLock { $0.loaded.contains(handle) && $0.connection?.isActive == true ? $0.connection : nil }
     }
 
     private func publishServing() {
