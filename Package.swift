@@ -11,6 +11,7 @@ import PackageDescription
 ///   ChurnPluginKit the model contract a plugin implements, and `serve`
 ///   ChurnDaemon    plugin supervision, routing, daemon methods
 ///   ChurnClient    typed client for the daemon's methods
+///   ChurnWeb       the web UI (Hummingbird), one more client of the daemon
 ///   churnd, churn  executables
 let package = Package(
     name: "churn",
@@ -40,6 +41,10 @@ let package = Package(
         // Benchmark peer only: the listed CSV package our hand-written reader is measured against.
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: Protocol
@@ -162,12 +167,27 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // MARK: Web UI
+        .target(
+            name: "ChurnWeb",
+            dependencies: [
+                "ChurnClient", "ChurnData", "ChurnProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "churn",
             dependencies: [
                 "ChurnClient",
                 "ChurnData",
                 "ChurnDaemon",
+                "ChurnWeb",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -181,8 +201,10 @@ let package = Package(
             name: "churn-bench",
             dependencies: [
                 "ChurnClient", "ChurnData", "ChurnForest", "ChurnML", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
-                "ChurnSequenceModels",
+                "ChurnSequenceModels", "ChurnWeb",
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -248,6 +270,15 @@ let package = Package(
                 "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "ChurnRegistry", "ChurnTestSupport", "churn-test-plugin", "churnd",
                 "churn-plugin-random-forest", "churn-plugin-lstm", "churn-plugin-lstm-attention",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ChurnWebTests",
+            dependencies: [
+                "ChurnWeb", "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnData", "ChurnTestSupport", "churnd",
+                "churn-plugin-random-forest",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdAuthTesting", package: "hummingbird-auth"),
             ]
         ),
     ],

@@ -500,11 +500,19 @@ public struct PromoteParams: Codable, Sendable, Hashable {
     /// The alias to move (default `champion`).
     public var alias: String?
     public var reason: String?
+    /// The person a client acts for (the web UI's signed-in user), recorded next to the Unix user.
+    public var onBehalfOf: String?
 
-    public init(model: String, alias: String? = nil, reason: String? = nil) {
+    public init(model: String, alias: String? = nil, reason: String? = nil, onBehalfOf: String? = nil) {
         self.model = model
         self.alias = alias
         self.reason = reason
+        self.onBehalfOf = onBehalfOf
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, alias, reason
+        case onBehalfOf = "on_behalf_of"
     }
 }
 
@@ -515,11 +523,19 @@ public struct RollbackParams: Codable, Sendable, Hashable {
     /// The alias to move back (default `champion`).
     public var alias: String?
     public var reason: String?
+    /// The person a client acts for (the web UI's signed-in user), recorded next to the Unix user.
+    public var onBehalfOf: String?
 
-    public init(name: String? = nil, alias: String? = nil, reason: String? = nil) {
+    public init(name: String? = nil, alias: String? = nil, reason: String? = nil, onBehalfOf: String? = nil) {
         self.name = name
         self.alias = alias
         self.reason = reason
+        self.onBehalfOf = onBehalfOf
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, alias, reason
+        case onBehalfOf = "on_behalf_of"
     }
 }
 

@@ -52,22 +52,24 @@ struct DaemonMethods {
             guard ModelReference.isValidName(alias) else {
                 throw RPCError.invalidParams(field: "alias", "\"\(alias)\" is not an alias name")
             }
+            let user = try Self.user(context, onBehalfOf: params.onBehalfOf)
             let version = try await serving.registry.resolve(reference)
             // Warm the new version before the switch, so no request waits on a cold load.
             _ = try await serving.prepare(version.ref.description)
             let change = try await serving.registry.setAlias(
-                alias, of: version.name, to: version.version, user: Self.user(context), reason: params.reason)
+                alias, of: version.name, to: version.version, user: user, reason: params.reason)
             serving.invalidate()
             return change
         }
         table.register(DaemonMethod.ModelsRollback.self) { params, context in
             let name = params.name ?? ModelReference.defaultName
             let alias = params.alias ?? ModelReference.champion
+            let user = try Self.user(context, onBehalfOf: params.onBehalfOf)
             // Warm the version it goes back to before the switch.
             let target = try await serving.registry.rollbackTarget(alias, of: name)
             _ = try await serving.prepare("\(name)@\(target)")
             let change = try await serving.registry.rollbackAlias(
-                alias, of: name, user: Self.user(context), reason: params.reason)
+                alias, of: name, user: user, reason: params.reason)
             serving.invalidate()
             return change
         }
@@ -126,5 +128,14 @@ struct DaemonMethods {
 
     static func user(_ context: RPCCallContext) -> String {
         context.peer?.userName ?? PeerCredentials.currentUserName
+    }
+
+    /// The Unix user, and the person a client says it acts for: `www-data (web: alice)`.
+    static func user(_ context: RPCCallContext, onBehalfOf: String?) throws(RPCError) -> String {
+        guard let person = onBehalfOf else { return user(context) }
+        guard (1...64).contains(person.count), person.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) && $0 != "(" && $0 != ")" }) else {
+            throw RPCError.invalidParams(field: "on_behalf_of", "must be 1 to 64 printable characters without parentheses")
+        }
+        return "\(user(context)) (\(person))"
     }
 }

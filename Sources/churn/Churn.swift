@@ -29,6 +29,6 @@ struct Churn: AsyncParsableCommand {
             ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, TrainCommand.self,
             ModelsCommand.self, PromoteCommand.self, RollbackCommand.self, ExportCommand.self, ImportCommand.self,
             DeleteCommand.self, VerifyCommand.self, AuditCommand.self, ExperimentCommand.self, FeedbackCommand.self, MetricsCommand.self,
-            GenerateCommand.self, DemoCommand.self,
+            GenerateCommand.self, DemoCommand.self, WebCommand.self,
         ])
 }

@@ -6,6 +6,7 @@ import ChurnClient
 import ChurnData
 import ChurnProtocol
 import ChurnRPC
+import ChurnWeb
 import Foundation
 
 struct DemoCommand: AsyncParsableCommand {
@@ -24,6 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
               churn demo
               churn demo --data ../shared/data/telco/telco_train.csv
               churn demo --customers 20000 --keep-running
+              churn demo --web            (then open the printed link)
             """)
 
     @Option(help: "State folder for the demo.")
@@ -40,6 +42,14 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Flag(help: "Leave the daemon running at the end (stop it with Ctrl-C).")
     var keepRunning = false
+
+    @Flag(help: "Then serve the web UI on the demo's results (next month's cohort) until Ctrl-C.")
+    var web = false
+
+    @Option(help: "The web UI's TCP port (with --web).")
+    var webPort = 8080
+
+    @OptionGroup var webAccounts: WebAccountOptions
 
     func run() async throws {
         let home = ChurnPath.absolute(self.home)
@@ -70,7 +80,7 @@ struct DemoCommand: AsyncParsableCommand {
         // 2. Daemon and plugins.
         let daemon = try startDaemon(home: home, socket: socket)
         defer {
-            if !keepRunning {
+            if !keepRunning || web {
                 daemon.terminate()
                 daemon.waitUntilExit()
             }
@@ -146,14 +156,23 @@ struct DemoCommand: AsyncParsableCommand {
                 print("    \(arm.arm) v\(arm.version): ROC-AUC \(auc), precision in the riskiest 10% \(top)")
             }
             step("report", report.verdict)
-            if !keepRunning {
+            if !keepRunning && !web {
                 _ = try await reporting { () async throws(ChurnClientError) in try await client.stopExperiment() }
             }
         }
         let health = try await reporting { () async throws(ChurnClientError) in try await client.health() }
         step("health", "\(health.status), champion \(health.champion?.description ?? "none")")
         await client.close()
-        if keepRunning {
+        if web {
+            let cohortPath = home + "/data/cohort.csv"
+            try cohort.writeCSV(to: cohortPath)
+            let (accounts, user, generated) = webAccounts.accounts()
+            try await WebServer.run(
+                configuration: WebConfiguration(
+                    port: webPort, socketPath: socket, accounts: accounts, customersFile: cohortPath),
+                user: user, generatedPassword: generated,
+                announce: "the dashboards score next month's cohort (\(cohortPath)\(data == nil ? ", SYNTHETIC" : "")); Ctrl-C stops the UI and the daemon")
+        } else if keepRunning {
             print("\nchurnd keeps running (pid \(daemon.processIdentifier)). Try:\n  churn models --socket \(socket)\n  churn predict --socket \(socket) \(trainingPath)")
             daemon.waitUntilExit()
         } else {

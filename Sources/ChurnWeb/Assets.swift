@@ -1,0 +1,54 @@
+/// The app's own static files: a style sheet and the script that draws the charts the server
+/// describes (Chart.js itself is Debian's, served from disk).
+enum Assets {
+    static let css = """
+        :root { font-family: system-ui, sans-serif; color: #1d2733; background: #f6f7f9; }
+        body { margin: 0; }
+        header { display: flex; gap: 1rem; align-items: center; padding: .6rem 1.2rem; background: #1d2733; color: #fff; }
+        header a { color: #cfe3ff; text-decoration: none; } header a[aria-current] { color: #fff; font-weight: 600; }
+        header nav { display: flex; gap: 1rem; } .spacer { flex: 1; } .user { opacity: .8; }
+        main { padding: 1rem 1.5rem; max-width: 1300px; }
+        table { border-collapse: collapse; margin: .5rem 0 1rem; background: #fff; }
+        th, td { padding: .3rem .6rem; border-bottom: 1px solid #e3e6ea; text-align: left; font-size: .9rem; }
+        .cards { display: flex; gap: 1rem; flex-wrap: wrap; } .card { background: #fff; padding: .5rem 1rem; border-radius: 6px; min-width: 12rem; }
+        .card h3 { margin: .2rem 0; font-size: .85rem; color: #5b6775; }
+        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1rem; }
+        figure { background: #fff; margin: 0; padding: .6rem; border-radius: 6px; } figcaption { font-weight: 600; margin-bottom: .4rem; }
+        .badge { padding: .1rem .4rem; border-radius: 4px; font-size: .75rem; background: #dde3ea; }
+        .badge.champion { background: #ffd166; } .badge.challenger { background: #a0c4ff; }
+        .inline { display: inline; } .narrow { max-width: 26rem; }
+        .error { color: #a4161a; } .note { color: #5b6775; } .synthetic { background: #fff3cd; padding: .4rem .6rem; }
+        .notice { background: #e7f5e9; padding: .4rem .6rem; }
+        .fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: .6rem; }
+        .fields label { display: flex; flex-direction: column; font-size: .85rem; }
+        .field-error { color: #a4161a; font-size: .8rem; } .up { color: #a4161a; } .down { color: #2b9348; }
+        .probability { font-size: 1.4rem; }
+        label { margin-right: .5rem; } button { cursor: pointer; }
+        """
+
+    /// Draws every chart described in the page's `churn-charts` block; marks each canvas it drew
+    /// (`data-drawn`), and counts script errors on `<body data-js-errors>` for the browser tests.
+    static let chartsScript = """
+        (function () {
+          var errors = 0;
+          window.addEventListener('error', function () { errors += 1; document.body.dataset.jsErrors = String(errors); });
+          document.body.dataset.jsErrors = '0';
+          var block = document.getElementById('churn-charts');
+          if (!block) { document.body.dataset.chartsDrawn = '0'; return; }
+          var specs = JSON.parse(block.textContent);
+          if (typeof Chart === 'undefined') { document.body.dataset.charts = 'missing'; return; }
+          var drawn = 0;
+          specs.forEach(function (spec) {
+            var canvas = document.getElementById(spec.canvas);
+            if (!canvas) { return; }
+            var options = spec.options || {};
+            options.animation = false;
+            options.responsive = true;
+            new Chart(canvas, { type: spec.type, data: spec.data, options: options });
+            canvas.dataset.drawn = '1';
+            drawn += 1;
+          });
+          document.body.dataset.chartsDrawn = String(drawn);
+        })();
+        """
+}

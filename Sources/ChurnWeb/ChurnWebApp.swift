@@ -1,0 +1,371 @@
+import ChurnClient
+import ChurnData
+import ChurnProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+import HummingbirdBcrypt
+import Logging
+import Mustache
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The web UI: an admin dashboard, a prediction page and a retention-solution page, rendered on
+/// the server and fed by the daemon over its Unix socket, like any other client.
+///
+/// Every page but `/healthz` needs a signed-in user (bcrypt-checked password, HttpOnly
+/// SameSite=Strict session cookie); every POST carries the session's CSRF token.
+public final class ChurnWebApp: Sendable {
+    let configuration: WebConfiguration
+    let logger: Logger
+    let link: DaemonLink
+    let customers: CustomerBase
+    let templates: MustacheLibrary
+    let pages: PageBuilder
+    private let signInTokens = Mutex<[String: (user: String, expires: ContinuousClock.Instant)]>([:])
+    private let retentionCache = Mutex<(key: String, report: RetentionReport)?>(nil)
+
+    /// Prepares the app: reads (or generates) the customer base and parses the templates.
+    public init(configuration: WebConfiguration, logger: Logger) throws {
+        guard !configuration.accounts.isEmpty else { throw WebError.noAccounts }
+        self.configuration = configuration
+        self.logger = logger
+        link = DaemonLink(socketPath: configuration.socketPath)
+        customers = try CustomerBase(file: configuration.customersFile)
+        templates = try Templates.library()
+        pages = PageBuilder(chartJSAvailable: FileManager.default.isReadableFile(atPath: configuration.chartJSPath))
+    }
+
+    /// A link that signs `user` in once, within five minutes (for `churn demo`, and browser tests).
+    public func issueSignInLink(for user: String, next: String = "/") -> String {
+        let token = randomToken()
+        signInTokens.withLock { $0[token] = (user, ContinuousClock.now + .seconds(300)) }
+        return "/login/token?t=\(token)&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")"
+    }
+
+    /// The Hummingbird application, ready to run as a service.
+    public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let sessions = MemoryPersistDriver()
+        let router = Router(context: WebRequestContext.self)
+        let cookie = SessionCookieParameters(
+            name: "churn_session", path: "/", secure: configuration.secureCookies, sameSite: .strict)
+        router.add(
+            middleware: SessionMiddleware(
+                storage: sessions,
+                configuration: SessionMiddlewareConfiguration(
+                    sessionCookieParameters: cookie, keyPrefix: "churn.", defaultSessionExpiration: configuration.sessionLifetime)))
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: FormAndLanguageMiddleware { [self] status, heading, text, context in
+            message(status: status, headingKey: heading, textKey: text, context: context)
+        })
+        routes(router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "churn-web"),
+            services: [sessions], onServerRunning: onServerRunning, logger: logger)
+    }
+
+    // MARK: Routes
+
+    private func routes(_ router: Router<WebRequestContext>) {
+        router.get("/healthz") { [self] _, _ -> Response in
+            do {
+                let health = try await link.with { client throws(ChurnClientError) in try await client.health() }
+                return json(.ok, #"{"status":"ok","daemon":"\#(health.status)"}"#)
+            } catch {
+                return json(.serviceUnavailable, #"{"status":"daemon unavailable"}"#)
+            }
+        }
+        router.get("/assets/app.css") { _, _ in Self.asset(Assets.css, type: "text/css; charset=utf-8") }
+        router.get("/assets/charts.js") { _, _ in Self.asset(Assets.chartsScript, type: "text/javascript; charset=utf-8") }
+        router.get("/assets/chart.min.js") { [self] _, _ -> Response in
+            guard let data = FileManager.default.contents(atPath: configuration.chartJSPath) else {
+                return Response(status: .notFound)
+            }
+            var response = Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            response.headers[.cacheControl] = "max-age=86400"
+            return response
+        }
+        router.get("/login") { [self] request, context -> Response in
+            if context.sessions.session == nil { context.sessions.createSession(.anonymous()) }
+            return render("login", status: .ok, context: context, values: [
+                "title": text("login.title", context), "next": safeNext(request.uri.queryParameters.get("next")),
+            ])
+        }
+        router.post("/login") { [self] _, context -> Response in
+            let user = context.form["user"] ?? ""
+            let password = context.form["password"] ?? ""
+            let hash = configuration.accounts[user]
+            // Always pay for one bcrypt check, so timing does not reveal which users exist.
+            let valid = try await NIOThreadPool.singleton.runIfActive {
+                Bcrypt.verify(password, hash: hash ?? Self.decoyHash) && hash != nil
+            }
+            guard valid else {
+                logger.warning("failed sign-in for \"\(user)\"")
+                return render("login", status: .unauthorized, context: context, values: [
+                    "title": text("login.title", context), "failed": true, "entered_user": user,
+                    "next": safeNext(context.form["next"]),
+                ])
+            }
+            // A fresh session id at sign-in (no fixation), with a fresh CSRF token.
+            context.sessions.createSession(WebSession(user: user, csrf: randomToken()))
+            logger.info("\(user) signed in")
+            return .redirect(to: safeNext(context.form["next"]), type: .normal)
+        }
+        router.get("/login/token") { [self] request, context -> Response in
+            let token = request.uri.queryParameters.get("t") ?? ""
+            let now = ContinuousClock.now
+            let user = signInTokens.withLock { tokens -> String? in
+                tokens = tokens.filter { $0.value.expires > now }
+                return tokens.removeValue(forKey: token)?.user
+            }
+            guard let user else {
+                return message(status: .unauthorized, headingKey: "login.title", textKey: "login.failed", context: context)
+            }
+            context.sessions.createSession(WebSession(user: user, csrf: randomToken()))
+            return .redirect(to: safeNext(request.uri.queryParameters.get("next")), type: .normal)
+        }
+        router.post("/logout") { _, context -> Response in
+            context.sessions.clearSession()
+            return .redirect(to: "/login", type: .normal)
+        }
+
+        let signedIn = router.group().add(middleware: RequireSignInMiddleware())
+        signedIn.get("/") { [self] request, context in try await dashboard(request, context) }
+        signedIn.get("/predict") { [self] request, context in try await predictPage(request, context) }
+        signedIn.post("/predict") { [self] request, context in try await predictPage(request, context) }
+        signedIn.get("/retention") { [self] request, context in try await retentionPage(request, context) }
+        signedIn.post("/rescore") { [self] _, context -> Response in
+            do {
+                _ = try await customers.current(link, refresh: true)
+            } catch {
+                return render("message", status: .serviceUnavailable, context: context, values: [
+                    "title": text("dash.title", context), "heading": text("error.daemon", context), "text": describe(error),
+                ])
+            }
+            return .redirect(to: "/", type: .normal)
+        }
+        signedIn.post("/models/promote") { [self] _, context -> Response in
+            let model = context.form["model"] ?? ""
+            let alias = context.form["alias"] ?? "champion"
+            let user = context.user ?? "?"
+            do {
+                _ = try await link.with { client throws(ChurnClientError) in
+                    try await client.call(
+                        DaemonMethod.ModelsPromote.self,
+                        PromoteParams(model: model, alias: alias, reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
+                }
+                logger.info("\(user) promoted \(model) to \(alias)")
+                if alias == "champion" { _ = try? await customers.current(link, refresh: true) }
+            } catch {
+                return render("message", status: .badRequest, context: context, values: [
+                    "title": text("dash.title", context), "heading": text("dash.promote", context), "text": describe(error),
+                ])
+            }
+            return .redirect(to: "/", type: .normal)
+        }
+        signedIn.post("/models/rollback") { [self] _, context -> Response in
+            let user = context.user ?? "?"
+            do {
+                _ = try await link.with { client throws(ChurnClientError) in
+                    try await client.call(
+                        DaemonMethod.ModelsRollback.self, RollbackParams(reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
+                }
+                logger.info("\(user) rolled the champion back")
+                _ = try? await customers.current(link, refresh: true)
+            } catch {
+                return render("message", status: .badRequest, context: context, values: [
+                    "title": text("dash.title", context), "heading": text("dash.rollback", context), "text": describe(error),
+                ])
+            }
+            return .redirect(to: "/", type: .normal)
+        }
+    }
+
+    // MARK: Pages
+
+    private func dashboard(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        var values: [String: Any] = ["title": text("dash.title", context), "nav_dashboard": true]
+        let query = request.uri.queryParameters.get("q") ?? ""
+        let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
+        do {
+            let (health, listed, experiments, audit) = try await link.with { client throws(ChurnClientError) in
+                (try await client.health(), try await client.models(), try await client.experiments(), try await client.audit(limit: 10))
+            }
+            // The list leaves out curves and importances: fetch them for the versions the charts show.
+            var models = listed
+            let charted = Set(PageBuilder.latestByKind(listed).map(\.ref) + listed.filter { $0.aliases.contains("champion") }.map(\.ref))
+            for (index, model) in models.enumerated() where charted.contains(model.ref) {
+                if let detailed = try? await link.with({ client throws(ChurnClientError) in try await client.model(model.ref.description) }) {
+                    models[index] = detailed
+                }
+            }
+            var report: ExperimentReport?
+            if experiments.running != nil {
+                report = try? await link.with { client throws(ChurnClientError) in try await client.experimentReport() }
+            }
+            values.merge(pages.daemonValues(health: health, models: models, experiment: experiments.running, report: report, audit: audit, context: context)) { $1 }
+            var charts = pages.modelCharts(models: models, context: context)
+            if health.champion != nil {
+                let scored = try await customers.current(link)
+                values.merge(pages.customerValues(scored, query: query, page: page, context: context)) { $1 }
+                charts.append(pages.riskDistribution(scored, context: context))
+                if let attention = models.filter({ $0.kind == "lstm_attention" }).max(by: { $0.version < $1.version }) {
+                    let riskiest = scored.byRisk.prefix(8).map { scored.customers.record(at: $0) }
+                    if let explained = try? await link.with({ client throws(ChurnClientError) in
+                        try await client.explain(riskiest, model: attention.ref.description)
+                    }) {
+                        if let chart = pages.attentionHeatmap(explained, context: context) { charts.append(chart) }
+                    }
+                }
+            } else {
+                values["notice"] = text("dash.no_champion", context)
+            }
+            values.merge(pages.chartValues(charts)) { $1 }
+            values["synthetic"] = customers.isSynthetic
+        } catch {
+            values["daemon_error"] = describe(error)
+        }
+        return render("dashboard", status: values["daemon_error"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
+    }
+
+    private func predictPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        var values: [String: Any] = ["title": text("pred.title", context), "nav_predict": true]
+        var entered: [String: String] = PredictionForm.defaults
+        var record: CustomerRecord?
+        var status = HTTPResponse.Status.ok
+        if request.method == .post {
+            entered = context.form
+            switch PredictionForm.validate(context.form, language: context.language) {
+            case .success(let valid): record = valid
+            case .failure(let errors):
+                values["has_errors"] = true
+                values["fields"] = PredictionForm.fields(entered, errors: errors.errors)
+                status = .unprocessableContent
+            }
+        } else if let id = request.uri.queryParameters.get("customer"), !id.isEmpty {
+            values["lookup"] = id
+            if let customer = await customers.customer(id: id) {
+                record = customer.record
+                entered = PredictionForm.values(of: customer)
+            } else {
+                values["lookup_error"] = text("pred.unknown_customer", context)
+                status = .notFound
+            }
+        }
+        if values["fields"] == nil { values["fields"] = PredictionForm.fields(entered, errors: [:]) }
+        if let record {
+            do {
+                let prediction = try await link.with { client throws(ChurnClientError) in try await client.predict([record]) }
+                if let answer = prediction.first {
+                    let explanation = try? await link.with { client throws(ChurnClientError) in
+                        try await client.explain([record], model: answer.model.description, top: 8)
+                    }.first
+                    values["result"] = pages.predictionValues(answer, explanation: explanation, context: context)
+                }
+            } catch {
+                values["daemon_error"] = describe(error)
+                status = .serviceUnavailable
+            }
+        }
+        values["synthetic"] = customers.isSynthetic && request.uri.queryParameters.get("customer") != nil
+        return render("predict", status: status, context: context, values: values)
+    }
+
+    private func retentionPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        var values: [String: Any] = ["title": text("ret.title", context), "nav_retention": true, "synthetic": customers.isSynthetic]
+        do {
+            let scored = try await customers.current(link)
+            let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)"
+            let report: RetentionReport
+            if let cached = retentionCache.withLock({ $0 }), cached.key == key {
+                report = cached.report
+            } else {
+                report = try await RetentionReport.build(scored, link: link)
+                retentionCache.withLock { $0 = (key, report) }
+            }
+            let (reportValues, chart) = pages.retentionValues(report, context: context)
+            values["report"] = reportValues
+            values.merge(pages.chartValues([chart])) { $1 }
+        } catch {
+            values["daemon_error"] = describe(error)
+        }
+        return render("retention", status: values["daemon_error"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
+    }
+
+    // MARK: Rendering
+
+    func render(_ template: String, status: HTTPResponse.Status, context: WebRequestContext, values: [String: Any]) -> Response {
+        var all = values
+        all["t"] = WebStrings.nested(context.language)
+        all["lang"] = context.language.rawValue
+        all["other_lang"] = context.language == .english ? Language.korean.rawValue : Language.english.rawValue
+        if let user = context.user { all["user"] = user }
+        all["csrf"] = context.csrf ?? ""
+        all["chart_js"] = pages.chartJSAvailable
+        all["chart_missing"] = !pages.chartJSAvailable
+        let html = templates.render(all, withTemplate: template) ?? "template \(template) is missing"
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func message(status: HTTPResponse.Status, headingKey: String, textKey: String, context: WebRequestContext) -> Response {
+        render("message", status: status, context: context, values: [
+            "title": text(headingKey, context), "heading": text(headingKey, context), "text": text(textKey, context),
+        ])
+    }
+
+    private func text(_ key: String, _ context: WebRequestContext) -> String { WebStrings.text(key, context.language) }
+
+    private func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    private static func asset(_ text: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Only local paths: `next` must never send a signed-in user to another site.
+    private func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        return next
+    }
+
+    private func describe(_ error: any Error) -> String {
+        if let error = error as? ChurnClientError { return error.description }
+        return "\(error)"
+    }
+
+    /// A valid bcrypt hash of a random password: checked against when the user is unknown.
+    private static let decoyHash = Bcrypt.hash(randomToken(), cost: 12)
+}
+
+/// Why the web app cannot start.
+public enum WebError: Error, CustomStringConvertible {
+    case noAccounts
+
+    public var description: String {
+        switch self {
+        case .noAccounts: "no web accounts: set CHURN_WEB_PASSWORD or CHURN_WEB_PASSWORD_BCRYPT (or pass --password-bcrypt)"
+        }
+    }
+}
+
+/// Headers every response carries: no framing by other sites, no sniffing, scripts from here only.
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    typealias Context = WebRequestContext
+
+    func handle(_ request: Request, context: WebRequestContext, next: (Request, WebRequestContext) async throws -> Response)
+        async throws -> Response
+    {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        return response
+    }
+}

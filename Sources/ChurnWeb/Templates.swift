@@ -1,0 +1,198 @@
+import Mustache
+
+/// The pages, as Mustache templates rendered on the server. `{{x}}` escapes HTML; `{{{x}}}` is
+/// only used for JSON the app wrote itself (with `</` escaped).
+enum Templates {
+    static func library() throws -> MustacheLibrary {
+        var library = MustacheLibrary()
+        for (name, text) in all { try library.register(text, named: name) }
+        return library
+    }
+
+    static let all: [String: String] = [
+        "head": head, "foot": foot, "login": login, "message": message, "dashboard": dashboard, "predict": predict,
+        "retention": retention,
+    ]
+
+    static let head = """
+        <!doctype html>
+        <html lang="{{lang}}">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · churn</title>
+        <link rel="stylesheet" href="/assets/app.css">
+        </head>
+        <body>
+        <header>
+          <strong>churn</strong>
+          {{#user}}
+          <nav>
+            <a href="/" {{#nav_dashboard}}aria-current="page"{{/nav_dashboard}}>{{t.nav.dashboard}}</a>
+            <a href="/predict" {{#nav_predict}}aria-current="page"{{/nav_predict}}>{{t.nav.predict}}</a>
+            <a href="/retention" {{#nav_retention}}aria-current="page"{{/nav_retention}}>{{t.nav.retention}}</a>
+          </nav>
+          {{/user}}
+          <span class="spacer"></span>
+          <a href="?lang={{other_lang}}" id="language">{{t.nav.language}}</a>
+          {{#user}}
+          <span class="user">{{user}}</span>
+          <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button id="logout">{{t.nav.logout}}</button></form>
+          {{/user}}
+        </header>
+        <main>
+        {{#synthetic}}<p class="note synthetic">{{t.synthetic}}</p>{{/synthetic}}
+        {{#daemon_error}}<p class="error" id="daemon-error">{{t.error.daemon}}: {{daemon_error}}</p>{{/daemon_error}}
+        {{#notice}}<p class="notice">{{notice}}</p>{{/notice}}
+        """
+
+    static let foot = """
+        </main>
+        {{#charts_json}}<script type="application/json" id="churn-charts">{{{charts_json}}}</script>{{/charts_json}}
+        {{#chart_js}}<script src="/assets/chart.min.js"></script>{{/chart_js}}
+        <script src="/assets/charts.js"></script>
+        </body>
+        </html>
+        """
+
+    static let login = """
+        {{> head}}
+        <section class="narrow">
+        <h1>{{t.login.title}}</h1>
+        {{#failed}}<p class="error" id="login-failed">{{t.login.failed}}</p>{{/failed}}
+        <form method="post" action="/login">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="next" value="{{next}}">
+          <label>{{t.login.user}} <input name="user" autocomplete="username" required value="{{entered_user}}"></label>
+          <label>{{t.login.password}} <input name="password" type="password" autocomplete="current-password" required></label>
+          <button type="submit">{{t.login.submit}}</button>
+        </form>
+        </section>
+        {{> foot}}
+        """
+
+    static let message = """
+        {{> head}}
+        <section class="narrow"><h1>{{heading}}</h1><p id="message">{{text}}</p></section>
+        {{> foot}}
+        """
+
+    static let dashboard = """
+        {{> head}}
+        <h1>{{t.dash.title}}</h1>
+        {{#chart_missing}}<p class="note" id="chart-missing">{{t.dash.chart_missing}}</p>{{/chart_missing}}
+        <section class="cards">
+          <div class="card"><h3>{{t.dash.daemon}}</h3><p>{{health.status}} · {{health.plugins}}</p></div>
+          <div class="card"><h3>{{t.dash.champion}}</h3><p>{{#champion}}{{.}}{{/champion}}{{^champion}}—{{/champion}}</p></div>
+          <div class="card"><h3>{{t.dash.challenger}}</h3><p>{{#challenger}}{{.}}{{/challenger}}{{^challenger}}—{{/challenger}}</p></div>
+          <div class="card"><h3>{{t.dash.scored_by}}</h3><p>{{scored_by}} · {{customer_count}} {{t.dash.customers}}</p>
+            <form method="post" action="/rescore" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>{{t.dash.rescore}}</button></form></div>
+        </section>
+
+        <h2>{{t.dash.experiment}}</h2>
+        {{#experiment}}
+        <p id="experiment">{{experiment.mode}} · {{t.dash.champion}} {{experiment.champion}} · {{t.dash.challenger}} {{experiment.challenger}} · {{experiment.started}}</p>
+        {{#report}}
+        <table><thead><tr><th>Arm</th><th>Model</th><th>Predictions</th><th>With outcome</th><th>ROC-AUC</th><th>Precision@10%</th></tr></thead><tbody>
+        {{#arms}}<tr><td>{{arm}}</td><td>{{model}}</td><td>{{predictions}}</td><td>{{labelled}}</td><td>{{auc}}</td><td>{{precision}}</td></tr>{{/arms}}
+        </tbody></table>
+        <p>{{verdict}}</p>
+        {{/report}}
+        {{/experiment}}
+        {{^experiment}}<p>{{t.dash.no_experiment}}</p>{{/experiment}}
+
+        <h2>{{t.dash.models}}</h2>
+        {{^models}}<p>{{t.dash.no_models}}</p>{{/models}}
+        {{#has_models}}
+        <form method="post" action="/models/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button id="rollback">{{t.dash.rollback}}</button></form>
+        <table id="models"><thead><tr><th>{{t.dash.version}}</th><th>{{t.dash.kind}}</th><th>{{t.dash.created}}</th>
+          <th>{{t.metric.roc_auc}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th>
+          <th>{{t.dash.aliases}}</th><th>{{t.dash.actions}}</th></tr></thead><tbody>
+        {{#models}}
+        <tr><td>{{ref}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{roc_auc}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td>
+          <td>{{#aliases}}<span class="badge {{.}}">{{.}}</span> {{/aliases}}</td>
+          <td>{{^is_champion}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/is_champion}}
+              {{^is_champion}}{{^is_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/is_challenger}}{{/is_champion}}</td></tr>
+        {{/models}}
+        </tbody></table>
+
+        <h2>{{t.dash.compare}}</h2>
+        <table id="compare"><thead><tr><th>{{t.dash.kind}}</th><th>{{t.dash.version}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th><th>{{t.metric.roc_auc}}</th></tr></thead><tbody>
+        {{#compare}}<tr><td>{{kind}}</td><td>{{ref}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td><td>{{roc_auc}}</td></tr>{{/compare}}
+        </tbody></table>
+        {{/has_models}}
+
+        <div class="grid">
+        {{#charts}}
+          <figure><figcaption>{{title}}</figcaption><canvas id="{{id}}" height="{{height}}"></canvas>
+            <details {{#open}}open{{/open}}><summary>{{t.dash.numbers}}</summary><table class="numbers"><thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody></table></details>
+          </figure>
+        {{/charts}}
+        </div>
+
+        <h2 id="riskiest">{{t.dash.riskiest}}</h2>
+        <form method="get" action="/" class="inline"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button>🔍</button></form>
+        <table id="riskiest-table"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th><th>{{t.col.contract}}</th><th>{{t.col.internet}}</th><th>{{t.col.payment}}</th><th>{{t.col.tenure}}</th><th>{{t.col.monthly}}</th></tr></thead><tbody>
+        {{#customers}}<tr><td><a href="/predict?customer={{id}}">{{id}}</a></td><td>{{risk}}</td><td>{{contract}}</td><td>{{internet}}</td><td>{{payment}}</td><td>{{tenure}}</td><td>{{monthly}}</td></tr>{{/customers}}
+        </tbody></table>
+        <p class="pager">{{t.dash.page}} {{page}} / {{pages}}
+          {{#previous}}<a href="/?q={{query}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
+          {{#next}}<a href="/?q={{query}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
+
+        <h2>{{t.dash.audit}}</h2>
+        <table id="audit"><tbody>{{#audit}}<tr><td>{{at}}</td><td>{{user}}</td><td>{{action}}</td><td>{{detail}}</td></tr>{{/audit}}</tbody></table>
+        {{> foot}}
+        """
+
+    static let predict = """
+        {{> head}}
+        <h1>{{t.pred.title}}</h1>
+        <form method="get" action="/predict" class="inline"><label>{{t.pred.lookup}} <input name="customer" value="{{lookup}}"></label> <button>{{t.pred.lookup_button}}</button></form>
+        {{#lookup_error}}<p class="error" id="lookup-error">{{lookup_error}}</p>{{/lookup_error}}
+        {{#has_errors}}<p class="error" id="form-errors">{{t.pred.fix}}</p>{{/has_errors}}
+        {{#result}}
+        <section class="result" id="result">
+          <h2>{{t.pred.result}}</h2>
+          <p class="probability"><strong id="probability">{{probability}}</strong> {{t.pred.probability}} — {{verdict}}</p>
+          <p>{{t.pred.answered_by}} <span id="answered-by">{{model}}</span> · {{t.pred.arm}} <span id="arm">{{arm}}</span></p>
+          {{#has_drivers}}<h3>{{t.pred.drivers}}</h3>
+          <table id="drivers"><thead><tr><th>{{t.pred.feature}}</th><th>{{t.pred.value}}</th><th>{{t.pred.effect}}</th></tr></thead><tbody>
+          {{#drivers}}<tr><td>{{feature}}</td><td>{{value}}</td><td class="{{direction}}">{{effect}}</td></tr>{{/drivers}}</tbody></table>{{/has_drivers}}
+          {{#has_months}}<h3>{{t.pred.months}}</h3><table id="months"><tbody>{{#months}}<tr><td>{{month}}</td><td>{{weight}}</td></tr>{{/months}}</tbody></table>{{/has_months}}
+        </section>
+        {{/result}}
+        <h2>{{t.pred.form}}</h2>
+        <form method="post" action="/predict" class="fields" id="predict-form">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          {{#fields}}
+          <label>{{name}}
+            {{#has_choices}}<select name="{{name}}">{{#choices}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/choices}}</select>{{/has_choices}}
+            {{^has_choices}}<input name="{{name}}" value="{{value}}" {{#numeric}}inputmode="decimal"{{/numeric}}>{{/has_choices}}
+            {{#error}}<span class="field-error" data-field="{{name}}">{{error}}</span>{{/error}}
+          </label>
+          {{/fields}}
+          <button type="submit">{{t.pred.submit}}</button>
+        </form>
+        {{> foot}}
+        """
+
+    static let retention = """
+        {{> head}}
+        <h1>{{t.ret.title}}</h1>
+        {{#report}}
+        <p>{{scored_by}} · {{at_risk}} {{t.ret.at_risk}} · {{t.ret.revenue}}: {{revenue_at_risk}}</p>
+        <h2>{{t.ret.actions}}</h2>
+        <p class="note">{{t.ret.method}}</p>
+        <table id="actions"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.kept}}</th></tr></thead><tbody>
+        {{#actions}}<tr><td>{{rank}}</td><td>{{title}}</td><td>{{eligible}}</td><td>{{drop}}</td><td>{{kept}}</td></tr>{{/actions}}
+        </tbody></table>
+        <figure><figcaption>{{t.ret.kept}}</figcaption><canvas id="actions-chart" height="120"></canvas></figure>
+        <h2>{{t.ret.segments}}</h2>
+        {{^has_reasons}}<p class="note">{{t.ret.no_reasons}}</p>{{/has_reasons}}
+        <table id="segments"><thead><tr><th>{{t.col.contract}}</th><th>{{t.col.internet}}</th><th>{{t.col.payment}}</th><th>{{t.ret.size}}</th><th>{{t.ret.mean_risk}}</th><th>{{t.ret.revenue}}</th>{{#has_reasons}}<th>{{t.ret.reasons}}</th>{{/has_reasons}}<th>{{t.ret.best}}</th></tr></thead><tbody>
+        {{#segments}}<tr><td>{{contract}}</td><td>{{internet}}</td><td>{{payment}}</td><td>{{size}}</td><td>{{mean_risk}}</td><td>{{revenue}}</td>{{#has_reasons}}<td>{{reasons}}</td>{{/has_reasons}}<td>{{best}}</td></tr>{{/segments}}
+        </tbody></table>
+        {{/report}}
+        {{> foot}}
+        """
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// How `churn web` serves: where it listens, which daemon it asks, who may sign in, and which
+/// customers its dashboards are about.
+public struct WebConfiguration: Sendable {
+    /// Host to bind (default loopback: put a TLS-terminating proxy in front for remote use).
+    public var host: String
+    /// TCP port (0 picks a free one).
+    public var port: Int
+    /// The daemon's socket.
+    public var socketPath: String
+    /// Who may sign in: user name → bcrypt hash of the password.
+    public var accounts: [String: String]
+    /// The customer base the dashboards score: a telco CSV (Kaggle or IBM schema). Nil: a
+    /// synthetic population, labelled as such on every page.
+    public var customersFile: String?
+    /// Chart.js, served by the app itself (Debian's `libjs-chart.js`).
+    public var chartJSPath: String
+    /// How long a session lasts without a new sign-in.
+    public var sessionLifetime: Duration
+    /// Mark the session cookie `Secure` (set when a TLS proxy is in front).
+    public var secureCookies: Bool
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, socketPath: String, accounts: [String: String],
+        customersFile: String? = nil, chartJSPath: String = WebConfiguration.debianChartJS,
+        sessionLifetime: Duration = .seconds(8 * 3600), secureCookies: Bool = false
+    ) {
+        self.host = host
+        self.port = port
+        self.socketPath = socketPath
+        self.accounts = accounts
+        self.customersFile = customersFile
+        self.chartJSPath = chartJSPath
+        self.sessionLifetime = sessionLifetime
+        self.secureCookies = secureCookies
+    }
+
+    /// Where Debian's `libjs-chart.js` installs Chart.js.
+    public static let debianChartJS = "/usr/share/javascript/chart.js/chart.min.js"
+}

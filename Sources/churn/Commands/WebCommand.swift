@@ -1,0 +1,95 @@
+import ArgumentParser
+import ChurnWeb
+import Foundation
+import HummingbirdBcrypt
+import Logging
+import ServiceLifecycle
+
+/// Who may sign in to the web UI, from flags or the environment; a generated password when
+/// neither names one (printed once, so the person starting it can sign in).
+struct WebAccountOptions: ParsableArguments {
+    @Option(help: "The web UI's user name (else CHURN_WEB_USER, else admin).")
+    var webUser: String?
+
+    @Option(help: "A bcrypt hash of the web password (else CHURN_WEB_PASSWORD_BCRYPT; else CHURN_WEB_PASSWORD in clear; else a generated one).")
+    var passwordBcrypt: String?
+
+    /// The accounts, and the generated password when one was made.
+    func accounts() -> (accounts: [String: String], user: String, generatedPassword: String?) {
+        let environment = ProcessInfo.processInfo.environment
+        let user = webUser ?? environment["CHURN_WEB_USER"] ?? "admin"
+        if let hash = passwordBcrypt ?? environment["CHURN_WEB_PASSWORD_BCRYPT"] { return ([user: hash], user, nil) }
+        if let clear = environment["CHURN_WEB_PASSWORD"], !clear.isEmpty { return ([user: Bcrypt.hash(clear)], user, nil) }
+        let generated = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)).lowercased()
+        return ([user: Bcrypt.hash(generated)], user, generated)
+    }
+}
+
+struct WebCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "web",
+        abstract: "Serve the web UI: admin dashboard, prediction and retention pages, as a client of the daemon.",
+        discussion: """
+            Every page needs a signed-in user except /healthz. The password is bcrypt-checked; set
+            CHURN_WEB_PASSWORD_BCRYPT (a bcrypt hash) or CHURN_WEB_PASSWORD, or let churn generate one
+            and print it. Charts use Debian's Chart.js (sudo apt-get install libjs-chart.js); without it
+            the numbers show as tables. The dashboards score the customers in --customers (a telco CSV,
+            Kaggle or IBM schema), else a synthetic population (labelled as such on every page).
+
+            Examples:
+              churn web
+              churn web --port 8080 --customers data/customers.csv
+              CHURN_WEB_PASSWORD_BCRYPT='$2b$12$...' churn web --host 0.0.0.0
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var accountOptions: WebAccountOptions
+
+    @Option(help: "Address to bind (default loopback; put a TLS proxy in front to expose it).")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port.")
+    var port = 8080
+
+    @Option(help: "Telco CSV of the customers the dashboards are about (default: synthetic customers).")
+    var customers: String?
+
+    @Flag(help: "Mark the session cookie Secure (behind a TLS proxy).")
+    var secureCookies = false
+
+    func run() async throws {
+        let (accounts, user, generated) = accountOptions.accounts()
+        try await WebServer.run(
+            configuration: WebConfiguration(
+                host: host, port: port, socketPath: connection.socketPath, accounts: accounts,
+                customersFile: customers.map { URL(fileURLWithPath: $0).path }, secureCookies: secureCookies),
+            user: user, generatedPassword: generated)
+    }
+}
+
+/// Runs the web UI until SIGINT/SIGTERM, printing where it is and how to sign in.
+enum WebServer {
+    static func run(configuration: WebConfiguration, user: String, generatedPassword: String?, announce: String = "") async throws {
+        var logger = Logger(label: "churn-web")
+        logger.logLevel = .info
+        let app: ChurnWebApp
+        do {
+            app = try ChurnWebApp(configuration: configuration, logger: logger)
+        } catch {
+            throw CleanExit.message("cannot start the web UI: \(error)", code: 1)
+        }
+        let host = configuration.host
+        let application = app.application { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let base = "http://\(host):\(port)"
+            var lines = ["web UI: \(base)/  (user \(user)" + (generatedPassword.map { ", generated password \($0))" } ?? ")")]
+            lines.append("one-time sign-in link (5 minutes): \(base)\(app.issueSignInLink(for: user))")
+            if !announce.isEmpty { lines.append(announce) }
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,290 @@
+import ChurnClient
+import ChurnProtocol
+import ChurnWeb
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The web UI's routes against a real daemon, through HummingbirdTesting.
+@Suite("Web UI routes", .serialized)
+struct WebRouteTests {
+    /// Signs in through the form, as a person would.
+    private func signIn(_ browser: CookieBrowser) async throws {
+        let form = try await browser.get("/login")
+        let csrf = try #require(CookieBrowser.csrf(in: form.text))
+        let response = try await browser.post("/login", form: ["csrf": csrf, "user": WebHarness.user, "password": WebHarness.password, "next": "/"])
+        #expect(response.status == .seeOther)
+        #expect(response.location == "/")
+    }
+
+    private func csrf(_ browser: CookieBrowser) async throws -> String {
+        try #require(CookieBrowser.csrf(in: try await browser.get("/").text), "no CSRF token on the dashboard")
+    }
+
+    @Test func signedOutVisitorsSeeOnlyTheSignInPageAndTheHealthCheck() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            let health = try await browser.get("/healthz")
+            #expect(health.status == .ok)
+            #expect(health.text.contains(#""status":"ok""#))
+            for page in ["/", "/predict", "/retention", "/predict?customer=x"] {
+                let response = try await browser.get(page)
+                #expect(response.status == .seeOther, "\(page)")
+                #expect(response.location?.hasPrefix("/login?next=") == true, "\(page) → \(response.location ?? "nil")")
+            }
+            // A POST without a session has no CSRF token to match: refused before anything runs.
+            let forged = try await browser.post("/models/promote", form: ["model": "2", "alias": "champion"])
+            #expect(forged.status == .forbidden)
+        }
+        try await harness.stop()
+    }
+
+    @Test func signInWithTheRightPasswordOnlyAndSignOut() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            let form = try await browser.get("/login?next=%2Fretention")
+            #expect(form.status == .ok)
+            let sessionCookie = try #require(form.headers[values: .setCookie].first { $0.hasPrefix("churn_session=") })
+            #expect(sessionCookie.contains("HttpOnly"))
+            #expect(sessionCookie.contains("SameSite=Strict"))
+            let csrf = try #require(CookieBrowser.csrf(in: form.text))
+
+            let wrong = try await browser.post("/login", form: ["csrf": csrf, "user": WebHarness.user, "password": "nope", "next": "/retention"])
+            #expect(wrong.status == .unauthorized)
+            #expect(wrong.text.contains("id=\"login-failed\""))
+            let unknown = try await browser.post("/login", form: ["csrf": csrf, "user": "mallory", "password": WebHarness.password])
+            #expect(unknown.status == .unauthorized)
+            #expect(try await browser.get("/").status == .seeOther)
+
+            let anonymousSession = browser.cookies["churn_session"]
+            let right = try await browser.post(
+                "/login", form: ["csrf": csrf, "user": WebHarness.user, "password": WebHarness.password, "next": "/retention"])
+            #expect(right.status == .seeOther)
+            #expect(right.location == "/retention")
+            #expect(browser.cookies["churn_session"] != anonymousSession, "signing in must start a new session (no fixation)")
+            let dashboard = try await browser.get("/")
+            #expect(dashboard.status == .ok)
+            #expect(dashboard.text.contains(WebHarness.user))
+
+            let token = try #require(CookieBrowser.csrf(in: dashboard.text))
+            let out = try await browser.post("/logout", form: ["csrf": token])
+            #expect(out.status == .seeOther)
+            #expect(try await browser.get("/").status == .seeOther, "signed out: the dashboard needs a sign-in again")
+        }
+        try await harness.stop()
+    }
+
+    @Test func nextNeverLeavesTheSite() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            for next in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+                let form = try await browser.get("/login")
+                let csrf = try #require(CookieBrowser.csrf(in: form.text))
+                let response = try await browser.post(
+                    "/login", form: ["csrf": csrf, "user": WebHarness.user, "password": WebHarness.password, "next": next])
+                #expect(response.status == .seeOther)
+                #expect(response.location == "/", "next=\(next) → \(response.location ?? "nil")")
+                let token = try #require(CookieBrowser.csrf(in: try await browser.get("/").text))
+                _ = try await browser.post("/logout", form: ["csrf": token])
+            }
+        }
+        try await harness.stop()
+    }
+
+    @Test func dashboardShowsModelsExperimentsChartsAndTheRiskiestCustomers() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let page = try await browser.get("/")
+            #expect(page.status == .ok)
+            let html = page.text
+            for expected in [
+                "churn@1", "churn@2", "random_forest", "lstm_attention", #"class="badge champion""#, #"class="badge challenger""#,
+                #"id="roc-chart""#, #"id="importance-chart""#, #"id="loss-chart""#, #"id="risk-chart""#, #"id="attention-chart""#,
+                #"id="riskiest-table""#, "/predict?customer=",
+            ] {
+                #expect(html.contains(expected), "dashboard lacks \(expected)")
+            }
+            #expect(page.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+            // The chart data is JSON the page's script can parse.
+            let start = try #require(html.range(of: #"<script type="application/json" id="churn-charts">"#))
+            let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
+            let specs = try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [[String: Any]]
+            #expect(specs?.count == 5)
+
+            // Riskiest first, 20 a page, searchable.
+            let risks = html.components(separatedBy: "<td>").compactMap { cell -> Double? in
+                guard let percent = cell.range(of: "%</td>") else { return nil }
+                return Double(cell[..<percent.lowerBound])
+            }
+            #expect(risks.count >= 20)
+            #expect(risks.prefix(20) == risks.prefix(20).sorted(by: >).prefix(20))
+            let second = try await browser.get("/?page=2")
+            #expect(second.text.contains("2 / 15"))
+            let search = try await browser.get("/?q=SYN-0000950")
+            #expect(search.text.contains(">SYN-0000950<"))
+            #expect(search.text.contains("1 / 1"))
+        }
+        try await harness.stop()
+    }
+
+    @Test func forgedAndStalePostsAreRefusedAndChangeNothing() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            for form in [["model": "2", "alias": "champion"], ["model": "2", "alias": "champion", "csrf": "forged"]] {
+                let response = try await browser.post("/models/promote", form: form)
+                #expect(response.status == .forbidden)
+                #expect(response.text.contains("did not come from this site"))
+            }
+            let admin = try await harness.client()
+            let champion = try await admin.model("champion")
+            #expect(champion.version == 1, "a forged POST must not promote anything")
+            await admin.close()
+        }
+        try await harness.stop()
+    }
+
+    @Test func promotingFromTheDashboardIsAuditedWithTheWebUser() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let promoted = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "model": "churn@2", "alias": "champion"])
+            #expect(promoted.status == .seeOther)
+            let admin = try await harness.client()
+            #expect(try await admin.model("champion").version == 2)
+            let audit = try await admin.audit(limit: 5)
+            #expect(audit.first?.action == "promote")
+            #expect(audit.first?.user.hasSuffix("(web: \(WebHarness.user))") == true, "\(audit.first?.user ?? "nil")")
+
+            let rolledBack = try await browser.post("/models/rollback", form: ["csrf": try await csrf(browser)])
+            #expect(rolledBack.status == .seeOther)
+            #expect(try await admin.model("champion").version == 1)
+            #expect(try await admin.audit(limit: 1).first?.action == "rollback")
+
+            // A bad version number is an error page, not a 500.
+            let bad = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "model": "churn@99", "alias": "champion"])
+            #expect(bad.status == .badRequest)
+            await admin.close()
+        }
+        try await harness.stop()
+    }
+
+    @Test func thePredictionFormShowsEachFieldsErrorBesideItAndNeverA500() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let page = try await browser.get("/predict")
+            let csrf = try #require(CookieBrowser.csrf(in: page.text))
+            var form = try Self.formValues(page.text)
+            form["csrf"] = csrf
+            form["tenure"] = "abc"
+            form["Contract"] = "Weekly"
+            form["MonthlyCharges"] = "-5"
+            let bad = try await browser.post("/predict", form: form)
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.text.contains(#"data-field="tenure""#))
+            #expect(bad.text.contains(#"data-field="Contract""#))
+            #expect(bad.text.contains("enter a number (got &quot;abc&quot;)"))
+            #expect(!bad.text.contains(#"id="result""#))
+
+            // The schema's own range rule, reported on its field.
+            form["tenure"] = "5"
+            form["Contract"] = "One year"
+            let range = try await browser.post("/predict", form: form)
+            #expect(range.status == .unprocessableContent)
+            #expect(range.text.contains(#"data-field="MonthlyCharges""#), "\(range.text)")
+
+            form["MonthlyCharges"] = "99.5"
+            let good = try await browser.post("/predict", form: form)
+            #expect(good.status == .ok)
+            #expect(good.text.contains(#"id="probability""#))
+            #expect(good.text.contains(#"id="drivers""#))
+            #expect(good.text.contains(#"<span id="answered-by">churn@1</span>"#))
+
+            // An empty or garbage body is still a page, not a crash.
+            let empty = try await browser.post("/predict", form: ["csrf": csrf])
+            #expect(empty.status == .unprocessableContent)
+        }
+        try await harness.stop()
+    }
+
+    @Test func lookingUpACustomerScoresAndExplainsThem() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let found = try await browser.get("/predict?customer=SYN-0000950")
+            #expect(found.status == .ok)
+            #expect(found.text.contains(#"id="probability""#))
+            #expect(found.text.contains(#"value="SYN-0000950""#))
+            let missing = try await browser.get("/predict?customer=nobody")
+            #expect(missing.status == .notFound)
+            #expect(missing.text.contains(#"id="lookup-error""#))
+        }
+        try await harness.stop()
+    }
+
+    @Test func retentionRanksOffersByRevenueKeptFromReScoring() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let page = try await browser.get("/retention")
+            #expect(page.status == .ok)
+            let html = page.text
+            #expect(html.contains(#"id="segments""#))
+            #expect(html.contains("Month-to-month"))
+            let table = try #require(html.range(of: #"<table id="actions">"#))
+            let rows = html[table.upperBound...].components(separatedBy: "</tr>").prefix(7).dropFirst()
+            let kept = rows.compactMap { row -> Double? in
+                let cells = row.components(separatedBy: "<td>").dropFirst().map { $0.replacingOccurrences(of: "</td>", with: "") }
+                return cells.count == 5 ? Double(cells[4]) : nil
+            }
+            #expect(kept.count == 6, "one row per offer")
+            #expect(kept == kept.sorted(by: >), "offers are ranked by revenue kept")
+            #expect(kept.contains { $0 != 0 }, "re-scoring moved some risk")
+        }
+        try await harness.stop()
+    }
+
+    @Test func koreanFromAcceptLanguageOrTheSwitch() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            let korean = try await browser.get("/login", headers: [.acceptLanguage: "ko-KR,ko;q=0.9,en;q=0.5"])
+            #expect(korean.text.contains("로그인"))
+            #expect(korean.text.contains(#"<html lang="ko">"#))
+            let english = try await browser.get("/login", headers: [.acceptLanguage: "en-GB,en;q=0.9,ko;q=0.1"])
+            #expect(english.text.contains("Sign in"))
+            let switched = try await browser.get("/login?lang=ko", headers: [.acceptLanguage: "en"])
+            #expect(switched.text.contains("로그인"))
+            #expect(try await browser.get("/login", headers: [.acceptLanguage: "en"]).text.contains("로그인"), "the switch is remembered")
+        }
+        try await harness.stop()
+    }
+
+    /// The current value of every field of the prediction form.
+    static func formValues(_ html: String) throws -> [String: String] {
+        var values: [String: String] = [:]
+        let form = try #require(html.range(of: #"id="predict-form""#))
+        let body = html[form.upperBound...]
+        for chunk in body.components(separatedBy: "<label>").dropFirst() {
+            let name = chunk.prefix { $0 != "\n" && $0 != "<" }.trimmingCharacters(in: .whitespaces)
+            if let selected = chunk.range(of: "<option selected>") {
+                values[name] = String(chunk[selected.upperBound...].prefix { $0 != "<" })
+            } else if let value = chunk.range(of: #"value=""#) {
+                values[name] = String(chunk[value.upperBound...].prefix { $0 != "\"" })
+            }
+        }
+        return values
+    }
+}
