@@ -31,8 +31,22 @@ actor DaemonLink {
         return fresh
     }
 
-    func close() async {
-        await client?.close()
-        client = nil
+    /// Rows per predict call when scoring many customers.
+    static let batchRows = 500
+
+    /// Churn probabilities for `records` from `model`, asked in batches of ``batchRows``.
+    func probabilities(_ records: [CustomerRecord], model: String) async throws(ChurnClientError) -> (probabilities: [Double], model: ModelRef?) {
+        var probabilities: [Double] = []
+        probabilities.reserveCapacity(records.count)
+        var answeredBy: ModelRef?
+        var start = 0
+        while start < records.count {
+            let chunk = Array(records[start..<min(start + Self.batchRows, records.count)])
+            let predictions = try await with { client throws(ChurnClientError) in try await client.predict(chunk, model: model) }
+            probabilities += predictions.map(\.churnProbability)
+            answeredBy = answeredBy ?? predictions.first?.model
+            start += chunk.count
+        }
+        return (probabilities, answeredBy)
     }
 }

@@ -96,15 +96,7 @@ struct RetentionReport: Sendable {
                 positions.append(position)
                 changed.append(offered.record)
             }
-            var after: [Double] = []
-            var start = 0
-            while start < changed.count {
-                let chunk = Array(changed[start..<min(start + CustomerBase.batchRows, changed.count)])
-                after += try await link.with { client throws(ChurnClientError) in
-                    try await client.predict(chunk, model: version)
-                }.map(\.churnProbability)
-                start += chunk.count
-            }
+            let after = try await link.probabilities(changed, model: version).probabilities
             var kept = 0.0
             var dropSum = 0.0
             var perCustomer: [Int: Double] = [:]

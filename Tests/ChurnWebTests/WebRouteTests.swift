@@ -3,7 +3,9 @@ import ChurnProtocol
 import ChurnWeb
 import Foundation
 import HTTPTypes
+import HummingbirdBcrypt
 import HummingbirdTesting
+import Logging
 import Testing
 
 /// The web UI's routes against a real daemon, through HummingbirdTesting.
@@ -252,6 +254,28 @@ struct WebRouteTests {
             #expect(kept.count == 6, "one row per offer")
             #expect(kept == kept.sorted(by: >), "offers are ranked by revenue kept")
             #expect(kept.contains { $0 != 0 }, "re-scoring moved some risk")
+        }
+        try await harness.stop()
+    }
+
+    @Test func withoutChartJSEveryChartIsATableWithANoteOnHowToInstallIt() async throws {
+        let harness = try await WebHarness.start()
+        var logger = Logger(label: "test-web")
+        logger.logLevel = .critical
+        let app = try ChurnWebApp(
+            configuration: WebConfiguration(
+                port: 0, socketPath: harness.socketPath, accounts: [WebHarness.user: Bcrypt.hash(WebHarness.password, cost: 4)],
+                customersFile: harness.customersFile, chartJSPath: harness.root + "/no-chart.min.js"),
+            logger: logger)
+        try await app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let html = try await browser.get("/").text
+            #expect(html.contains(#"id="chart-missing""#))
+            #expect(html.contains("apt-get install libjs-chart.js"))
+            #expect(!html.contains("/assets/chart.min.js"))
+            #expect(html.components(separatedBy: "<details open>").count - 1 == 5, "every chart's numbers are shown open")
+            #expect(try await browser.get("/assets/chart.min.js").status == .notFound)
         }
         try await harness.stop()
     }
