@@ -12,6 +12,7 @@ import PackageDescription
 ///   ChurnDaemon    plugin supervision, routing, daemon methods
 ///   ChurnClient    typed client for the daemon's methods
 ///   ChurnWeb       the web UI (Hummingbird), one more client of the daemon
+///   ChurnCLI       the `churn` commands (a library, so tests parse them)
 ///   churnd, churn  executables
 let package = Package(
     name: "churn",
@@ -180,8 +181,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(
-            name: "churn",
+        .target(
+            name: "ChurnCLI",
             dependencies: [
                 "ChurnClient",
                 "ChurnData",
@@ -194,6 +195,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .executableTarget(
+            name: "churn",
+            dependencies: ["ChurnCLI"]
         ),
 
         // MARK: Benchmarks (print numbers next to the peers'; never timed in tests)
@@ -273,13 +278,21 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ChurnCLITests",
+            dependencies: [
+                "ChurnCLI", "ChurnProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
             name: "ChurnWebTests",
             dependencies: [
                 "ChurnWeb", "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnData", "ChurnTestSupport", "churnd",
                 "churn-plugin-random-forest",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdAuthTesting", package: "hummingbird-auth"),
-            ]
+            ],
+            exclude: ["Support/phone_layout.py"]
         ),
     ],
     swiftLanguageModes: [.v6]

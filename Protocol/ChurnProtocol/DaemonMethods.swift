@@ -33,6 +33,10 @@ public enum DaemonMethod {
         public static let name = "models.train"
         public typealias Params = TrainParams
         public typealias Result = ModelVersionInfo
+
+        /// The version is registered before the answer: an oversized one is answered as
+        /// `models.list` shows it (``ModelVersionInfo/summary``).
+        public static func compacted(_ result: ModelVersionInfo) -> ModelVersionInfo? { result.summary }
     }
 
     /// Every registered version, newest first.
@@ -68,6 +72,10 @@ public enum DaemonMethod {
         public static let name = "models.register"
         public typealias Params = RegisterParams
         public typealias Result = ModelVersionInfo
+
+        /// The version is registered before the answer: an oversized one is answered as
+        /// `models.list` shows it (``ModelVersionInfo/summary``).
+        public static func compacted(_ result: ModelVersionInfo) -> ModelVersionInfo? { result.summary }
     }
 
     /// Write a version, with everything known about it, to an export file.
@@ -209,6 +217,19 @@ public struct AuditRecord: Codable, Sendable, Hashable {
         case at, user, action, model, detail
         case fromVersion = "from_version"
         case toVersion = "to_version"
+    }
+
+    /// Every member is always present; `from_version`, `to_version` and `detail` are null when
+    /// the action has none (a registration has no earlier version, a deletion no later one).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(at, forKey: .at)
+        try container.encode(user, forKey: .user)
+        try container.encode(action, forKey: .action)
+        try container.encode(model, forKey: .model)
+        try container.encode(fromVersion, forKey: .fromVersion)
+        try container.encode(toVersion, forKey: .toVersion)
+        try container.encode(detail, forKey: .detail)
     }
 }
 
@@ -502,17 +523,22 @@ public struct PromoteParams: Codable, Sendable, Hashable {
     public var reason: String?
     /// The person a client acts for (the web UI's signed-in user), recorded next to the Unix user.
     public var onBehalfOf: String?
+    /// Create `alias` when the model has no alias of that name. Only `champion` and
+    /// `challenger` exist without it, so a typo never creates an alias silently.
+    public var createAlias: Bool?
 
-    public init(model: String, alias: String? = nil, reason: String? = nil, onBehalfOf: String? = nil) {
+    public init(model: String, alias: String? = nil, reason: String? = nil, onBehalfOf: String? = nil, createAlias: Bool? = nil) {
         self.model = model
         self.alias = alias
         self.reason = reason
         self.onBehalfOf = onBehalfOf
+        self.createAlias = createAlias
     }
 
     enum CodingKeys: String, CodingKey {
         case model, alias, reason
         case onBehalfOf = "on_behalf_of"
+        case createAlias = "create_alias"
     }
 }
 
@@ -578,6 +604,8 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
     public var tags: [String]
     /// Present in `models.get`: per-epoch numbers.
     public var lossCurve: [EpochRecord]?
+    /// What `lossCurve` counts along: `epoch` (absent means epochs) or `trees`.
+    public var lossCurveUnit: String?
     /// Present in `models.get`: ROC curve points on the held-back split.
     public var rocCurve: [ROCPoint]?
     /// Present in `models.get`.
@@ -589,9 +617,10 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         name: String, version: Int, kind: String, pluginVersion: String, protocolVersion: Int, createdAt: String,
         createdBy: String, params: [String: JSONValue], metrics: [String: Double], aliases: [String],
         artifact: ArtifactInfo, trainingData: TrainingDataInfo?, notes: String?, tags: [String],
-        lossCurve: [EpochRecord]? = nil, rocCurve: [ROCPoint]? = nil, importances: [FeatureImportance]? = nil,
-        featureSchema: JSONValue? = nil
+        lossCurve: [EpochRecord]? = nil, lossCurveUnit: String? = nil, rocCurve: [ROCPoint]? = nil,
+        importances: [FeatureImportance]? = nil, featureSchema: JSONValue? = nil
     ) {
+        self.lossCurveUnit = lossCurveUnit
         self.name = name
         self.version = version
         self.kind = kind
@@ -615,6 +644,16 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
     /// `name@version`.
     public var ref: ModelRef { ModelRef(name: name, version: version) }
 
+    /// The version without curves, importances and schema, as `models.list` shows it.
+    public var summary: ModelVersionInfo {
+        var brief = self
+        brief.lossCurve = nil
+        brief.rocCurve = nil
+        brief.importances = nil
+        brief.featureSchema = nil
+        return brief
+    }
+
     enum CodingKeys: String, CodingKey {
         case name, version, kind, params, metrics, aliases, artifact, notes, tags, importances
         case pluginVersion = "plugin_version"
@@ -623,6 +662,7 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         case createdBy = "created_by"
         case trainingData = "training_data"
         case lossCurve = "loss_curve"
+        case lossCurveUnit = "loss_curve_unit"
         case rocCurve = "roc_curve"
         case featureSchema = "feature_schema"
     }

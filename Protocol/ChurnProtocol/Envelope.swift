@@ -7,6 +7,16 @@ public protocol RPCMethod: Sendable {
     associatedtype Result: Codable & Sendable
     /// The `method` string on the wire, e.g. `"predict"` or `"models.list"`.
     static var name: String { get }
+
+    /// A smaller answer meaning the same, for a method whose work is done by the time it
+    /// answers (a registration, recorded feedback), used when the full answer would exceed the
+    /// frame limit: the caller must learn that the work happened. Nil (the default) for
+    /// methods whose oversized answer can simply be refused.
+    static func compacted(_ result: Result) -> Result?
+}
+
+extension RPCMethod {
+    public static func compacted(_ result: Result) -> Result? { nil }
 }
 
 /// A notification the receiver does not answer (no `id`): how progress is streamed.

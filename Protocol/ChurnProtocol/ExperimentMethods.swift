@@ -32,6 +32,14 @@ extension DaemonMethod {
         public static let name = "feedback"
         public typealias Params = FeedbackParams
         public typealias Result = FeedbackResult
+
+        /// Outcomes are recorded before the answer: an oversized list of unknown customers is
+        /// cut to its first 1,000, and `unknown_total` still counts them all.
+        public static func compacted(_ result: FeedbackResult) -> FeedbackResult? {
+            FeedbackResult(
+                recorded: result.recorded, unknownCustomers: Array(result.unknownCustomers.prefix(1000)),
+                unknownTotal: result.unknownTotal ?? result.unknownCustomers.count)
+        }
     }
 
     /// Serving metrics in Prometheus text format.
@@ -231,19 +239,40 @@ public struct ExperimentReport: Codable, Sendable, Hashable {
     public var paired: PairedTest?
     /// `challenger better`, `challenger worse` or `not yet distinguishable`, with the counts behind it.
     public var verdict: String
+    /// The verdict as a closed word a client can translate or act on.
+    public var decision: ExperimentDecision?
 
-    public init(experiment: ExperimentInfo, topFraction: Double, arms: [ArmReport], paired: PairedTest?, verdict: String) {
+    public init(
+        experiment: ExperimentInfo, topFraction: Double, arms: [ArmReport], paired: PairedTest?, verdict: String,
+        decision: ExperimentDecision? = nil
+    ) {
         self.experiment = experiment
         self.topFraction = topFraction
         self.arms = arms
         self.paired = paired
         self.verdict = verdict
+        self.decision = decision
     }
 
     enum CodingKeys: String, CodingKey {
-        case experiment, arms, paired, verdict
+        case experiment, arms, paired, verdict, decision
         case topFraction = "top_fraction"
     }
+}
+
+/// What an experiment report concludes (open: clients treat unknown values as undecided).
+public struct ExperimentDecision: RawRepresentable, Codable, Sendable, Hashable {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// The challenger is better, with 95% confidence.
+    public static let challengerBetter = ExperimentDecision(rawValue: "challenger_better")
+    /// The challenger is worse, with 95% confidence.
+    public static let challengerWorse = ExperimentDecision(rawValue: "challenger_worse")
+    /// Enough outcomes, no significant difference yet.
+    public static let notDistinguishable = ExperimentDecision(rawValue: "not_distinguishable")
+    /// Fewer outcomes (or churners) per arm than a verdict needs.
+    public static let tooFewOutcomes = ExperimentDecision(rawValue: "too_few_outcomes")
 }
 
 /// One observed outcome.
@@ -271,15 +300,19 @@ public struct FeedbackResult: Codable, Sendable, Hashable {
     public var recorded: Int
     /// Customers the daemon never scored (recorded anyway, and reported).
     public var unknownCustomers: [String]
+    /// Present when `unknown_customers` was cut to fit the frame limit: how many there were.
+    public var unknownTotal: Int?
 
-    public init(recorded: Int, unknownCustomers: [String]) {
+    public init(recorded: Int, unknownCustomers: [String], unknownTotal: Int? = nil) {
         self.recorded = recorded
         self.unknownCustomers = unknownCustomers
+        self.unknownTotal = unknownTotal
     }
 
     enum CodingKeys: String, CodingKey {
         case recorded
         case unknownCustomers = "unknown_customers"
+        case unknownTotal = "unknown_total"
     }
 }
 

@@ -185,6 +185,8 @@ public struct PluginTrainResult: Codable, Sendable, Hashable {
     public var metrics: [String: Double]
     /// One entry per epoch (or per block of trees).
     public var lossCurve: [EpochRecord]
+    /// What `lossCurve` counts along: `epoch` (the default when absent) or `trees`.
+    public var lossCurveUnit: String?
     /// Feature importances, most important first.
     public var importances: [FeatureImportance]
     /// The fitted feature schema, as stored inside the artifact (for the registry's records).
@@ -196,8 +198,9 @@ public struct PluginTrainResult: Codable, Sendable, Hashable {
 
     public init(
         metrics: [String: Double], lossCurve: [EpochRecord] = [], importances: [FeatureImportance] = [],
-        featureSchema: JSONValue? = nil, params: [String: JSONValue] = [:], artifactBytes: Int
+        featureSchema: JSONValue? = nil, params: [String: JSONValue] = [:], artifactBytes: Int, lossCurveUnit: String? = nil
     ) {
+        self.lossCurveUnit = lossCurveUnit
         self.metrics = metrics
         self.lossCurve = lossCurve
         self.importances = importances
@@ -209,6 +212,7 @@ public struct PluginTrainResult: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case metrics, importances, params
         case lossCurve = "loss_curve"
+        case lossCurveUnit = "loss_curve_unit"
         case featureSchema = "feature_schema"
         case artifactBytes = "artifact_bytes"
     }

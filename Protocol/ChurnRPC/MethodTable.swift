@@ -63,13 +63,38 @@ public struct RPCCallContext: Sendable {
     }
 }
 
+/// What the server tells the method table about one connection.
+public struct RPCDispatch: Sendable {
+    /// Who is on the other end of the socket, when the OS tells.
+    public var peer: PeerCredentials?
+    public var logger: Logger
+    /// The largest response frame the peer accepts.
+    public var maximumResponse: Int
+    /// Whether a request for a method must be refused with -32003 (the server drains).
+    public var refuses: @Sendable (String) -> Bool
+    let sendNotification: @Sendable (ByteBuffer) async -> Void
+
+    public init(
+        peer: PeerCredentials?, logger: Logger, maximumResponse: Int = FrameLimits.defaultMaximumPayload,
+        refuses: @escaping @Sendable (String) -> Bool = { _ in false },
+        sendNotification: @escaping @Sendable (ByteBuffer) async -> Void = { _ in }
+    ) {
+        self.peer = peer
+        self.logger = logger
+        self.maximumResponse = maximumResponse
+        self.refuses = refuses
+        self.sendNotification = sendNotification
+    }
+}
+
 // MARK: - Type erasure
 
 struct AnyMethodHandler: Sendable {
     /// Decodes `params` (or `{}` when absent) into the method's params type.
     let decodeParams: @Sendable (JSONValue?) throws(RPCError) -> any Sendable
-    /// Runs the handler and encodes the response frame for `id` (nil for a notification).
-    let invoke: @Sendable (any Sendable, RPCCallContext) async -> Result<ByteBuffer, RPCError>
+    /// Runs the handler and encodes the response frame for `id` (nil for a notification), no
+    /// larger than `maximum` bytes.
+    let invoke: @Sendable (any Sendable, RPCCallContext, _ maximum: Int) async -> Result<ByteBuffer, RPCError>
 
     init<M: RPCMethod>(
         method: M.Type,
@@ -81,19 +106,15 @@ struct AnyMethodHandler: Sendable {
             } catch let error as DecodingError {
                 let (field, reason) = error.fieldAndReason
                 if params == nil { throw RPCError.invalidParams(field: field, "params are required (\(reason))") }
-                if field.isEmpty, case .typeMismatch = error {
-                    throw RPCError.invalidParams(field: "", "params must be a JSON object")
-                }
                 throw RPCError.invalidParams(field: field, reason)
             } catch {
                 throw RPCError.invalidParams(field: "", "\(error)")
             }
         }
-        invoke = { params, context in
+        invoke = { params, context, maximum in
+            let result: M.Result
             do {
-                let result = try await handler(params as! M.Params, context)
-                guard let id = context.requestID else { return .success(ByteBuffer()) }
-                return .success(try RPCFrames.success(id: id, result: result))
+                result = try await handler(params as! M.Params, context)
             } catch let error as RPCErrorConvertible {
                 return .failure(error.rpcError)
             } catch is CancellationError {
@@ -102,6 +123,22 @@ struct AnyMethodHandler: Sendable {
                 context.logger.error(
                     "unexpected error", metadata: ["method": "\(context.method)", "error": "\(error)"])
                 return .failure(.internalError(String(describing: error)))
+            }
+            guard let id = context.requestID else { return .success(ByteBuffer()) }
+            do {
+                let frame = try RPCFrames.success(id: id, result: result)
+                if frame.readableBytes <= maximum { return .success(frame) }
+                // The work is done: answer with less rather than hide that it happened.
+                if let smaller = M.compacted(result) {
+                    let compact = try RPCFrames.success(id: id, result: smaller)
+                    if compact.readableBytes <= maximum { return .success(compact) }
+                }
+                return .failure(
+                    .internalError(
+                        "the response of \(frame.readableBytes) bytes exceeds the frame limit of \(maximum) bytes: send fewer customers per request"
+                    ))
+            } catch {
+                return .failure(.internalError("cannot encode the response: \(error)"))
             }
         }
     }
@@ -199,10 +236,11 @@ extension ByteBuffer {
 extension RPCMethodTable {
     /// Decodes one frame and runs its handler. Returns the response frame to send, or nil
     /// for a notification (which is never answered, not even with an error).
-    func respond(
-        to frame: ByteBuffer, peer: PeerCredentials?, logger: Logger,
-        sendNotification: @escaping @Sendable (ByteBuffer) async -> Void
-    ) async -> ByteBuffer? {
+    ///
+    /// Nothing runs unless the request is well formed: `"id": null` is refused with -32600
+    /// (JSON-RPC reserves a null id for responses to requests whose id could not be read), and
+    /// `params` that are not an object with -32602.
+    public func respond(to frame: ByteBuffer, dispatch: RPCDispatch) async -> ByteBuffer? {
         let message: JSONValue
         do {
             message = try frame.parseJSON()
@@ -217,7 +255,11 @@ extension RPCMethodTable {
         }
         let isNotification = envelope["id"] == nil
         var id: RPCID?
-        if let rawID = envelope["id"], rawID != .null {
+        if let rawID = envelope["id"] {
+            guard rawID != .null else {
+                return RPCFrames.error(
+                    id: nil, .invalidRequest("\"id\" must be a string or an integer; null is not accepted (omit id for a notification)"))
+            }
             guard let parsed = RPCID(json: rawID) else {
                 return RPCFrames.error(id: nil, .invalidRequest("\"id\" must be a string or an integer"))
             }
@@ -235,6 +277,18 @@ extension RPCMethodTable {
         guard let handler = handlers[method] else {
             return isNotification ? nil : RPCFrames.error(id: id, .methodNotFound(method))
         }
+        if let raw = envelope["params"] {
+            guard case .object = raw else {
+                return isNotification
+                    ? nil
+                    : RPCFrames.error(
+                        id: id, .invalidParams(field: "params", "must be a JSON object (by-name parameters), got \(raw.brief)"))
+            }
+        }
+        if dispatch.refuses(method) {
+            return isNotification
+                ? nil : RPCFrames.error(id: id, RPCError(.shuttingDown, "shutting down: \(method) is refused while the server drains; retry on a running server"))
+        }
         let params: any Sendable
         do {
             params = try handler.decodeParams(envelope["params"])
@@ -242,8 +296,9 @@ extension RPCMethodTable {
             return isNotification ? nil : RPCFrames.error(id: id, error)
         }
         let context = RPCCallContext(
-            requestID: id, method: method, peer: peer, logger: logger, sendNotification: sendNotification)
-        switch await handler.invoke(params, context) {
+            requestID: id, method: method, peer: dispatch.peer, logger: dispatch.logger,
+            sendNotification: dispatch.sendNotification)
+        switch await handler.invoke(params, context, dispatch.maximumResponse) {
         case .success(let frame):
             return isNotification ? nil : frame
         case .failure(let error):

@@ -19,13 +19,20 @@ public struct RPCServerConfiguration: Sendable {
     public var maximumFramePayload: Int
     /// Permission bits of the socket file (default 0660: owner and group only).
     public var socketMode: mode_t
+    /// Methods still answered while the server drains (others get -32003): `health` says `draining`.
+    public var methodsServedWhileDraining: Set<String>
+    /// Connections the kernel queues before they are accepted (capped by `net.core.somaxconn`).
+    public var backlog: Int32
 
     public init(
-        socketPath: String, maximumFramePayload: Int = FrameLimits.defaultMaximumPayload, socketMode: mode_t = 0o660
+        socketPath: String, maximumFramePayload: Int = FrameLimits.defaultMaximumPayload, socketMode: mode_t = 0o660,
+        methodsServedWhileDraining: Set<String> = ["health", "describe"], backlog: Int32 = 4096
     ) {
         self.socketPath = socketPath
         self.maximumFramePayload = maximumFramePayload
         self.socketMode = socketMode
+        self.methodsServedWhileDraining = methodsServedWhileDraining
+        self.backlog = backlog
     }
 }
 
@@ -33,13 +40,15 @@ public struct RPCServerConfiguration: Sendable {
 /// handled concurrently (pipelining) and answered with their ids, framing errors answered
 /// and that connection closed, everyone else unaffected.
 ///
-/// On graceful shutdown (swift-service-lifecycle) it stops accepting and reading, lets
-/// in-flight requests finish and answer, closes every connection and removes its socket file.
+/// On graceful shutdown (swift-service-lifecycle) it stops accepting, lets in-flight requests
+/// finish and answer while refusing new ones on open connections with -32003 (see
+/// ``ServerDrain``), then closes every connection and removes its socket file.
 public final class RPCServer: Sendable {
     public let configuration: RPCServerConfiguration
     private let methods: RPCMethodTable
     private let logger: Logger
     private let listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private let drain = ServerDrain()
 
     private init(
         configuration: RPCServerConfiguration, methods: RPCMethodTable, logger: Logger,
@@ -67,7 +76,9 @@ public final class RPCServer: Sendable {
         let previousMask = umask(~configuration.socketMode & 0o777)
         defer { umask(previousMask) }
         let listener = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: configuration.backlog)
+            // Accept many connections per wake-up, so a burst of connects drains the queue fast.
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .bind(unixDomainSocketPath: path) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addChurnFraming(maximumPayload: maximum)
@@ -83,7 +94,9 @@ public final class RPCServer: Sendable {
         defer { UnixSocketFile.remove(configuration.socketPath) }
         let listener = self.listener
         // On graceful shutdown the listening socket closes; connections it had already accepted
-        // are still served (each stops reading at once and closes), so none is dropped unanswered.
+        // are still read, their new requests refused with -32003 until the last in-flight request
+        // is answered, then closed (``ServerDrain``).
+        let drain = self.drain
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 do {
@@ -98,6 +111,7 @@ public final class RPCServer: Sendable {
             }
         } onGracefulShutdown: {
             listener.channel.close(promise: nil)
+            drain.beginDraining()
         }
     }
 
@@ -108,18 +122,28 @@ public final class RPCServer: Sendable {
         let logger = connectionLogger
         let maximum = configuration.maximumFramePayload
         let methods = self.methods
+        let drain = self.drain
+        let served = configuration.methodsServedWhileDraining
+        guard let token = drain.open(connection.channel) else {
+            try? await connection.channel.close()
+            return
+        }
+        defer { drain.close(token) }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let send: @Sendable (ByteBuffer) async -> Void = { frame in
-                    try? await outbound.write(Self.boundedFrame(frame, maximum: maximum))
+                    try? await outbound.write(frame)
                 }
+                let dispatch = RPCDispatch(
+                    peer: peer, logger: logger, maximumResponse: maximum,
+                    refuses: { method in drain.isDraining && !served.contains(method) }, sendNotification: send)
                 await withDiscardingTaskGroup { group in
                     do {
-                        for try await frame in inbound.cancelOnGracefulShutdown() {
+                        for try await frame in inbound {
+                            drain.beginRequest()
                             group.addTask {
-                                if let response = await methods.respond(
-                                    to: frame, peer: peer, logger: logger, sendNotification: send)
-                                {
+                                defer { drain.end() }
+                                if let response = await methods.respond(to: frame, dispatch: dispatch) {
                                     await send(response)
                                 }
                             }
@@ -135,17 +159,6 @@ public final class RPCServer: Sendable {
         } catch {
             logger.debug("connection closed with error: \(error)")
         }
-    }
-
-    /// A response too large for the peer to accept becomes an error it can act on.
-    private static func boundedFrame(_ frame: ByteBuffer, maximum: Int) -> ByteBuffer {
-        guard frame.readableBytes > maximum else { return frame }
-        let id = (try? frame.parseJSON())?.objectValue?["id"].flatMap(RPCID.init(json:))
-        return RPCFrames.error(
-            id: id,
-            .internalError(
-                "the response of \(frame.readableBytes) bytes exceeds the frame limit of \(maximum) bytes: send fewer customers per request"
-            ))
     }
 }
 

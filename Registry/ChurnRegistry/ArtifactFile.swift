@@ -92,7 +92,8 @@ extension ModelRegistry {
             protocolVersion: info.protocolVersion, params: info.params, metrics: info.metrics,
             lossCurve: info.lossCurve ?? [], rocCurve: info.rocCurve ?? [], importances: info.importances ?? [],
             featureSchema: info.featureSchema, trainingData: info.trainingData,
-            notes: [info.notes, note].compactMap { $0 }.joined(separator: "; "), tags: info.tags)
+            notes: [info.notes, note].compactMap { $0 }.joined(separator: "; "), tags: info.tags,
+            lossCurveUnit: info.lossCurveUnit)
         let compressed: Data
         do {
             compressed = try Zlib.compress(raw)

@@ -9,6 +9,8 @@ public struct ModelRegistration: Sendable, Hashable {
     public var params: [String: JSONValue]
     public var metrics: [String: Double]
     public var lossCurve: [EpochRecord]
+    /// What ``lossCurve`` counts along: `epoch` (the default) or `trees`.
+    public var lossCurveUnit: String?
     public var rocCurve: [ROCPoint]
     public var importances: [FeatureImportance]
     public var featureSchema: JSONValue?
@@ -20,8 +22,9 @@ public struct ModelRegistration: Sendable, Hashable {
         name: String, kind: String, pluginVersion: String, protocolVersion: Int = ChurnProtocolVersion.current,
         params: [String: JSONValue] = [:], metrics: [String: Double] = [:], lossCurve: [EpochRecord] = [],
         rocCurve: [ROCPoint] = [], importances: [FeatureImportance] = [], featureSchema: JSONValue? = nil,
-        trainingData: TrainingDataInfo? = nil, notes: String? = nil, tags: [String] = []
+        trainingData: TrainingDataInfo? = nil, notes: String? = nil, tags: [String] = [], lossCurveUnit: String? = nil
     ) {
+        self.lossCurveUnit = lossCurveUnit
         self.name = name
         self.kind = kind
         self.pluginVersion = pluginVersion

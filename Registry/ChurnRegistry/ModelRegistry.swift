@@ -98,8 +98,8 @@ public actor ModelRegistry {
                     """
                     INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
                         loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
-                        training_path, created_at, created_by, notes, tags)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        training_path, created_at, created_by, notes, tags, loss_curve_unit)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         .integer(modelID), .integer(Int64(number)), .text(registration.kind),
@@ -111,6 +111,7 @@ public actor ModelRegistry {
                         .optional(registration.trainingData?.sha256), .optional(registration.trainingData?.rows),
                         .optional(registration.trainingData?.path), .text(now), .text(user),
                         .optional(registration.notes), .text(json(registration.tags)),
+                        .optional(registration.lossCurveUnit),
                     ])
                 let versionID = database.lastInsertRowID
                 Self.afterVersionRowForTesting?()
@@ -192,6 +193,16 @@ public actor ModelRegistry {
     }
 
     // MARK: Aliases
+
+    /// The aliases set on model `name` (empty when the model does not exist).
+    public func aliases(of name: String) throws(RegistryError) -> [String] {
+        try storage {
+            try database.query(
+                "SELECT a.alias AS alias FROM aliases a JOIN models m ON m.id = a.model_id WHERE m.name = ? ORDER BY a.alias",
+                [.text(name)]
+            ).compactMap { $0.text("alias") }
+        }
+    }
 
     /// Points `alias` of `name` at `version`, recording who and why.
     public func setAlias(
@@ -384,7 +395,16 @@ public actor ModelRegistry {
                     LEFT JOIN versions v ON v.id = a.version_id WHERE m.name = ? AND a.alias = ?
                     """, [.text(reference.name), .text(alias)])
             }
-            guard let target else { throw .aliasNotSet(name: reference.name, alias: alias) }
+            guard let target else {
+                // A named model that does not exist is "not found" (-32010); the default model, or a
+                // known one, without the alias has none set (-32011 for the champion: train and promote).
+                var exists = reference.name == ModelReference.defaultName
+                if !exists { exists = try storage({ try self.modelID(named: reference.name, creating: false, at: "") }) != nil }
+                guard exists else {
+                    throw .versionNotFound(reference: reference.description)
+                }
+                throw .aliasNotSet(name: reference.name, alias: alias)
+            }
             guard let number = target.int("version") else {
                 throw .danglingAlias(name: reference.name, alias: alias, version: target.int("version_id") ?? 0)
             }
@@ -412,6 +432,7 @@ public actor ModelRegistry {
                 compressedBytes: row.int("compressed_size") ?? 0),
             trainingData: training, notes: row.text("notes"), tags: decode([String].self, "tags") ?? [],
             lossCurve: detailed ? decode([EpochRecord].self, "loss_curve") : nil,
+            lossCurveUnit: row.text("loss_curve_unit"),
             rocCurve: detailed ? decode([ROCPoint].self, "roc_curve") : nil,
             importances: detailed ? decode([FeatureImportance].self, "importances") : nil,
             featureSchema: detailed ? decode(JSONValue.self, "feature_schema") : nil)

@@ -131,6 +131,11 @@ enum RegistrySchema {
         CREATE INDEX prediction_log_in_experiments ON prediction_log(experiment_id, customer_id, arm)
             WHERE experiment_id IS NOT NULL;
         """,
+        // 4: what a version's training curve counts along (epochs for the sequence models, trees
+        // for the forest), so charts label their axes; null for versions registered before.
+        """
+        ALTER TABLE versions ADD COLUMN loss_curve_unit TEXT;
+        """,
     ]
 
     /// The schema version this build writes and reads.

@@ -119,10 +119,12 @@ public final class ChurnClient: Sendable {
     }
 
     /// Points `alias` (default champion) at `model`.
-    public func promote(_ model: String, alias: String? = nil, reason: String? = nil)
+    public func promote(_ model: String, alias: String? = nil, reason: String? = nil, createAlias: Bool = false)
         async throws(ChurnClientError) -> AliasChange
     {
-        try await call(DaemonMethod.ModelsPromote.self, PromoteParams(model: model, alias: alias, reason: reason))
+        try await call(
+            DaemonMethod.ModelsPromote.self,
+            PromoteParams(model: model, alias: alias, reason: reason, createAlias: createAlias ? true : nil))
     }
 
     /// Moves `alias` (default champion) back to its previous version.

@@ -93,16 +93,19 @@ public final class ChurnDaemon: Service {
             let logWriter = Task { await predictionLog?.run() }
             await withGracefulShutdownHandler {
                 do {
+                    // Returns once draining has answered every request in flight.
                     try await server.run()
                 } catch {
                     logger.error("server stopped: \(error)")
                 }
             } onGracefulShutdown: {
                 state.beginDraining()
-                self.logger.notice("draining: finishing in-flight requests")
+                self.logger.notice("draining: finishing in-flight requests, refusing new ones")
             }
             checks.cancel()
-            logWriter.cancel()
+            // Every answered prediction (and shadow scoring still running) reaches the log.
+            await serving.settleShadowScoring()
+            predictionLog?.finish()
             await logWriter.value
         }
         await supervisor.stopAll()
@@ -149,6 +152,6 @@ final class DaemonState: Sendable {
             status: status, daemonVersion: ChurnDaemon.version, pid: getpid(),
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
             socket: configuration.socketPath, plugins: plugins, champion: champion?.ref,
-            experiment: serving.runningExperiment, serving: serving.metrics.summary())
+            experiment: serving.runningExperiment, serving: Optional(serving.metrics.summary()).flatMap { $0.isEmpty ? nil : $0 })
     }
 }

@@ -54,6 +54,8 @@ struct DaemonMethods {
             }
             let user = try Self.user(context, onBehalfOf: params.onBehalfOf)
             let version = try await serving.registry.resolve(reference)
+            try await Self.checkAlias(alias, of: version.name, create: params.createAlias ?? false, registry: serving.registry)
+            try await Self.checkNoExperiment(moving: alias, of: version.name, registry: serving.registry)
             // Warm the new version before the switch, so no request waits on a cold load.
             _ = try await serving.prepare(version.ref.description)
             let change = try await serving.registry.setAlias(
@@ -65,6 +67,7 @@ struct DaemonMethods {
             let name = params.name ?? ModelReference.defaultName
             let alias = params.alias ?? ModelReference.champion
             let user = try Self.user(context, onBehalfOf: params.onBehalfOf)
+            try await Self.checkNoExperiment(moving: alias, of: name, registry: serving.registry)
             // Warm the version it goes back to before the switch.
             let target = try await serving.registry.rollbackTarget(alias, of: name)
             _ = try await serving.prepare("\(name)@\(target)")
@@ -124,6 +127,36 @@ struct DaemonMethods {
         }
         ExperimentMethods(serving: serving).register(into: &table)
         return table
+    }
+
+    /// An alias may be moved when it is `champion` or `challenger`, when the model has it
+    /// already, or when the caller asks to create it; a near miss of an existing one is refused
+    /// with the name it probably meant, even when asked to create it.
+    static func checkAlias(_ alias: String, of name: String, create: Bool, registry: ModelRegistry) async throws {
+        let existing = Set(try await registry.aliases(of: name)).union([ModelReference.champion, ModelReference.challenger])
+        if existing.contains(alias) { return }
+        if let meant = NearMiss.suggestion(for: alias, among: existing.sorted()) {
+            throw RPCError(
+                .invalidParams, "invalid params: alias: \(name) has no alias \"\(alias)\": did you mean \(meant)?",
+                data: ["field": "alias", "reason": .string("no such alias; did you mean \(meant)?"), "suggestion": .string(meant)])
+        }
+        guard create else {
+            throw RPCError.invalidParams(
+                field: "alias",
+                "\(name) has no alias \"\(alias)\" (it has \(existing.sorted().joined(separator: ", "))): pass create_alias (churn promote --create-alias) to create it")
+        }
+    }
+
+    /// The champion and challenger of a model stay put while an experiment compares them: its
+    /// report names their versions.
+    static func checkNoExperiment(moving alias: String, of name: String, registry: ModelRegistry) async throws {
+        guard alias == ModelReference.champion || alias == ModelReference.challenger,
+            let running = try await registry.runningExperiment(model: name)
+        else { return }
+        throw RPCError(
+            .conflict,
+            "experiment \(running.id) on \(name) compares champion v\(running.championVersion) with challenger v\(running.challengerVersion): stop it first (churn experiment stop\(name == ModelReference.defaultName ? "" : " --name \(name)")), then move the \(alias)",
+            data: ["experiment": .number(Double(running.id))])
     }
 
     static func user(_ context: RPCCallContext) -> String {

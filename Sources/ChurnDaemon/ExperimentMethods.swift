@@ -141,7 +141,17 @@ enum ExperimentReporting {
             }
         }
         return ExperimentReport(
-            experiment: experiment, topFraction: topFraction, arms: arms, paired: paired, verdict: verdict(experiment, arms: arms, paired: paired))
+            experiment: experiment, topFraction: topFraction, arms: arms, paired: paired, verdict: verdict(experiment, arms: arms, paired: paired),
+            decision: decision(experiment, arms: arms, paired: paired))
+    }
+
+    /// The verdict's headline as a closed word.
+    static func decision(_ experiment: ExperimentInfo, arms: [ArmReport], paired: PairedTest?) -> ExperimentDecision {
+        let text = verdict(experiment, arms: arms, paired: paired)
+        if text.hasPrefix("challenger better") { return .challengerBetter }
+        if text.hasPrefix("challenger worse") { return .challengerWorse }
+        if text.hasPrefix("not yet distinguishable: too few outcomes") { return .tooFewOutcomes }
+        return .notDistinguishable
     }
 
     static func verdict(_ experiment: ExperimentInfo, arms: [ArmReport], paired: PairedTest?) -> String {

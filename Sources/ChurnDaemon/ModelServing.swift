@@ -128,11 +128,16 @@ final class ModelServing: Sendable {
     /// Waits (up to the predict timeout) for shadow scorings in flight, then writes the queued
     /// prediction log, so that feedback and reports see every prediction answered so far.
     func settlePredictionLog() async {
+        await settleShadowScoring()
+        await predictionLog?.flush()
+    }
+
+    /// Waits (up to the predict timeout) until shadow scorings in flight have been logged.
+    func settleShadowScoring() async {
         let deadline = ContinuousClock.now + predictTimeout
         while shadowsInFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        await predictionLog?.flush()
     }
 
     /// Where a customer falls in [0, 1) for an experiment: FNV-1a of "experiment:customer".

@@ -102,7 +102,7 @@ struct ModelTraining: Sendable {
             params: result.params, metrics: metrics, lossCurve: result.lossCurve, rocCurve: roc,
             importances: result.importances, featureSchema: result.featureSchema,
             trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: prepared.dataPath),
-            notes: params.notes, tags: params.tags ?? [])
+            notes: params.notes, tags: params.tags ?? [], lossCurveUnit: result.lossCurveUnit)
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
         let version = try await serving.registry.register(registration, artifact: artifact, user: user)
         serving.invalidate()

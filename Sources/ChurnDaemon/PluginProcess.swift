@@ -26,7 +26,14 @@ public actor PluginProcess {
     private let logger: Logger
 
     private enum State: Equatable {
-        case stopped, starting, ready, backingOff, refused(String)
+        case stopped, starting, ready, backingOff, refused(Refusal)
+    }
+
+    /// Why a plugin is refused, and the error code requests for it get.
+    struct Refusal: Equatable {
+        var reason: String
+        /// -32004 for a plugin that speaks another protocol version, else -32000.
+        var code: RPCErrorCode
     }
 
     private var state: State = .stopped { didSet { publishServing() } }
@@ -82,7 +89,7 @@ public actor PluginProcess {
             case .backingOff: "restarting"
             case .refused: "refused"
             }
-        let reason: String? = if case .refused(let why) = state { why } else { lastError }
+        let reason: String? = if case .refused(let why) = state { why.reason } else { lastError }
         return PluginStatus(
             kind: kind, executable: executable, state: stateName,
             pid: process?.isRunning == true ? process?.processIdentifier : nil, description: handshake,
@@ -129,7 +136,9 @@ public actor PluginProcess {
                 ])
             resumeWaiters(with: .success(connection))
         } catch let refusal as HandshakeRefusal {
-            refuse(refusal.reason)
+            // Keep what it said about itself: plugins.list shows why it does not fit.
+            if let description = refusal.handshake { handshake = description }
+            refuse(Refusal(reason: refusal.reason, code: refusal.code))
         } catch {
             failed(incarnation: current, reason: "\(error)")
         }
@@ -184,8 +193,8 @@ public actor PluginProcess {
         case .ready:
             // A connection that already closed means the process is dying: wait for its successor.
             if let connection, connection.isActive { return connection }
-        case .refused(let reason):
-            throw RPCError(.pluginUnavailable, "plugin \(kind) is refused: \(reason)", data: ["kind": .string(kind)])
+        case .refused(let refusal):
+            throw refusal.error(kind: kind)
         case .stopped:
             throw RPCError(.pluginUnavailable, "plugin \(kind) is stopped", data: ["kind": .string(kind)])
         case .starting, .backingOff:
@@ -357,13 +366,14 @@ public actor PluginProcess {
         guard description.protocolVersion == ChurnProtocolVersion.current else {
             await connection.close()
             throw HandshakeRefusal(
-                "it speaks protocol version \(description.protocolVersion), churnd speaks \(ChurnProtocolVersion.current)"
-            )
+                "it speaks protocol version \(description.protocolVersion), churnd speaks \(ChurnProtocolVersion.current)",
+                code: .protocolMismatch, description: description)
         }
         guard description.kind == kind else {
             await connection.close()
             throw HandshakeRefusal(
-                "its executable name says kind \(kind) but it describes itself as \(description.kind)")
+                "its executable name says kind \(kind) but it describes itself as \(description.kind)",
+                description: description)
         }
         return description
     }
@@ -419,7 +429,7 @@ public actor PluginProcess {
         failuresInARow += 1
         if lastError == nil || !(lastError?.contains(reason) ?? false) { lastError = reason }
         if !everReady, failuresInARow >= policy.maximumStartFailures {
-            refuse("failed to start \(failuresInARow) times in a row (last: \(lastError ?? reason))")
+            refuse(Refusal(reason: "failed to start \(failuresInARow) times in a row (last: \(lastError ?? reason))", code: .pluginUnavailable))
             return
         }
         let delay = policy.backoff(afterFailures: failuresInARow)
@@ -437,13 +447,12 @@ public actor PluginProcess {
         await start()
     }
 
-    private func refuse(_ reason: String) {
-        state = .refused(reason)
-        logger.error("plugin refused: \(reason)", metadata: ["executable": "\(executable)"])
+    private func refuse(_ refusal: Refusal) {
+        state = .refused(refusal)
+        logger.error("plugin refused: \(refusal.reason)", metadata: ["executable": "\(executable)"])
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         connection = nil
-        resumeWaiters(
-            with: .failure(RPCError(.pluginUnavailable, "plugin \(kind) is refused: \(reason)", data: ["kind": .string(kind)])))
+        resumeWaiters(with: .failure(refusal.error(kind: kind)))
     }
 
     private func resumeWaiters(with result: Result<RPCConnection, any Error>) {
@@ -473,8 +482,24 @@ struct HandshakeFailure: Error, CustomStringConvertible {
 /// A plugin that must not be used: restarting it would not help.
 struct HandshakeRefusal: Error, CustomStringConvertible {
     let reason: String
-    init(_ reason: String) { self.reason = reason }
+    let code: RPCErrorCode
+    /// Its handshake answer, when it gave one.
+    let handshake: PluginDescription?
+
+    init(_ reason: String, code: RPCErrorCode = .pluginUnavailable, description: PluginDescription? = nil) {
+        self.reason = reason
+        self.code = code
+        self.handshake = description
+    }
+
     var description: String { reason }
+}
+
+extension PluginProcess.Refusal {
+    /// The error a request for the refused plugin gets.
+    func error(kind: String) -> RPCError {
+        RPCError(code, "plugin \(kind) is refused: \(reason)", data: ["kind": .string(kind)])
+    }
 }
 
 /// Forwards a plugin's stdout and stderr lines into the daemon's log (never into any socket),

@@ -64,10 +64,16 @@ public final class PluginSupervisor: Sendable {
         if let plugin = byKind[kind] { return plugin }  // the hot path: kinds as registered
         let normalized = kind.replacingOccurrences(of: "-", with: "_")
         guard let plugin = byKind[normalized] else {
-            let known = plugins.map(\.kind).joined(separator: ", ")
+            let known = plugins.map(\.kind)
+            if let suggestion = NearMiss.suggestion(for: kind, among: known) {
+                throw RPCError(
+                    .pluginUnavailable,
+                    "no plugin of kind \(kind) is installed: did you mean \(suggestion)? (installed: \(known.joined(separator: ", ")))",
+                    data: ["field": "kind", "kind": .string(kind), "suggestion": .string(suggestion)])
+            }
             throw RPCError(
                 .pluginUnavailable,
-                "no plugin of kind \(kind) is installed (installed: \(known.isEmpty ? "none" : known)): put an executable named churn-plugin-\(normalized.replacingOccurrences(of: "_", with: "-")) beside churnd or on the plugin path",
+                "no plugin of kind \(kind) is installed (installed: \(known.isEmpty ? "none" : known.joined(separator: ", "))): put an executable named churn-plugin-\(normalized.replacingOccurrences(of: "_", with: "-")) beside churnd or on the plugin path",
                 data: ["field": "kind", "kind": .string(kind)])
         }
         return plugin

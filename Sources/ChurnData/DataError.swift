@@ -19,6 +19,15 @@ public struct DataIssue: Sendable, Hashable, CustomStringConvertible {
         self.problem = problem
     }
 
+    /// The issue as a `data.errors` record of a -32013 error: `file`, `line` (0 when not from a
+    /// file), `column` and `value` (null when the problem has none), and `message`.
+    public var jsonValue: JSONValue {
+        .object([
+            "file": .string(file), "line": .number(Double(line)), "column": column.map { .string($0) } ?? .null,
+            "value": value.map { .string($0) } ?? .null, "message": .string(problem),
+        ])
+    }
+
     public var description: String {
         var text = line > 0 ? "\(file):\(line)" : file
         if let column { text += ": column \(column)" }
@@ -72,7 +81,7 @@ public enum DataError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension DataError: RPCErrorConvertible {
     public var rpcError: RPCError {
-        let errors = JSONValue.array(issues.prefix(100).map { .string($0.description) })
+        let errors = JSONValue.array(issues.prefix(100).map(\.jsonValue))
         switch self {
         case .unreadable(let file, _):
             return RPCError(.fileError, description, data: ["path": .string(file)])

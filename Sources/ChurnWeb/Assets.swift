@@ -12,7 +12,7 @@ enum Assets {
         th, td { padding: .3rem .6rem; border-bottom: 1px solid #e3e6ea; text-align: left; font-size: .9rem; }
         .cards { display: flex; gap: 1rem; flex-wrap: wrap; } .card { background: #fff; padding: .5rem 1rem; border-radius: 6px; min-width: 12rem; }
         .card h3 { margin: .2rem 0; font-size: .85rem; color: #5b6775; }
-        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1rem; }
+        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 1rem; }
         figure { background: #fff; margin: 0; padding: .6rem; border-radius: 6px; } figcaption { font-weight: 600; margin-bottom: .4rem; }
         .badge { padding: .1rem .4rem; border-radius: 4px; font-size: .75rem; background: #dde3ea; }
         .badge.champion { background: #ffd166; } .badge.challenger { background: #a0c4ff; }
@@ -24,6 +24,20 @@ enum Assets {
         .field-error { color: #a4161a; font-size: .8rem; } .up { color: #a4161a; } .down { color: #2b9348; }
         .probability { font-size: 1.4rem; }
         label { margin-right: .5rem; } button { cursor: pointer; }
+        .scroll { max-width: 100%; overflow-x: auto; } .scroll table { margin: 0; }
+        code { overflow-wrap: anywhere; }
+        /* Phones: the header wraps, the page never scrolls sideways (wide tables scroll in place). */
+        @media (max-width: 640px) {
+          header { flex-wrap: wrap; gap: .4rem .8rem; padding: .5rem .8rem; }
+          header nav { flex-wrap: wrap; gap: .6rem; width: 100%; order: 2; }
+          .spacer { display: none; }
+          main { padding: .6rem .8rem; }
+          .grid { grid-template-columns: minmax(0, 1fr); }
+          .card { min-width: 0; flex: 1 1 100%; }
+          .fields { grid-template-columns: minmax(0, 1fr); }
+          input, select { max-width: 100%; }
+          h1 { font-size: 1.4rem; }
+        }
         """
 
     /// Draws every chart described in the page's `churn-charts` block; marks each canvas it drew

@@ -227,10 +227,11 @@ public final class ChurnWebApp: Sendable {
             }
             values.merge(pages.chartValues(charts)) { $1 }
             values["synthetic"] = customers.isSynthetic
+            values["daemon_ok"] = true
         } catch {
-            values["daemon_error"] = describe(error)
+            values.merge(failure(error)) { $1 }
         }
-        return render("dashboard", status: values["daemon_error"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
+        return render("dashboard", status: values["daemon_error"] == nil && values["daemon_failure"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
     }
 
     private func predictPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
@@ -244,7 +245,7 @@ public final class ChurnWebApp: Sendable {
             case .success(let valid): record = valid
             case .failure(let errors):
                 values["has_errors"] = true
-                values["fields"] = PredictionForm.fields(entered, errors: errors.errors)
+                values["fields"] = PredictionForm.fields(entered, errors: errors.errors, language: context.language)
                 status = .unprocessableContent
             }
         } else if let id = request.uri.queryParameters.get("customer"), !id.isEmpty {
@@ -257,7 +258,7 @@ public final class ChurnWebApp: Sendable {
                 status = .notFound
             }
         }
-        if values["fields"] == nil { values["fields"] = PredictionForm.fields(entered, errors: [:]) }
+        if values["fields"] == nil { values["fields"] = PredictionForm.fields(entered, errors: [:], language: context.language) }
         if let record {
             do {
                 let prediction = try await link.with { client throws(ChurnClientError) in try await client.predict([record]) }
@@ -268,7 +269,7 @@ public final class ChurnWebApp: Sendable {
                     values["result"] = pages.predictionValues(answer, explanation: explanation, context: context)
                 }
             } catch {
-                values["daemon_error"] = describe(error)
+                values.merge(failure(error)) { $1 }
                 status = .serviceUnavailable
             }
         }
@@ -292,9 +293,9 @@ public final class ChurnWebApp: Sendable {
             values["report"] = reportValues
             values.merge(pages.chartValues([chart])) { $1 }
         } catch {
-            values["daemon_error"] = describe(error)
+            values.merge(failure(error)) { $1 }
         }
-        return render("retention", status: values["daemon_error"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
+        return render("retention", status: values["daemon_error"] == nil && values["daemon_failure"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
     }
 
     // MARK: Rendering
@@ -306,6 +307,7 @@ public final class ChurnWebApp: Sendable {
         all["other_lang"] = context.language == .english ? Language.korean.rawValue : Language.english.rawValue
         if let user = context.user { all["user"] = user }
         all["csrf"] = context.csrf ?? ""
+        all["socket"] = configuration.socketPath
         all["chart_js"] = pages.chartJSAvailable
         all["chart_missing"] = !pages.chartJSAvailable
         let html = templates.render(all, withTemplate: template) ?? "template \(template) is missing"
@@ -333,6 +335,15 @@ public final class ChurnWebApp: Sendable {
     private func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
         return next
+    }
+
+    /// What a page shows when its daemon calls failed: that the daemon is down and how to start
+    /// it, or the error the daemon answered with.
+    private func failure(_ error: any Error) -> [String: Any] {
+        switch error as? ChurnClientError {
+        case .noDaemon?, .transport?: ["daemon_error": describe(error)]
+        default: ["daemon_failure": describe(error)]
+        }
     }
 
     private func describe(_ error: any Error) -> String {

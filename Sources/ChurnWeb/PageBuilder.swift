@@ -29,7 +29,7 @@ struct PageBuilder: Sendable {
     ) -> [String: Any] {
         var values: [String: Any] = [:]
         let ready = health.plugins.filter { $0.state == "ready" }.count
-        values["health"] = ["status": health.status, "plugins": "\(ready)/\(health.plugins.count) plugins ready"]
+        values["health"] = ["status": health.status, "plugins": "\(ready)/\(health.plugins.count) " + text("dash.plugins_ready", context)]
         let champion = models.first { $0.aliases.contains("champion") }
         let challenger = models.first { $0.aliases.contains("challenger") }
         if let champion { values["champion"] = "\(champion.ref) (\(champion.kind))" }
@@ -65,7 +65,9 @@ struct PageBuilder: Sendable {
                             "labelled": "\(arm.outcomes)", "auc": Self.interval(arm.rocAUC), "precision": Self.interval(arm.precisionAtTop),
                         ]
                     },
-                    "verdict": report.verdict,
+                    "verdict_label": text(Self.verdictKey(report.decision), context),
+                    "verdict_evidence": report.decision == .tooFewOutcomes
+                        ? text("verdict.too_few_detail", context) : Self.verdictEvidence(report.verdict),
                 ]
             }
             values["experiment"] = shown
@@ -73,7 +75,7 @@ struct PageBuilder: Sendable {
         values["audit"] = audit.map { entry -> [String: Any] in
             let change = [entry.fromVersion.map { "v\($0)" }, entry.toVersion.map { "v\($0)" }].compactMap { $0 }.joined(separator: " → ")
             return [
-                "at": entry.at, "user": entry.user, "action": entry.action,
+                "at": entry.at, "user": entry.user, "action": text("audit." + entry.action, context),
                 "detail": [entry.model, change, entry.detail ?? ""].filter { !$0.isEmpty }.joined(separator: " · "),
             ]
         }
@@ -97,8 +99,8 @@ struct PageBuilder: Sendable {
             charts.append(
                 ChartSpec(
                     id: "roc-chart", title: text("dash.roc", context), type: "scatter", data: .object(["datasets": .array(datasets)]),
-                    options: Self.axes(x: "false positive rate", y: "true positive rate", maximum: 1),
-                    columns: ["model", "points", "ROC-AUC"],
+                    options: Self.axes(x: text("axis.fpr", context), y: text("axis.tpr", context), maximum: 1),
+                    columns: [text("exp.model", context), text("axis.points", context), "ROC-AUC"],
                     rows: withROC.map { [$0.ref.description + " " + $0.kind, "\($0.rocCurve?.count ?? 0)", Self.metric($0, "roc_auc")] }))
         }
         // Feature importance of the champion (or the newest model that has it).
@@ -117,34 +119,60 @@ struct PageBuilder: Sendable {
                             ])
                         ]),
                     ]),
-                    options: .object(["indexAxis": .string("y")]), height: 260,
-                    columns: ["feature", "importance"], rows: top.map { [$0.feature, String(format: "%.4f", $0.importance)] }))
+                    options: .object([
+                        "indexAxis": .string("y"),
+                        "scales": .object([
+                            "x": Self.axisTitle(text("axis.importance", context) + " (" + (top.first?.method ?? "") + ")"),
+                            "y": Self.axisTitle(text("pred.feature", context)),
+                        ]),
+                    ]), height: 260,
+                    columns: [text("pred.feature", context), text("axis.importance", context)],
+                    rows: top.map { [$0.feature, String(format: "%.4f", $0.importance)] }))
         }
-        // Training loss curves of the newest sequence models.
-        let withLoss = latest.filter { !($0.lossCurve ?? []).isEmpty }
-        if !withLoss.isEmpty {
-            var datasets: [JSONValue] = []
-            var rows: [[String]] = []
-            let epochs = withLoss.map { $0.lossCurve?.count ?? 0 }.max() ?? 0
-            for (index, model) in withLoss.enumerated() {
-                let curve = model.lossCurve ?? []
-                for (keyIndex, key) in Set(curve.flatMap { $0.values.keys }).sorted().enumerated() {
-                    datasets.append(
-                        .object([
-                            "label": .string("\(model.kind) \(key)"), "data": .array(curve.map { $0.values[key].map(JSONValue.number) ?? .null }),
-                            "borderColor": .string(Self.palette[(index * 2 + keyIndex) % Self.palette.count]), "pointRadius": .number(1),
-                            "fill": .bool(false),
-                        ]))
-                    rows.append([model.ref.description, key, curve.compactMap { $0.values[key] }.map { String(format: "%.3f", $0) }.joined(separator: " ")])
-                }
-            }
-            charts.append(
-                ChartSpec(
-                    id: "loss-chart", title: text("dash.loss", context), type: "line",
-                    data: .object(["labels": .array((1...max(epochs, 1)).map { .string("\($0)") }), "datasets": .array(datasets)]),
-                    columns: ["model", "series", "per epoch"], rows: rows))
+        // Each kind's newest training curve, on its own chart: along epochs or trees, losses on
+        // the left axis, ROC-AUC on the right.
+        for model in latest where !(model.lossCurve ?? []).isEmpty {
+            charts.append(trainingCurve(model, context: context))
         }
         return charts
+    }
+
+    /// A version's training curve: what it counts along (epochs, trees) on the x axis, log
+    /// losses on the left y axis, ROC-AUC on the right.
+    func trainingCurve(_ model: ModelVersionInfo, context: WebRequestContext) -> ChartSpec {
+        let curve = model.lossCurve ?? []
+        let unit = model.lossCurveUnit ?? "epoch"
+        var datasets: [JSONValue] = []
+        var rows: [[String]] = []
+        for (index, key) in Set(curve.flatMap { $0.values.keys }).sorted().enumerated() {
+            let isAUC = key.contains("auc")
+            datasets.append(
+                .object([
+                    "label": .string(key), "yAxisID": .string(isAUC ? "auc" : "loss"),
+                    "data": .array(curve.compactMap { point in point.values[key].map { .object(["x": .number(Double(point.epoch)), "y": .number($0)]) } }),
+                    "borderColor": .string(Self.palette[index % Self.palette.count]), "pointRadius": .number(1), "fill": .bool(false),
+                    "showLine": .bool(true), "borderDash": isAUC ? .array([.number(4), .number(3)]) : .array([]),
+                ]))
+            rows.append([key, curve.compactMap { $0.values[key] }.map { String(format: "%.3f", $0) }.joined(separator: " ")])
+        }
+        let xTitle = text(unit == "trees" ? "axis.trees" : "axis.epoch", context)
+        return ChartSpec(
+            id: "curve-\(model.kind)", title: text("dash.loss", context) + " — \(model.ref) (\(model.kind))", type: "scatter",
+            data: .object(["datasets": .array(datasets)]),
+            options: .object([
+                "scales": .object([
+                    "x": Self.axisTitle(xTitle),
+                    "loss": .object([
+                        "type": .string("linear"), "position": .string("left"),
+                        "title": .object(["display": .bool(true), "text": .string(text("axis.log_loss", context))]),
+                    ]),
+                    "auc": .object([
+                        "type": .string("linear"), "position": .string("right"), "grid": .object(["drawOnChartArea": .bool(false)]),
+                        "title": .object(["display": .bool(true), "text": .string("ROC-AUC")]),
+                    ]),
+                ])
+            ]),
+            columns: [text("axis.series", context), xTitle + " " + (curve.map { "\($0.epoch)" }.joined(separator: " "))], rows: rows)
     }
 
     func riskDistribution(_ scored: CustomerBase.Scored, context: WebRequestContext) -> ChartSpec {
@@ -156,9 +184,12 @@ struct PageBuilder: Sendable {
             id: "risk-chart", title: text("dash.distribution", context) + " — \(scored.model)", type: "bar",
             data: .object([
                 "labels": .array(labels.map { .string($0) }),
-                "datasets": .array([.object(["label": .string("customers"), "data": .array(bins.map { .number(Double($0)) }), "backgroundColor": .array(colors)])]),
+                "datasets": .array([.object(["label": .string(text("ret.size", context)), "data": .array(bins.map { .number(Double($0)) }), "backgroundColor": .array(colors)])]),
             ]),
-            columns: ["risk", "customers"], rows: zip(labels, bins).map { [$0, "\($1)"] })
+            options: .object([
+                "scales": .object(["x": Self.axisTitle(text("col.risk", context)), "y": Self.axisTitle(text("ret.size", context))])
+            ]),
+            columns: [text("col.risk", context), text("ret.size", context)], rows: zip(labels, bins).map { [$0, "\($1)"] })
     }
 
     /// Months × customers, each cell coloured by the attention weight the model gave that month.
@@ -181,7 +212,7 @@ struct PageBuilder: Sendable {
             data: .object([
                 "datasets": .array([
                     .object([
-                        "label": .string("attention weight"), "data": .array(points), "pointStyle": .string("rect"),
+                        "label": .string(text("axis.attention", context)), "data": .array(points), "pointStyle": .string("rect"),
                         "pointRadius": .number(11), "pointHoverRadius": .number(12), "backgroundColor": .array(colors),
                         "borderWidth": .number(0),
                     ])
@@ -190,13 +221,13 @@ struct PageBuilder: Sendable {
             options: .object([
                 "plugins": .object(["legend": .object(["display": .bool(false)])]),
                 "scales": .object([
-                    "x": .object(["title": .object(["display": .bool(true), "text": .string("month of history")])]),
+                    "x": .object(["title": .object(["display": .bool(true), "text": .string(text("axis.month", context))])]),
                     "y": .object(["reverse": .bool(true), "min": .number(-0.5), "max": .number(Double(rows.count) - 0.5),
                                   "ticks": .object(["stepSize": .number(1)]),
-                                  "title": .object(["display": .bool(true), "text": .string("customer (riskiest first): " + ids.joined(separator: ", "))])]),
+                                  "title": .object(["display": .bool(true), "text": .string(text("axis.customers_riskiest", context) + ": " + ids.joined(separator: ", "))])]),
                 ]),
             ]), height: 260,
-            columns: ["customer"] + (rows[0].explanation.attention ?? []).map { "m\($0.month)" },
+            columns: [text("col.customer", context)] + (rows[0].explanation.attention ?? []).map { "m\($0.month)" },
             rows: rows.map { row in [row.customerID] + (row.explanation.attention ?? []).map { String(format: "%.3f", $0.weight) } })
     }
 
@@ -255,7 +286,8 @@ struct PageBuilder: Sendable {
             values["drivers"] = drivers.map { driver -> [String: Any] in
                 [
                     "feature": driver.feature, "value": driver.value.text ?? "—",
-                    "effect": String(format: "%+.1f pts", driver.contribution * 100), "direction": driver.contribution > 0 ? "up" : "down",
+                    "effect": String(format: "%+.1f ", driver.contribution * 100) + text("unit.points", context),
+                    "direction": driver.contribution > 0 ? "up" : "down",
                 ]
             }
             if let months = explanation.explanation.attention, !months.isEmpty {
@@ -276,7 +308,8 @@ struct PageBuilder: Sendable {
             "actions": report.actions.enumerated().map { index, result -> [String: Any] in
                 [
                     "rank": "\(index + 1)", "title": text(result.action.titleKey, context), "eligible": "\(result.eligible)",
-                    "drop": String(format: "%.1f pts", result.meanRiskDrop * 100), "kept": String(format: "%.0f", result.monthlyRevenueKept),
+                    "drop": String(format: "%.1f ", result.meanRiskDrop * 100) + text("unit.points", context),
+                    "kept": String(format: "%.0f", result.monthlyRevenueKept),
                 ]
             },
             "segments": report.segments.map { segment -> [String: Any] in
@@ -323,6 +356,28 @@ struct PageBuilder: Sendable {
     static func interval(_ interval: Interval?) -> String {
         guard let interval else { return "—" }
         return String(format: "%.3f [%.3f, %.3f]", interval.value, interval.low, interval.high)
+    }
+
+    /// The translation key of a report's decision.
+    static func verdictKey(_ decision: ExperimentDecision?) -> String {
+        switch decision {
+        case .challengerBetter?: "verdict.better"
+        case .challengerWorse?: "verdict.worse"
+        case .tooFewOutcomes?: "verdict.too_few"
+        default: "verdict.undecided"
+        }
+    }
+
+    /// The evidence after a verdict's headline (numbers and versions, kept as they are).
+    static func verdictEvidence(_ verdict: String) -> String {
+        for headline in ["challenger better", "challenger worse", "not yet distinguishable"] where verdict.hasPrefix(headline) {
+            return String(verdict.dropFirst(headline.count)).trimmingCharacters(in: CharacterSet(charactersIn: ": "))
+        }
+        return verdict
+    }
+
+    static func axisTitle(_ title: String) -> JSONValue {
+        .object(["title": .object(["display": .bool(true), "text": .string(title)])])
     }
 
     static func axes(x: String, y: String, maximum: Double) -> JSONValue {

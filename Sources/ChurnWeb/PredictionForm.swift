@@ -31,9 +31,9 @@ enum PredictionForm {
     }
 
     /// What the template shows per field: the value entered, the choices, and any error.
-    static func fields(_ entered: [String: String], errors: [String: String]) -> [[String: Any]] {
+    static func fields(_ entered: [String: String], errors: [String: String], language: Language) -> [[String: Any]] {
         names.map { name -> [String: Any] in
-            var field: [String: Any] = ["name": name, "value": entered[name] ?? ""]
+            var field: [String: Any] = ["name": name, "label": WebStrings.fieldLabel(name, language), "value": entered[name] ?? ""]
             if let categorical = CategoricalField.allCases.first(where: { $0.name == name }) {
                 field["has_choices"] = true
                 field["choices"] = categorical.values.map { ["value": $0, "selected": $0 == entered[name]] }
@@ -73,15 +73,13 @@ enum PredictionForm {
             }
             fields[field.name] = .number(number)
         }
-        guard errors.isEmpty else { return .failure(Errors(errors: errors)) }
-        // The schema's own rules (ranges, whole months, blank TotalCharges only at tenure 0).
+        // The schema's own rules (ranges, whole months, blank TotalCharges only at tenure 0),
+        // for every field that parsed, so all problems show at once.
         let record = CustomerRecord(fields)
-        do {
-            _ = try TelcoRecords.customer(record, path: "form")
-        } catch {
-            let name = error.field.hasPrefix("form.") ? String(error.field.dropFirst(5)) : error.field
-            return .failure(Errors(errors: [names.contains(name) ? name : TelcoSchema.idField: error.reason]))
+        for problem in TelcoRecords.problems(record) where errors[problem.field] == nil {
+            errors[names.contains(problem.field) ? problem.field : TelcoSchema.idField] = problem.reason
         }
+        guard errors.isEmpty else { return .failure(Errors(errors: errors)) }
         return .success(record)
     }
 

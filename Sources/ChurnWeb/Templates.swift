@@ -42,7 +42,8 @@ enum Templates {
         </header>
         <main>
         {{#synthetic}}<p class="note synthetic">{{t.synthetic}}</p>{{/synthetic}}
-        {{#daemon_error}}<p class="error" id="daemon-error">{{t.error.daemon}}: {{daemon_error}}</p>{{/daemon_error}}
+        {{#daemon_error}}<div class="error" id="daemon-error"><p><strong>{{t.error.daemon}}</strong> ({{daemon_error}})</p><p>{{t.error.daemon_start}} <code>churn serve --socket {{socket}}</code></p></div>{{/daemon_error}}
+        {{#daemon_failure}}<p class="error" id="daemon-failure">{{t.error.daemon_failed}}: {{daemon_failure}}</p>{{/daemon_failure}}
         {{#notice}}<p class="notice">{{notice}}</p>{{/notice}}
         """
 
@@ -81,6 +82,7 @@ enum Templates {
         {{> head}}
         <h1>{{t.dash.title}}</h1>
         {{#chart_missing}}<p class="note" id="chart-missing">{{t.dash.chart_missing}}</p>{{/chart_missing}}
+        {{#daemon_ok}}
         <section class="cards">
           <div class="card"><h3>{{t.dash.daemon}}</h3><p>{{health.status}} · {{health.plugins}}</p></div>
           <div class="card"><h3>{{t.dash.champion}}</h3><p>{{#champion}}{{.}}{{/champion}}{{^champion}}—{{/champion}}</p></div>
@@ -93,10 +95,10 @@ enum Templates {
         {{#experiment}}
         <p id="experiment">{{experiment.mode}} · {{t.dash.champion}} {{experiment.champion}} · {{t.dash.challenger}} {{experiment.challenger}} · {{experiment.started}}</p>
         {{#report}}
-        <table><thead><tr><th>Arm</th><th>Model</th><th>Predictions</th><th>With outcome</th><th>ROC-AUC</th><th>Precision@10%</th></tr></thead><tbody>
+        <div class="scroll"><table id="experiment-report"><thead><tr><th>{{t.exp.arm}}</th><th>{{t.exp.model}}</th><th>{{t.exp.predictions}}</th><th>{{t.exp.outcomes}}</th><th>{{t.metric.roc_auc}}</th><th>{{t.exp.precision_top}}</th></tr></thead><tbody>
         {{#arms}}<tr><td>{{arm}}</td><td>{{model}}</td><td>{{predictions}}</td><td>{{labelled}}</td><td>{{auc}}</td><td>{{precision}}</td></tr>{{/arms}}
-        </tbody></table>
-        <p>{{verdict}}</p>
+        </tbody></table></div>
+        <p id="verdict"><strong>{{verdict_label}}</strong> {{verdict_evidence}}</p>
         {{/report}}
         {{/experiment}}
         {{^experiment}}<p>{{t.dash.no_experiment}}</p>{{/experiment}}
@@ -105,7 +107,7 @@ enum Templates {
         {{^models}}<p>{{t.dash.no_models}}</p>{{/models}}
         {{#has_models}}
         <form method="post" action="/models/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button id="rollback">{{t.dash.rollback}}</button></form>
-        <table id="models"><thead><tr><th>{{t.dash.version}}</th><th>{{t.dash.kind}}</th><th>{{t.dash.created}}</th>
+        <div class="scroll"><table id="models"><thead><tr><th>{{t.dash.version}}</th><th>{{t.dash.kind}}</th><th>{{t.dash.created}}</th>
           <th>{{t.metric.roc_auc}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th>
           <th>{{t.dash.aliases}}</th><th>{{t.dash.actions}}</th></tr></thead><tbody>
         {{#models}}
@@ -114,33 +116,34 @@ enum Templates {
           <td>{{^is_champion}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/is_champion}}
               {{^is_champion}}{{^is_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/is_challenger}}{{/is_champion}}</td></tr>
         {{/models}}
-        </tbody></table>
+        </tbody></table></div>
 
         <h2>{{t.dash.compare}}</h2>
-        <table id="compare"><thead><tr><th>{{t.dash.kind}}</th><th>{{t.dash.version}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th><th>{{t.metric.roc_auc}}</th></tr></thead><tbody>
+        <div class="scroll"><table id="compare"><thead><tr><th>{{t.dash.kind}}</th><th>{{t.dash.version}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th><th>{{t.metric.roc_auc}}</th></tr></thead><tbody>
         {{#compare}}<tr><td>{{kind}}</td><td>{{ref}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td><td>{{roc_auc}}</td></tr>{{/compare}}
-        </tbody></table>
+        </tbody></table></div>
         {{/has_models}}
 
         <div class="grid">
         {{#charts}}
           <figure><figcaption>{{title}}</figcaption><canvas id="{{id}}" height="{{height}}"></canvas>
-            <details {{#open}}open{{/open}}><summary>{{t.dash.numbers}}</summary><table class="numbers"><thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody></table></details>
+            <details {{#open}}open{{/open}}><summary>{{t.dash.numbers}}</summary><div class="scroll"><table class="numbers"><thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody></table></div></details>
           </figure>
         {{/charts}}
         </div>
 
         <h2 id="riskiest">{{t.dash.riskiest}}</h2>
-        <form method="get" action="/" class="inline"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button>🔍</button></form>
-        <table id="riskiest-table"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th><th>{{t.col.contract}}</th><th>{{t.col.internet}}</th><th>{{t.col.payment}}</th><th>{{t.col.tenure}}</th><th>{{t.col.monthly}}</th></tr></thead><tbody>
+        <form method="get" action="/" class="inline" role="search"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
+        <div class="scroll"><table id="riskiest-table"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th><th>{{t.col.contract}}</th><th>{{t.col.internet}}</th><th>{{t.col.payment}}</th><th>{{t.col.tenure}}</th><th>{{t.col.monthly}}</th></tr></thead><tbody>
         {{#customers}}<tr><td><a href="/predict?customer={{id}}">{{id}}</a></td><td>{{risk}}</td><td>{{contract}}</td><td>{{internet}}</td><td>{{payment}}</td><td>{{tenure}}</td><td>{{monthly}}</td></tr>{{/customers}}
-        </tbody></table>
+        </tbody></table></div>
         <p class="pager">{{t.dash.page}} {{page}} / {{pages}}
           {{#previous}}<a href="/?q={{query}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
           {{#next}}<a href="/?q={{query}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
 
         <h2>{{t.dash.audit}}</h2>
-        <table id="audit"><tbody>{{#audit}}<tr><td>{{at}}</td><td>{{user}}</td><td>{{action}}</td><td>{{detail}}</td></tr>{{/audit}}</tbody></table>
+        <div class="scroll"><table id="audit"><tbody>{{#audit}}<tr><td>{{at}}</td><td>{{user}}</td><td>{{action}}</td><td>{{detail}}</td></tr>{{/audit}}</tbody></table></div>
+        {{/daemon_ok}}
         {{> foot}}
         """
 
@@ -156,8 +159,8 @@ enum Templates {
           <p class="probability"><strong id="probability">{{probability}}</strong> {{t.pred.probability}} — {{verdict}}</p>
           <p>{{t.pred.answered_by}} <span id="answered-by">{{model}}</span> · {{t.pred.arm}} <span id="arm">{{arm}}</span></p>
           {{#has_drivers}}<h3>{{t.pred.drivers}}</h3>
-          <table id="drivers"><thead><tr><th>{{t.pred.feature}}</th><th>{{t.pred.value}}</th><th>{{t.pred.effect}}</th></tr></thead><tbody>
-          {{#drivers}}<tr><td>{{feature}}</td><td>{{value}}</td><td class="{{direction}}">{{effect}}</td></tr>{{/drivers}}</tbody></table>{{/has_drivers}}
+          <div class="scroll"><table id="drivers"><thead><tr><th>{{t.pred.feature}}</th><th>{{t.pred.value}}</th><th>{{t.pred.effect}}</th></tr></thead><tbody>
+          {{#drivers}}<tr><td>{{feature}}</td><td>{{value}}</td><td class="{{direction}}">{{effect}}</td></tr>{{/drivers}}</tbody></table></div>{{/has_drivers}}
           {{#has_months}}<h3>{{t.pred.months}}</h3><table id="months"><tbody>{{#months}}<tr><td>{{month}}</td><td>{{weight}}</td></tr>{{/months}}</tbody></table>{{/has_months}}
         </section>
         {{/result}}
@@ -165,7 +168,7 @@ enum Templates {
         <form method="post" action="/predict" class="fields" id="predict-form">
           <input type="hidden" name="csrf" value="{{csrf}}">
           {{#fields}}
-          <label>{{name}}
+          <label>{{label}}
             {{#has_choices}}<select name="{{name}}">{{#choices}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/choices}}</select>{{/has_choices}}
             {{^has_choices}}<input name="{{name}}" value="{{value}}" {{#numeric}}inputmode="decimal"{{/numeric}}>{{/has_choices}}
             {{#error}}<span class="field-error" data-field="{{name}}">{{error}}</span>{{/error}}
@@ -183,15 +186,15 @@ enum Templates {
         <p>{{scored_by}} · {{at_risk}} {{t.ret.at_risk}} · {{t.ret.revenue}}: {{revenue_at_risk}}</p>
         <h2>{{t.ret.actions}}</h2>
         <p class="note">{{t.ret.method}}</p>
-        <table id="actions"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.kept}}</th></tr></thead><tbody>
+        <div class="scroll"><table id="actions"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.kept}}</th></tr></thead><tbody>
         {{#actions}}<tr><td>{{rank}}</td><td>{{title}}</td><td>{{eligible}}</td><td>{{drop}}</td><td>{{kept}}</td></tr>{{/actions}}
-        </tbody></table>
+        </tbody></table></div>
         <figure><figcaption>{{t.ret.kept}}</figcaption><canvas id="actions-chart" height="120"></canvas></figure>
         <h2>{{t.ret.segments}}</h2>
         {{^has_reasons}}<p class="note">{{t.ret.no_reasons}}</p>{{/has_reasons}}
-        <table id="segments"><thead><tr><th>{{t.col.contract}}</th><th>{{t.col.internet}}</th><th>{{t.col.payment}}</th><th>{{t.ret.size}}</th><th>{{t.ret.mean_risk}}</th><th>{{t.ret.revenue}}</th>{{#has_reasons}}<th>{{t.ret.reasons}}</th>{{/has_reasons}}<th>{{t.ret.best}}</th></tr></thead><tbody>
+        <div class="scroll"><table id="segments"><thead><tr><th>{{t.col.contract}}</th><th>{{t.col.internet}}</th><th>{{t.col.payment}}</th><th>{{t.ret.size}}</th><th>{{t.ret.mean_risk}}</th><th>{{t.ret.revenue}}</th>{{#has_reasons}}<th>{{t.ret.reasons}}</th>{{/has_reasons}}<th>{{t.ret.best}}</th></tr></thead><tbody>
         {{#segments}}<tr><td>{{contract}}</td><td>{{internet}}</td><td>{{payment}}</td><td>{{size}}</td><td>{{mean_risk}}</td><td>{{revenue}}</td>{{#has_reasons}}<td>{{reasons}}</td>{{/has_reasons}}<td>{{best}}</td></tr>{{/segments}}
-        </tbody></table>
+        </tbody></table></div>
         {{/report}}
         {{> foot}}
         """

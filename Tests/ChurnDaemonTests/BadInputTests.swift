@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ChurnClient
 import ChurnProtocol
+import ChurnRPC
 import ChurnTestSupport
 import Foundation
 import Testing
@@ -122,6 +126,70 @@ struct BadInputTests {
             let wrong = try socket.readJSON()
             #expect(errorCode(wrong) == -32602)
             #expect(((wrong?["error"] as? [String: Any])?["data"] as? [String: Any])?["field"] as? String == "customers")
+        }
+    }
+
+    @Test func aNullIDIsRefusedBeforeTheMethodRuns() async throws {
+        try await withDaemon { harness in
+            let socket = try RawSocket(path: harness.socketPath)
+            let data = try harness.writeTrainingCSV()
+            try socket.sendFrame(#"{"jsonrpc":"2.0","id":null,"method":"models.train","params":{"kind":"echo","data":"\#(data)"}}"#)
+            let frame = try #require(try socket.readFrame(), "no answer")
+            #expect(!frame.isEmpty, "a zero-length frame is a protocol error")
+            let response = try JSONSerialization.jsonObject(with: Data(frame)) as? [String: Any]
+            #expect(errorCode(response) == -32600)
+            #expect(response?["id"] is NSNull)
+            let client = try await harness.client()
+            #expect(try await client.models().isEmpty, "the refused request trained a model")
+            await client.close()
+        }
+    }
+
+    @Test(arguments: [#""bar""#, "null", "[]", "7"])
+    func paramsThatAreNotAnObjectAreInvalidParams(params: String) async throws {
+        try await withDaemon { harness in
+            let socket = try RawSocket(path: harness.socketPath)
+            try socket.sendFrame(#"{"jsonrpc":"2.0","id":8,"method":"health","params":\#(params)}"#)
+            let response = try socket.readJSON()
+            #expect(errorCode(response) == -32602, "\(params)")
+            #expect(response?["id"] as? Int == 8)
+        }
+    }
+
+    @Test func aThousandRapidConnectsAreAllAccepted() async throws {
+        // 1,000 sockets here and as many in churnd: raise the soft limit the daemon inherits.
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        let wanted = min(limit.rlim_max, 8192)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        try await withDaemon { harness in
+            var descriptors: [Int32] = []
+            var refused: [Int32] = []
+            var address = UnixSocketFile.socketAddress(harness.socketPath)
+            for _ in 0..<1000 {
+                let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+                let result = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+                if result != 0 { refused.append(errno) }
+                // Malformed at once: a zero-length frame.
+                var zero: [UInt8] = [0, 0, 0, 0]
+                _ = Glibc.send(descriptor, &zero, 4, Int32(MSG_NOSIGNAL))
+                descriptors.append(descriptor)
+            }
+            #expect(refused.isEmpty, "\(refused.count) of 1000 connects failed (errno \(refused.first ?? 0): EAGAIN is a full backlog)")
+            // Every one of them is read and answered.
+            var answered = 0
+            for descriptor in descriptors {
+                var header = [UInt8](repeating: 0, count: 4)
+                var polled = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                if poll(&polled, 1, 10_000) > 0, recv(descriptor, &header, 4, 0) == 4 { answered += 1 }
+            }
+            #expect(answered == 1000)
+            for descriptor in descriptors { Glibc.close(descriptor) }
         }
     }
 

@@ -161,6 +161,29 @@ struct ForestTests {
         #expect(auc > 0.8, "held-out ROC-AUC \(auc)")
     }
 
+    @Test func theSameSeedAndDataGiveTheSameArtifactBytesAndRecordedParamsTrainAgain() throws {
+        guard let path = realTrainPath else { return }
+        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
+        let folder = NSTemporaryDirectory() + "forest-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try dataset.rows(Array(0..<2000)).writeCSV(to: folder + "/train.csv")
+        let plugin = RandomForestPlugin()
+        func train(_ params: [String: JSONValue], _ artifact: String) throws -> (PluginTrainResult, Data) {
+            let result = try plugin.train(
+                PluginTrainParams(trainPath: folder + "/train.csv", params: params, seed: 5, artifactPath: folder + "/" + artifact),
+                progress: .silent)
+            return (result, try Data(contentsOf: URL(fileURLWithPath: folder + "/" + artifact)))
+        }
+        let (first, firstBytes) = try train(["n_trees": 30], "a.artifact")
+        let (_, secondBytes) = try train(["n_trees": 30], "b.artifact")
+        #expect(firstBytes == secondBytes, "same seed and data, different artifact bytes")
+        // The params a version records are params training accepts, and give the same model.
+        let (retrained, retrainedBytes) = try train(first.params, "c.artifact")
+        #expect(retrained.params == first.params)
+        #expect(retrainedBytes == firstBytes)
+    }
+
     @Test func shuffledLabelsLearnNothing() throws {
         // The leakage guard: if any input carried the outcome, a forest trained on shuffled labels
         // would still rank held-out churners above stayers.

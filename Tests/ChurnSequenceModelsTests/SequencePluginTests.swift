@@ -36,6 +36,14 @@ private func train(_ plugin: SequencePlugin, _ folder: String, params: [String: 
         progress: .silent)
 }
 
+/// Progress messages, collected from any thread.
+final class MessageLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    func append(_ message: String) { lock.withLock { messages.append(message) } }
+    var all: [String] { lock.withLock { messages } }
+}
+
 @Suite("LSTM plugins", .serialized)
 struct SequencePluginTests {
     @Test(arguments: [false, true])
@@ -59,6 +67,38 @@ struct SequencePluginTests {
         let auc = Metrics.rocAUC(Array(test.churned!.prefix(300)), probabilities)!
         #expect(auc > 0.78, "held-out ROC-AUC \(auc)")
         #expect(throws: RPCError.self) { _ = try SequencePlugin(attention: !attention).load(artifact: artifact) }
+    }
+
+    @Test(arguments: [false, true])
+    func theSameSeedAndDataGiveTheSameArtifactBytesAndRecordedParamsTrainAgain(attention: Bool) throws {
+        guard let dataset = try realData() else { return }
+        let (folder, _) = try trainingFiles(dataset.rows(Array(0..<1500)))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let plugin = SequencePlugin(attention: attention)
+        let first = try train(plugin, folder, params: ["epochs": 2])
+        let firstBytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact"))
+        _ = try train(plugin, folder, params: ["epochs": 2])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")) == firstBytes, "same seed, different bytes")
+        // Every recorded param is one `train` accepts, and retraining with them gives the same model.
+        let again = try train(plugin, folder, params: first.params)
+        #expect(again.params == first.params)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")) == firstBytes)
+    }
+
+    @Test func earlyStoppingSaysWhenAndWhy() throws {
+        guard let dataset = try realData() else { return }
+        let (folder, _) = try trainingFiles(dataset.rows(Array(0..<1500)))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let messages = MessageLog()
+        // A learning rate this high stops improving at once: patience 1 ends it early.
+        _ = try SequencePlugin(attention: false).train(
+            PluginTrainParams(
+                trainPath: folder + "/train.csv", validationPath: folder + "/validation.csv",
+                params: ["epochs": 40, "patience": 1, "learning_rate": 0.5], seed: 1, artifactPath: folder + "/model.artifact"),
+            progress: ProgressReporter { messages.append($0.message) })
+        let ending = messages.all.last ?? ""
+        #expect(ending.contains("stopped early after epoch"), "\(messages.all.suffix(3))")
+        #expect(ending.contains("patience") && ending.contains("keeping epoch"))
     }
 
     @Test func attentionExplainsEachRealMonthAndNothingElse() throws {

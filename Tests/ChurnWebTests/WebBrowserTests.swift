@@ -69,6 +69,54 @@ struct WebBrowserTests {
         }
     }
 
+    /// The layout of a page on an emulated phone (Support/phone_layout.py drives Chromium's
+    /// DevTools protocol: headless windows cannot be narrower than 500 px).
+    static func phoneLayout(_ url: String, width: Int, profile: String) throws -> [String: Any] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/phone_layout.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, chromium!, url, String(width), "844", profile]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let log = LogReader(errors.fileHandleForReading)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            Issue.record("phone_layout.py failed: \(String(decoding: data, as: UTF8.self)) \(log.text().suffix(800))")
+            return [:]
+        }
+        return object
+    }
+
+    @Test func onAPhoneNoPageScrollsSidewaysAndTheHeaderStaysReachable() async throws {
+        guard Self.chromium != nil else {
+            Issue.record("chromium is missing: install it with scripts/install-system-packages (apt-get install chromium)")
+            return
+        }
+        let harness = try await WebHarness.start()
+        let profile = harness.root + "/phone-profile"
+        try await harness.app.application().test(.live) { client in
+            let port = try #require(client.port)
+            let base = "http://127.0.0.1:\(port)"
+            for path in ["/", "/predict?customer=SYN-0000950", "/retention", "/?lang=ko"] {
+                let layout = try Self.phoneLayout(
+                    base + harness.app.issueSignInLink(for: WebHarness.user, next: path), width: 390, profile: profile)
+                let page = layout["scrollWidth"] as? Int
+                #expect(page != nil && page! <= 390, "\(path): the page is \(page.map(String.init) ?? "?") px wide on a 390 px phone")
+                let controls = layout["controls"] as? [String: Any] ?? [:]
+                for id in ["logout", "language"] {
+                    let control = controls[id] as? [String: Any]
+                    #expect(control?["visible"] as? Bool == true, "\(path): #\(id) is not shown")
+                    #expect((control?["right"] as? Double ?? 1e9) <= 390, "\(path): #\(id) is off the screen: \(control ?? [:])")
+                }
+            }
+        }
+        try await harness.stop()
+    }
+
     @Test func everyPageLoadsSignedInAndEveryChartDraws() async throws {
         guard Self.chromium != nil else {
             Issue.record("chromium is missing: install it with scripts/install-system-packages (apt-get install chromium)")
@@ -83,7 +131,7 @@ struct WebBrowserTests {
         try await harness.app.application().test(.live) { client in
             let port = try #require(client.port)
             let base = "http://127.0.0.1:\(port)"
-            let pages: [(path: String, charts: Int)] = [("/", 5), ("/retention", 1), ("/predict?customer=SYN-0000950", 0)]
+            let pages: [(path: String, charts: Int)] = [("/", 6), ("/retention", 1), ("/predict?customer=SYN-0000950", 0)]
             for (path, charts) in pages {
                 let (dom, log) = try Self.load(base + harness.app.issueSignInLink(for: WebHarness.user, next: path), profile: profile)
                 #expect(dom.contains(#"id="logout""#), "\(path): not signed in; browser log: \(log.suffix(1500))")

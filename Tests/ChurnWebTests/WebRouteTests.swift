@@ -1,12 +1,13 @@
 import ChurnClient
 import ChurnProtocol
-import ChurnWeb
 import Foundation
 import HTTPTypes
 import HummingbirdBcrypt
 import HummingbirdTesting
 import Logging
 import Testing
+
+@testable import ChurnWeb
 
 /// The web UI's routes against a real daemon, through HummingbirdTesting.
 @Suite("Web UI routes", .serialized)
@@ -107,7 +108,7 @@ struct WebRouteTests {
             let html = page.text
             for expected in [
                 "churn@1", "churn@2", "random_forest", "lstm_attention", #"class="badge champion""#, #"class="badge challenger""#,
-                #"id="roc-chart""#, #"id="importance-chart""#, #"id="loss-chart""#, #"id="risk-chart""#, #"id="attention-chart""#,
+                #"id="roc-chart""#, #"id="importance-chart""#, #"id="curve-random_forest""#, #"id="curve-lstm_attention""#, #"id="risk-chart""#, #"id="attention-chart""#,
                 #"id="riskiest-table""#, "/predict?customer=",
             ] {
                 #expect(html.contains(expected), "dashboard lacks \(expected)")
@@ -117,7 +118,7 @@ struct WebRouteTests {
             let start = try #require(html.range(of: #"<script type="application/json" id="churn-charts">"#))
             let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
             let specs = try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [[String: Any]]
-            #expect(specs?.count == 5)
+            #expect(specs?.count == 6)
 
             // Riskiest first, 20 a page, searchable.
             let risks = html.components(separatedBy: "<td>").compactMap { cell -> Double? in
@@ -193,17 +194,19 @@ struct WebRouteTests {
             form["MonthlyCharges"] = "-5"
             let bad = try await browser.post("/predict", form: form)
             #expect(bad.status == .unprocessableContent)
+            // Every field's error at once, the schema's range rule among them.
             #expect(bad.text.contains(#"data-field="tenure""#))
             #expect(bad.text.contains(#"data-field="Contract""#))
+            #expect(bad.text.contains(#"data-field="MonthlyCharges""#), "the range error waited for the other fields")
             #expect(bad.text.contains("enter a number (got &quot;abc&quot;)"))
             #expect(!bad.text.contains(#"id="result""#))
 
-            // The schema's own range rule, reported on its field.
             form["tenure"] = "5"
             form["Contract"] = "One year"
             let range = try await browser.post("/predict", form: form)
             #expect(range.status == .unprocessableContent)
             #expect(range.text.contains(#"data-field="MonthlyCharges""#), "\(range.text)")
+            #expect(!range.text.contains(#"data-field="tenure""#))
 
             form["MonthlyCharges"] = "99.5"
             let good = try await browser.post("/predict", form: form)
@@ -274,7 +277,7 @@ struct WebRouteTests {
             #expect(html.contains(#"id="chart-missing""#))
             #expect(html.contains("apt-get install libjs-chart.js"))
             #expect(!html.contains("/assets/chart.min.js"))
-            #expect(html.components(separatedBy: "<details open>").count - 1 == 5, "every chart's numbers are shown open")
+            #expect(html.components(separatedBy: "<details open>").count - 1 == 6, "every chart's numbers are shown open")
             #expect(try await browser.get("/assets/chart.min.js").status == .notFound)
         }
         try await harness.stop()
@@ -294,6 +297,113 @@ struct WebRouteTests {
             #expect(try await browser.get("/login", headers: [.acceptLanguage: "en"]).text.contains("로그인"), "the switch is remembered")
         }
         try await harness.stop()
+    }
+
+    @Test func withTheDaemonDownPagesSayItIsDownAndHowToStartIt() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("churn-web-down-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var logger = Logger(label: "test-web")
+        logger.logLevel = .critical
+        let app = try ChurnWebApp(
+            configuration: WebConfiguration(
+                port: 0, socketPath: root + "/nobody.sock", accounts: [WebHarness.user: Bcrypt.hash(WebHarness.password, cost: 4)]),
+            logger: logger)
+        try await app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let dashboard = try await browser.get("/")
+            #expect(dashboard.status == .serviceUnavailable)
+            #expect(dashboard.text.contains(#"id="daemon-error""#))
+            #expect(dashboard.text.contains("churn serve --socket \(root)/nobody.sock"))
+            #expect(!dashboard.text.contains("No model is registered yet"), "a down daemon is not an empty registry")
+            #expect(!dashboard.text.contains("No experiment is running"))
+            let retention = try await browser.get("/retention")
+            #expect(retention.text.contains(#"id="daemon-error""#))
+        }
+    }
+
+    @Test func trainingCurvesAreChartedAlongWhatEachModelCounts() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let html = try await browser.get("/").text
+            let specs = try Self.chartSpecs(html)
+            let forest = try #require(specs.first { $0["canvas"] as? String == "curve-random_forest" })
+            let lstm = try #require(specs.first { $0["canvas"] as? String == "curve-lstm_attention" })
+            func title(_ spec: [String: Any], _ axis: String) -> String? {
+                (((spec["options"] as? [String: Any])?["scales"] as? [String: Any])?[axis] as? [String: Any])
+                    .flatMap { ($0["title"] as? [String: Any])?["text"] as? String }
+            }
+            #expect(title(forest, "x") == "trees")
+            #expect(title(lstm, "x") == "epoch")
+            #expect(title(forest, "loss") == "log loss")
+            #expect(title(forest, "auc") == "ROC-AUC")
+            // Each series sits on the axis of its unit.
+            let datasets = ((forest["data"] as? [String: Any])?["datasets"] as? [[String: Any]]) ?? []
+            #expect(!datasets.isEmpty)
+            for dataset in datasets {
+                let label = dataset["label"] as? String ?? ""
+                #expect(dataset["yAxisID"] as? String == (label.contains("auc") ? "auc" : "loss"), "\(label)")
+            }
+        }
+        try await harness.stop()
+    }
+
+    @Test func theSearchButtonIsTextNotAnEmoji() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let english = try await browser.get("/").text
+            #expect(english.contains(#"<button id="search">Search</button>"#))
+            #expect(!english.contains("🔍"))
+            #expect(try await browser.get("/?lang=ko").text.contains(#"<button id="search">검색</button>"#))
+        }
+        try await harness.stop()
+    }
+
+    @Test func koreanPagesHaveNoEnglishInterfaceText() async throws {
+        let harness = try await WebHarness.start()
+        // Feedback so the running experiment has a report (and a verdict) on the dashboard.
+        let admin = try await harness.client()
+        _ = try await admin.startExperiment(challenger: "2", mode: "shadow", share: nil, note: nil)
+        await admin.close()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let english = WebStrings.table(.english)
+            let korean = WebStrings.table(.korean)
+            for path in ["/?lang=ko", "/predict?customer=\(try Self.firstCustomer(harness))", "/retention"] {
+                let page = try await browser.get(path).text
+                #expect(page.contains(#"<html lang="ko">"#), "\(path)")
+                // Field names are the data's own (a driver row says `Contract`), not interface text.
+                for (key, text) in english
+                where text != korean[key] && text.count > 3 && key != "nav.language" && !PredictionForm.names.contains(text) {
+                    #expect(!page.contains(">\(text)<"), "\(path) shows English \"\(text)\" (\(key))")
+                    #expect(!page.contains(#""text":"\#(text)""#), "\(path) has an English chart title \"\(text)\"")
+                }
+                for english in ["false positive rate", "true positive rate", "With outcome", "Predictions", ">Arm<", "plugins ready"] {
+                    #expect(!page.contains(english), "\(path) shows \(english)")
+                }
+            }
+            let predict = try await browser.get("/predict").text
+            #expect(predict.contains("약정 (Contract)"))
+        }
+        try await harness.stop()
+    }
+
+    static func firstCustomer(_ harness: WebHarness) throws -> String {
+        let text = try String(contentsOfFile: harness.customersFile, encoding: .utf8)
+        return String(text.split(separator: "\n")[1].prefix { $0 != "," })
+    }
+
+    /// The chart descriptions a page carries for its script.
+    static func chartSpecs(_ html: String) throws -> [[String: Any]] {
+        let start = try #require(html.range(of: #"<script type="application/json" id="churn-charts">"#))
+        let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
+        return try #require(try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [[String: Any]])
     }
 
     /// The current value of every field of the prediction form.

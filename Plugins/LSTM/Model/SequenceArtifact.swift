@@ -29,7 +29,10 @@ public enum SequenceArtifact {
     public static func write(_ model: SequenceModel, schema: FeatureSchema, kind: String) throws -> Data {
         var output = Data(magic)
         withUnsafeBytes(of: formatVersion.littleEndian) { output.append(contentsOf: $0) }
-        let metadata = try JSONEncoder().encode(
+        // Sorted keys: the same model always gives the same bytes (and sha256).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let metadata = try encoder.encode(
             Metadata(kind: kind, schema: schema, configuration: model.configuration, staticFeatures: model.staticFeatures,
                 stepFeatures: model.stepFeatures))
         withUnsafeBytes(of: UInt32(metadata.count).littleEndian) { output.append(contentsOf: $0) }

@@ -51,6 +51,21 @@ public enum SequenceParameters {
         return configuration
     }
 
+    /// The hyperparameters a configuration was trained with, under the names ``parse`` accepts,
+    /// so a version's recorded params train it again (`models.train` with the same params).
+    public static func applied(_ configuration: SequenceModelConfiguration) -> [String: JSONValue] {
+        var params: [String: JSONValue] = [
+            "hidden": .number(Double(configuration.hidden)), "static_units": .number(Double(configuration.staticUnits)),
+            "head_units": .number(Double(configuration.headUnits)), "dropout": .number(Double(configuration.dropout)),
+            "learning_rate": .number(Double(configuration.learningRate)), "epochs": .number(Double(configuration.epochs)),
+            "batch_size": .number(Double(configuration.batchSize)), "class_weight": .string(configuration.classWeight),
+            "clip_norm": .number(Double(configuration.clipNorm)), "patience": .number(Double(configuration.patience)),
+            "history_window": .number(Double(configuration.window)),
+        ]
+        if configuration.attention { params["attention_units"] = .number(Double(configuration.attentionUnits)) }
+        return params
+    }
+
     private static func integer(_ params: [String: JSONValue], _ name: String, _ value: Int, _ range: ClosedRange<Int>) throws -> Int {
         guard let raw = params[name], raw != .null else { return value }
         guard case .number(let number) = raw, number.rounded() == number else {

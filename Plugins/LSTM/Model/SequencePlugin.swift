@@ -51,6 +51,7 @@ public struct SequencePlugin: ChurnModelPlugin {
             }
             progress.report(stage: "epoch", step: epoch.epoch, total: configuration.epochs, message: line, metrics: metrics)
         }
+        Self.reportEnd(of: history, bestEpoch: bestEpoch, configuration: configuration, progress: progress)
         var metrics: [String: Double] = ["epochs_run": Double(history.count), "best_epoch": Double(bestEpoch)]
         var importances: [FeatureImportance] = []
         if let (validationData, validationLabels) = validation {
@@ -69,10 +70,26 @@ public struct SequencePlugin: ChurnModelPlugin {
         }
         let artifact = try SequenceArtifact.write(model, schema: schema, kind: kind)
         try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
-        let encoded = try JSONValueEncoder.encode(configuration)
         return PluginTrainResult(
             metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue,
-            params: encoded.objectValue ?? [:], artifactBytes: artifact.count)
+            params: SequenceParameters.applied(configuration), artifactBytes: artifact.count)
+    }
+
+    /// Says how training ended: all epochs run, or stopped early (and why), and which epoch's
+    /// weights the model keeps.
+    static func reportEnd(
+        of history: [EpochReport], bestEpoch: Int, configuration: SequenceModelConfiguration, progress: ProgressReporter
+    ) {
+        let kept = history.first { $0.epoch == bestEpoch }?.validationAUC.map { String(format: " (val_auc %.4f)", $0) } ?? ""
+        if history.count < configuration.epochs {
+            progress.report(
+                stage: "early_stop", step: history.count, total: configuration.epochs,
+                message: "stopped early after epoch \(history.count) of \(configuration.epochs): validation ROC-AUC did not improve for \(configuration.patience) epochs (patience); keeping epoch \(bestEpoch)\(kept)")
+        } else if bestEpoch != history.count {
+            progress.report(
+                stage: "early_stop", step: history.count, total: configuration.epochs,
+                message: "ran all \(configuration.epochs) epochs; keeping epoch \(bestEpoch)\(kept), the best on validation ROC-AUC")
+        }
     }
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {

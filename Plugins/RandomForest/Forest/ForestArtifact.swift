@@ -32,7 +32,10 @@ public enum ForestArtifact {
     public static func write(_ forest: RandomForest, schema: FeatureSchema) throws -> Data {
         var output = Data(magic)
         append(formatVersion, to: &output)
-        let metadata = try JSONEncoder().encode(Metadata(schema: schema, bins: forest.bins, options: forest.options))
+        // Sorted keys: the same model always gives the same bytes (and sha256).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let metadata = try encoder.encode(Metadata(schema: schema, bins: forest.bins, options: forest.options))
         append(UInt32(metadata.count), to: &output)
         output.append(metadata)
         append(UInt32(forest.trees.count), to: &output)

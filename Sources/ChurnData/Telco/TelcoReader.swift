@@ -8,13 +8,20 @@ public struct TelcoReadOptions: Sendable {
     public var skipBadRows: Bool
     /// Fail when the file has no label column (training needs one).
     public var requireLabel: Bool
+    /// Do not read the label column at all (prediction: a label is never an input, so its values
+    /// cannot make a file unreadable).
+    public var ignoreLabel: Bool
     /// How many issues to keep for the report (all are counted).
     public var maximumIssues: Int
 
-    public init(mapping: ColumnMapping? = nil, skipBadRows: Bool = false, requireLabel: Bool = false, maximumIssues: Int = 100) {
+    public init(
+        mapping: ColumnMapping? = nil, skipBadRows: Bool = false, requireLabel: Bool = false, ignoreLabel: Bool = false,
+        maximumIssues: Int = 100
+    ) {
         self.mapping = mapping
         self.skipBadRows = skipBadRows
         self.requireLabel = requireLabel
+        self.ignoreLabel = ignoreLabel
         self.maximumIssues = maximumIssues
     }
 }
@@ -214,7 +221,8 @@ private struct ReadState {
             }
             header.append(name.trimmingCharacters(in: .whitespaces))
         }
-        let mapping = options.mapping ?? ColumnMapping.detect(header: header) ?? .kaggle
+        var mapping = options.mapping ?? ColumnMapping.detect(header: header) ?? .kaggle
+        if options.ignoreLabel { mapping.label = nil }
         columns = try ResolvedColumns(header: header, mapping: mapping, file: file, requireLabel: options.requireLabel)
         mappingName = mapping.name
         labelChurned = Set((mapping.label?.churned ?? []).map { Array($0.utf8) })

@@ -39,20 +39,48 @@ public enum TelcoRecords {
         return Customer(id: id, codes: codes, numbers: numbers)
     }
 
+    /// Every problem of one record (not only the first), each named by its field: what a form
+    /// shows beside its inputs. Empty when the record is valid.
+    public static func problems(_ record: CustomerRecord) -> [FieldProblem] {
+        var codes = [UInt8](repeating: 0, count: CategoricalField.allCases.count)
+        var numbers = [Double](repeating: 0, count: NumericField.allCases.count)
+        var found: [FieldProblem] = []
+        var checked: Set<String> = []
+        // Parse repeatedly, each time taking the field that failed out of the next pass.
+        var remaining = record
+        while true {
+            do {
+                _ = try parse(remaining, codes: &codes, numbers: &numbers, path: { "" }, skipping: checked)
+                return found
+            } catch {
+                let field = error.field.hasPrefix(".") ? String(error.field.dropFirst()) : error.field
+                guard !checked.contains(field) else { return found }
+                found.append(FieldProblem(field: field, reason: error.reason))
+                checked.insert(field)
+                remaining[field] = nil
+            }
+        }
+    }
+
     /// Checks one record into `codes` and `numbers`, returning its id. `path` is only built
-    /// when there is a problem to name.
-    private static func parse(_ record: CustomerRecord, codes: inout [UInt8], numbers: inout [Double], path: () -> String)
-        throws(FieldProblem) -> String
-    {
+    /// when there is a problem to name. Fields in `skipping` are not checked.
+    private static func parse(
+        _ record: CustomerRecord, codes: inout [UInt8], numbers: inout [Double], path: () -> String,
+        skipping: Set<String> = []
+    ) throws(FieldProblem) -> String {
         func problem(_ field: String, _ reason: String) -> FieldProblem {
             FieldProblem(field: "\(path()).\(field)", reason: reason)
         }
-        guard let rawID = record[TelcoSchema.idField] else { throw problem(TelcoSchema.idField, "required field is missing") }
-        guard let id = rawID.text?.trimmingSpaces, !id.isEmpty else {
-            throw problem(TelcoSchema.idField, "must be a non-empty string")
+        var id = ""
+        if !skipping.contains(TelcoSchema.idField) {
+            guard let rawID = record[TelcoSchema.idField] else { throw problem(TelcoSchema.idField, "required field is missing") }
+            guard let text = rawID.text?.trimmingSpaces, !text.isEmpty else {
+                throw problem(TelcoSchema.idField, "must be a non-empty string")
+            }
+            id = text
         }
         let lookup = CategoricalField.codes
-        for field in CategoricalField.allCases {
+        for field in CategoricalField.allCases where !skipping.contains(field.name) {
             guard let value = record[field.name] else { throw problem(field.name, "required field is missing") }
             let code: UInt8?
             switch value {
@@ -70,7 +98,7 @@ public enum TelcoRecords {
             codes[field.rawValue] = code
         }
         var blank: [NumericField] = []
-        for field in NumericField.allCases {
+        for field in NumericField.allCases where !skipping.contains(field.name) {
             guard let value = record[field.name] else { throw problem(field.name, "required field is missing") }
             switch value {
             case .number(let number):
@@ -94,7 +122,7 @@ public enum TelcoRecords {
                 throw problem(field.name, "expected a number, got \(value.jsonValue.brief)")
             }
         }
-        for field in blank {
+        for field in blank where !skipping.contains(NumericField.tenure.name) {
             if let reason = FieldRules.missingProblem(field, tenure: numbers[NumericField.tenure.rawValue]) {
                 throw problem(field.name, reason)
             }

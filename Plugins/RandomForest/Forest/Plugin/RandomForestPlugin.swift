@@ -28,7 +28,7 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         let total = options.trees
         let (forest, report) = RandomForest.fit(features, labels: labels, options: options, seed: request.seed) { done in
             if done % 25 == 0 || done == total {
-                progress.report(stage: "trees", step: done, total: total, message: "\(done)/\(total) trees")
+                progress.report(stage: "trees", step: done, total: total, message: "\(done)/\(total) trees grown")
             }
         }
 
@@ -59,7 +59,7 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         applied["bootstrap"] = .bool(options.bootstrap)
         return PluginTrainResult(
             metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue, params: applied,
-            artifactBytes: artifact.count)
+            artifactBytes: artifact.count, lossCurveUnit: "trees")
     }
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {

@@ -52,6 +52,7 @@ struct TrainCommand: AsyncParsableCommand {
     var tag: [String] = []
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         var hyperparameters: [String: JSONValue]?
@@ -66,21 +67,30 @@ struct TrainCommand: AsyncParsableCommand {
             kind: kind, data: ChurnPath.absolute(data), mapping: mapping.map { ColumnMappingArgument.resolve($0) },
             history: history.map(ChurnPath.absolute), skipBadRows: skipBadRows, params: hyperparameters, seed: seed, name: name,
             testFraction: testFraction, notes: notes, tags: tag)
-        let quiet = connection.json
+        let quiet = output.json
         let version = try await reporting { () async throws(ChurnClientError) in
             try await client.train(request) { update in
                 guard !quiet else { return }
-                let count = update.total.map { "\(update.step)/\($0)" } ?? "\(update.step)"
-                FileHandle.standardError.write(Data("[\(update.stage) \(count)] \(update.message)\n".utf8))
+                FileHandle.standardError.write(Data((ProgressLine.text(update) + "\n").utf8))
             }
         }
-        if connection.json {
+        if output.json {
             try printJSON(version)
         } else {
             print("registered \(version.ref) (\(version.kind))")
             printMetrics(version.metrics)
             print("promote it with: churn promote \(version.ref)")
         }
+    }
+}
+
+/// A `progress` notification as one line: its message, which says what was done (counts
+/// included); the stage and count only when a plugin sent no message.
+enum ProgressLine {
+    static func text(_ update: ProgressUpdate) -> String {
+        let message = update.message.trimmingCharacters(in: .whitespaces)
+        if !message.isEmpty { return message }
+        return "\(update.stage) " + (update.total.map { "\(update.step)/\($0)" } ?? "\(update.step)")
     }
 }
 
@@ -115,12 +125,13 @@ struct ModelsCommand: AsyncParsableCommand {
     var name: String?
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         if let model {
             let version = try await reporting { () async throws(ChurnClientError) in try await client.model(model) }
-            if connection.json { return try printJSON(version) }
+            if output.json { return try printJSON(version) }
             print("\(version.ref)  \(version.kind) \(version.pluginVersion)  \(version.aliases.joined(separator: ", "))")
             print("created \(version.createdAt) by \(version.createdBy)")
             if let data = version.trainingData { print("trained on \(data.rows) rows of \(data.path ?? "?") (sha256 \(data.sha256.prefix(12)))") }
@@ -133,7 +144,7 @@ struct ModelsCommand: AsyncParsableCommand {
             return
         }
         let versions = try await reporting { () async throws(ChurnClientError) in try await client.models(name: name) }
-        if connection.json { return try printJSON(versions) }
+        if output.json { return try printJSON(versions) }
         if versions.isEmpty {
             print("no models yet: train one with `churn train --kind random_forest --data FILE`")
             return
@@ -160,6 +171,7 @@ struct PromoteCommand: AsyncParsableCommand {
               churn promote churn@4
               churn promote 5 --alias challenger
               churn promote 4 --reason "beats v3 on held-back AUC"
+              churn promote 6 --alias prepaid --create-alias
             """)
 
     @Argument(help: "The version: 4, churn@4, or an alias.")
@@ -171,14 +183,18 @@ struct PromoteCommand: AsyncParsableCommand {
     @Option(help: "Why, for the audit log.")
     var reason: String?
 
+    @Flag(help: "Create --alias when the model has no alias of that name (champion and challenger always exist).")
+    var createAlias = false
+
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let change = try await reporting { () async throws(ChurnClientError) in
-            try await client.promote(model, alias: alias, reason: reason)
+            try await client.promote(model, alias: alias, reason: reason, createAlias: createAlias)
         }
-        if connection.json { return try printJSON(change) }
+        if output.json { return try printJSON(change) }
         print("\(change.name)@\(change.alias): \(change.from.map { "version \($0)" } ?? "unset") -> version \(change.to.map(String.init) ?? "unset")")
     }
 }
@@ -203,13 +219,14 @@ struct RollbackCommand: AsyncParsableCommand {
     var reason: String?
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let change = try await reporting { () async throws(ChurnClientError) in
             try await client.rollback(name: name, alias: alias, reason: reason)
         }
-        if connection.json { return try printJSON(change) }
+        if output.json { return try printJSON(change) }
         print("\(change.name)@\(change.alias): version \(change.from.map(String.init) ?? "unset") -> version \(change.to.map(String.init) ?? "unset")")
     }
 }

@@ -10,7 +10,7 @@ enum CSVCustomers {
         do {
             let chosen = try mapping.map { try ColumnMapping.named($0) }
             let (dataset, report) = try TelcoReader.read(
-                bytes: Array(data), name: source, options: TelcoReadOptions(mapping: chosen, skipBadRows: skipBadRows))
+                bytes: Array(data), name: source, options: TelcoReadOptions(mapping: chosen, skipBadRows: skipBadRows, ignoreLabel: true))
             if report.badRows > 0 {
                 FileHandle.standardError.write(Data("churn: skipped \(report.badRows) bad rows:\n\(report.issues.prefix(20).map { "  \($0)" }.joined(separator: "\n"))\n".utf8))
             }

@@ -3,16 +3,17 @@ import NIOCore
 import NIOPosix
 
 /// `churn`: the command line of the churn system.
-@main
-struct Churn: AsyncParsableCommand {
+public struct ChurnCommand: AsyncParsableCommand {
+    public init() {}
+
     /// Runs Swift concurrency on one NIO event loop (as churnd does), then the command.
-    static func main() async {
+    public static func runAsMain() async {
         NIOSingletons.groupLoopCountSuggestion = 1
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         await main(nil)
     }
 
-    static let configuration = CommandConfiguration(
+    public static let configuration = CommandConfiguration(
         commandName: "churn",
         abstract: "Predict which telecom customers will leave, explain why, and manage the models that say so.",
         discussion: """
@@ -26,7 +27,7 @@ struct Churn: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, TrainCommand.self,
+            ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, ExplainCommand.self, TrainCommand.self,
             ModelsCommand.self, PromoteCommand.self, RollbackCommand.self, ExportCommand.self, ImportCommand.self,
             DeleteCommand.self, VerifyCommand.self, AuditCommand.self, ExperimentCommand.self, FeedbackCommand.self, MetricsCommand.self,
             GenerateCommand.self, DemoCommand.self, WebCommand.self,

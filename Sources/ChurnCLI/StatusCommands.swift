@@ -16,11 +16,12 @@ struct HealthCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let health = try await reporting { () async throws(ChurnClientError) in try await client.health() }
-        if connection.json {
+        if output.json {
             try printJSON(health)
         } else {
             print("status:    \(health.status)")
@@ -54,11 +55,12 @@ struct PluginsCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let plugins = try await reporting { () async throws(ChurnClientError) in try await client.plugins() }
-        if connection.json {
+        if output.json {
             try printJSON(plugins)
             return
         }

@@ -38,6 +38,7 @@ struct PredictCommand: AsyncParsableCommand {
     var skipBadRows = false
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if (input == nil) == (customer == nil) {
@@ -57,7 +58,7 @@ struct PredictCommand: AsyncParsableCommand {
             }
             predictions += answered
         }
-        if connection.json {
+        if output.json {
             try printJSON(PredictResult(predictions: predictions))
             return
         }

@@ -34,7 +34,7 @@ struct ExperimentCommand: AsyncParsableCommand {
         var challenger: String
 
         @Option(help: "ab or shadow.")
-        var mode: String
+        var mode: ExperimentModeArgument
 
         @Option(help: "Share of customers the challenger answers in ab mode, in (0, 1).")
         var share: Double?
@@ -43,17 +43,14 @@ struct ExperimentCommand: AsyncParsableCommand {
         var note: String?
 
         @OptionGroup var connection: ConnectionOptions
-
-        func validate() throws {
-            guard ["ab", "shadow"].contains(mode) else { throw ValidationError("--mode must be ab or shadow") }
-        }
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let client = try await connection.connect()
             let experiment = try await reporting { () async throws(ChurnClientError) in
-                try await client.startExperiment(challenger: challenger, mode: mode, share: share, note: note)
+                try await client.startExperiment(challenger: challenger, mode: mode.rawValue, share: share, note: note)
             }
-            if connection.json { return try printJSON(experiment) }
+            if output.json { return try printJSON(experiment) }
             print("experiment \(experiment.id) running: \(experiment.mode), champion \(experiment.model)@\(experiment.championVersion) vs challenger \(experiment.model)@\(experiment.challengerVersion)" + (experiment.mode == "ab" ? String(format: ", challenger share %.0f%%", experiment.share * 100) : ""))
         }
     }
@@ -63,11 +60,12 @@ struct ExperimentCommand: AsyncParsableCommand {
         @Option(help: "The model name.")
         var name: String?
         @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let client = try await connection.connect()
             let experiment = try await reporting { () async throws(ChurnClientError) in try await client.stopExperiment(name: name) }
-            if connection.json { return try printJSON(experiment) }
+            if output.json { return try printJSON(experiment) }
             print("experiment \(experiment.id) stopped")
         }
     }
@@ -77,11 +75,12 @@ struct ExperimentCommand: AsyncParsableCommand {
         @Option(help: "The model name.")
         var name: String?
         @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let client = try await connection.connect()
             let status = try await reporting { () async throws(ChurnClientError) in try await client.experiments(name: name) }
-            if connection.json { return try printJSON(status) }
+            if output.json { return try printJSON(status) }
             if status.experiments.isEmpty { return print("no experiments yet: start one with `churn experiment start`") }
             printTable(
                 ["ID", "STATUS", "MODE", "SHARE", "CHAMPION", "CHALLENGER", "STARTED", "BY"],
@@ -102,16 +101,22 @@ struct ExperimentCommand: AsyncParsableCommand {
         @Option(help: "The riskiest share for precision and recall at the top.")
         var top = 0.1
         @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let client = try await connection.connect()
             let report = try await reporting { () async throws(ChurnClientError) in
                 try await client.experimentReport(name: name, experiment: experiment, topFraction: top)
             }
-            if connection.json { return try printJSON(report) }
+            if output.json { return try printJSON(report) }
             ExperimentReportPrinter.print(report)
         }
     }
+}
+
+/// `--mode`: a closed choice, so a typo is refused with the choices listed.
+enum ExperimentModeArgument: String, ExpressibleByArgument, CaseIterable {
+    case ab, shadow
 }
 
 /// A report as a table and a verdict line.
@@ -141,10 +146,15 @@ struct FeedbackCommand: AsyncParsableCommand {
         commandName: "feedback",
         abstract: "Record who churned (outcomes), for experiment reports.",
         discussion: """
-            A CSV needs customer_id and churned (yes/no, 1/0, true/false) columns, and may have date (YYYY-MM-DD).
+            A CSV needs an id column (customerID or customer_id; else name it with --id-column) and an \
+            outcome column: churned, or the training file's own label column (Churn, Churn Label, \
+            Churn Value; else name it with --label-column), with yes/no, 1/0 or true/false. A date \
+            column (YYYY-MM-DD) is optional. The training file itself is accepted as it is.
 
             Examples:
-              churn feedback outcomes.csv
+              churn feedback outcomes.csv                  # customerID,churned[,date]
+              churn feedback ../shared/data/telco/telco_train.csv
+              churn feedback export.csv --id-column "Customer ID" --label-column "Left"
               churn feedback --customer 7590-VHVEG --churned yes --date 2026-11-30
             """)
 
@@ -160,7 +170,14 @@ struct FeedbackCommand: AsyncParsableCommand {
     @Option(help: "When it was observed (YYYY-MM-DD), with --customer.")
     var date: String?
 
+    @Option(help: "The CSV's id column (default: customerID or customer_id).")
+    var idColumn: String?
+
+    @Option(help: "The CSV's outcome column (default: churned, Churn, Churn Label or Churn Value).")
+    var labelColumn: String?
+
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if (file == nil) == (customer == nil) { throw ValidationError("give a CSV file or --customer with --churned") }
@@ -175,38 +192,58 @@ struct FeedbackCommand: AsyncParsableCommand {
         }
     }
 
+    /// Id columns tried in order when --id-column is not given.
+    static let idColumns = ["customerID", "customer_id", "CustomerID", "Customer ID"]
+    /// Outcome columns tried in order when --label-column is not given.
+    static let outcomeColumns = ["churned", "Churn", "Churn Label", "Churn Value"]
+
     func run() async throws {
         var outcomes: [Outcome] = []
         if let customer {
             outcomes = [Outcome(customerID: customer, churned: Self.flag(churned!)!, date: date)]
         } else if let file {
-            outcomes = try Self.read(file)
+            outcomes = try Self.read(file, idColumn: idColumn, labelColumn: labelColumn)
         }
         let client = try await connection.connect()
         let result = try await reporting { () async throws(ChurnClientError) in try await client.feedback(outcomes) }
-        if connection.json { return try printJSON(result) }
+        if output.json { return try printJSON(result) }
         print("recorded \(result.recorded) outcomes")
-        if !result.unknownCustomers.isEmpty {
-            print("\(result.unknownCustomers.count) of them were never scored by this daemon: \(result.unknownCustomers.prefix(10).joined(separator: ", "))\(result.unknownCustomers.count > 10 ? ", ..." : "")")
+        let unknown = result.unknownTotal ?? result.unknownCustomers.count
+        if unknown > 0 {
+            print("\(unknown) of them were never scored by this daemon: \(result.unknownCustomers.prefix(10).joined(separator: ", "))\(unknown > 10 ? ", ..." : "")")
         }
     }
 
-    static func read(_ path: String) throws -> [Outcome] {
+    static func read(_ path: String, idColumn: String? = nil, labelColumn: String? = nil) throws -> [Outcome] {
         var outcomes: [Outcome] = []
-        var columns: (id: Int, churned: Int, date: Int?)?
+        var columns: (id: Int, churned: Int, date: Int?, names: [String])?
         var problems: [String] = []
         do {
             try CSVReader(path: path).forEachRecord { record in
                 let fields = (0..<record.count).map { record.lossyString($0).trimmingCharacters(in: .whitespaces) }
                 guard let known = columns else {
-                    guard let id = fields.firstIndex(of: "customer_id") ?? fields.firstIndex(of: "customerID"),
-                        let churned = fields.firstIndex(of: "churned")
-                    else { throw CleanExit.message("\(path): the header needs customer_id and churned columns", code: 65) }
-                    columns = (id, churned, fields.firstIndex(of: "date"))
+                    let idCandidates = idColumn.map { [$0] } ?? idColumns
+                    let outcomeCandidates = labelColumn.map { [$0] } ?? outcomeColumns
+                    guard let id = idCandidates.lazy.compactMap({ fields.firstIndex(of: $0) }).first else {
+                        throw CleanExit.message(
+                            "\(path): no id column: expected \(idCandidates.joined(separator: " or ")) in the header (\(fields.joined(separator: ", "))); name it with --id-column",
+                            code: 65)
+                    }
+                    guard let churned = outcomeCandidates.lazy.compactMap({ fields.firstIndex(of: $0) }).first else {
+                        throw CleanExit.message(
+                            "\(path): no outcome column: expected \(outcomeCandidates.joined(separator: " or ")) in the header (\(fields.joined(separator: ", "))); name it with --label-column",
+                            code: 65)
+                    }
+                    columns = (id, churned, fields.firstIndex(of: "date"), fields)
                     return
                 }
-                guard fields.count > max(known.id, known.churned), let flag = flag(fields[known.churned]) else {
-                    problems.append("\(path):\(record.line): column churned: expected yes or no")
+                guard fields.count == known.names.count else {
+                    problems.append("\(path):\(record.line): row has \(fields.count) fields, the header has \(known.names.count)")
+                    return
+                }
+                guard let flag = flag(fields[known.churned]) else {
+                    problems.append(
+                        "\(path):\(record.line): column \(known.names[known.churned]): \"\(fields[known.churned])\": expected yes or no (or 1/0, true/false)")
                     return
                 }
                 outcomes.append(Outcome(customerID: fields[known.id], churned: flag, date: known.date.map { fields[$0] }))
@@ -214,7 +251,10 @@ struct FeedbackCommand: AsyncParsableCommand {
         } catch let error as DataError {
             throw CleanExit.message(error.description, code: 65)
         }
-        guard problems.isEmpty else { throw CleanExit.message(problems.prefix(20).joined(separator: "\n"), code: 65) }
+        guard problems.isEmpty else {
+            throw CleanExit.message(problems.prefix(20).joined(separator: "\n") + (problems.count > 20 ? "\n... and \(problems.count - 20) more" : ""), code: 65)
+        }
+        guard !outcomes.isEmpty else { throw CleanExit.message("\(path) has a header but no outcomes", code: 65) }
         return outcomes
     }
 }

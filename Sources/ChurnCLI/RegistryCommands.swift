@@ -20,12 +20,13 @@ struct ExportCommand: AsyncParsableCommand {
     var file: String
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let path = ChurnPath.absolute(file)
         let result = try await reporting { () async throws(ChurnClientError) in try await client.export(model, to: path) }
-        if connection.json { return try printJSON(result) }
+        if output.json { return try printJSON(result) }
         print("exported \(result.model) to \(result.file) (\(result.bytes) bytes)")
     }
 }
@@ -47,13 +48,14 @@ struct ImportCommand: AsyncParsableCommand {
     var name: String?
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let version = try await reporting { () async throws(ChurnClientError) in
             try await client.importModel(file: ChurnPath.absolute(file), name: name)
         }
-        if connection.json { return try printJSON(version) }
+        if output.json { return try printJSON(version) }
         print("registered \(version.ref) (\(version.kind)) from \(file)")
     }
 }
@@ -71,11 +73,12 @@ struct DeleteCommand: AsyncParsableCommand {
     var model: String
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let deleted = try await reporting { () async throws(ChurnClientError) in try await client.delete(model) }
-        if connection.json { return try printJSON(deleted) }
+        if output.json { return try printJSON(deleted) }
         print("deleted \(deleted)")
     }
 }
@@ -93,11 +96,12 @@ struct VerifyCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let report = try await reporting { () async throws(ChurnClientError) in try await client.verify() }
-        if connection.json {
+        if output.json {
             try printJSON(report)
         } else {
             print("database: \(report.databaseIntegrity.joined(separator: "; "))")
@@ -123,11 +127,12 @@ struct AuditCommand: AsyncParsableCommand {
     var limit = 50
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await connection.connect()
         let entries = try await reporting { () async throws(ChurnClientError) in try await client.audit(limit: limit) }
-        if connection.json { return try printJSON(entries) }
+        if output.json { return try printJSON(entries) }
         printTable(
             ["WHEN", "USER", "ACTION", "MODEL", "FROM", "TO", "DETAIL"],
             entries.map {

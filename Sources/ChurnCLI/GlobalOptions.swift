@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChurnClient
+import ChurnProtocol
 import ChurnRPC
 import Foundation
 
@@ -10,9 +11,6 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(help: "State folder (else CHURN_HOME, else ./var).")
     var home: String?
-
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
 
     var homePath: String { ChurnLocations.home(flag: home) }
     var socketPath: String { ChurnLocations.socket(flag: socket, home: homePath) }
@@ -25,6 +23,12 @@ struct ConnectionOptions: ParsableArguments {
             throw CleanExit.message(error.description, code: 69)
         }
     }
+}
+
+/// `--json`, for the commands whose output has a JSON form.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
 }
 
 /// Ends the command with a message on stderr and an exit code, without a stack of noise.
@@ -42,10 +46,20 @@ func reporting<T>(_ body: () async throws(ChurnClientError) -> T) async throws -
     } catch {
         var text = error.description
         if let data = error.rpcError?.data, case .object(let fields) = data, let list = fields["errors"]?.arrayValue {
-            text += "\n" + list.prefix(20).map { "  - " + ($0.stringValue ?? $0.brief) }.joined(separator: "\n")
+            text += "\n" + list.prefix(20).map { "  - " + describeIssue($0) }.joined(separator: "\n")
         }
         throw CleanExit.message(text, code: 1)
     }
+}
+
+/// One `data.errors` record (`{file, line, column, value, message}`) as a line for a person.
+func describeIssue(_ record: JSONValue) -> String {
+    guard case .object(let fields) = record else { return record.stringValue ?? record.brief }
+    var text = fields["file"]?.stringValue ?? ""
+    if let line = fields["line"]?.numberValue, line > 0 { text += ":\(Int(line))" }
+    if let column = fields["column"]?.stringValue { text += ": column \(column)" }
+    if let value = fields["value"]?.stringValue { text += ": \"\(value)\"" }
+    return text + ": " + (fields["message"]?.stringValue ?? "")
 }
 
 /// Prints a value as pretty, key-sorted JSON.

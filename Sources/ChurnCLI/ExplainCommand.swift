@@ -1,0 +1,90 @@
+import ArgumentParser
+import ChurnClient
+import ChurnProtocol
+import Foundation
+
+struct ExplainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain churn predictions: the probability and the drivers behind it, per customer.",
+        discussion: """
+            Input as for `churn predict`: a JSON object of customer fields, a JSON array of them, or a \
+            CSV file with a header. Each customer gets its churn probability, the version and arm that \
+            answered, and its top drivers: how much each field moved the probability (random forest), \
+            or the weight of each month of history (LSTM with attention).
+
+            Examples:
+              churn explain --customer '{"customerID":"7590-VHVEG","tenure":1,"Contract":"Month-to-month", ...}'
+              churn explain customers.csv --top 3
+              churn explain customers.json --model churn@3 --json
+            """)
+
+    @Argument(help: "A .csv or .json file, or - for JSON on stdin.")
+    var input: String?
+
+    @Option(help: "One customer as a JSON object.")
+    var customer: String?
+
+    @Option(help: "A version (3, churn@3) or alias (champion, challenger); default: the routed champion.")
+    var model: String?
+
+    @Option(help: "Drivers to show per customer.")
+    var top = 5
+
+    @Option(help: "Customers per request when explaining a large file.")
+    var batchSize = 500
+
+    @Option(help: "Column mapping for a CSV file: kaggle, ibm, or a mapping file (default: detected from the header).")
+    var mapping: String?
+
+    @Flag(help: "Skip CSV rows with bad values (and list them) instead of refusing the file.")
+    var skipBadRows = false
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if (input == nil) == (customer == nil) {
+            throw ValidationError("give either a file (or -) or --customer JSON, not both and not neither")
+        }
+        if top < 0 { throw ValidationError("--top must be 0 or more") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() async throws {
+        let customers = try CustomerInput.read(file: input, inline: customer, mapping: mapping, skipBadRows: skipBadRows)
+        let client = try await connection.connect()
+        var explanations: [CustomerExplanation] = []
+        for start in stride(from: 0, to: customers.count, by: batchSize) {
+            let batch = Array(customers[start..<min(start + batchSize, customers.count)])
+            explanations += try await reporting { () async throws(ChurnClientError) in
+                try await client.explain(batch, model: model, top: top)
+            }
+        }
+        if output.json { return try printJSON(ExplainResult(explanations: explanations)) }
+        for explained in explanations { print(Self.text(explained)) }
+    }
+
+    /// One customer's explanation as lines for a person.
+    static func text(_ explained: CustomerExplanation) -> String {
+        let explanation = explained.explanation
+        var lines = [
+            String(
+                format: "%@: churn probability %.3f (%@, %@)", explained.customerID, explanation.churnProbability,
+                explained.model.description, explained.arm)
+        ]
+        if let bias = explanation.bias { lines.append(String(format: "  baseline %.3f", bias)) }
+        for contribution in explanation.contributions {
+            let value = contribution.value.text ?? "blank"
+            lines.append(String(format: "  %+.3f  %@ = %@", contribution.contribution, contribution.feature, value))
+        }
+        if let attention = explanation.attention, !attention.isEmpty {
+            let months = attention.map { String(format: "month %d %.2f", $0.month, $0.weight) }
+            lines.append("  attention: " + months.joined(separator: ", "))
+        }
+        if explanation.contributions.isEmpty, explanation.attention == nil {
+            lines.append("  (this model gives no per-field reasons)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import ChurnProtocol
+import Foundation
+import Testing
+
+@testable import ChurnCLI
+
+/// The `churn` command line, parsed as swift-argument-parser parses it: commands exist, flags
+/// that do nothing are refused, closed choices say what they accept, and the file readers
+/// accept what the help promises.
+@Suite("churn command line")
+struct CommandLineTests {
+    private func parse(_ arguments: [String]) throws -> any ParsableCommand {
+        try ChurnCommand.parseAsRoot(arguments)
+    }
+
+    private func message(_ arguments: [String]) -> String {
+        do {
+            _ = try parse(arguments)
+            return ""
+        } catch {
+            return ChurnCommand.message(for: error)
+        }
+    }
+
+    private func scratchFile(_ name: String, _ text: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("churn-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func explainIsACommandForOneCustomerOrAFile() throws {
+        let one = try #require(try parse(["explain", "--customer", #"{"customerID":"a"}"#, "--top", "3"]) as? ExplainCommand)
+        #expect(one.top == 3)
+        let file = try #require(try parse(["explain", "customers.csv", "--json"]) as? ExplainCommand)
+        #expect(file.input == "customers.csv")
+        #expect(file.output.json)
+        #expect(message(["explain"]).contains("either a file"))
+    }
+
+    @Test func explanationsPrintTheirDrivers() {
+        let explained = CustomerExplanation(
+            customerID: "C1", model: ModelRef(name: "churn", version: 3), arm: "champion",
+            explanation: ModelExplanation(
+                churnProbability: 0.62, bias: 0.27,
+                contributions: [Contribution(feature: "Contract", value: "Month-to-month", contribution: 0.18)],
+                attention: [MonthWeight(month: 11, weight: 0.7), MonthWeight(month: 12, weight: 0.3)]))
+        let text = ExplainCommand.text(explained)
+        #expect(text.contains("C1: churn probability 0.620 (churn@3, champion)"))
+        #expect(text.contains("+0.180  Contract = Month-to-month"))
+        #expect(text.contains("month 11 0.70"))
+    }
+
+    @Test func flagsThatDoNothingAreRefused() {
+        #expect(message(["metrics", "--json"]).contains("--json"))
+        #expect(message(["web", "--json"]).contains("--json"))
+        #expect(message(["health", "--json"]).isEmpty)
+        #expect(message(["models", "--json"]).isEmpty)
+    }
+
+    @Test func experimentModeIsAClosedChoiceThatListsItsValues() throws {
+        let text = message(["experiment", "start", "--challenger", "2", "--mode", "shadw"])
+        #expect(text.contains("shadw"))
+        #expect(text.contains("ab") && text.contains("shadow"), "\(text)")
+        let start = try #require(try parse(["experiment", "start", "--challenger", "2", "--mode", "shadow"]) as? ExperimentCommand.Start)
+        #expect(start.mode == .shadow)
+    }
+
+    @Test func promotingToANewAliasNeedsCreateAlias() throws {
+        let plain = try #require(try parse(["promote", "3", "--alias", "prepaid"]) as? PromoteCommand)
+        #expect(!plain.createAlias)
+        let creating = try #require(try parse(["promote", "3", "--alias", "prepaid", "--create-alias"]) as? PromoteCommand)
+        #expect(creating.createAlias)
+    }
+
+    @Test func progressLinesSayEachThingOnce() {
+        let trees = ProgressUpdate(request: .number(1), stage: "trees", step: 25, total: 300, message: "25/300 trees grown")
+        #expect(ProgressLine.text(trees) == "25/300 trees grown")
+        let silent = ProgressUpdate(request: .number(1), stage: "epoch", step: 3, total: 30, message: "")
+        #expect(ProgressLine.text(silent) == "epoch 3/30")
+    }
+
+    @Test func feedbackTakesTheTrainingFilesOwnLabelColumn() throws {
+        let path = try scratchFile(
+            "train.csv", "customerID,tenure,Churn\nA-1,3,Yes\nA-2,40,No\n")
+        let outcomes = try FeedbackCommand.read(path)
+        #expect(outcomes == [Outcome(customerID: "A-1", churned: true), Outcome(customerID: "A-2", churned: false)])
+    }
+
+    @Test func feedbackTakesIBMsColumnsAndNamedOnes() throws {
+        let ibm = try scratchFile("ibm.csv", "CustomerID,Churn Label,Churn Value\nB-1,Yes,1\nB-2,No,0\n")
+        #expect(try FeedbackCommand.read(ibm).map(\.churned) == [true, false])
+        let custom = try scratchFile("crm.csv", "Subscriber,Left,date\nS1,true,2026-11-30\n")
+        let outcomes = try FeedbackCommand.read(custom, idColumn: "Subscriber", labelColumn: "Left")
+        #expect(outcomes == [Outcome(customerID: "S1", churned: true, date: "2026-11-30")])
+    }
+
+    @Test func feedbackWithoutAnOutcomeColumnSaysWhichItLookedFor() throws {
+        let path = try scratchFile("bad.csv", "customerID,status\nA,gone\n")
+        do {
+            _ = try FeedbackCommand.read(path)
+            Issue.record("a file without an outcome column was accepted")
+        } catch {}
+    }
+
+    @Test func feedbackNamesTheLineOfABadOutcome() throws {
+        let path = try scratchFile("bad.csv", "customerID,churned\nA,yes\nB,maybe\n")
+        do {
+            _ = try FeedbackCommand.read(path)
+            Issue.record("a bad outcome was accepted")
+        } catch {}
+    }
+
+    @Test func predictingFromAFileNeverReadsItsLabelColumn() throws {
+        let header =
+            "customerID,gender,SeniorCitizen,Partner,Dependents,tenure,PhoneService,MultipleLines,InternetService,OnlineSecurity,OnlineBackup,DeviceProtection,TechSupport,StreamingTV,StreamingMovies,Contract,PaperlessBilling,PaymentMethod,MonthlyCharges,TotalCharges,Churn"
+        let row =
+            "C1,Female,0,Yes,No,1,No,No phone service,DSL,No,Yes,No,No,No,No,Month-to-month,Yes,Electronic check,29.85,29.85,unknown yet"
+        let records = try CSVCustomers.records(from: Data((header + "\n" + row + "\n").utf8), source: "next-month.csv")
+        #expect(records.count == 1)
+        #expect(records[0]["Churn"] == nil)
+    }
+}

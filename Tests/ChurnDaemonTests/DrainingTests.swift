@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ChurnClient
+import ChurnProtocol
+import ChurnRegistry
+import Foundation
+import Testing
+
+/// Graceful shutdown of the real `churnd` executable: requests that arrive while it drains are
+/// refused with -32003, `health` says `draining`, in-flight requests are answered, and every
+/// answered prediction reaches the prediction log, also (within the flush interval) after SIGKILL.
+@Suite("Draining and the prediction log", .serialized)
+struct DrainingTests {
+    /// A real churnd with an echo champion, and its registry path.
+    private func daemonWithChampion(_ harness: DaemonHarness) async throws -> (Process, ChurnClient) {
+        let daemon = try harness.launchProcess()
+        try await harness.waitUntilLive()
+        try await harness.waitUntilPluginsSettle()
+        let client = try await harness.client()
+        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
+        _ = try await client.promote("1")
+        return (daemon, client)
+    }
+
+    private func loggedPredictions(_ harness: DaemonHarness) throws -> Int {
+        try PredictionLogStore(path: harness.home + "/registry.sqlite").count()
+    }
+
+    @Test func whileDrainingNewRequestsAreRefusedHealthSaysDrainingAndInFlightOnesAreAnswered() async throws {
+        let harness = try DaemonHarness(kinds: ["echo"])
+        defer { try? FileManager.default.removeItem(atPath: harness.root) }
+        let (daemon, client) = try await daemonWithChampion(harness)
+        let bystander = try await harness.client()
+
+        async let slow = client.predict([testCustomer("sleep:1500")])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(kill(daemon.processIdentifier, SIGTERM) == 0)
+        try await Task.sleep(for: .milliseconds(200))
+
+        let health = try await bystander.health()
+        #expect(health.status == "draining")
+        await expectDaemonError(.shuttingDown, messageContains: "drains") { () async throws(ChurnClientError) in
+            try await bystander.predict([testCustomer("late")])
+        }
+        let answered = try await slow
+        #expect(answered.first?.customerID == "sleep:1500", "the in-flight request is answered")
+
+        try await DaemonHarness.waitForExit(daemon)
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0, "\(harness.processLog())")
+        await client.close()
+        await bystander.close()
+    }
+
+    @Test func aGracefulShutdownWritesEveryAnsweredPredictionToTheLog() async throws {
+        let harness = try DaemonHarness(kinds: ["echo"])
+        defer { try? FileManager.default.removeItem(atPath: harness.root) }
+        let (daemon, client) = try await daemonWithChampion(harness)
+        var answered = 0
+        for batch in 0..<40 {
+            answered += try await client.predict((0..<25).map { testCustomer("c\(batch)-\($0)") }).count
+        }
+        // At once, well inside the flush interval: only the drain can write these.
+        #expect(kill(daemon.processIdentifier, SIGTERM) == 0)
+        try await DaemonHarness.waitForExit(daemon)
+        #expect(daemon.terminationStatus == 0, "\(harness.processLog())")
+        #expect(!harness.processLog().contains("could not write"), "\(harness.processLog())")
+        #expect(try loggedPredictions(harness) == answered)
+        await client.close()
+    }
+
+    @Test func afterSIGKILLOnlyTheLastFlushIntervalCanBeLost() async throws {
+        let harness = try DaemonHarness(kinds: ["echo"])
+        defer { try? FileManager.default.removeItem(atPath: harness.root) }
+        let (daemon, client) = try await daemonWithChampion(harness)
+        var answered = 0
+        for batch in 0..<20 {
+            answered += try await client.predict((0..<10).map { testCustomer("k\(batch)-\($0)") }).count
+        }
+        // Older than the documented bound (one 250 ms flush interval, plus the write): durable.
+        try await Task.sleep(for: .milliseconds(1000))
+        #expect(kill(daemon.processIdentifier, SIGKILL) == 0)
+        try await DaemonHarness.waitForExit(daemon)
+        #expect(try loggedPredictions(harness) == answered)
+        await client.close()
+    }
+}
