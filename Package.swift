@@ -280,7 +280,7 @@ let package = Package(
         .testTarget(
             name: "ChurnCLITests",
             dependencies: [
-                "ChurnCLI", "ChurnProtocol",
+                "ChurnCLI", "ChurnProtocol", "ChurnData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

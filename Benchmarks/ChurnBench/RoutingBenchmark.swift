@@ -123,8 +123,9 @@ struct RoutingBenchmark: AsyncParsableCommand {
             let folder = makeScratchFolder("churn-routing-data")
             path = try SyntheticTelco.write(SyntheticTelco.generate(customers: 7000, seed: 3), to: folder).customers
         }
-        let (dataset, _) = try TelcoReader.read(path)
-        return (path, (0..<dataset.customers.count).map { dataset.customers.record(at: $0) })
+        let schema = BuiltInSchemas.detect(header: CSVReader.header(of: path)) ?? BuiltInSchemas.kaggle
+        let (dataset, _) = try DatasetReader.read(path, schema: schema)
+        return (path, dataset.records)
     }
 
     /// `clients` connections, each sending one customer at a time until the deadline.

@@ -37,7 +37,11 @@ struct SequenceBenchmark: AsyncParsableCommand {
     var noKeras = false
 
     func run() async throws {
-        let (dataset, _) = try TelcoReader.read(data, options: TelcoReadOptions(requireLabel: true))
+        guard let telco = BuiltInSchemas.detect(header: CSVReader.header(of: data)) else {
+            throw ValidationError("\(data) is not a Kaggle or IBM telco file")
+        }
+        let (dataset, _) = try DatasetReader.read(data, schema: telco, options: DatasetReadOptions(requireLabel: true))
+        let history = telco.derivedHistory
         let labels = dataset.churned!
         let folds = try peerFolds()
         let folder = makeScratchFolder("churn-bench-lstm")
@@ -48,8 +52,8 @@ struct SequenceBenchmark: AsyncParsableCommand {
             let testSet = Set(test)
             let trainRows = (0..<labels.count).filter { !testSet.contains($0) }
             let schema = FeatureSchema.fit(dataset.customers.rows(trainRows))
-            let train = SequencePlugin.inputs(dataset.customers.rows(trainRows), schema: schema, window: 12)
-            let testData = SequencePlugin.inputs(dataset.customers.rows(test), schema: schema, window: 12)
+            let train = SequencePlugin.inputs(dataset.customers.rows(trainRows), schema: schema, history: history, window: 12)
+            let testData = SequencePlugin.inputs(dataset.customers.rows(test), schema: schema, history: history, window: 12)
             foldInputs.append((train, trainRows.map { labels[$0] }, testData, test.map { labels[$0] }))
             let name = "fold\(index + 1)"
             try write(train, trainRows.map { labels[$0] }, to: "\(folder)/\(name)_train")
@@ -112,11 +116,11 @@ struct SequenceBenchmark: AsyncParsableCommand {
             var configuration = SequenceModelConfiguration()
             configuration.attention = attention
             configuration.epochs = 2
-            let inputs = SequencePlugin.inputs(dataset.customers, schema: schema, window: 12)
+            let inputs = SequencePlugin.inputs(dataset.customers, schema: schema, history: history, window: 12)
             let model = SequenceModel(configuration: configuration, staticFeatures: inputs.staticFeatures.columns, stepFeatures: 4, seed: 0)
             _ = SequenceTrainer.fit(model, train: inputs, labels: labels, validation: nil, seed: 0)
-            let loaded = LoadedSequenceModel(model: model, schema: schema)
-            let batch = (0..<1409).map { dataset.customers.record(at: $0 % labels.count) }
+            let loaded = LoadedSequenceModel(model: model, schema: schema, dataset: telco)
+            let batch = (0..<1409).map { dataset.record(at: $0 % labels.count) }
             var batchTimes: [Double] = []
             for _ in 0..<20 {
                 let start = nowNanoseconds()

@@ -33,8 +33,9 @@ struct WebBenchmark: AsyncParsableCommand {
         let daemon = try await DaemonProcess.start(kind: "random_forest", data: path)
         defer { daemon.stop() }
         let customersFile = try path ?? SyntheticTelco.write(SyntheticTelco.generate(customers: 2_000, seed: 5), to: daemon.folder + "/web").customers
-        let (dataset, _) = try TelcoReader.read(customersFile)
-        let ids = (0..<dataset.customers.count).map { dataset.customers.customer(at: $0).id }
+        let schema = BuiltInSchemas.detect(header: CSVReader.header(of: customersFile)) ?? BuiltInSchemas.kaggle
+        let (dataset, _) = try DatasetReader.read(customersFile, schema: schema)
+        let ids = dataset.customers.ids
 
         var logger = Logger(label: "bench-web")
         logger.logLevel = .error
@@ -52,7 +53,7 @@ struct WebBenchmark: AsyncParsableCommand {
         printHeader("floor: predict + explain over the Unix socket, 1 client")
         let direct = try await ChurnClient.connect(socketPath: daemon.socketPath)
         var floor = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two)
-        let records = (0..<min(500, dataset.customers.count)).map { dataset.customers.record(at: $0) }
+        let records = (0..<min(500, dataset.customers.count)).map { dataset.record(at: $0) }
         for round in 0..<2_000 {
             let record = records[round % records.count]
             let start = ContinuousClock.now

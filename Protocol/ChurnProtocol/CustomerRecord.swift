@@ -1,8 +1,9 @@
-/// One customer as it travels on the wire: telco fields by their CSV names
-/// (`customerID`, `tenure`, `Contract`, ...), each a string, number, boolean or null.
+/// One customer as it travels on the wire: the fields of a model's dataset schema by name (its
+/// id field and its input fields), each a string, number, boolean or null.
 ///
-/// The protocol keeps records open so that clients may send any mapped column set;
-/// `ChurnData` validates a record into a typed customer and names every bad field.
+/// The protocol keeps records open: which fields a record needs is the model's schema's
+/// business (`models.get` returns it); `ChurnData` checks a record against it and names every
+/// bad field.
 public struct CustomerRecord: Sendable, Hashable {
     /// The fields by name, as received.
     public var fields: [String: FieldValue]
@@ -16,14 +17,6 @@ public struct CustomerRecord: Sendable, Hashable {
         set { fields[name] = newValue }
     }
 
-    /// The `customerID` field as text, when present.
-    public var customerID: String? {
-        switch fields["customerID"] {
-        case .string(let id): id
-        case .number(let number): FieldValue.number(number).text
-        default: nil
-        }
-    }
 }
 
 extension CustomerRecord: Codable {

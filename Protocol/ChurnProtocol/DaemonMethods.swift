@@ -449,7 +449,12 @@ public struct TrainParams: Codable, Sendable, Hashable {
     public var kind: String
     /// A labelled customer CSV, readable by the daemon.
     public var data: String
-    /// A column mapping: a built-in name (`kaggle`, `ibm`) or a mapping file; detected from the header when absent.
+    /// The dataset schema: a built-in name (`kaggle`, `ibm`), or a schema as a JSON object.
+    /// Absent: a built-in schema whose columns the file has, else one inferred from the file.
+    public var schema: JSONValue?
+    /// The label column, when the schema is inferred.
+    public var label: String?
+    /// A built-in schema name or a first-release mapping file (kept for old clients; `schema` is preferred).
     public var mapping: String?
     /// A monthly panel CSV (`customer_id, period, ...`) for the same customers.
     public var history: String?
@@ -471,8 +476,10 @@ public struct TrainParams: Codable, Sendable, Hashable {
         kind: String, data: String, mapping: String? = nil, history: String? = nil, skipBadRows: Bool? = nil,
         params: [String: JSONValue]? = nil, seed: UInt64? = nil, name: String? = nil,
         testFraction: Double? = nil, validationFraction: Double? = nil, notes: String? = nil,
-        tags: [String]? = nil
+        tags: [String]? = nil, schema: JSONValue? = nil, label: String? = nil
     ) {
+        self.schema = schema
+        self.label = label
         self.kind = kind
         self.data = data
         self.mapping = mapping
@@ -488,7 +495,7 @@ public struct TrainParams: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, data, mapping, history, params, seed, name, notes, tags
+        case kind, data, mapping, history, params, seed, name, notes, tags, schema, label
         case testFraction = "test_fraction"
         case validationFraction = "validation_fraction"
         case skipBadRows = "skip_bad_rows"
@@ -612,15 +619,20 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
     public var importances: [FeatureImportance]?
     /// Present in `models.get`: the fitted feature schema.
     public var featureSchema: JSONValue?
+    /// Present in `models.get`: the dataset schema the version reads (its fields, their types and
+    /// values), what `predict` checks records against. Absent for versions of churn's first
+    /// release, which read the built-in Kaggle telco schema.
+    public var datasetSchema: JSONValue?
 
     public init(
         name: String, version: Int, kind: String, pluginVersion: String, protocolVersion: Int, createdAt: String,
         createdBy: String, params: [String: JSONValue], metrics: [String: Double], aliases: [String],
         artifact: ArtifactInfo, trainingData: TrainingDataInfo?, notes: String?, tags: [String],
         lossCurve: [EpochRecord]? = nil, lossCurveUnit: String? = nil, rocCurve: [ROCPoint]? = nil,
-        importances: [FeatureImportance]? = nil, featureSchema: JSONValue? = nil
+        importances: [FeatureImportance]? = nil, featureSchema: JSONValue? = nil, datasetSchema: JSONValue? = nil
     ) {
         self.lossCurveUnit = lossCurveUnit
+        self.datasetSchema = datasetSchema
         self.name = name
         self.version = version
         self.kind = kind
@@ -651,6 +663,7 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         brief.rocCurve = nil
         brief.importances = nil
         brief.featureSchema = nil
+        brief.datasetSchema = nil
         return brief
     }
 
@@ -665,6 +678,7 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         case lossCurveUnit = "loss_curve_unit"
         case rocCurve = "roc_curve"
         case featureSchema = "feature_schema"
+        case datasetSchema = "dataset_schema"
     }
 }
 

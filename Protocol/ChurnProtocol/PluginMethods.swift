@@ -145,7 +145,8 @@ public struct ParameterSpec: Codable, Sendable, Hashable {
 
 /// Params of the plugin `train` method.
 public struct PluginTrainParams: Codable, Sendable, Hashable {
-    /// A CSV file of labelled customers in the canonical telco schema (Kaggle header, `Churn` = Yes/No).
+    /// A CSV file of labelled customers in canonical form: the columns of `schema` (its id field,
+    /// its input fields, its label), values already checked and translated.
     public var trainPath: String
     /// A CSV file of labelled customers for early stopping and validation metrics.
     public var validationPath: String?
@@ -157,11 +158,15 @@ public struct PluginTrainParams: Codable, Sendable, Hashable {
     public var seed: UInt64
     /// Where to write the artifact file.
     public var artifactPath: String
+    /// The dataset schema of the training files (canonical: fields named as columns), which the
+    /// model keeps so it can read prediction records. The daemon always sends it.
+    public var schema: JSONValue?
 
     public init(
         trainPath: String, validationPath: String? = nil, historyPath: String? = nil,
-        params: [String: JSONValue] = [:], seed: UInt64 = 0, artifactPath: String
+        params: [String: JSONValue] = [:], seed: UInt64 = 0, artifactPath: String, schema: JSONValue? = nil
     ) {
+        self.schema = schema
         self.trainPath = trainPath
         self.validationPath = validationPath
         self.historyPath = historyPath
@@ -171,7 +176,7 @@ public struct PluginTrainParams: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case params, seed
+        case params, seed, schema
         case trainPath = "train_path"
         case validationPath = "validation_path"
         case historyPath = "history_path"
@@ -286,7 +291,8 @@ public struct PluginUnloadParams: Codable, Sendable, Hashable {
 public struct PluginPredictParams: Codable, Sendable, Hashable {
     /// A handle from `load`.
     public var model: String
-    /// Validated records in the canonical telco schema, without any label field.
+    /// Records checked against the model's schema, in canonical form (the id field and every
+    /// input field by name), without any label field.
     public var customers: [CustomerRecord]
 
     public init(model: String, customers: [CustomerRecord]) {
@@ -349,7 +355,7 @@ public struct ModelExplanation: Codable, Sendable, Hashable {
 
 /// The effect of one input field on one prediction.
 public struct Contribution: Codable, Sendable, Hashable {
-    /// The field, by its CSV name (`Contract`), or a derived input (`history.charge_slope`).
+    /// The field, by its schema name (`Contract`), or a derived input (`history.charge_slope`).
     public var feature: String
     /// The customer's value of it.
     public var value: FieldValue

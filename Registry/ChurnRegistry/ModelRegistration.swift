@@ -14,6 +14,8 @@ public struct ModelRegistration: Sendable, Hashable {
     public var rocCurve: [ROCPoint]
     public var importances: [FeatureImportance]
     public var featureSchema: JSONValue?
+    /// The dataset schema the version reads (``DatasetSchema``'s JSON).
+    public var datasetSchema: JSONValue?
     public var trainingData: TrainingDataInfo?
     public var notes: String?
     public var tags: [String]
@@ -22,9 +24,11 @@ public struct ModelRegistration: Sendable, Hashable {
         name: String, kind: String, pluginVersion: String, protocolVersion: Int = ChurnProtocolVersion.current,
         params: [String: JSONValue] = [:], metrics: [String: Double] = [:], lossCurve: [EpochRecord] = [],
         rocCurve: [ROCPoint] = [], importances: [FeatureImportance] = [], featureSchema: JSONValue? = nil,
-        trainingData: TrainingDataInfo? = nil, notes: String? = nil, tags: [String] = [], lossCurveUnit: String? = nil
+        trainingData: TrainingDataInfo? = nil, notes: String? = nil, tags: [String] = [], lossCurveUnit: String? = nil,
+        datasetSchema: JSONValue? = nil
     ) {
         self.lossCurveUnit = lossCurveUnit
+        self.datasetSchema = datasetSchema
         self.name = name
         self.kind = kind
         self.pluginVersion = pluginVersion

@@ -98,8 +98,8 @@ public actor ModelRegistry {
                     """
                     INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
                         loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
-                        training_path, created_at, created_by, notes, tags, loss_curve_unit)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         .integer(modelID), .integer(Int64(number)), .text(registration.kind),
@@ -112,6 +112,7 @@ public actor ModelRegistry {
                         .optional(registration.trainingData?.path), .text(now), .text(user),
                         .optional(registration.notes), .text(json(registration.tags)),
                         .optional(registration.lossCurveUnit),
+                        registration.datasetSchema.map { .text(json($0)) } ?? .null,
                     ])
                 let versionID = database.lastInsertRowID
                 Self.afterVersionRowForTesting?()
@@ -435,7 +436,8 @@ public actor ModelRegistry {
             lossCurveUnit: row.text("loss_curve_unit"),
             rocCurve: detailed ? decode([ROCPoint].self, "roc_curve") : nil,
             importances: detailed ? decode([FeatureImportance].self, "importances") : nil,
-            featureSchema: detailed ? decode(JSONValue.self, "feature_schema") : nil)
+            featureSchema: detailed ? decode(JSONValue.self, "feature_schema") : nil,
+            datasetSchema: detailed ? decode(JSONValue.self, "dataset_schema") : nil)
     }
 
     private func modelID(named name: String, creating: Bool, at now: String) throws -> Int64? {

@@ -131,9 +131,11 @@ enum RegistrySchema {
         CREATE INDEX prediction_log_in_experiments ON prediction_log(experiment_id, customer_id, arm)
             WHERE experiment_id IS NOT NULL;
         """,
-        // 4: what a version's training curve counts along (epochs for the sequence models, trees
-        // for the forest), so charts label their axes; null for versions registered before.
+        // 4: the dataset schema each version reads (its fields, types and values: what predict
+        // checks records against), and what its training curve counts along (epochs or trees).
+        // Null for versions registered before: those read the built-in Kaggle telco schema.
         """
+        ALTER TABLE versions ADD COLUMN dataset_schema TEXT;
         ALTER TABLE versions ADD COLUMN loss_curve_unit TEXT;
         """,
     ]

@@ -34,6 +34,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "A labelled telco CSV to use instead of synthetic data.")
     var data: String?
 
+    @Option(help: "The label column of --data, when it is not a built-in telco file.")
+    var label: String?
+
     @Option(help: "Synthetic customers to generate.")
     var customers = 5000
 
@@ -58,11 +61,17 @@ struct DemoCommand: AsyncParsableCommand {
 
         // 1. Data: a labelled file to train on, and a later cohort nobody trains on, whose
         //    outcomes arrive as feedback "a month later".
-        let dataset: TelcoDataset
+        let dataset: Dataset
         if let data {
             let path = ChurnPath.absolute(data)
-            (dataset, _) = try TelcoReader.read(path)
-            step("data", "using \(path): \(dataset.customers.count) customers")
+            do {
+                let schema = try BuiltInSchemas.detect(header: CSVReader.header(of: path))
+                    ?? SchemaInference.inspect(path, label: label).schema
+                (dataset, _) = try DatasetReader.read(path, schema: schema, options: DatasetReadOptions(requireLabel: true))
+            } catch {
+                throw CleanExit.message("\(error)", code: 65)
+            }
+            step("data", "using \(path): \(dataset.customers.count) customers (schema \(dataset.schema.name))")
         } else {
             let output = SyntheticTelco.generate(customers: customers, months: 24, seed: seed)
             dataset = output.dataset
@@ -94,7 +103,8 @@ struct DemoCommand: AsyncParsableCommand {
         // 3. Train and register a version with every plugin.
         var versions: [ModelVersionInfo] = []
         for plugin in ready {
-            let request = TrainParams(kind: plugin.kind, data: trainingPath, seed: seed, notes: "churn demo")
+            let request = TrainParams(
+                kind: plugin.kind, data: trainingPath, seed: seed, notes: "churn demo", schema: dataset.schema.canonical.jsonValue)
             let version = try await reporting { () async throws(ChurnClientError) in
                 try await client.train(request) { update in
                     if update.stage != "trees" || update.step == update.total {
@@ -122,7 +132,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         // 5. Score next month's cohort, explain the riskiest.
-        let records = (0..<cohort.customers.count).map { cohort.customers.record(at: $0) }
+        let records = cohort.records
         var predictions: [Prediction] = []
         for start in stride(from: 0, to: records.count, by: 1000) {
             let batch = Array(records[start..<min(start + 1000, records.count)])
@@ -131,7 +141,7 @@ struct DemoCommand: AsyncParsableCommand {
         let atRisk = predictions.filter(\.churn).count
         step("predict", "\(predictions.count) customers of the cohort scored by \(best.ref): \(atRisk) (\(String(format: "%.1f%%", 100 * Double(atRisk) / Double(predictions.count)))) likely to churn")
         let riskiest = predictions.sorted { $0.churnProbability > $1.churnProbability }.prefix(5)
-        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.customerID!, $0) })
+        let byID = Dictionary(uniqueKeysWithValues: zip(cohort.customers.ids, records).map { ($0, $1) })
         let explanations = try await reporting { () async throws(ChurnClientError) in
             try await client.explain(riskiest.map { byID[$0.customerID]! }, top: 3)
         }
@@ -145,7 +155,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         // 6. A month later: who left. Feed it back and compare the champion with the shadow.
         let cohortLabels = cohort.churned!
-        let outcomes = records.enumerated().map { Outcome(customerID: $1.customerID!, churned: cohortLabels[$0]) }
+        let outcomes = cohort.customers.ids.enumerated().map { Outcome(customerID: $1, churned: cohortLabels[$0]) }
         let recorded = try await reporting { () async throws(ChurnClientError) in try await client.feedback(outcomes) }
         step("feedback", "\(recorded.recorded) outcomes recorded (\(cohortLabels.filter { $0 }.count) churned)")
         if runnerUp != nil {
@@ -169,7 +179,8 @@ struct DemoCommand: AsyncParsableCommand {
             let (accounts, user, generated) = webAccounts.accounts()
             try await WebServer.run(
                 configuration: WebConfiguration(
-                    port: webPort, socketPath: socket, accounts: accounts, customersFile: cohortPath),
+                    port: webPort, socketPath: socket, accounts: accounts, customersFile: cohortPath,
+                    customersSchema: nil),
                 user: user, generatedPassword: generated,
                 announce: "the dashboards score next month's cohort (\(cohortPath)\(data == nil ? ", SYNTHETIC" : "")); Ctrl-C stops the UI and the daemon")
         } else if keepRunning {

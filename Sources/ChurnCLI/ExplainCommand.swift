@@ -34,8 +34,8 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(help: "Customers per request when explaining a large file.")
     var batchSize = 500
 
-    @Option(help: "Column mapping for a CSV file: kaggle, ibm, or a mapping file (default: detected from the header).")
-    var mapping: String?
+    @Option(help: "Schema to read a CSV file with: kaggle, ibm, or a schema file (default: the model's own).")
+    var schema: String?
 
     @Flag(help: "Skip CSV rows with bad values (and list them) instead of refusing the file.")
     var skipBadRows = false
@@ -52,8 +52,9 @@ struct ExplainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let customers = try CustomerInput.read(file: input, inline: customer, mapping: mapping, skipBadRows: skipBadRows)
         let client = try await connection.connect()
+        let customers = try await CustomerInput.read(
+            file: input, inline: customer, schema: schema, model: model, client: client, skipBadRows: skipBadRows)
         var explanations: [CustomerExplanation] = []
         for start in stride(from: 0, to: customers.count, by: batchSize) {
             let batch = Array(customers[start..<min(start + batchSize, customers.count)])

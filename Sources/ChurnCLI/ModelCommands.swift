@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChurnClient
+import ChurnData
 import ChurnProtocol
 import Foundation
 
@@ -8,14 +9,18 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Train a model version with a plugin, evaluate it on held-back rows, and register it.",
         discussion: """
-            The daemon reads the file (its path is resolved here and read by churnd), checks every cell, \
-            holds back --test-fraction of the rows, has the plugin train on the rest with live progress, \
-            scores the held-back rows itself and registers the version. It does not promote it.
+            The daemon reads the file (its path is resolved here and read by churnd) under a dataset \
+            schema: --schema (kaggle, ibm, or a schema file, sent with the request), else the built-in \
+            schema whose columns the file has, else one inferred from the file with --label naming the \
+            label column (see `churn data inspect`). It checks every cell, holds back --test-fraction \
+            of the rows, has the plugin train on the rest with live progress, scores the held-back rows \
+            itself and registers the version with its schema. It does not promote it.
 
             Examples:
               churn train --kind random_forest --data ../shared/data/telco/telco_train.csv
-              churn train --kind lstm --data customers.csv --history history.csv --params '{"epochs": 20}'
-              churn train --kind random_forest --data ibm.csv --mapping ibm --seed 7 --notes "weekly retrain"
+              churn train --kind random_forest --data operator.csv --label Churn --name operator
+              churn train --kind lstm --data customers.csv --schema schema.json --params '{"epochs": 20}'
+              churn train --kind random_forest --data ibm.csv --schema ibm --seed 7 --notes "weekly retrain"
             """)
 
     @Option(help: "Plugin kind: random_forest, lstm, lstm_attention (see `churn plugins`).")
@@ -24,7 +29,13 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Labelled customer CSV.")
     var data: String
 
-    @Option(help: "Column mapping: kaggle, ibm, or a mapping file (default: detected from the header).")
+    @Option(help: "Dataset schema: kaggle, ibm, or a schema file (default: recognised from the header, else inferred).")
+    var schema: String?
+
+    @Option(help: "The label column, when the schema is inferred from the file.")
+    var label: String?
+
+    @Option(help: "A first-release column mapping file (use --schema for new files).")
     var mapping: String?
 
     @Option(help: "Monthly panel CSV (customer_id, period, numeric columns...).")
@@ -62,11 +73,23 @@ struct TrainCommand: AsyncParsableCommand {
             }
             hyperparameters = object
         }
+        var schemaValue: JSONValue?
+        if let schema {
+            if BuiltInSchemas.all[schema] != nil {
+                schemaValue = .string(schema)
+            } else {
+                do {
+                    schemaValue = try DatasetSchema.read(file: schema).jsonValue
+                } catch {
+                    throw CleanExit.message(error.description, code: 65)
+                }
+            }
+        }
         let client = try await connection.connect()
         let request = TrainParams(
             kind: kind, data: ChurnPath.absolute(data), mapping: mapping.map { ColumnMappingArgument.resolve($0) },
             history: history.map(ChurnPath.absolute), skipBadRows: skipBadRows, params: hyperparameters, seed: seed, name: name,
-            testFraction: testFraction, notes: notes, tags: tag)
+            testFraction: testFraction, notes: notes, tags: tag, schema: schemaValue, label: label)
         let quiet = output.json
         let version = try await reporting { () async throws(ChurnClientError) in
             try await client.train(request) { update in
@@ -78,6 +101,9 @@ struct TrainCommand: AsyncParsableCommand {
             try printJSON(version)
         } else {
             print("registered \(version.ref) (\(version.kind))")
+            if let json = version.datasetSchema, let schema = try? DatasetSchema.decode(json, source: "") {
+                print("schema: \(schema.name), \(schema.inputs.count) inputs, label \(schema.label.column)")
+            }
             printMetrics(version.metrics)
             print("promote it with: churn promote \(version.ref)")
         }

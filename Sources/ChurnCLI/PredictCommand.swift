@@ -8,9 +8,9 @@ struct PredictCommand: AsyncParsableCommand {
         commandName: "predict",
         abstract: "Predict churn for one customer (JSON) or a batch (a CSV or JSON file).",
         discussion: """
-            Input is a JSON object of telco fields by their CSV names (customerID, tenure, Contract, ...), \
-            a JSON array of them, or a CSV file with a header. Predictions come from the champion unless \
-            --model names a version or alias.
+            Input is a JSON object of the model's fields (`churn models champion --json` shows its \
+            dataset_schema), a JSON array of them, or a CSV file with a header, read under the model's \
+            schema (or --schema). Predictions come from the champion unless --model names a version or alias.
 
             Examples:
               churn predict --customer '{"customerID":"7590-VHVEG","tenure":1,"Contract":"Month-to-month", ...}'
@@ -31,8 +31,8 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Customers per request when sending a large file.")
     var batchSize: Int = 1000
 
-    @Option(help: "Column mapping for a CSV file: kaggle, ibm, or a mapping file (default: detected from the header).")
-    var mapping: String?
+    @Option(help: "Schema to read a CSV file with: kaggle, ibm, or a schema file (default: the model's own).")
+    var schema: String?
 
     @Flag(help: "Skip CSV rows with bad values (and list them) instead of refusing the file.")
     var skipBadRows = false
@@ -48,8 +48,9 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let customers = try CustomerInput.read(file: input, inline: customer, mapping: mapping, skipBadRows: skipBadRows)
         let client = try await connection.connect()
+        let customers = try await CustomerInput.read(
+            file: input, inline: customer, schema: schema, model: model, client: client, skipBadRows: skipBadRows)
         var predictions: [Prediction] = []
         for start in stride(from: 0, to: customers.count, by: batchSize) {
             let batch = Array(customers[start..<min(start + batchSize, customers.count)])
@@ -75,9 +76,9 @@ struct PredictCommand: AsyncParsableCommand {
 
 /// Reads customers from the command line, a file or stdin.
 enum CustomerInput {
-    static func read(file: String?, inline: String?, mapping: String? = nil, skipBadRows: Bool = false) throws
-        -> [CustomerRecord]
-    {
+    static func read(
+        file: String?, inline: String?, schema: String?, model: String?, client: ChurnClient, skipBadRows: Bool = false
+    ) async throws -> [CustomerRecord] {
         if let inline { return try decodeJSON(Data(inline.utf8), source: "--customer") }
         guard let file else { return [] }
         if file == "-" { return try decodeJSON(FileHandle.standardInput.readDataToEndOfFile(), source: "stdin") }
@@ -88,7 +89,8 @@ enum CustomerInput {
             throw CleanExit.message("cannot read \(file): \(error.localizedDescription)", code: 66)
         }
         if file.lowercased().hasSuffix(".csv") {
-            return try CSVCustomers.records(from: data, source: file, mapping: mapping, skipBadRows: skipBadRows)
+            let schema = try await CSVCustomers.schema(flag: schema, model: model, client: client)
+            return try CSVCustomers.records(from: data, source: file, schema: schema, skipBadRows: skipBadRows)
         }
         return try decodeJSON(data, source: file)
     }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import ChurnData
+import ChurnProtocol
 import ChurnWeb
 import Foundation
 import HummingbirdBcrypt
@@ -33,12 +35,16 @@ struct WebCommand: AsyncParsableCommand {
             Every page needs a signed-in user except /healthz. The password is bcrypt-checked; set
             CHURN_WEB_PASSWORD_BCRYPT (a bcrypt hash) or CHURN_WEB_PASSWORD, or let churn generate one
             and print it. Charts use Debian's Chart.js (sudo apt-get install libjs-chart.js); without it
-            the numbers show as tables. The dashboards score the customers in --customers (a telco CSV,
-            Kaggle or IBM schema), else a synthetic population (labelled as such on every page).
+            the numbers show as tables. The dashboards of --model score the customers in --customers, read
+            under that model's champion's schema (or --schema), else a synthetic telco population (labelled
+            as such on every page); other models get their own file with --customers NAME=FILE, and the
+            pages switch between models. Retention offers come from --offers (a JSON file; default: the
+            telco offers, shown where the model has their fields).
 
             Examples:
               churn web
               churn web --port 8080 --customers data/customers.csv
+              churn web --model operator --customers operator=data/operator.csv --offers offers.json
               CHURN_WEB_PASSWORD_BCRYPT='$2b$12$...' churn web --host 0.0.0.0
             """)
 
@@ -51,18 +57,41 @@ struct WebCommand: AsyncParsableCommand {
     @Option(help: "TCP port.")
     var port = 8080
 
-    @Option(help: "Telco CSV of the customers the dashboards are about (default: synthetic customers).")
-    var customers: String?
+    @Option(help: "The model name the pages open on.")
+    var model = "churn"
+
+    @Option(help: "Customers of --model (FILE), or of another model (NAME=FILE); repeatable (default: synthetic customers).")
+    var customers: [String] = []
+
+    @Option(help: "Schema to read --model's customer file with: kaggle, ibm, or a schema file (default: the champion's).")
+    var schema: String?
+
+    @Option(help: "Retention offers and segment fields, a JSON file (default: the built-in telco offers).")
+    var offers: String?
 
     @Flag(help: "Mark the session cookie Secure (behind a TLS proxy).")
     var secureCookies = false
 
     func run() async throws {
         let (accounts, user, generated) = accountOptions.accounts()
+        var defaultFile: String?
+        var others: [String: String] = [:]
+        for entry in customers {
+            if let equals = entry.firstIndex(of: "="), !FileManager.default.fileExists(atPath: entry) {
+                let name = String(entry[..<equals])
+                guard ModelReference.isValidName(name) else { throw ValidationError("--customers \(entry): \(name) is not a model name") }
+                let file = URL(fileURLWithPath: String(entry[entry.index(after: equals)...])).path
+                if name == model { defaultFile = file } else { others[name] = file }
+            } else {
+                defaultFile = URL(fileURLWithPath: entry).path
+            }
+        }
         try await WebServer.run(
             configuration: WebConfiguration(
-                host: host, port: port, socketPath: connection.socketPath, accounts: accounts,
-                customersFile: customers.map { URL(fileURLWithPath: $0).path }, secureCookies: secureCookies),
+                host: host, port: port, socketPath: connection.socketPath, accounts: accounts, customersFile: defaultFile,
+                secureCookies: secureCookies, defaultModel: model, modelCustomers: others,
+                customersSchema: schema.map { BuiltInSchemas.all[$0] == nil ? URL(fileURLWithPath: $0).path : $0 },
+                retentionFile: offers.map { URL(fileURLWithPath: $0).path }),
             user: user, generatedPassword: generated)
     }
 }

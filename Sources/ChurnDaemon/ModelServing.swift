@@ -20,6 +20,8 @@ final class ModelServing: Sendable {
     private let logger: Logger
     /// Resolved references; cleared whenever an alias moves or a version is added.
     private let resolved = Mutex<[ModelReference: ModelVersionInfo]>([:])
+    /// Record validators by version (a version's schema never changes).
+    private let validators = Mutex<[ModelRef: RecordValidator]>([:])
     private let batchers = Mutex<[String: PredictBatcher]>([:])
     private let experiment = Mutex<ExperimentInfo?>(nil)
     private let requests = Atomic<Int>(0)
@@ -61,67 +63,76 @@ final class ModelServing: Sendable {
     /// the arms of a running experiment).
     func predict(_ customers: [CustomerRecord], reference: String?) async throws -> [Prediction] {
         let start = ContinuousClock.now
-        let records = try Self.validated(customers)
+        try Self.checkCount(customers)
         let requestID = "\(epoch)-\(requests.wrappingAdd(1, ordering: .relaxed).newValue)"
         if reference == nil, let experiment = runningExperiment {
-            return try await predictInExperiment(records, experiment: experiment, requestID: requestID, start: start)
+            return try await predictInExperiment(customers, experiment: experiment, requestID: requestID, start: start)
         }
         let target = try await prepare(reference)
-        let probabilities = try await score(records, on: target, arm: target.arm, start: start)
-        log(records, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
-        return predictions(records, probabilities, model: target.version.ref, arm: target.arm)
+        let batch = try target.checked(customers)
+        let probabilities = try await score(batch.records, on: target, arm: target.arm, start: start)
+        log(batch.ids, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
+        return predictions(batch.ids, probabilities, model: target.version.ref, arm: target.arm)
     }
 
     private func predictInExperiment(
-        _ records: [CustomerRecord], experiment: ExperimentInfo, requestID: String, start: ContinuousClock.Instant
+        _ customers: [CustomerRecord], experiment: ExperimentInfo, requestID: String, start: ContinuousClock.Instant
     ) async throws -> [Prediction] {
         let champion = try await prepare(nil)
         let challengerReference = "\(experiment.model)@\(experiment.challengerVersion)"
         if experiment.mode == "shadow" {
-            let probabilities = try await score(records, on: champion, arm: "champion", start: start)
-            log(records, probabilities, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
-            // The challenger scores the same customers off the hot path; its answers are only logged.
+            let batch = try champion.checked(customers)
+            let probabilities = try await score(batch.records, on: champion, arm: "champion", start: start)
+            log(batch.ids, probabilities, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
+            // The challenger scores the same customers off the hot path (checked against its own
+            // schema); its answers are only logged.
             shadowsInFlight.add(1, ordering: .relaxed)
             Task {
                 defer { self.shadowsInFlight.subtract(1, ordering: .relaxed) }
                 let shadowStart = ContinuousClock.now
                 do {
                     let challenger = try await self.prepare(challengerReference)
-                    let shadow = try await self.score(records, on: challenger, arm: "shadow", start: shadowStart)
-                    self.log(records, shadow, target: challenger, arm: "shadow", requestID: requestID, experiment: experiment.id, start: shadowStart)
+                    let shadowBatch = try challenger.checked(customers)
+                    let shadow = try await self.score(shadowBatch.records, on: challenger, arm: "shadow", start: shadowStart)
+                    self.log(shadowBatch.ids, shadow, target: challenger, arm: "shadow", requestID: requestID, experiment: experiment.id, start: shadowStart)
                 } catch {
                     self.logger.warning("shadow scoring by \(challengerReference) failed: \(error)")
                 }
             }
-            return predictions(records, probabilities, model: champion.version.ref, arm: "champion")
+            return predictions(batch.ids, probabilities, model: champion.version.ref, arm: "champion")
         }
-        // A/B: a sticky share of customers, by hash of the experiment and customer ids.
+        // A/B: a sticky share of customers, by hash of the experiment and customer ids; each arm
+        // checks its customers against its own schema.
         var championRows: [Int] = []
         var challengerRows: [Int] = []
-        for (index, record) in records.enumerated() {
-            if Self.bucket(experiment: experiment.id, customer: record.customerID ?? "") < experiment.share {
+        for (index, record) in customers.enumerated() {
+            let id = champion.validator.id(of: record, index: index) ?? ""
+            if Self.bucket(experiment: experiment.id, customer: id) < experiment.share {
                 challengerRows.append(index)
             } else {
                 championRows.append(index)
             }
         }
         let challenger = challengerRows.isEmpty ? nil : try await prepare(challengerReference)
+        let championBatch = try champion.checked(customers, rows: championRows)
+        let challengerBatch = try challenger.map { try $0.checked(customers, rows: challengerRows) }
         async let championScores = championRows.isEmpty
-            ? [] : score(championRows.map { records[$0] }, on: champion, arm: "champion", start: start)
+            ? [] : score(championBatch.records, on: champion, arm: "champion", start: start)
         async let challengerScores = challenger == nil
-            ? [] : score(challengerRows.map { records[$0] }, on: challenger!, arm: "challenger", start: start)
+            ? [] : score(challengerBatch!.records, on: challenger!, arm: "challenger", start: start)
         let (first, second) = try await (championScores, challengerScores)
-        var result = [Prediction?](repeating: nil, count: records.count)
+        var result = [Prediction?](repeating: nil, count: customers.count)
         for (position, row) in championRows.enumerated() {
-            result[row] = predictions([records[row]], [first[position]], model: champion.version.ref, arm: "champion")[0]
+            result[row] = predictions([championBatch.ids[position]], [first[position]], model: champion.version.ref, arm: "champion")[0]
         }
-        if let challenger {
+        if let challenger, let challengerBatch {
             for (position, row) in challengerRows.enumerated() {
-                result[row] = predictions([records[row]], [second[position]], model: challenger.version.ref, arm: "challenger")[0]
+                result[row] = predictions(
+                    [challengerBatch.ids[position]], [second[position]], model: challenger.version.ref, arm: "challenger")[0]
             }
-            log(challengerRows.map { records[$0] }, second, target: challenger, arm: "challenger", requestID: requestID, experiment: experiment.id, start: start)
+            log(challengerBatch.ids, second, target: challenger, arm: "challenger", requestID: requestID, experiment: experiment.id, start: start)
         }
-        log(championRows.map { records[$0] }, first, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
+        log(championBatch.ids, first, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
         return result.map { $0! }
     }
 
@@ -197,24 +208,24 @@ final class ModelServing: Sendable {
         }
     }
 
-    private func predictions(_ records: [CustomerRecord], _ probabilities: [Double], model: ModelRef, arm: String) -> [Prediction] {
-        zip(records, probabilities).map { record, probability in
-            Prediction(customerID: record.customerID ?? "", churnProbability: probability, churn: probability >= 0.5, model: model, arm: arm)
+    private func predictions(_ ids: [String], _ probabilities: [Double], model: ModelRef, arm: String) -> [Prediction] {
+        zip(ids, probabilities).map { id, probability in
+            Prediction(customerID: id, churnProbability: probability, churn: probability >= 0.5, model: model, arm: arm)
         }
     }
 
     private func log(
-        _ records: [CustomerRecord], _ probabilities: [Double], target: Target, arm: String, requestID: String, experiment: Int?,
+        _ ids: [String], _ probabilities: [Double], target: Target, arm: String, requestID: String, experiment: Int?,
         start: ContinuousClock.Instant
     ) {
-        guard let predictionLog, !records.isEmpty else { return }
+        guard let predictionLog, !ids.isEmpty else { return }
         let elapsed = ContinuousClock.now - start
         let microseconds = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         let now = Date().timeIntervalSince1970
         predictionLog.append(
-            zip(records, probabilities).map { record, probability in
+            zip(ids, probabilities).map { id, probability in
                 PredictionLogEntry(
-                    requestID: requestID, customerID: record.customerID ?? "", model: target.version.name,
+                    requestID: requestID, customerID: id, model: target.version.name,
                     version: target.version.version, arm: arm, probability: probability, latencyMicroseconds: microseconds, at: now,
                     experimentID: experiment)
             })
@@ -224,8 +235,10 @@ final class ModelServing: Sendable {
     func explain(_ customers: [CustomerRecord], reference: String?, top: Int?) async throws -> [CustomerExplanation] {
         let start = ContinuousClock.now
         if let top, top < 0 { throw RPCError.invalidParams(field: "top", "must be 0 or more, got \(top)") }
-        let records = try Self.validated(customers)
+        try Self.checkCount(customers)
         let target = try await prepare(reference)
+        let batch = try target.checked(customers)
+        let records = batch.records
         let result: PluginExplainResult
         do {
             result = try await target.plugin.call(
@@ -237,9 +250,8 @@ final class ModelServing: Sendable {
             throw error
         }
         metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
-        return zip(records, result.explanations).map { record, explanation in
-            CustomerExplanation(
-                customerID: record.customerID ?? "", model: target.version.ref, arm: target.arm, explanation: explanation)
+        return zip(batch.ids, result.explanations).map { id, explanation in
+            CustomerExplanation(customerID: id, model: target.version.ref, arm: target.arm, explanation: explanation)
         }
     }
 
@@ -251,6 +263,20 @@ final class ModelServing: Sendable {
         let connection: RPCConnection
         let handle: String
         let arm: String
+        /// Checks records against the version's dataset schema.
+        let validator: RecordValidator
+
+        /// `customers` (or those at `rows`) checked against the version's schema: the records as
+        /// the plugin gets them, and each customer's id. A problem names the customer's index in
+        /// the request and the field.
+        func checked(_ customers: [CustomerRecord], rows: [Int]? = nil) throws -> (records: [CustomerRecord], ids: [String]) {
+            guard let rows else {
+                let records = try validator.canonicalRecords(customers)
+                return (records, customers.indices.map { validator.id(of: customers[$0], index: $0) ?? "" })
+            }
+            let records = try validator.canonicalRecords(rows.map { customers[$0] }, positions: rows)
+            return (records, rows.map { validator.id(of: customers[$0], index: $0) ?? "" })
+        }
     }
 
     func prepare(_ reference: String?) async throws -> Target {
@@ -278,7 +304,26 @@ final class ModelServing: Sendable {
         let arm =
             version.aliases.contains(ModelReference.champion)
             ? "champion" : version.aliases.contains(ModelReference.challenger) ? "challenger" : "direct"
-        return Target(version: version, plugin: plugin, connection: connection, handle: handle, arm: arm)
+        return Target(
+            version: version, plugin: plugin, connection: connection, handle: handle, arm: arm, validator: try validator(for: version))
+    }
+
+    /// The record validator of a version's dataset schema, built once per version.
+    func validator(for version: ModelVersionInfo) throws -> RecordValidator {
+        if let cached = validators.withLock({ $0[version.ref] }) { return cached }
+        let schema: DatasetSchema
+        if let json = version.datasetSchema {
+            do {
+                schema = try DatasetSchema.decode(json, source: "\(version.ref)")
+            } catch {
+                throw RPCError(.internalError, "the dataset schema of \(version.ref) is unreadable: \(error)")
+            }
+        } else {
+            schema = BuiltInSchemas.kaggle  // versions of the first release read the Kaggle telco fields
+        }
+        let validator = RecordValidator(schema: schema)
+        validators.withLock { $0[version.ref] = validator }
+        return validator
     }
 
     /// The version a reference names, from the cache when it was resolved before.
@@ -309,9 +354,8 @@ final class ModelServing: Sendable {
 
     // MARK: Checks
 
-    /// The records to send to a plugin: checked against the telco schema (every bad field named
-    /// by its path) and rewritten in canonical form, without any label field.
-    static func validated(_ customers: [CustomerRecord]) throws -> [CustomerRecord] {
+    /// A request holds at least one customer and at most ``maximumBatch``.
+    static func checkCount(_ customers: [CustomerRecord]) throws {
         guard !customers.isEmpty else {
             throw RPCError.invalidParams(field: "customers", "must hold at least one customer")
         }
@@ -319,19 +363,7 @@ final class ModelServing: Sendable {
             throw RPCError.invalidParams(
                 field: "customers", "holds \(customers.count) customers; at most \(maximumBatch) per call")
         }
-        let table = try TelcoRecords.table(customers)
-        // Validation found every input field in each record, so a record with exactly that many
-        // fields holds nothing else (no label, no stray column): it goes to the plugin as it came,
-        // to be parsed there by the same rules. Any other record is rebuilt in canonical form,
-        // which drops what the model must not see.
-        return customers.indices.map { row in
-            let record = customers[row]
-            return record.fields.count == canonicalFieldCount && record.customerID == table.ids[row] ? record : table.record(at: row)
-        }
     }
-
-    /// Fields in a canonical record: the id and every input field.
-    private static let canonicalFieldCount = 1 + CategoricalField.allCases.count + NumericField.allCases.count
 
     private func checked(_ probabilities: [Double], count: Int, kind: String) throws -> [Double] {
         guard probabilities.count == count else {

@@ -6,9 +6,10 @@ import Foundation
 import Logging
 import NIOPosix
 
-/// `models.train`: reads and checks the data, holds back a stratified test split, has the
-/// plugin train on the rest (with its own validation split), evaluates the artifact on the
-/// held-back rows itself (so every kind is judged the same way), and registers the version.
+/// `models.train`: settles the dataset schema (given, built in, or inferred from the file),
+/// reads and checks the data under it, holds back a stratified test split, has the plugin train
+/// on the rest (with its own validation split), evaluates the artifact on the held-back rows
+/// itself (so every kind is judged the same way), and registers the version with its schema.
 struct ModelTraining: Sendable {
     let serving: ModelServing
     let runsDirectory: String
@@ -43,6 +44,7 @@ struct ModelTraining: Sendable {
             try Self.prepare(params, seed: seed, testFraction: testFraction, validationFraction: validationFraction,
                 runs: runsDirectory, kind: plugin.kind)
         }
+        await progress("schema", 1, 1, prepared.schemaSummary)
         await progress(
             "split", 1, 1,
             "\(prepared.rows) rows: \(prepared.trainRows) to train, \(prepared.validationRows) to validate, \(prepared.test.customers.count) held back")
@@ -55,7 +57,7 @@ struct ModelTraining: Sendable {
                 PluginTrainParams(
                     trainPath: prepared.trainPath, validationPath: prepared.validationPath,
                     historyPath: prepared.historyPath, params: params.params ?? [:], seed: seed,
-                    artifactPath: prepared.artifactPath),
+                    artifactPath: prepared.artifactPath, schema: prepared.test.schema.canonical.jsonValue),
                 over: connection, timeout: nil, onProgress: { pluginProgress.send($0) })
         })
         await pluginProgress.finish()
@@ -73,7 +75,7 @@ struct ModelTraining: Sendable {
         let evaluationConnection = try await plugin.connection(
             loading: PluginLoadParams(model: handle, artifactPath: prepared.artifactPath, sha256: artifact.sha256Hex))
         var probabilities: [Double] = []
-        let records = prepared.test.customers.records
+        let records = prepared.test.records
         for start in stride(from: 0, to: records.count, by: Self.evaluationBatch) {
             let batch = Array(records[start..<min(start + Self.evaluationBatch, records.count)])
             let scored = try await plugin.call(
@@ -102,7 +104,8 @@ struct ModelTraining: Sendable {
             params: result.params, metrics: metrics, lossCurve: result.lossCurve, rocCurve: roc,
             importances: result.importances, featureSchema: result.featureSchema,
             trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: prepared.dataPath),
-            notes: params.notes, tags: params.tags ?? [], lossCurveUnit: result.lossCurveUnit)
+            notes: params.notes, tags: params.tags ?? [], lossCurveUnit: result.lossCurveUnit,
+            datasetSchema: prepared.test.schema.jsonValue)
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
         let version = try await serving.registry.register(registration, artifact: artifact, user: user)
         serving.invalidate()
@@ -118,7 +121,9 @@ struct ModelTraining: Sendable {
         let rows: Int
         let trainRows: Int
         let validationRows: Int
-        let test: TelcoDataset
+        let test: Dataset
+        /// How the schema was settled, for the progress line.
+        let schemaSummary: String
         let trainPath: String
         let validationPath: String
         let historyPath: String?
@@ -134,11 +139,17 @@ struct ModelTraining: Sendable {
                 .fileError, "cannot read the training data \(dataPath): check the path (churnd reads it)",
                 data: ["field": "data", "path": .string(dataPath)])
         }
-        let mapping = try params.mapping.map { try ColumnMapping.named($0) }
-        let (dataset, _) = try TelcoReader.read(
-            dataPath, options: TelcoReadOptions(mapping: mapping, skipBadRows: params.skipBadRows ?? false, requireLabel: true))
+        let (schema, summary) = try settleSchema(params, path: dataPath)
+        let (dataset, _) = try DatasetReader.read(
+            dataPath, schema: schema, options: DatasetReadOptions(requireLabel: true, skipBadRows: params.skipBadRows ?? false))
         let labels = try dataset.requireLabels(file: dataPath)
         let positives = labels.filter { $0 }.count
+        if positives == 0 || positives == labels.count {
+            let value = positives == 0 ? schema.label.negative[0] : schema.label.positive[0]
+            throw DataError.unusableLabels(
+                file: dataPath,
+                reason: "one class only: all \(labels.count) rows have \(schema.label.column) = \(value); a model needs churners and stayers")
+        }
         guard positives >= 10, labels.count - positives >= 10 else {
             throw RPCError(
                 .invalidData,
@@ -161,9 +172,49 @@ struct ModelTraining: Sendable {
         let digest = try Data(contentsOf: URL(fileURLWithPath: dataPath), options: .mappedIfSafe).sha256Hex
         return Prepared(
             dataPath: dataPath, dataSHA256: digest, rows: labels.count, trainRows: split.train.count,
-            validationRows: split.validation.count, test: dataset.rows(split.test), trainPath: trainPath,
+            validationRows: split.validation.count, test: dataset.rows(split.test), schemaSummary: summary, trainPath: trainPath,
             validationPath: validationPath, historyPath: historyPath,
             artifactPath: (run as NSString).appendingPathComponent("model.artifact"))
+    }
+
+    /// The schema a training run reads its file with, and how it was settled: the request's
+    /// (a built-in name or a schema object), a first-release mapping, the built-in schema whose
+    /// columns the file has, or one inferred from the file (its label named by `label`, or the
+    /// most churn-like column).
+    static func settleSchema(_ params: TrainParams, path: String) throws -> (DatasetSchema, String) {
+        switch params.schema {
+        case .string(let name)?:
+            guard let builtIn = BuiltInSchemas.all[name] else {
+                throw RPCError.invalidParams(
+                    field: "schema",
+                    "\"\(name)\" is not a built-in schema\(NearMiss.hint(for: name, among: BuiltInSchemas.all.keys.sorted())): use \(BuiltInSchemas.all.keys.sorted().joined(separator: ", ")), or send the schema itself")
+            }
+            return (builtIn, "schema \(builtIn.name) (built in)")
+        case .object?:
+            let schema = try DatasetSchema.decode(params.schema!, source: "params.schema")
+            return (schema, "schema \(schema.name) (sent with the request): \(schema.inputs.count) inputs")
+        case nil, .null?:
+            break
+        default:
+            throw RPCError.invalidParams(field: "schema", "must be a built-in schema name or a schema object")
+        }
+        if let mapping = params.mapping {
+            let schema = try BuiltInSchemas.named(mapping)
+            return (schema, "schema \(schema.name) (from mapping \(mapping))")
+        }
+        let header = CSVReader.header(of: path)
+        if let builtIn = BuiltInSchemas.detect(header: header), params.label == nil || params.label == builtIn.label.column {
+            return (builtIn, "schema \(builtIn.name) (built in, recognised from the header)")
+        }
+        let report = try SchemaInference.inspect(path, label: params.label)
+        var schema = report.schema
+        schema.name = "inferred from \((path as NSString).lastPathComponent)"
+        var summary =
+            "schema inferred from the file: label \(schema.label.column) (\(schema.label.positive[0]) = churned), \(schema.inputs.count) inputs"
+        summary += schema.id.map { ", id \($0.column)" } ?? ", no id column (rows named row-<n>)"
+        if !schema.neverInputs.isEmpty { summary += "; never inputs (likely leakage): \(schema.neverInputs.joined(separator: ", "))" }
+        if !report.assumptions.isEmpty { summary += "; " + report.assumptions.joined(separator: "; ") }
+        return (schema, summary)
     }
 
     private static func makeRunFolder(_ runs: String, kind: String) throws -> String {

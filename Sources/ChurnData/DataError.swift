@@ -52,6 +52,10 @@ public enum DataError: Error, Sendable, Hashable, CustomStringConvertible {
     case badRows(issues: [DataIssue], total: Int, rows: Int)
     /// A mapping file or option is wrong.
     case invalidMapping(file: String, reason: String)
+    /// A dataset schema is wrong: `field` is the member's path (`columns[3].type`).
+    case invalidSchema(source: String, field: String, reason: String)
+    /// The data cannot train a model: one class only, too few rows of a class.
+    case unusableLabels(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -66,6 +70,9 @@ public enum DataError: Error, Sendable, Hashable, CustomStringConvertible {
                 + issues.prefix(20).map { "  " + $0.description }.joined(separator: "\n")
                 + (total > 20 ? "\n  ... and \(total - 20) more" : "")
         case .invalidMapping(let file, let reason): "mapping \(file): \(reason)"
+        case .invalidSchema(let source, let field, let reason):
+            "schema \(source)\(field.isEmpty ? "" : ": " + field): \(reason)"
+        case .unusableLabels(let file, let reason): "\(file): \(reason)"
         }
     }
 
@@ -88,6 +95,10 @@ extension DataError: RPCErrorConvertible {
         case .badRows(_, let total, let rows):
             return RPCError(
                 .invalidData, "\(total) of \(rows) rows have errors", data: ["errors": errors, "total": .number(Double(total))])
+        case .invalidSchema(let source, let field, let reason):
+            return RPCError(
+                .invalidData, description,
+                data: ["errors": .array([DataIssue(file: source, line: 0, column: field.isEmpty ? nil : field, problem: reason).jsonValue])])
         default:
             return RPCError(.invalidData, description, data: ["errors": errors])
         }

@@ -32,12 +32,13 @@ public struct SequenceModelConfiguration: Codable, Sendable, Hashable {
 
 /// The churn sequence model: an LSTM over the monthly history (its last state, or its states
 /// pooled by attention) beside a dense layer over the static features, concatenated, a dense
-/// head, and one output logit.
+/// head, and one output logit. With no history (`stepFeatures` 0: data with neither a monthly
+/// panel nor fields to derive one from) the network is the static branch and the head alone.
 public final class SequenceModel: @unchecked Sendable {
     public let configuration: SequenceModelConfiguration
     public let staticFeatures: Int
     public let stepFeatures: Int
-    let lstm: LSTM
+    let lstm: LSTM?
     let pooling: AttentionPooling?
     let staticLayer: Dense
     let headLayer: Dense
@@ -53,30 +54,42 @@ public final class SequenceModel: @unchecked Sendable {
         self.staticFeatures = staticFeatures
         self.stepFeatures = stepFeatures
         var random = ChurnRandom(seed: seed)
-        lstm = LSTM("lstm", inputs: stepFeatures, hidden: configuration.hidden, random: &random)
-        pooling = configuration.attention
+        let hasHistory = stepFeatures > 0
+        lstm = hasHistory ? LSTM("lstm", inputs: stepFeatures, hidden: configuration.hidden, random: &random) : nil
+        pooling = hasHistory && configuration.attention
             ? AttentionPooling("attention", hidden: configuration.hidden, units: configuration.attentionUnits, random: &random) : nil
         staticLayer = Dense("static", inputs: staticFeatures, outputs: configuration.staticUnits, random: &random)
-        headLayer = Dense("head", inputs: configuration.hidden + configuration.staticUnits, outputs: configuration.headUnits, random: &random)
+        headLayer = Dense(
+            "head", inputs: (hasHistory ? configuration.hidden : 0) + configuration.staticUnits, outputs: configuration.headUnits,
+            random: &random)
         outputLayer = Dense("output", inputs: configuration.headUnits, outputs: 1, random: &random)
         dropout = Dropout(rate: configuration.dropout)
     }
 
     /// Every trainable parameter, in a fixed order.
     public var parameters: [Parameter] {
-        lstm.parameters + (pooling?.parameters ?? []) + staticLayer.parameters + headLayer.parameters + outputLayer.parameters
+        (lstm?.parameters ?? []) + (pooling?.parameters ?? []) + staticLayer.parameters + headLayer.parameters + outputLayer.parameters
     }
+
+    /// Whether the model reads a monthly history.
+    public var hasHistory: Bool { lstm != nil }
+
+    /// Width of the history summary in the head's input (0 without history).
+    private var hidden: Int { hasHistory ? configuration.hidden : 0 }
 
     /// Logits (batch × 1).
     public func forward(static staticInput: Matrix, sequence: SequenceInput, training: Bool, random: inout ChurnRandom) -> Matrix {
-        let states = lstm.forward(sequence)
-        self.states = states
-        mask = sequence.mask
-        let summary = pooling?.forward(states, mask: sequence.mask) ?? states.step(states.length - 1)
+        let batch = staticInput.rows
+        var summary = Matrix(rows: batch, columns: 0)
+        if let lstm {
+            let states = lstm.forward(sequence)
+            self.states = states
+            mask = sequence.mask
+            summary = pooling?.forward(states, mask: sequence.mask) ?? states.step(states.length - 1)
+        }
         staticOutput = staticLayer.forward(staticInput)
         Activation.relu.apply(&staticOutput)
-        let batch = staticInput.rows
-        let hidden = configuration.hidden
+        let hidden = self.hidden
         let width = hidden + configuration.staticUnits
         var joined = Matrix(rows: batch, columns: width)
         for row in 0..<batch {
@@ -97,7 +110,7 @@ public final class SequenceModel: @unchecked Sendable {
         Activation.relu.backward(&headGradient, output: headOutput)
         let joinedGradient = headLayer.backward(headGradient)
         let batch = logitGradient.rows
-        let hidden = configuration.hidden
+        let hidden = self.hidden
         let width = hidden + configuration.staticUnits
         var summaryGradient = Matrix(rows: batch, columns: hidden)
         var staticGradient = Matrix(rows: batch, columns: configuration.staticUnits)
@@ -109,6 +122,7 @@ public final class SequenceModel: @unchecked Sendable {
         }
         Activation.relu.backward(&staticGradient, output: staticOutput)
         _ = staticLayer.backward(staticGradient)
+        guard let lstm else { return }
         let stateGradients: Matrix
         if let pooling {
             stateGradients = pooling.backward(summaryGradient)

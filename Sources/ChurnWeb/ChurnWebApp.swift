@@ -21,21 +21,46 @@ public final class ChurnWebApp: Sendable {
     let configuration: WebConfiguration
     let logger: Logger
     let link: DaemonLink
-    let customers: CustomerBase
+    /// Customer bases by model name.
+    let bases: [String: CustomerBase]
+    let retention: RetentionOffers
     let templates: MustacheLibrary
     let pages: PageBuilder
     private let signInTokens = Mutex<[String: (user: String, expires: ContinuousClock.Instant)]>([:])
     private let retentionCache = Mutex<(key: String, report: RetentionReport)?>(nil)
 
-    /// Prepares the app: reads (or generates) the customer base and parses the templates.
+    /// Prepares the app: the customer bases (read on first use, under each champion's schema),
+    /// the retention configuration, and the templates.
     public init(configuration: WebConfiguration, logger: Logger) throws {
         guard !configuration.accounts.isEmpty else { throw WebError.noAccounts }
         self.configuration = configuration
         self.logger = logger
         link = DaemonLink(socketPath: configuration.socketPath)
-        customers = try CustomerBase(file: configuration.customersFile)
+        let customersSchema = try configuration.customersSchema.map { try BuiltInSchemas.named($0) }
+        var bases = [
+            configuration.defaultModel: CustomerBase(
+                model: configuration.defaultModel, file: configuration.customersFile, schema: customersSchema)
+        ]
+        for (model, file) in configuration.modelCustomers { bases[model] = CustomerBase(model: model, file: file) }
+        self.bases = bases
+        retention = try configuration.retentionFile.map { try RetentionOffers.read(file: $0) } ?? BuiltInSchemas.telcoOffers
         templates = try Templates.library()
         pages = PageBuilder(chartJSAvailable: FileManager.default.isReadableFile(atPath: configuration.chartJSPath))
+    }
+
+    /// The model a request is about: `?model=` (or the form's), else the default.
+    func selectedModel(_ request: Request, _ context: WebRequestContext) -> String {
+        let asked = request.uri.queryParameters.get("model") ?? context.form["model"]
+        guard let asked, ModelReference.isValidName(asked) else { return configuration.defaultModel }
+        return asked
+    }
+
+    /// The customer base of `model`, or an error saying how to give it one.
+    func base(_ model: String) throws -> CustomerBase {
+        guard let base = bases[model] else {
+            throw WebDataError("no customers are configured for model \(model): start churn web with --customers \(model)=FILE")
+        }
+        return base
     }
 
     /// A link that signs `user` in once, within five minutes (for `churn demo`, and browser tests).
@@ -139,18 +164,19 @@ public final class ChurnWebApp: Sendable {
         signedIn.get("/predict") { [self] request, context in try await predictPage(request, context) }
         signedIn.post("/predict") { [self] request, context in try await predictPage(request, context) }
         signedIn.get("/retention") { [self] request, context in try await retentionPage(request, context) }
-        signedIn.post("/rescore") { [self] _, context -> Response in
+        signedIn.post("/rescore") { [self] request, context -> Response in
+            let model = selectedModel(request, context)
             do {
-                _ = try await customers.current(link, refresh: true)
+                _ = try await base(model).current(link, refresh: true)
             } catch {
                 return render("message", status: .serviceUnavailable, context: context, values: [
                     "title": text("dash.title", context), "heading": text("error.daemon", context), "text": describe(error),
                 ])
             }
-            return .redirect(to: "/", type: .normal)
+            return .redirect(to: "/?model=\(model)", type: .normal)
         }
-        signedIn.post("/models/promote") { [self] _, context -> Response in
-            let model = context.form["model"] ?? ""
+        signedIn.post("/models/promote") { [self] request, context -> Response in
+            let model = context.form["version"] ?? ""
             let alias = context.form["alias"] ?? "champion"
             let user = context.user ?? "?"
             do {
@@ -160,133 +186,179 @@ public final class ChurnWebApp: Sendable {
                         PromoteParams(model: model, alias: alias, reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
                 }
                 logger.info("\(user) promoted \(model) to \(alias)")
-                if alias == "champion" { _ = try? await customers.current(link, refresh: true) }
+                if alias == "champion", let name = ModelReference(parsing: model)?.name {
+                    _ = try? await bases[name]?.current(link, refresh: true)
+                }
             } catch {
                 return render("message", status: .badRequest, context: context, values: [
                     "title": text("dash.title", context), "heading": text("dash.promote", context), "text": describe(error),
                 ])
             }
-            return .redirect(to: "/", type: .normal)
+            return .redirect(to: "/?model=\(ModelReference(parsing: model)?.name ?? configuration.defaultModel)", type: .normal)
         }
-        signedIn.post("/models/rollback") { [self] _, context -> Response in
+        signedIn.post("/models/rollback") { [self] request, context -> Response in
             let user = context.user ?? "?"
+            let name = selectedModel(request, context)
             do {
                 _ = try await link.with { client throws(ChurnClientError) in
                     try await client.call(
-                        DaemonMethod.ModelsRollback.self, RollbackParams(reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
+                        DaemonMethod.ModelsRollback.self,
+                        RollbackParams(name: name, reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
                 }
-                logger.info("\(user) rolled the champion back")
-                _ = try? await customers.current(link, refresh: true)
+                logger.info("\(user) rolled the champion of \(name) back")
+                _ = try? await bases[name]?.current(link, refresh: true)
             } catch {
                 return render("message", status: .badRequest, context: context, values: [
                     "title": text("dash.title", context), "heading": text("dash.rollback", context), "text": describe(error),
                 ])
             }
-            return .redirect(to: "/", type: .normal)
+            return .redirect(to: "/?model=\(name)", type: .normal)
         }
     }
 
     // MARK: Pages
 
     private func dashboard(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        let model = selectedModel(request, context)
         var values: [String: Any] = ["title": text("dash.title", context), "nav_dashboard": true]
         let query = request.uri.queryParameters.get("q") ?? ""
         let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
         do {
-            let (health, listed, experiments, audit) = try await link.with { client throws(ChurnClientError) in
-                (try await client.health(), try await client.models(), try await client.experiments(), try await client.audit(limit: 10))
+            let (health, everyVersion, experiments, audit) = try await link.with { client throws(ChurnClientError) in
+                (
+                    try await client.health(), try await client.models(), try await client.experiments(name: model),
+                    try await client.audit(limit: 10)
+                )
             }
+            values.merge(pages.modelSwitch(everyVersion, selected: model)) { $1 }
+            let listed = everyVersion.filter { $0.name == model }
             // The list leaves out curves and importances: fetch them for the versions the charts show.
             var models = listed
             let charted = Set(PageBuilder.latestByKind(listed).map(\.ref) + listed.filter { $0.aliases.contains("champion") }.map(\.ref))
-            for (index, model) in models.enumerated() where charted.contains(model.ref) {
-                if let detailed = try? await link.with({ client throws(ChurnClientError) in try await client.model(model.ref.description) }) {
+            for (index, version) in models.enumerated() where charted.contains(version.ref) {
+                if let detailed = try? await link.with({ client throws(ChurnClientError) in try await client.model(version.ref.description) }) {
                     models[index] = detailed
                 }
             }
             var report: ExperimentReport?
             if experiments.running != nil {
-                report = try? await link.with { client throws(ChurnClientError) in try await client.experimentReport() }
+                report = try? await link.with { client throws(ChurnClientError) in try await client.experimentReport(name: model) }
             }
             values.merge(pages.daemonValues(health: health, models: models, experiment: experiments.running, report: report, audit: audit, context: context)) { $1 }
             var charts = pages.modelCharts(models: models, context: context)
-            if health.champion != nil {
-                let scored = try await customers.current(link)
-                values.merge(pages.customerValues(scored, query: query, page: page, context: context)) { $1 }
-                charts.append(pages.riskDistribution(scored, context: context))
-                if let attention = models.filter({ $0.kind == "lstm_attention" }).max(by: { $0.version < $1.version }) {
-                    let riskiest = scored.byRisk.prefix(8).map { scored.customers.record(at: $0) }
-                    if let explained = try? await link.with({ client throws(ChurnClientError) in
-                        try await client.explain(riskiest, model: attention.ref.description)
-                    }) {
-                        if let chart = pages.attentionHeatmap(explained, context: context) { charts.append(chart) }
+            values["daemon_ok"] = true
+            if models.contains(where: { $0.aliases.contains("champion") }) {
+                do {
+                    let base = try base(model)
+                    let scored = try await base.current(link)
+                    values.merge(pages.customerValues(scored, query: query, page: page, context: context)) { $1 }
+                    charts.append(pages.riskDistribution(scored, context: context))
+                    if let attention = models.filter({ $0.kind == "lstm_attention" }).max(by: { $0.version < $1.version }) {
+                        let riskiest = scored.byRisk.prefix(8).map { scored.records[$0] }
+                        if let explained = try? await link.with({ client throws(ChurnClientError) in
+                            try await client.explain(riskiest, model: attention.ref.description)
+                        }) {
+                            if let chart = pages.attentionHeatmap(explained, context: context) { charts.append(chart) }
+                        }
                     }
+                    values["synthetic"] = base.isSynthetic
+                } catch let error as ChurnClientError {
+                    throw error
+                } catch {
+                    values["base_problem"] = "\(error)"
                 }
             } else {
                 values["notice"] = text("dash.no_champion", context)
             }
             values.merge(pages.chartValues(charts)) { $1 }
-            values["synthetic"] = customers.isSynthetic
-            values["daemon_ok"] = true
         } catch {
             values.merge(failure(error)) { $1 }
         }
         return render("dashboard", status: values["daemon_error"] == nil && values["daemon_failure"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
     }
 
-    private func predictPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        var values: [String: Any] = ["title": text("pred.title", context), "nav_predict": true]
-        var entered: [String: String] = PredictionForm.defaults
-        var record: CustomerRecord?
-        var status = HTTPResponse.Status.ok
-        if request.method == .post {
-            entered = context.form
-            switch PredictionForm.validate(context.form, language: context.language) {
-            case .success(let valid): record = valid
-            case .failure(let errors):
-                values["has_errors"] = true
-                values["fields"] = PredictionForm.fields(entered, errors: errors.errors, language: context.language)
-                status = .unprocessableContent
-            }
-        } else if let id = request.uri.queryParameters.get("customer"), !id.isEmpty {
-            values["lookup"] = id
-            if let customer = await customers.customer(id: id) {
-                record = customer.record
-                entered = PredictionForm.values(of: customer)
-            } else {
-                values["lookup_error"] = text("pred.unknown_customer", context)
-                status = .notFound
-            }
+    /// The dataset schema of the version a prediction goes to: the champion, else the newest.
+    private func predictionSchema(_ model: String) async throws -> (ModelVersionInfo, DatasetSchema) {
+        let champion = await Result { () async throws(ChurnClientError) -> ModelVersionInfo in
+            try await link.with { client throws(ChurnClientError) in try await client.model("\(model)@champion") }
         }
-        if values["fields"] == nil { values["fields"] = PredictionForm.fields(entered, errors: [:], language: context.language) }
-        if let record {
-            do {
-                let prediction = try await link.with { client throws(ChurnClientError) in try await client.predict([record]) }
+        if case .success(let version) = champion { return (version, try CustomerBase.schema(of: version)) }
+        let newest = try await link.with { client throws(ChurnClientError) in try await client.models(name: model) }.first
+        guard let newest else { return try (champion.get(), BuiltInSchemas.kaggle) }
+        let version = try await link.with { client throws(ChurnClientError) in try await client.model(newest.ref.description) }
+        return (version, try CustomerBase.schema(of: version))
+    }
+
+    private func predictPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        let model = selectedModel(request, context)
+        var values: [String: Any] = ["title": text("pred.title", context), "nav_predict": true]
+        var status = HTTPResponse.Status.ok
+        do {
+            let everyVersion = try await link.with { client throws(ChurnClientError) in try await client.models() }
+            values.merge(pages.modelSwitch(everyVersion, selected: model)) { $1 }
+            let (version, schema) = try await predictionSchema(model)
+            let form = PredictionForm(schema: schema)
+            values["form_model"] = version.ref.description
+            var entered: [String: String] = [:]
+            var record: CustomerRecord?
+            if request.method == .post {
+                entered = context.form
+                switch form.validate(context.form, language: context.language) {
+                case .success(let valid): record = valid
+                case .failure(let errors):
+                    values["has_errors"] = true
+                    values["fields"] = form.fields(entered, errors: errors.errors, language: context.language)
+                    status = .unprocessableContent
+                }
+            } else if let id = request.uri.queryParameters.get("customer"), !id.isEmpty {
+                values["lookup"] = id
+                let base = try? base(model)
+                if let found = try await base?.customer(id: id, link) {
+                    record = found
+                    entered = form.values(of: found)
+                    values["synthetic"] = base?.isSynthetic ?? false
+                } else {
+                    values["lookup_error"] = text("pred.unknown_customer", context)
+                    status = .notFound
+                }
+            } else if let first = try? await bases[model]?.current(link).records.first {
+                entered = form.values(of: first)
+                entered[form.idField] = "web-0001"
+            }
+            if values["fields"] == nil { values["fields"] = form.fields(entered, errors: [:], language: context.language) }
+            if let record {
+                let prediction = try await link.with { client throws(ChurnClientError) in
+                    try await client.predict([record], model: "\(model)@champion")
+                }
                 if let answer = prediction.first {
                     let explanation = try? await link.with { client throws(ChurnClientError) in
                         try await client.explain([record], model: answer.model.description, top: 8)
                     }.first
                     values["result"] = pages.predictionValues(answer, explanation: explanation, context: context)
                 }
-            } catch {
-                values.merge(failure(error)) { $1 }
-                status = .serviceUnavailable
             }
+        } catch {
+            values.merge(failure(error)) { $1 }
+            status = .serviceUnavailable
         }
-        values["synthetic"] = customers.isSynthetic && request.uri.queryParameters.get("customer") != nil
         return render("predict", status: status, context: context, values: values)
     }
 
     private func retentionPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        var values: [String: Any] = ["title": text("ret.title", context), "nav_retention": true, "synthetic": customers.isSynthetic]
+        let model = selectedModel(request, context)
+        var values: [String: Any] = ["title": text("ret.title", context), "nav_retention": true]
         do {
-            let scored = try await customers.current(link)
+            let everyVersion = try await link.with { client throws(ChurnClientError) in try await client.models() }
+            values.merge(pages.modelSwitch(everyVersion, selected: model)) { $1 }
+            let base = try base(model)
+            values["synthetic"] = base.isSynthetic
+            let scored = try await base.current(link)
             let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)"
             let report: RetentionReport
             if let cached = retentionCache.withLock({ $0 }), cached.key == key {
                 report = cached.report
             } else {
-                report = try await RetentionReport.build(scored, link: link)
+                report = try await RetentionReport.build(scored, configuration: retention, link: link)
                 retentionCache.withLock { $0 = (key, report) }
             }
             let (reportValues, chart) = pages.retentionValues(report, context: context)
@@ -342,7 +414,8 @@ public final class ChurnWebApp: Sendable {
     private func failure(_ error: any Error) -> [String: Any] {
         switch error as? ChurnClientError {
         case .noDaemon?, .transport?: ["daemon_error": describe(error)]
-        default: ["daemon_failure": describe(error)]
+        case .daemon?: ["daemon_failure": describe(error)]
+        case nil: ["data_problem": describe(error)]
         }
     }
 

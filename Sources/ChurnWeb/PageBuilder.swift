@@ -231,28 +231,63 @@ struct PageBuilder: Sendable {
             rows: rows.map { row in [row.customerID] + (row.explanation.attention ?? []).map { String(format: "%.3f", $0.weight) } })
     }
 
+    /// The riskiest customers, a page at a time: id, risk, and the champion's most important
+    /// fields (by its importances; the schema's first fields when it has none).
     func customerValues(_ scored: CustomerBase.Scored, query: String, page: Int, context: WebRequestContext) -> [String: Any] {
         let pageSize = 20
+        let table = scored.customers
         let needle = query.trimmingCharacters(in: .whitespaces).lowercased()
-        let matching = needle.isEmpty ? scored.byRisk : scored.byRisk.filter { scored.customers.customer(at: $0).id.lowercased().contains(needle) }
+        let matching = needle.isEmpty ? scored.byRisk : scored.byRisk.filter { table.ids[$0].lowercased().contains(needle) }
         let pages = max(1, (matching.count + pageSize - 1) / pageSize)
         let page = min(page, pages)
         let shown = matching.dropFirst((page - 1) * pageSize).prefix(pageSize)
+        let columns = Self.shownFields(scored)
+        let schema = scored.dataset.schema
         var values: [String: Any] = [
             "query": query, "page": "\(page)", "pages": "\(pages)", "scored_by": scored.model.description,
-            "customer_count": "\(scored.customers.count)",
+            "customer_count": "\(table.count)", "has_customers": true,
+            "customer_columns": columns.map { name in schema.input(named: name)?.label(context.language.rawValue) ?? name },
         ]
         if page > 1 { values["previous"] = "\(page - 1)" }
         if page < pages { values["next"] = "\(page + 1)" }
         values["customers"] = shown.map { row -> [String: Any] in
-            let customer = scored.customers.customer(at: row)
-            return [
-                "id": customer.id, "risk": String(format: "%.1f%%", scored.risk[row] * 100), "contract": customer[.contract],
-                "internet": customer[.internetService], "payment": customer[.paymentMethod],
-                "tenure": String(format: "%.0f", customer[.tenure] ?? 0), "monthly": String(format: "%.2f", customer[.monthlyCharges] ?? 0),
+            [
+                "id": table.ids[row], "risk": String(format: "%.1f%%", scored.risk[row] * 100),
+                "cells": columns.map { Self.display(table.value(of: $0, at: row)) },
             ]
         }
         return values
+    }
+
+    /// The fields the riskiest-customers table shows: the champion's four most important inputs.
+    static func shownFields(_ scored: CustomerBase.Scored) -> [String] {
+        let inputs = scored.customers.layout.fields.map(\.name)
+        var ranked: [String] = []
+        for importance in (scored.champion.importances ?? []).sorted(by: { $0.importance > $1.importance })
+        where inputs.contains(importance.feature) && !ranked.contains(importance.feature) {
+            ranked.append(importance.feature)
+        }
+        for name in inputs where !ranked.contains(name) { ranked.append(name) }
+        return Array(ranked.prefix(4))
+    }
+
+    /// A field value as a table shows it.
+    static func display(_ value: FieldValue) -> String {
+        switch value {
+        case .number(let number): number.rounded() == number ? String(format: "%.0f", number) : String(format: "%.2f", number)
+        case .null: "—"
+        default: value.text ?? "—"
+        }
+    }
+
+    /// The model switch: every model name in the registry, the selected one marked.
+    func modelSwitch(_ versions: [ModelVersionInfo], selected: String) -> [String: Any] {
+        var names = Array(Set(versions.map(\.name))).sorted()
+        if !names.contains(selected) { names.insert(selected, at: 0) }
+        return [
+            "model": selected, "model_names": names.map { ["name": $0, "selected": $0 == selected] },
+            "several_models": names.count > 1,
+        ]
     }
 
     func chartValues(_ charts: [ChartSpec]) -> [String: Any] {
@@ -302,32 +337,39 @@ struct PageBuilder: Sendable {
 
     func retentionValues(_ report: RetentionReport, context: WebRequestContext) -> ([String: Any], ChartSpec) {
         let hasReasons = report.segments.contains { !$0.reasons.isEmpty }
+        let language = context.language.rawValue
+        let money = { (value: Double?) -> String in value.map { String(format: "%.0f", $0) } ?? "—" }
         let values: [String: Any] = [
             "scored_by": report.model.description, "at_risk": "\(report.atRiskCustomers)",
-            "revenue_at_risk": String(format: "%.0f", report.revenueAtRisk), "has_reasons": hasReasons,
-            "actions": report.actions.enumerated().map { index, result -> [String: Any] in
+            "revenue_at_risk": money(report.revenueAtRisk), "has_revenue": report.revenueField != nil, "has_reasons": hasReasons,
+            "segment_fields": report.segmentFields,
+            "offers": report.offers.enumerated().map { index, result -> [String: Any] in
                 [
-                    "rank": "\(index + 1)", "title": text(result.action.titleKey, context), "eligible": "\(result.eligible)",
+                    "rank": "\(index + 1)", "title": result.offer.title(language), "eligible": "\(result.eligible)",
                     "drop": String(format: "%.1f ", result.meanRiskDrop * 100) + text("unit.points", context),
-                    "kept": String(format: "%.0f", result.monthlyRevenueKept),
+                    "kept": result.monthlyRevenueKept.map { String(format: "%.0f", $0) } ?? String(format: "%.1f", result.customersKept),
                 ]
             },
+            "inapplicable": report.inapplicable.map { ["title": $0.offer.title(language), "reason": $0.reason] },
+            "has_inapplicable": !report.inapplicable.isEmpty,
             "segments": report.segments.map { segment -> [String: Any] in
                 [
-                    "contract": segment.contract, "internet": segment.internet, "payment": segment.payment, "size": "\(segment.customers)",
-                    "mean_risk": String(format: "%.1f%%", segment.meanRisk * 100), "revenue": String(format: "%.0f", segment.revenueAtRisk),
+                    "values": segment.values, "size": "\(segment.customers)",
+                    "mean_risk": String(format: "%.1f%%", segment.meanRisk * 100), "revenue": money(segment.revenueAtRisk),
                     "reasons": segment.reasons.map { "\($0.reason) (\($0.count))" }.joined(separator: "; "),
-                    "best": segment.bestAction.map { text($0, context) } ?? "—",
+                    "best": segment.bestOffer?.title(language) ?? "—",
                 ]
             },
         ]
+        let keptTitle = text(report.revenueField == nil ? "ret.customers_kept" : "ret.kept", context)
         let chart = ChartSpec(
-            id: "actions-chart", title: text("ret.kept", context), type: "bar",
+            id: "actions-chart", title: keptTitle, type: "bar",
             data: .object([
-                "labels": .array(report.actions.map { .string(text($0.action.titleKey, context)) }),
+                "labels": .array(report.offers.map { .string($0.offer.title(language)) }),
                 "datasets": .array([
                     .object([
-                        "label": .string(text("ret.kept", context)), "data": .array(report.actions.map { .number($0.monthlyRevenueKept) }),
+                        "label": .string(keptTitle),
+                        "data": .array(report.offers.map { .number($0.monthlyRevenueKept ?? $0.customersKept) }),
                         "backgroundColor": .string(Self.palette[2]),
                     ])
                 ]),

@@ -2,88 +2,107 @@ import ChurnData
 import ChurnProtocol
 import Foundation
 
-/// The prediction form: every telco input field, checked the way the daemon checks records,
-/// with each problem shown beside its field.
-enum PredictionForm {
-    struct Errors: Error {
-        var errors: [String: String]
+/// The prediction form, generated from a model's dataset schema: a number input (with its bounds)
+/// per numeric field, a select per closed categorical or boolean field, a text input per open
+/// one, a date input per date; checked with the rules the daemon checks records by, and every
+/// problem shown beside its field at once.
+struct PredictionForm {
+    let schema: DatasetSchema
+    let validator: RecordValidator
+
+    init(schema: DatasetSchema) {
+        self.schema = schema.canonical
+        self.validator = RecordValidator(schema: schema)
     }
 
-    /// Field names in form order: the id, then the schema's categorical and numeric fields.
-    static let names: [String] =
-        [TelcoSchema.idField] + CategoricalField.allCases.map(\.name) + NumericField.allCases.map(\.name)
+    /// The id field's form name.
+    var idField: String { validator.idField }
 
-    /// A typical month-to-month fibre customer, as the empty form's starting point.
-    static let defaults: [String: String] = {
-        var values: [String: String] = [TelcoSchema.idField: "web-0001", "tenure": "5", "MonthlyCharges": "85.5", "TotalCharges": "427.5"]
-        for field in CategoricalField.allCases { values[field.name] = field.values[0] }
-        values["InternetService"] = "Fiber optic"
-        values["PaymentMethod"] = "Electronic check"
-        values["PhoneService"] = "Yes"
-        return values
-    }()
-
-    static func values(of customer: Customer) -> [String: String] {
-        var values: [String: String] = [TelcoSchema.idField: customer.id]
-        for field in CategoricalField.allCases { values[field.name] = customer[field] }
-        for field in NumericField.allCases { values[field.name] = customer[field].map { Self.format($0) } ?? "" }
-        return values
-    }
-
-    /// What the template shows per field: the value entered, the choices, and any error.
-    static func fields(_ entered: [String: String], errors: [String: String], language: Language) -> [[String: Any]] {
-        names.map { name -> [String: Any] in
-            var field: [String: Any] = ["name": name, "label": WebStrings.fieldLabel(name, language), "value": entered[name] ?? ""]
-            if let categorical = CategoricalField.allCases.first(where: { $0.name == name }) {
-                field["has_choices"] = true
-                field["choices"] = categorical.values.map { ["value": $0, "selected": $0 == entered[name]] }
+    /// The form values of a record (a looked-up customer, or the starting point).
+    func values(of record: CustomerRecord) -> [String: String] {
+        var values: [String: String] = [idField: record[idField]?.text ?? ""]
+        for column in schema.inputs {
+            switch record[column.name] {
+            case .bool(let flag)?: values[column.name] = flag ? "true" : "false"
+            case let value?: values[column.name] = value.text ?? ""
+            case nil: values[column.name] = ""
             }
-            if NumericField.allCases.contains(where: { $0.name == name }) { field["numeric"] = true }
-            if let error = errors[name] { field["error"] = error }
-            return field
         }
+        return values
+    }
+
+    /// What the template shows per field: its label, kind, value, choices, bounds and any error.
+    func fields(_ entered: [String: String], errors: [String: String], language: Language) -> [[String: Any]] {
+        var fields: [[String: Any]] = [[
+            "name": idField, "label": WebStrings.text("col.customer", language) + " (\(idField))", "value": entered[idField] ?? "",
+            "text": true,
+        ]]
+        if let error = errors[idField] { fields[0]["error"] = error }
+        for column in schema.inputs {
+            var field: [String: Any] = ["name": column.name, "label": column.label(language.rawValue), "value": entered[column.name] ?? ""]
+            switch column.type {
+            case .categorical where !column.open:
+                field["choices"] = (column.values ?? []).map { ["value": $0, "selected": $0 == entered[column.name]] }
+                field["has_choices"] = true
+            case .boolean:
+                let yes = WebStrings.text("form.yes", language)
+                let no = WebStrings.text("form.no", language)
+                field["choices"] = [
+                    ["value": "true", "shown": yes, "selected": entered[column.name] == "true"],
+                    ["value": "false", "shown": no, "selected": entered[column.name] == "false"],
+                ]
+                field["has_choices"] = true
+            case .numeric:
+                field["number"] = true
+                if let minimum = column.minimum { field["min"] = FieldValue.number(minimum).text ?? "" }
+                if let maximum = column.maximum { field["max"] = FieldValue.number(maximum).text ?? "" }
+                field["step"] = column.integer ? "1" : "any"
+            case .date:
+                field["date"] = true
+            default:
+                field["text"] = true
+            }
+            if let error = errors[column.name] { field["error"] = error }
+            fields.append(field)
+        }
+        return fields
     }
 
     /// The record the form describes, or every field's problem.
-    static func validate(_ form: [String: String], language: Language) -> Result<CustomerRecord, Errors> {
+    func validate(_ form: [String: String], language: Language) -> Result<CustomerRecord, FormErrors> {
         var errors: [String: String] = [:]
-        var fields: [String: FieldValue] = [:]
-        let id = (form[TelcoSchema.idField] ?? "").trimmingCharacters(in: .whitespaces)
+        var record: [String: FieldValue] = [:]
+        let id = (form[idField] ?? "").trimmingCharacters(in: .whitespaces)
         if id.isEmpty || id.count > 64 {
-            errors[TelcoSchema.idField] = language == .korean ? "1~64자의 고객 ID를 입력하세요" : "enter a customer ID of 1 to 64 characters"
+            errors[idField] = WebStrings.text("form.id_rule", language)
         }
-        fields[TelcoSchema.idField] = .string(id)
-        for field in CategoricalField.allCases {
-            let value = form[field.name] ?? ""
-            if field.code(of: value) == nil {
-                errors[field.name] =
-                    (language == .korean ? "다음 중 하나여야 합니다: " : "must be one of: ") + field.values.joined(separator: ", ")
+        record[idField] = .string(id)
+        for column in schema.inputs {
+            let text = (form[column.name] ?? "").trimmingCharacters(in: .whitespaces)
+            switch column.type {
+            case .numeric:
+                if text.isEmpty {
+                    record[column.name] = .null  // the schema's blank rule decides
+                } else if let number = Double(text), number.isFinite {
+                    record[column.name] = .number(number)
+                } else {
+                    errors[column.name] = WebStrings.text("form.number", language) + " (\(WebStrings.text("form.got", language)) \"\(text)\")"
+                }
+            case .boolean:
+                record[column.name] = text == "true" ? .bool(true) : text == "false" ? .bool(false) : .string(text)
+            default:
+                record[column.name] = .string(text)
             }
-            fields[field.name] = field == .seniorCitizen ? .number(value == "1" ? 1 : 0) : .string(value)
         }
-        for field in NumericField.allCases {
-            let text = (form[field.name] ?? "").trimmingCharacters(in: .whitespaces)
-            if text.isEmpty, field == .totalCharges {
-                fields[field.name] = .null  // not yet billed: allowed at tenure 0, checked below
-                continue
-            }
-            guard let number = Double(text), number.isFinite else {
-                errors[field.name] = language == .korean ? "숫자를 입력하세요 (입력값: \"\(text)\")" : "enter a number (got \"\(text)\")"
-                continue
-            }
-            fields[field.name] = .number(number)
+        let candidate = CustomerRecord(record)
+        for problem in validator.problems(candidate) where errors[problem.field] == nil {
+            errors[problem.field] = problem.reason
         }
-        // The schema's own rules (ranges, whole months, blank TotalCharges only at tenure 0),
-        // for every field that parsed, so all problems show at once.
-        let record = CustomerRecord(fields)
-        for problem in TelcoRecords.problems(record) where errors[problem.field] == nil {
-            errors[names.contains(problem.field) ? problem.field : TelcoSchema.idField] = problem.reason
-        }
-        guard errors.isEmpty else { return .failure(Errors(errors: errors)) }
-        return .success(record)
+        return errors.isEmpty ? .success(candidate) : .failure(FormErrors(errors: errors))
     }
+}
 
-    private static func format(_ number: Double) -> String {
-        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
-    }
+/// Every field's problem, by field name.
+struct FormErrors: Error {
+    var errors: [String: String]
 }

@@ -28,10 +28,11 @@ enum Templates {
           <strong>churn</strong>
           {{#user}}
           <nav>
-            <a href="/" {{#nav_dashboard}}aria-current="page"{{/nav_dashboard}}>{{t.nav.dashboard}}</a>
-            <a href="/predict" {{#nav_predict}}aria-current="page"{{/nav_predict}}>{{t.nav.predict}}</a>
-            <a href="/retention" {{#nav_retention}}aria-current="page"{{/nav_retention}}>{{t.nav.retention}}</a>
+            <a href="/?model={{model}}" {{#nav_dashboard}}aria-current="page"{{/nav_dashboard}}>{{t.nav.dashboard}}</a>
+            <a href="/predict?model={{model}}" {{#nav_predict}}aria-current="page"{{/nav_predict}}>{{t.nav.predict}}</a>
+            <a href="/retention?model={{model}}" {{#nav_retention}}aria-current="page"{{/nav_retention}}>{{t.nav.retention}}</a>
           </nav>
+          {{#several_models}}<form method="get" class="inline" id="model-switch"><label>{{t.nav.model}} <select name="model">{{#model_names}}<option {{#selected}}selected{{/selected}}>{{name}}</option>{{/model_names}}</select></label> <button>{{t.nav.show}}</button></form>{{/several_models}}
           {{/user}}
           <span class="spacer"></span>
           <a href="?lang={{other_lang}}" id="language">{{t.nav.language}}</a>
@@ -44,6 +45,7 @@ enum Templates {
         {{#synthetic}}<p class="note synthetic">{{t.synthetic}}</p>{{/synthetic}}
         {{#daemon_error}}<div class="error" id="daemon-error"><p><strong>{{t.error.daemon}}</strong> ({{daemon_error}})</p><p>{{t.error.daemon_start}} <code>churn serve --socket {{socket}}</code></p></div>{{/daemon_error}}
         {{#daemon_failure}}<p class="error" id="daemon-failure">{{t.error.daemon_failed}}: {{daemon_failure}}</p>{{/daemon_failure}}
+        {{#data_problem}}<p class="error" id="data-problem">{{t.error.data}}: {{data_problem}}</p>{{/data_problem}}
         {{#notice}}<p class="notice">{{notice}}</p>{{/notice}}
         """
 
@@ -80,7 +82,7 @@ enum Templates {
 
     static let dashboard = """
         {{> head}}
-        <h1>{{t.dash.title}}</h1>
+        <h1>{{t.dash.title}} · {{model}}</h1>
         {{#chart_missing}}<p class="note" id="chart-missing">{{t.dash.chart_missing}}</p>{{/chart_missing}}
         {{#daemon_ok}}
         <section class="cards">
@@ -88,7 +90,7 @@ enum Templates {
           <div class="card"><h3>{{t.dash.champion}}</h3><p>{{#champion}}{{.}}{{/champion}}{{^champion}}—{{/champion}}</p></div>
           <div class="card"><h3>{{t.dash.challenger}}</h3><p>{{#challenger}}{{.}}{{/challenger}}{{^challenger}}—{{/challenger}}</p></div>
           <div class="card"><h3>{{t.dash.scored_by}}</h3><p>{{scored_by}} · {{customer_count}} {{t.dash.customers}}</p>
-            <form method="post" action="/rescore" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>{{t.dash.rescore}}</button></form></div>
+            <form method="post" action="/rescore" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button>{{t.dash.rescore}}</button></form></div>
         </section>
 
         <h2>{{t.dash.experiment}}</h2>
@@ -106,15 +108,15 @@ enum Templates {
         <h2>{{t.dash.models}}</h2>
         {{^models}}<p>{{t.dash.no_models}}</p>{{/models}}
         {{#has_models}}
-        <form method="post" action="/models/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button id="rollback">{{t.dash.rollback}}</button></form>
+        <form method="post" action="/models/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button id="rollback">{{t.dash.rollback}}</button></form>
         <div class="scroll"><table id="models"><thead><tr><th>{{t.dash.version}}</th><th>{{t.dash.kind}}</th><th>{{t.dash.created}}</th>
           <th>{{t.metric.roc_auc}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th>
           <th>{{t.dash.aliases}}</th><th>{{t.dash.actions}}</th></tr></thead><tbody>
         {{#models}}
         <tr><td>{{ref}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{roc_auc}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td>
           <td>{{#aliases}}<span class="badge {{.}}">{{.}}</span> {{/aliases}}</td>
-          <td>{{^is_champion}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/is_champion}}
-              {{^is_champion}}{{^is_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/is_challenger}}{{/is_champion}}</td></tr>
+          <td>{{^is_champion}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/is_champion}}
+              {{^is_champion}}{{^is_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/is_challenger}}{{/is_champion}}</td></tr>
         {{/models}}
         </tbody></table></div>
 
@@ -132,14 +134,17 @@ enum Templates {
         {{/charts}}
         </div>
 
+        {{#base_problem}}<p class="error" id="base-problem">{{base_problem}}</p>{{/base_problem}}
+        {{#has_customers}}
         <h2 id="riskiest">{{t.dash.riskiest}}</h2>
-        <form method="get" action="/" class="inline" role="search"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
-        <div class="scroll"><table id="riskiest-table"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th><th>{{t.col.contract}}</th><th>{{t.col.internet}}</th><th>{{t.col.payment}}</th><th>{{t.col.tenure}}</th><th>{{t.col.monthly}}</th></tr></thead><tbody>
-        {{#customers}}<tr><td><a href="/predict?customer={{id}}">{{id}}</a></td><td>{{risk}}</td><td>{{contract}}</td><td>{{internet}}</td><td>{{payment}}</td><td>{{tenure}}</td><td>{{monthly}}</td></tr>{{/customers}}
+        <form method="get" action="/" class="inline" role="search"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
+        <div class="scroll"><table id="riskiest-table"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th>{{#customer_columns}}<th>{{.}}</th>{{/customer_columns}}</tr></thead><tbody>
+        {{#customers}}<tr><td><a href="/predict?model={{model}}&amp;customer={{id}}">{{id}}</a></td><td>{{risk}}</td>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/customers}}
         </tbody></table></div>
         <p class="pager">{{t.dash.page}} {{page}} / {{pages}}
-          {{#previous}}<a href="/?q={{query}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
-          {{#next}}<a href="/?q={{query}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
+          {{#previous}}<a href="/?model={{model}}&amp;q={{query}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
+          {{#next}}<a href="/?model={{model}}&amp;q={{query}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
+        {{/has_customers}}
 
         <h2>{{t.dash.audit}}</h2>
         <div class="scroll"><table id="audit"><tbody>{{#audit}}<tr><td>{{at}}</td><td>{{user}}</td><td>{{action}}</td><td>{{detail}}</td></tr>{{/audit}}</tbody></table></div>
@@ -149,8 +154,8 @@ enum Templates {
 
     static let predict = """
         {{> head}}
-        <h1>{{t.pred.title}}</h1>
-        <form method="get" action="/predict" class="inline"><label>{{t.pred.lookup}} <input name="customer" value="{{lookup}}"></label> <button>{{t.pred.lookup_button}}</button></form>
+        <h1>{{t.pred.title}} · {{model}}</h1>
+        <form method="get" action="/predict" class="inline"><input type="hidden" name="model" value="{{model}}"><label>{{t.pred.lookup}} <input name="customer" value="{{lookup}}"></label> <button>{{t.pred.lookup_button}}</button></form>
         {{#lookup_error}}<p class="error" id="lookup-error">{{lookup_error}}</p>{{/lookup_error}}
         {{#has_errors}}<p class="error" id="form-errors">{{t.pred.fix}}</p>{{/has_errors}}
         {{#result}}
@@ -164,18 +169,24 @@ enum Templates {
           {{#has_months}}<h3>{{t.pred.months}}</h3><table id="months"><tbody>{{#months}}<tr><td>{{month}}</td><td>{{weight}}</td></tr>{{/months}}</tbody></table>{{/has_months}}
         </section>
         {{/result}}
+        {{#form_model}}
         <h2>{{t.pred.form}}</h2>
+        <p class="note">{{t.pred.form_schema}} {{form_model}}</p>
         <form method="post" action="/predict" class="fields" id="predict-form">
           <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="model" value="{{model}}">
           {{#fields}}
-          <label>{{label}}
-            {{#has_choices}}<select name="{{name}}">{{#choices}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/choices}}</select>{{/has_choices}}
-            {{^has_choices}}<input name="{{name}}" value="{{value}}" {{#numeric}}inputmode="decimal"{{/numeric}}>{{/has_choices}}
+          <label data-name="{{name}}">{{label}}
+            {{#has_choices}}<select name="{{name}}">{{#choices}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{#shown}}{{shown}}{{/shown}}{{^shown}}{{value}}{{/shown}}</option>{{/choices}}</select>{{/has_choices}}
+            {{#number}}<input name="{{name}}" value="{{value}}" type="number" step="{{step}}" {{#min}}min="{{min}}"{{/min}} {{#max}}max="{{max}}"{{/max}} inputmode="decimal">{{/number}}
+            {{#date}}<input name="{{name}}" value="{{value}}" type="date">{{/date}}
+            {{#text}}<input name="{{name}}" value="{{value}}">{{/text}}
             {{#error}}<span class="field-error" data-field="{{name}}">{{error}}</span>{{/error}}
           </label>
           {{/fields}}
           <button type="submit">{{t.pred.submit}}</button>
         </form>
+        {{/form_model}}
         {{> foot}}
         """
 
@@ -183,17 +194,18 @@ enum Templates {
         {{> head}}
         <h1>{{t.ret.title}}</h1>
         {{#report}}
-        <p>{{scored_by}} · {{at_risk}} {{t.ret.at_risk}} · {{t.ret.revenue}}: {{revenue_at_risk}}</p>
+        <p>{{scored_by}} · {{at_risk}} {{t.ret.at_risk}}{{#has_revenue}} · {{t.ret.revenue}}: {{revenue_at_risk}}{{/has_revenue}}</p>
         <h2>{{t.ret.actions}}</h2>
         <p class="note">{{t.ret.method}}</p>
-        <div class="scroll"><table id="actions"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.kept}}</th></tr></thead><tbody>
-        {{#actions}}<tr><td>{{rank}}</td><td>{{title}}</td><td>{{eligible}}</td><td>{{drop}}</td><td>{{kept}}</td></tr>{{/actions}}
+        <div class="scroll"><table id="actions"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th></tr></thead><tbody>
+        {{#offers}}<tr><td>{{rank}}</td><td>{{title}}</td><td>{{eligible}}</td><td>{{drop}}</td><td>{{kept}}</td></tr>{{/offers}}
         </tbody></table></div>
+        {{#has_inapplicable}}<p class="note" id="inapplicable">{{t.ret.inapplicable}}</p><ul>{{#inapplicable}}<li>{{title}}: {{reason}}</li>{{/inapplicable}}</ul>{{/has_inapplicable}}
         <figure><figcaption>{{t.ret.kept}}</figcaption><canvas id="actions-chart" height="120"></canvas></figure>
         <h2>{{t.ret.segments}}</h2>
         {{^has_reasons}}<p class="note">{{t.ret.no_reasons}}</p>{{/has_reasons}}
-        <div class="scroll"><table id="segments"><thead><tr><th>{{t.col.contract}}</th><th>{{t.col.internet}}</th><th>{{t.col.payment}}</th><th>{{t.ret.size}}</th><th>{{t.ret.mean_risk}}</th><th>{{t.ret.revenue}}</th>{{#has_reasons}}<th>{{t.ret.reasons}}</th>{{/has_reasons}}<th>{{t.ret.best}}</th></tr></thead><tbody>
-        {{#segments}}<tr><td>{{contract}}</td><td>{{internet}}</td><td>{{payment}}</td><td>{{size}}</td><td>{{mean_risk}}</td><td>{{revenue}}</td>{{#has_reasons}}<td>{{reasons}}</td>{{/has_reasons}}<td>{{best}}</td></tr>{{/segments}}
+        <div class="scroll"><table id="segments"><thead><tr>{{#segment_fields}}<th>{{.}}</th>{{/segment_fields}}<th>{{t.ret.size}}</th><th>{{t.ret.mean_risk}}</th>{{#has_revenue}}<th>{{t.ret.revenue}}</th>{{/has_revenue}}{{#has_reasons}}<th>{{t.ret.reasons}}</th>{{/has_reasons}}<th>{{t.ret.best}}</th></tr></thead><tbody>
+        {{#segments}}<tr>{{#values}}<td>{{.}}</td>{{/values}}<td>{{size}}</td><td>{{mean_risk}}</td>{{#has_revenue}}<td>{{revenue}}</td>{{/has_revenue}}{{#has_reasons}}<td>{{reasons}}</td>{{/has_reasons}}<td>{{best}}</td></tr>{{/segments}}
         </tbody></table></div>
         {{/report}}
         {{> foot}}

@@ -11,9 +11,20 @@ public struct WebConfiguration: Sendable {
     public var socketPath: String
     /// Who may sign in: user name → bcrypt hash of the password.
     public var accounts: [String: String]
-    /// The customer base the dashboards score: a telco CSV (Kaggle or IBM schema). Nil: a
-    /// synthetic population, labelled as such on every page.
+    /// The model name the pages show first (others are a switch away).
+    public var defaultModel: String
+    /// The customer base the default model's dashboards score, read under its champion's
+    /// schema (or `customersSchema`). Nil: a synthetic telco population, labelled as such on
+    /// every page.
     public var customersFile: String?
+    /// Customer bases of other model names: model name → CSV file.
+    public var modelCustomers: [String: String]
+    /// The schema to read `customersFile` with (a built-in name or a schema file), when it is not
+    /// the champion's own (another export of the same customers).
+    public var customersSchema: String?
+    /// The retention offers and segment fields (a JSON file; see `RetentionOffers`). Nil: the
+    /// built-in telco offers, which apply to models whose schema has their fields.
+    public var retentionFile: String?
     /// Chart.js, served by the app itself (Debian's `libjs-chart.js`).
     public var chartJSPath: String
     /// How long a session lasts without a new sign-in.
@@ -24,8 +35,13 @@ public struct WebConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, socketPath: String, accounts: [String: String],
         customersFile: String? = nil, chartJSPath: String = WebConfiguration.debianChartJS,
-        sessionLifetime: Duration = .seconds(8 * 3600), secureCookies: Bool = false
+        sessionLifetime: Duration = .seconds(8 * 3600), secureCookies: Bool = false, defaultModel: String = "churn",
+        modelCustomers: [String: String] = [:], customersSchema: String? = nil, retentionFile: String? = nil
     ) {
+        self.defaultModel = defaultModel
+        self.modelCustomers = modelCustomers
+        self.customersSchema = customersSchema
+        self.retentionFile = retentionFile
         self.host = host
         self.port = port
         self.socketPath = socketPath

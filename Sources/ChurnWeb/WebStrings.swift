@@ -50,21 +50,6 @@ enum WebStrings {
         return language == .korean ? pair.1 : pair.0
     }
 
-    /// A form field's label: the field's own name in English; in Korean, a translation of the
-    /// known telco fields with the name beside it (other schemas' names show as they are).
-    static func fieldLabel(_ name: String, _ language: Language) -> String {
-        guard language == .korean, let korean = fieldNames[name] else { return name }
-        return "\(korean) (\(name))"
-    }
-
-    private static let fieldNames: [String: String] = [
-        "customerID": "고객 ID", "gender": "성별", "SeniorCitizen": "고령자", "Partner": "배우자", "Dependents": "부양가족",
-        "tenure": "가입 기간(월)", "PhoneService": "전화 서비스", "MultipleLines": "다회선", "InternetService": "인터넷 서비스",
-        "OnlineSecurity": "온라인 보안", "OnlineBackup": "온라인 백업", "DeviceProtection": "기기 보호", "TechSupport": "기술 지원",
-        "StreamingTV": "TV 스트리밍", "StreamingMovies": "영화 스트리밍", "Contract": "약정", "PaperlessBilling": "전자 청구서",
-        "PaymentMethod": "결제 방법", "MonthlyCharges": "월 요금", "TotalCharges": "총 요금",
-    ]
-
     private static let strings: [String: (String, String)] = [
         "app": ("churn", "churn"),
         "nav.dashboard": ("Dashboard", "대시보드"),
@@ -153,11 +138,6 @@ enum WebStrings {
         "metric.roc_auc": ("ROC-AUC", "ROC-AUC"),
         "col.customer": ("Customer", "고객"),
         "col.risk": ("Churn risk", "이탈 위험"),
-        "col.contract": ("Contract", "약정"),
-        "col.internet": ("Internet", "인터넷"),
-        "col.payment": ("Payment", "결제"),
-        "col.monthly": ("Monthly charges", "월 요금"),
-        "col.tenure": ("Tenure (months)", "가입 기간(월)"),
         "pred.title": ("Churn prediction", "이탈 예측"),
         "pred.lookup": ("Look up a customer", "고객 조회"),
         "pred.lookup_button": ("Look up", "조회"),
@@ -182,7 +162,18 @@ enum WebStrings {
         "ret.mean_risk": ("Mean risk", "평균 위험"),
         "ret.revenue": ("Monthly revenue at risk", "위험 월 매출"),
         "ret.reasons": ("Churn reasons seen", "확인된 이탈 사유"),
-        "ret.no_reasons": ("Churn reasons show when IBM's extended file (with Churn Reason) is the customer base.", "IBM 확장 파일(Churn Reason 포함)을 고객 목록으로 사용하면 이탈 사유가 표시됩니다."),
+        "ret.no_reasons": ("Churn reasons show when the customer file's schema names a reason column.", "고객 파일의 스키마에 이탈 사유 열이 있으면 이탈 사유가 표시됩니다."),
+        "ret.customers_kept": ("Churners kept (expected)", "유지되는 이탈 예상 고객 수"),
+        "ret.inapplicable": ("Offers that do not fit this model's fields:", "이 모델의 필드에 맞지 않는 제안:"),
+        "nav.model": ("Model", "모델"),
+        "nav.show": ("Show", "보기"),
+        "error.data": ("The customer data cannot be used", "고객 데이터를 사용할 수 없습니다"),
+        "pred.form_schema": ("Fields of the schema of", "다음 모델의 스키마 필드:"),
+        "form.yes": ("yes", "예"),
+        "form.no": ("no", "아니요"),
+        "form.id_rule": ("enter a customer ID of 1 to 64 characters", "1~64자의 고객 ID를 입력하세요"),
+        "form.number": ("enter a number", "숫자를 입력하세요"),
+        "form.got": ("got", "입력값:"),
         "ret.best": ("Best offer", "최적 제안"),
         "ret.actions": ("Recommended actions", "추천 조치"),
         "ret.method": ("Each offer is applied to every at-risk customer's record it fits and scored again by the champion; the drop in risk times the monthly bill, less the offer's cost, is the revenue it keeps.", "각 제안을 해당되는 모든 위험 고객의 기록에 적용한 뒤 챔피언 모델로 다시 평가합니다. 위험 감소분 × 월 요금에서 제안 비용을 뺀 값이 유지되는 매출입니다."),
@@ -191,11 +182,5 @@ enum WebStrings {
         "ret.drop": ("Mean drop in risk", "평균 위험 감소"),
         "ret.kept": ("Monthly revenue kept", "유지 월 매출"),
         "ret.at_risk": ("at-risk customers (risk ≥ 50%)", "위험 고객 (위험 ≥ 50%)"),
-        "action.one_year_contract": ("One-year contract offer", "1년 약정 제안"),
-        "action.two_year_contract": ("Two-year contract offer", "2년 약정 제안"),
-        "action.tech_support": ("Tech-support bundle", "기술 지원 번들"),
-        "action.online_security": ("Online-security bundle", "온라인 보안 번들"),
-        "action.automatic_payment": ("Switch to automatic payment", "자동 결제 전환"),
-        "action.discount_10": ("10% discount", "10% 할인"),
     ]
 }

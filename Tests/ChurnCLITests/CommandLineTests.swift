@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChurnData
 import ChurnProtocol
 import Foundation
 import Testing
@@ -118,7 +119,8 @@ struct CommandLineTests {
             "customerID,gender,SeniorCitizen,Partner,Dependents,tenure,PhoneService,MultipleLines,InternetService,OnlineSecurity,OnlineBackup,DeviceProtection,TechSupport,StreamingTV,StreamingMovies,Contract,PaperlessBilling,PaymentMethod,MonthlyCharges,TotalCharges,Churn"
         let row =
             "C1,Female,0,Yes,No,1,No,No phone service,DSL,No,Yes,No,No,No,No,Month-to-month,Yes,Electronic check,29.85,29.85,unknown yet"
-        let records = try CSVCustomers.records(from: Data((header + "\n" + row + "\n").utf8), source: "next-month.csv")
+        let records = try CSVCustomers.records(
+            from: Data((header + "\n" + row + "\n").utf8), source: "next-month.csv", schema: BuiltInSchemas.kaggle)
         #expect(records.count == 1)
         #expect(records[0]["Churn"] == nil)
     }

@@ -29,10 +29,10 @@ struct RealModelTests {
         #expect(version.importances?.isEmpty == false && version.featureSchema != nil)
         _ = try await client.promote(version.ref.description)
 
-        let (dataset, _) = try TelcoReader.read(data)
-        let customers = (0..<20).map { dataset.customers.record(at: $0) }
+        let (dataset, _) = try DatasetReader.read(data, schema: BuiltInSchemas.kaggle)
+        let customers = (0..<20).map { dataset.record(at: $0) }
         let predictions = try await client.predict(customers)
-        #expect(predictions.map(\.customerID) == customers.map { $0.customerID! })
+        #expect(predictions.map(\.customerID) == Array(dataset.customers.ids.prefix(20)))
         #expect(predictions.allSatisfy { (0...1).contains($0.churnProbability) && $0.arm == "champion" })
         let explanations = try await client.explain(customers, top: 5)
         for (prediction, explained) in zip(predictions, explanations) {
@@ -56,11 +56,11 @@ extension RealModelTests {
         #expect((version.metrics["test_roc_auc"] ?? 0) > 0.75, "\(version.metrics)")
         #expect(version.lossCurve?.count == 3)
         _ = try await client.promote(version.ref.description)
-        let (dataset, _) = try TelcoReader.read(data)
-        let customers = (0..<10).map { dataset.customers.record(at: $0) }
+        let (dataset, _) = try DatasetReader.read(data, schema: BuiltInSchemas.kaggle)
+        let customers = (0..<10).map { dataset.record(at: $0) }
         let explanations = try await client.explain(customers)
         for (index, explained) in explanations.enumerated() {
-            let tenure = Int(dataset.customers.number(.tenure, index))
+            let tenure = Int(dataset.customers.numberColumn("tenure")![index])
             let weights = explained.explanation.attention ?? []
             #expect(weights.count == min(tenure, 12))
             if tenure > 0 { #expect(abs(weights.reduce(0) { $0 + $1.weight } - 1) < 1e-5) }

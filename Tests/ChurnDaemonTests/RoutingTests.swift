@@ -58,7 +58,7 @@ struct RoutingTests {
         #expect(during == before, "the champion answers everyone, exactly as without the experiment")
 
         var outcomes = customers.enumerated().map { index, customer in
-            Outcome(customerID: customer.customerID!, churned: index % 3 == 0, date: "2026-11-30")
+            Outcome(customerID: customer["customerID"]!.text!, churned: index % 3 == 0, date: "2026-11-30")
         }
         outcomes.append(Outcome(customerID: "never-seen", churned: true))
         // The shadow arm is scored off the hot path; feedback waits for it before matching.

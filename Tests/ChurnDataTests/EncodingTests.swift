@@ -6,8 +6,11 @@ import Testing
 @Suite("Feature encoding and sequences")
 struct EncodingTests {
     private func table(_ rows: [String]) throws -> CustomerTable {
-        try TelcoReader.read(bytes: csvBytes(([Rows.header] + rows).joined(separator: "\n")), name: "t.csv").0.customers
+        try DatasetReader.read(bytes: csvBytes(([Rows.header] + rows).joined(separator: "\n")), name: "t.csv", schema: BuiltInSchemas.kaggle)
+            .0.customers
     }
+
+    private let telcoHistory = BuiltInSchemas.kaggle.derivedHistory!
 
     @Test func oneHotWithAnUnknownBucketAndStandardisedNumbers() throws {
         let training = try table([
@@ -37,8 +40,8 @@ struct EncodingTests {
 
     @Test func theSchemaRoundTripsAndEncodesIdentically() throws {
         guard let path = RealData.require(RealData.trainPath) else { return }
-        let customers = try TelcoReader.read(path).0.customers
-        let schema = FeatureSchema.fit(customers, historyAggregates: true)
+        let customers = try DatasetReader.read(path, schema: BuiltInSchemas.kaggle).0.customers
+        let schema = FeatureSchema.fit(customers, derivedHistory: telcoHistory)
         let restored = try FeatureSchema.deserialize(schema.serialized())
         #expect(restored == schema)
         #expect(restored.encode(customers) == schema.encode(customers))
@@ -48,7 +51,7 @@ struct EncodingTests {
             for column in 0..<schema.width {
                 #expect(compact.value(row, column) == dense.values[row * schema.width + column])
             }
-            #expect(dense.row(row).filter { $0 == 1 }.count >= CategoricalField.allCases.count, "one active column per field")
+            #expect(dense.row(row).filter { $0 == 1 }.count >= customers.layout.categoricalNames.count, "one active column per field")
         }
         var stale = schema
         stale.version = 99
@@ -58,7 +61,7 @@ struct EncodingTests {
     @Test func derivedHistoryFollowsTheGuideFormula() throws {
         // T = 3, M = 80, C = 210: A = 70, p0 = max(2·70 − 80, 0) = 60; charges 60, 70, 80 for months 1...3.
         let customers = try table([Rows.row(id: "a", tenure: "3", monthly: "80", total: "210")])
-        let batch = DerivedHistory.sequences(customers, window: 5)
+        let batch = DerivedHistory.sequences(customers, fields: telcoHistory, window: 5)
         #expect(batch.mask == [0, 0, 1, 1, 1], "months before joining are padding")
         #expect(batch.months == [0, 0, 1, 2, 3])
         let step = { (index: Int) in Array(batch.values[(index * 4)..<(index * 4 + 4)]) }
@@ -71,7 +74,7 @@ struct EncodingTests {
 
     @Test func tenureZeroHasNoMonthsAndBlankChargesUseTheMonthlyPrice() throws {
         let customers = try table([Rows.row(id: "a", tenure: "0", monthly: "50", total: " ")])
-        #expect(DerivedHistory.sequences(customers).mask.allSatisfy { $0 == 0 })
+        #expect(DerivedHistory.sequences(customers, fields: telcoHistory).mask.allSatisfy { $0 == 0 })
         #expect(DerivedHistory.charge(month: 1, tenure: 1, monthly: 50, total: .nan) == 50)
     }
 

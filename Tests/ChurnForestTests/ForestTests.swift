@@ -64,8 +64,8 @@ struct ForestTests {
 
     @Test func contributionsSumToThePrediction() throws {
         guard let path = realTrainPath else { return }
-        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
-        let schema = FeatureSchema.fit(dataset.customers, historyAggregates: true)
+        let (dataset, _) = try DatasetReader.read(path, schema: BuiltInSchemas.kaggle, options: DatasetReadOptions(requireLabel: true))
+        let schema = FeatureSchema.fit(dataset.customers, derivedHistory: dataset.schema.derivedHistory)
         let features = schema.encode(dataset.customers)
         var options = ForestOptions()
         options.trees = 50
@@ -81,15 +81,16 @@ struct ForestTests {
 
     @Test func theArtifactRoundTripsExactlyAndRefusesOtherFormats() throws {
         guard let path = realTrainPath else { return }
-        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
-        let schema = FeatureSchema.fit(dataset.customers, historyAggregates: true)
+        let (dataset, _) = try DatasetReader.read(path, schema: BuiltInSchemas.kaggle, options: DatasetReadOptions(requireLabel: true))
+        let schema = FeatureSchema.fit(dataset.customers, derivedHistory: dataset.schema.derivedHistory)
         let features = schema.encode(dataset.customers)
         var options = ForestOptions()
         options.trees = 40
         let (forest, _) = RandomForest.fit(features, labels: dataset.churned!, options: options, seed: 5)
-        let bytes = try ForestArtifact.write(forest, schema: schema)
-        let (restored, restoredSchema) = try ForestArtifact.read(bytes)
+        let bytes = try ForestArtifact.write(forest, schema: schema, dataset: dataset.schema)
+        let (restored, restoredSchema, restoredDataset) = try ForestArtifact.read(bytes)
         #expect(restored == forest && restoredSchema == schema)
+        #expect(restoredDataset == dataset.schema.canonical)
         #expect(restored.predict(restoredSchema.encode(dataset.customers)) == forest.predict(features))
 
         var future = bytes
@@ -124,7 +125,7 @@ struct ForestTests {
 
     @Test func thePluginTrainsExplainsAndLoadsItsOwnArtifact() throws {
         guard let path = realTrainPath else { return }
-        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
+        let (dataset, _) = try DatasetReader.read(path, schema: BuiltInSchemas.kaggle, options: DatasetReadOptions(requireLabel: true))
         let split = StratifiedSplit.trainValidationTest(dataset.churned!, testFraction: 0.2, validationFraction: 0.2, seed: 1)
         let folder = NSTemporaryDirectory() + "forest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -145,7 +146,7 @@ struct ForestTests {
         #expect(result.params["min_samples_leaf"] == 20)
         let model = try plugin.load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")))
         let test = dataset.rows(split.test)
-        let records = Array(test.customers.records.prefix(50))
+        let records = Array(test.records.prefix(50))
         let probabilities = try model.predict(records)
         let explanations = try model.explain(records, top: nil)
         for (probability, explanation) in zip(probabilities, explanations) {
@@ -157,13 +158,13 @@ struct ForestTests {
         }
         let top = try model.explain(records, top: 3)
         #expect(top.allSatisfy { $0.contributions.count == 3 })
-        let auc = Metrics.rocAUC(test.churned!, try model.predict(test.customers.records))!
+        let auc = Metrics.rocAUC(test.churned!, try model.predict(test.records))!
         #expect(auc > 0.8, "held-out ROC-AUC \(auc)")
     }
 
     @Test func theSameSeedAndDataGiveTheSameArtifactBytesAndRecordedParamsTrainAgain() throws {
         guard let path = realTrainPath else { return }
-        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
+        let (dataset, _) = try DatasetReader.read(path, schema: BuiltInSchemas.kaggle, options: DatasetReadOptions(requireLabel: true))
         let folder = NSTemporaryDirectory() + "forest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -188,13 +189,13 @@ struct ForestTests {
         // The leakage guard: if any input carried the outcome, a forest trained on shuffled labels
         // would still rank held-out churners above stayers.
         guard let path = realTrainPath else { return }
-        let (dataset, _) = try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true))
+        let (dataset, _) = try DatasetReader.read(path, schema: BuiltInSchemas.kaggle, options: DatasetReadOptions(requireLabel: true))
         var random = SeededGenerator(seed: 2026)
         var shuffled = dataset.churned!
         shuffled.shuffle(using: &random)
         let (rest, heldOut) = StratifiedSplit.holdOut(shuffled, fraction: 0.3, seed: 4)
         let train = dataset.rows(rest)
-        let schema = FeatureSchema.fit(train.customers, historyAggregates: true)
+        let schema = FeatureSchema.fit(train.customers, derivedHistory: dataset.schema.derivedHistory)
         var options = ForestOptions()
         options.maxFeatures = 8
         let (forest, _) = RandomForest.fit(schema.encode(train.customers), labels: rest.map { shuffled[$0] }, options: options, seed: 1)

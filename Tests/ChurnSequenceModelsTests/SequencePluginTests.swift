@@ -7,17 +7,17 @@ import ChurnTestSupport
 import Foundation
 import Testing
 
-private func realData() throws -> TelcoDataset? {
+private func realData() throws -> Dataset? {
     let path = (repositoryRoot as NSString).deletingLastPathComponent + "/shared/data/telco/telco_train.csv"
     guard FileManager.default.fileExists(atPath: path) else {
         Issue.record("real telco data is missing at \(path): these tests need ../shared/data/telco beside the repository")
         return nil
     }
-    return try TelcoReader.read(path, options: TelcoReadOptions(requireLabel: true)).0
+    return try DatasetReader.read(path, schema: BuiltInSchemas.kaggle, options: DatasetReadOptions(requireLabel: true)).0
 }
 
 /// Train and validation files from the real data, in a scratch folder.
-private func trainingFiles(_ dataset: TelcoDataset, labels: [Bool]? = nil) throws -> (folder: String, test: TelcoDataset) {
+private func trainingFiles(_ dataset: Dataset, labels: [Bool]? = nil) throws -> (folder: String, test: Dataset) {
     var data = dataset
     if let labels { data.churned = labels }
     let split = StratifiedSplit.trainValidationTest(data.churned!, testFraction: 0.2, validationFraction: 0.2, seed: 3)
@@ -61,7 +61,7 @@ struct SequencePluginTests {
         let artifact = try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact"))
         let first = try plugin.load(artifact: artifact)
         let second = try plugin.load(artifact: artifact)
-        let records = Array(test.customers.records.prefix(300))
+        let records = Array(test.records.prefix(300))
         let probabilities = try first.predict(records)
         #expect(try second.predict(records) == probabilities, "a reloaded artifact gives identical outputs")
         let auc = Metrics.rocAUC(Array(test.churned!.prefix(300)), probabilities)!
@@ -108,12 +108,12 @@ struct SequencePluginTests {
         let plugin = SequencePlugin(attention: true)
         _ = try train(plugin, folder, params: ["epochs": 2])
         let model = try plugin.load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")))
-        let rows = (0..<test.customers.count).filter { [0, 1, 3, 40].contains(Int(test.customers.number(.tenure, $0))) }.prefix(8)
-        let records = rows.map { test.customers.record(at: $0) }
+        let rows = (0..<test.customers.count).filter { [0, 1, 3, 40].contains(Int(test.customers.numberColumn("tenure")![$0])) }.prefix(8)
+        let records = rows.map { test.record(at: $0) }
         let explanations = try model.explain(records, top: nil)
         let probabilities = try model.predict(records)
         for (index, row) in rows.enumerated() {
-            let tenure = Int(test.customers.number(.tenure, row))
+            let tenure = Int(test.customers.numberColumn("tenure")![row])
             let attention = explanations[index].attention ?? []
             #expect(attention.map(\.month) == Array(max(1, tenure - 11)...max(tenure, 0)).filter { $0 >= 1 }, "tenure \(tenure)")
             let sum = attention.reduce(0) { $0 + $1.weight }
@@ -148,7 +148,7 @@ struct SequencePluginTests {
         let plugin = SequencePlugin(attention: true)
         _ = try train(plugin, folder, params: ["epochs": 10, "patience": 0])
         let model = try plugin.load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")))
-        let auc = Metrics.rocAUC(test.churned!, try model.predict(test.customers.records))!
+        let auc = Metrics.rocAUC(test.churned!, try model.predict(test.records))!
         #expect(abs(auc - 0.5) <= 0.05, "shuffled labels gave ROC-AUC \(auc)")
     }
 }

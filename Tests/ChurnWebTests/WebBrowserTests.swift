@@ -159,7 +159,7 @@ struct WebBrowserTests {
             let forgery = harness.root + "/forgery.html"
             try """
                 <!doctype html><html><body><form method="post" action="\(base)/models/promote">
-                <input name="model" value="2"><input name="alias" value="champion"></form>
+                <input name="version" value="2"><input name="alias" value="champion"></form>
                 <script>document.forms[0].submit();</script></body></html>
                 """.write(toFile: forgery, atomically: true, encoding: .utf8)
             let forged = try Self.load("file://" + forgery, profile: profile)

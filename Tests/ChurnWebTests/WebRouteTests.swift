@@ -1,4 +1,5 @@
 import ChurnClient
+import ChurnData
 import ChurnProtocol
 import Foundation
 import HTTPTypes
@@ -38,7 +39,7 @@ struct WebRouteTests {
                 #expect(response.location?.hasPrefix("/login?next=") == true, "\(page) → \(response.location ?? "nil")")
             }
             // A POST without a session has no CSRF token to match: refused before anything runs.
-            let forged = try await browser.post("/models/promote", form: ["model": "2", "alias": "champion"])
+            let forged = try await browser.post("/models/promote", form: ["version": "2", "alias": "champion"])
             #expect(forged.status == .forbidden)
         }
         try await harness.stop()
@@ -109,7 +110,7 @@ struct WebRouteTests {
             for expected in [
                 "churn@1", "churn@2", "random_forest", "lstm_attention", #"class="badge champion""#, #"class="badge challenger""#,
                 #"id="roc-chart""#, #"id="importance-chart""#, #"id="curve-random_forest""#, #"id="curve-lstm_attention""#, #"id="risk-chart""#, #"id="attention-chart""#,
-                #"id="riskiest-table""#, "/predict?customer=",
+                #"id="riskiest-table""#, "&amp;customer=",
             ] {
                 #expect(html.contains(expected), "dashboard lacks \(expected)")
             }
@@ -141,7 +142,7 @@ struct WebRouteTests {
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
             try await signIn(browser)
-            for form in [["model": "2", "alias": "champion"], ["model": "2", "alias": "champion", "csrf": "forged"]] {
+            for form in [["version": "2", "alias": "champion"], ["version": "2", "alias": "champion", "csrf": "forged"]] {
                 let response = try await browser.post("/models/promote", form: form)
                 #expect(response.status == .forbidden)
                 #expect(response.text.contains("did not come from this site"))
@@ -159,7 +160,7 @@ struct WebRouteTests {
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
             try await signIn(browser)
-            let promoted = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "model": "churn@2", "alias": "champion"])
+            let promoted = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "version": "churn@2", "alias": "champion"])
             #expect(promoted.status == .seeOther)
             let admin = try await harness.client()
             #expect(try await admin.model("champion").version == 2)
@@ -173,7 +174,7 @@ struct WebRouteTests {
             #expect(try await admin.audit(limit: 1).first?.action == "rollback")
 
             // A bad version number is an error page, not a 500.
-            let bad = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "model": "churn@99", "alias": "champion"])
+            let bad = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "version": "churn@99", "alias": "champion"])
             #expect(bad.status == .badRequest)
             await admin.close()
         }
@@ -380,7 +381,7 @@ struct WebRouteTests {
                 #expect(page.contains(#"<html lang="ko">"#), "\(path)")
                 // Field names are the data's own (a driver row says `Contract`), not interface text.
                 for (key, text) in english
-                where text != korean[key] && text.count > 3 && key != "nav.language" && !PredictionForm.names.contains(text) {
+                where text != korean[key] && text.count > 3 && key != "nav.language" && BuiltInSchemas.kaggle.input(named: text) == nil {
                     #expect(!page.contains(">\(text)<"), "\(path) shows English \"\(text)\" (\(key))")
                     #expect(!page.contains(#""text":"\#(text)""#), "\(path) has an English chart title \"\(text)\"")
                 }
@@ -411,10 +412,12 @@ struct WebRouteTests {
         var values: [String: String] = [:]
         let form = try #require(html.range(of: #"id="predict-form""#))
         let body = html[form.upperBound...]
-        for chunk in body.components(separatedBy: "<label>").dropFirst() {
-            let name = chunk.prefix { $0 != "\n" && $0 != "<" }.trimmingCharacters(in: .whitespaces)
-            if let selected = chunk.range(of: "<option selected>") {
-                values[name] = String(chunk[selected.upperBound...].prefix { $0 != "<" })
+        for chunk in body.components(separatedBy: #"<label data-name=""#).dropFirst() {
+            let name = String(chunk.prefix { $0 != "\"" })
+            if let selected = chunk.range(of: #"" selected>"#) {
+                let before = chunk[..<selected.lowerBound]
+                let start = before.range(of: #"value=""#, options: .backwards)!
+                values[name] = String(before[start.upperBound...])
             } else if let value = chunk.range(of: #"value=""#) {
                 values[name] = String(chunk[value.upperBound...].prefix { $0 != "\"" })
             }

@@ -1,5 +1,6 @@
 import ChurnData
 import ChurnML
+import ChurnProtocol
 import Foundation
 
 /// The LSTM plugins' artifact.
@@ -7,7 +8,8 @@ import Foundation
 /// ```
 /// 8 bytes   "CHRNLS01"
 /// 4 bytes   format version (UInt32, little-endian), currently 1
-/// 4 bytes   metadata length M; M bytes of JSON: kind, feature schema, model configuration, sizes
+/// 4 bytes   metadata length M; M bytes of JSON: kind, dataset schema, feature schema, model
+///           configuration, sizes
 /// the rest  every weight as Float32, little-endian, in the model's parameter order
 /// ```
 public enum SequenceArtifact {
@@ -20,28 +22,31 @@ public enum SequenceArtifact {
 
     struct Metadata: Codable {
         var kind: String
+        /// Absent in artifacts of churn's first release: their fields are the Kaggle telco schema's.
+        var dataset: JSONValue?
         var schema: FeatureSchema
         var configuration: SequenceModelConfiguration
         var staticFeatures: Int
         var stepFeatures: Int
     }
 
-    public static func write(_ model: SequenceModel, schema: FeatureSchema, kind: String) throws -> Data {
+    public static func write(_ model: SequenceModel, schema: FeatureSchema, dataset: DatasetSchema, kind: String) throws -> Data {
         var output = Data(magic)
         withUnsafeBytes(of: formatVersion.littleEndian) { output.append(contentsOf: $0) }
         // Sorted keys: the same model always gives the same bytes (and sha256).
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let metadata = try encoder.encode(
-            Metadata(kind: kind, schema: schema, configuration: model.configuration, staticFeatures: model.staticFeatures,
-                stepFeatures: model.stepFeatures))
+            Metadata(
+                kind: kind, dataset: dataset.canonical.jsonValue, schema: schema, configuration: model.configuration,
+                staticFeatures: model.staticFeatures, stepFeatures: model.stepFeatures))
         withUnsafeBytes(of: UInt32(metadata.count).littleEndian) { output.append(contentsOf: $0) }
         output.append(metadata)
         for weight in model.weightValues() { withUnsafeBytes(of: weight.bitPattern.littleEndian) { output.append(contentsOf: $0) } }
         return output
     }
 
-    public static func read(_ bytes: Data, kind: String) throws -> (SequenceModel, FeatureSchema) {
+    public static func read(_ bytes: Data, kind: String) throws -> (SequenceModel, FeatureSchema, DatasetSchema) {
         let raw = [UInt8](bytes)
         guard raw.count >= 16, Array(raw[0..<8]) == magic else { throw Invalid(description: "not an LSTM artifact (no CHRNLS01 header)") }
         let version = UInt32(littleEndianBytes: raw[8..<12])
@@ -76,7 +81,15 @@ public enum SequenceArtifact {
         guard model.load(weights: weights) else {
             throw Invalid(description: "\(weights.count) weights do not fit the model the metadata describes")
         }
-        return (model, metadata.schema)
+        var dataset = BuiltInSchemas.kaggle.canonical
+        if let json = metadata.dataset {
+            do {
+                dataset = try DatasetSchema.decode(json, source: "the artifact").canonical
+            } catch {
+                throw Invalid(description: "unreadable dataset schema: \(error)")
+            }
+        }
+        return (model, metadata.schema, dataset)
     }
 }
 

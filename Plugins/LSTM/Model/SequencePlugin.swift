@@ -4,9 +4,11 @@ import ChurnPluginKit
 import ChurnProtocol
 import Foundation
 
-/// The LSTM plugins: an LSTM over the derived monthly history beside a dense layer over the static
-/// features (`lstm`), or the same with the LSTM states pooled by attention (`lstm_attention`),
-/// whose explanations give the weight of every month.
+/// The LSTM plugins: an LSTM over each customer's monthly history beside a dense layer over the
+/// static fields of the dataset schema (`lstm`), or the same with the LSTM states pooled by
+/// attention (`lstm_attention`), whose explanations give the weight of every month. The history
+/// is the one derived from tenure and charges when the schema names those fields (a labelled
+/// fallback); without it the network is the static branch alone.
 public struct SequencePlugin: ChurnModelPlugin {
     public let attention: Bool
 
@@ -28,14 +30,19 @@ public struct SequencePlugin: ChurnModelPlugin {
 
     public func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult {
         let configuration = try SequenceParameters.parse(request.params, attention: attention)
-        let (training, _) = try TelcoReader.read(request.trainPath, options: TelcoReadOptions(mapping: .kaggle, requireLabel: true))
+        let dataset = try request.datasetSchema()
+        let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
         let labels = try training.requireLabels(file: request.trainPath)
         let schema = FeatureSchema.fit(training.customers)
-        let trainData = Self.inputs(training.customers, schema: schema, window: configuration.window)
+        let derived = dataset.derivedHistory
+        let trainData = Self.inputs(training.customers, schema: schema, history: derived, window: configuration.window)
         var validation: (SequenceDataset, [Bool])?
         if let path = request.validationPath {
-            let (rows, _) = try TelcoReader.read(path, options: TelcoReadOptions(mapping: .kaggle, requireLabel: true))
-            validation = (Self.inputs(rows.customers, schema: schema, window: configuration.window), try rows.requireLabels(file: path))
+            let (rows, _) = try DatasetReader.read(path, schema: dataset, options: DatasetReadOptions(requireLabel: true))
+            validation = (
+                Self.inputs(rows.customers, schema: schema, history: derived, window: configuration.window),
+                try rows.requireLabels(file: path)
+            )
         }
         let model = SequenceModel(
             configuration: configuration, staticFeatures: schema.width, stepFeatures: trainData.sequences.features, seed: request.seed)
@@ -58,7 +65,7 @@ public struct SequencePlugin: ChurnModelPlugin {
             let probabilities = SequenceTrainer.predict(model, validationData).map(Double.init)
             for (key, value) in Metrics.report(validationLabels, probabilities) { metrics["val_" + key] = value }
             importances = Self.permutationImportance(model, validationData, validationLabels, schema: schema, seed: request.seed)
-            if attention {
+            if attention, model.hasHistory {
                 importances += Self.attentionByMonth(model, validationData)
             }
         }
@@ -68,7 +75,8 @@ public struct SequencePlugin: ChurnModelPlugin {
             if let auc = epoch.validationAUC { values["val_roc_auc"] = auc }
             return EpochRecord(epoch: epoch.epoch, values: values)
         }
-        let artifact = try SequenceArtifact.write(model, schema: schema, kind: kind)
+        metrics["history_months"] = model.hasHistory ? Double(configuration.window) : 0
+        let artifact = try SequenceArtifact.write(model, schema: schema, dataset: dataset, kind: kind)
         try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
         return PluginTrainResult(
             metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue,
@@ -94,16 +102,20 @@ public struct SequencePlugin: ChurnModelPlugin {
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {
         do {
-            let (model, schema) = try SequenceArtifact.read(artifact, kind: kind)
-            return LoadedSequenceModel(model: model, schema: schema)
+            let (model, schema, dataset) = try SequenceArtifact.read(artifact, kind: kind)
+            return LoadedSequenceModel(model: model, schema: schema, dataset: dataset)
         } catch let error as SequenceArtifact.Invalid {
             throw RPCError(.invalidData, "cannot load the artifact: \(error)")
         }
     }
 
-    /// Static features (one-hot and standardised) and the derived monthly history.
-    public static func inputs(_ table: CustomerTable, schema: FeatureSchema, window: Int) -> SequenceDataset {
-        SequenceDataset(staticFeatures: Matrix(schema.encode(table).dense()), sequences: DerivedHistory.sequences(table, window: window))
+    /// Static features (one-hot and standardised) and the monthly history: derived from tenure
+    /// and charges when `history` names those fields, else none (zero steps).
+    public static func inputs(_ table: CustomerTable, schema: FeatureSchema, history: DerivedHistoryFields?, window: Int) -> SequenceDataset {
+        let sequences =
+            history.map { DerivedHistory.sequences(table, fields: $0, window: window) }
+            ?? SequenceBatch(count: table.count, steps: 0, features: 0, featureNames: [])
+        return SequenceDataset(staticFeatures: Matrix(schema.encode(table).dense()), sequences: sequences)
     }
 
     /// The drop in validation ROC-AUC when an input field (or the whole history) is shuffled across rows.
@@ -118,7 +130,8 @@ public struct SequencePlugin: ChurnModelPlugin {
             if groups.last?.0 == field { groups[groups.count - 1].1.append(column) } else { groups.append((field, [column])) }
         }
         var result: [FeatureImportance] = []
-        for (field, columns) in groups + [("history", [])] {
+        let historyGroup: [(String, [Int])] = data.sequences.steps > 0 ? [("history", [])] : []
+        for (field, columns) in groups + historyGroup {
             var order = Array(0..<data.count)
             order.shuffle(using: &random)
             var shuffled = data
@@ -157,27 +170,36 @@ public struct SequencePlugin: ChurnModelPlugin {
     }
 }
 
-/// A loaded sequence model with its schema.
+/// A loaded sequence model with its schemas.
 public struct LoadedSequenceModel: LoadedChurnModel {
     public let model: SequenceModel
     public let schema: FeatureSchema
+    public let dataset: DatasetSchema
+    private let records: RecordValidator
     private let lock = NSLock()
 
-    public init(model: SequenceModel, schema: FeatureSchema) {
+    public init(model: SequenceModel, schema: FeatureSchema, dataset: DatasetSchema) {
         self.model = model
         self.schema = schema
+        self.dataset = dataset
+        self.records = RecordValidator(schema: dataset)
     }
 
-    public var features: [String] { schema.featureNames + DerivedHistory.featureNames.map { "history." + $0 } }
+    /// The history the model reads, when it reads one.
+    private var history: DerivedHistoryFields? { model.hasHistory ? dataset.derivedHistory : nil }
+
+    public var features: [String] {
+        schema.featureNames + (model.hasHistory ? DerivedHistory.featureNames.map { "history." + $0 } : [])
+    }
 
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
-        let data = SequencePlugin.inputs(try TelcoRecords.table(customers), schema: schema, window: model.configuration.window)
+        let data = SequencePlugin.inputs(try records.table(customers), schema: schema, history: history, window: model.configuration.window)
         // The model keeps activations between forward and backward: one pass at a time.
         return lock.withLock { SequenceTrainer.predict(model, data).map(Double.init) }
     }
 
     public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
-        let data = SequencePlugin.inputs(try TelcoRecords.table(customers), schema: schema, window: model.configuration.window)
+        let data = SequencePlugin.inputs(try records.table(customers), schema: schema, history: history, window: model.configuration.window)
         let steps = data.sequences.steps
         return lock.withLock {
             let (staticBatch, sequence) = data.batch(Array(0..<data.count)[...])

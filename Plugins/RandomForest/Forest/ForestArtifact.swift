@@ -1,4 +1,5 @@
 import ChurnData
+import ChurnProtocol
 import Foundation
 
 /// The random forest's artifact: a compact, versioned binary file.
@@ -6,12 +7,15 @@ import Foundation
 /// ```
 /// 8 bytes   "CHRNRF01"
 /// 4 bytes   format version (UInt32, little-endian), currently 1
-/// 4 bytes   metadata length M; M bytes of JSON: the feature schema, the bin edges, the options
+/// 4 bytes   metadata length M; M bytes of JSON: the dataset schema, the feature schema, the bin
+///           edges, the options
 /// 4 bytes   tree count T
 /// per tree  node count N (UInt32), then N features (UInt8), N thresholds (UInt8),
 ///           N right children (UInt32), N values (UInt16), all little-endian
 /// ```
-/// The feature schema inside makes the artifact self-contained: it encodes its own inputs.
+/// The dataset and feature schemas inside make the artifact self-contained: it reads and encodes
+/// its own inputs. An artifact of churn's first release has no dataset schema: its fields are the
+/// built-in Kaggle telco schema's.
 public enum ForestArtifact {
     static let magic = Array("CHRNRF01".utf8)
     /// The format this build writes and reads.
@@ -23,19 +27,21 @@ public enum ForestArtifact {
     }
 
     struct Metadata: Codable {
+        var dataset: JSONValue?
         var schema: FeatureSchema
         var bins: FeatureBins
         var options: ForestOptions
     }
 
-    /// The artifact bytes of a forest with its schema.
-    public static func write(_ forest: RandomForest, schema: FeatureSchema) throws -> Data {
+    /// The artifact bytes of a forest with its schemas.
+    public static func write(_ forest: RandomForest, schema: FeatureSchema, dataset: DatasetSchema) throws -> Data {
         var output = Data(magic)
         append(formatVersion, to: &output)
         // Sorted keys: the same model always gives the same bytes (and sha256).
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let metadata = try encoder.encode(Metadata(schema: schema, bins: forest.bins, options: forest.options))
+        let metadata = try encoder.encode(
+            Metadata(dataset: dataset.canonical.jsonValue, schema: schema, bins: forest.bins, options: forest.options))
         append(UInt32(metadata.count), to: &output)
         output.append(metadata)
         append(UInt32(forest.trees.count), to: &output)
@@ -49,8 +55,8 @@ public enum ForestArtifact {
         return output
     }
 
-    /// The forest and schema in `bytes`, or a clear reason why not.
-    public static func read(_ bytes: Data) throws -> (RandomForest, FeatureSchema) {
+    /// The forest and schemas in `bytes`, or a clear reason why not.
+    public static func read(_ bytes: Data) throws -> (RandomForest, FeatureSchema, DatasetSchema) {
         var reader = ByteReader(bytes: [UInt8](bytes))
         guard reader.take(8) == magic else {
             throw Invalid(description: "not a random forest artifact (no CHRNRF01 header)")
@@ -96,7 +102,17 @@ public enum ForestArtifact {
             trees.append(tree)
         }
         guard reader.isAtEnd else { throw Invalid(description: "unexpected bytes after the last tree") }
-        return (RandomForest(bins: metadata.bins, trees: trees, options: metadata.options), metadata.schema)
+        let dataset: DatasetSchema
+        if let json = metadata.dataset {
+            do {
+                dataset = try DatasetSchema.decode(json, source: "the artifact").canonical
+            } catch {
+                throw Invalid(description: "unreadable dataset schema: \(error)")
+            }
+        } else {
+            dataset = BuiltInSchemas.kaggle.canonical
+        }
+        return (RandomForest(bins: metadata.bins, trees: trees, options: metadata.options), metadata.schema, dataset)
     }
 
     private static func append<T: FixedWidthInteger>(_ value: T, to output: inout Data) {

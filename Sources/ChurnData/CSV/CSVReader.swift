@@ -23,6 +23,12 @@ public struct CSVReader {
         case bytes([UInt8])
     }
 
+    /// The size of the file being read, when it is a file.
+    public var fileBytes: Int? {
+        guard case .path(let path) = source else { return nil }
+        return (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+    }
+
     /// Reads the file at `path`.
     public init(path: String, chunkSize: Int = 1 << 20, maximumRecordBytes: Int = 1 << 20) {
         self.file = path
@@ -86,6 +92,20 @@ public struct CSVReader {
     }
 }
 
+extension CSVReader {
+    /// The header of the file at `path` (its first record, trimmed), read without the rest; empty
+    /// when the file cannot be read.
+    public static func header(of path: String) -> [String] {
+        struct Stop: Error {}
+        var header: [String] = []
+        try? CSVReader(path: path, chunkSize: 1 << 16).forEachRecord { record in
+            header = (0..<record.count).map { record.lossyString($0).trimmingCharacters(in: .whitespaces) }
+            throw Stop()
+        }
+        return header
+    }
+}
+
 /// One record during ``CSVReader/forEachRecord(_:)``.
 public struct CSVRecord: ~Copyable {
     /// 1-based physical line where the record starts.
@@ -97,6 +117,9 @@ public struct CSVRecord: ~Copyable {
 
     /// Fields in this record.
     public var count: Int { starts.count }
+
+    /// Bytes the record spans, separators included (close to its length in the file).
+    public var byteCount: Int { (ends.last ?? 0) - (starts.first ?? 0) + 1 }
 
     /// The raw bytes of field `index` (doubled quotes already removed).
     public func withField<T>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {

@@ -58,40 +58,49 @@ public struct CSVWriter: ~Copyable {
     }
 }
 
-extension TelcoDataset {
-    /// The canonical (Kaggle) header.
-    public static var canonicalHeader: [String] {
-        [TelcoSchema.idField, "gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "PhoneService", "MultipleLines",
-         "InternetService", "OnlineSecurity", "OnlineBackup", "DeviceProtection", "TechSupport", "StreamingTV",
-         "StreamingMovies", "Contract", "PaperlessBilling", "PaymentMethod", "MonthlyCharges", "TotalCharges"]
+extension Dataset {
+    /// The header of ``writeCSV(to:)``: the id field, the inputs, and the label when labelled.
+    public var canonicalHeader: [String] {
+        [idField] + customers.layout.fields.map(\.name) + (churned == nil ? [] : [schema.label.name])
     }
 
-    /// Writes the rows as a canonical telco CSV (with a `Churn` column when labelled).
+    /// Writes the rows as a canonical CSV, the form the daemon hands plugins: columns named as
+    /// the schema's fields, values already translated, missing numbers blank, booleans `true` or
+    /// `false`, dates `YYYY-MM-DD`, and the label (when labelled) as the schema's first positive
+    /// or negative value. ``DatasetSchema/canonical`` reads it back.
     public func writeCSV(to path: String) throws(DataError) {
         var writer = try CSVWriter(path: path)
-        let labelled = churned != nil
-        try writer.write(Self.canonicalHeader + (labelled ? [TelcoSchema.labelField] : []))
-        for row in 0..<customers.count {
-            let customer = customers.customer(at: row)
-            var fields: [String] = []
-            fields.reserveCapacity(21)
-            for name in Self.canonicalHeader {
-                if name == TelcoSchema.idField {
-                    fields.append(customer.id)
-                } else if let field = CategoricalField(name: name) {
-                    fields.append(customer[field])
-                } else if let field = NumericField(name: name) {
-                    fields.append(customer[field].map(Self.format) ?? " ")
+        try writer.write(canonicalHeader)
+        let fields = customers.layout.fields
+        var row: [String] = []
+        row.reserveCapacity(fields.count + 2)
+        for index in 0..<customers.count {
+            row.removeAll(keepingCapacity: true)
+            row.append(customers.ids[index])
+            for field in fields {
+                if field.isCategorical {
+                    row.append(customers.category(field.index, index))
+                } else {
+                    let number = customers.numbers[field.index][index]
+                    if number.isNaN {
+                        row.append("")
+                    } else {
+                        switch field.type {
+                        case .boolean: row.append(number != 0 ? "true" : "false")
+                        case .date: row.append(CalendarDay.text(days: Int(number)))
+                        default: row.append(Self.format(number))
+                        }
+                    }
                 }
             }
-            if let churned { fields.append(churned[row] ? "Yes" : "No") }
-            try writer.write(fields)
+            if let churned { row.append(churned[index] ? schema.label.positive[0] : schema.label.negative[0]) }
+            try writer.write(row)
         }
         try writer.close()
     }
 
-    /// A number as the telco files write it: whole numbers without a fraction.
-    static func format(_ value: Double) -> String {
+    /// A number as files write it: whole numbers without a fraction.
+    public static func format(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }

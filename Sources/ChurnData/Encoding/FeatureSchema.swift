@@ -90,14 +90,16 @@ public struct EncodedFeatures: Sendable, Hashable {
 /// model encodes its own inputs the same way months later:
 ///
 /// - each categorical field one-hot over the values seen in training, plus an explicit
-///   `unknown` column for any other value of the schema;
-/// - each number standardised with the training mean and standard deviation; a missing
-///   `TotalCharges` (only possible at tenure 0) is 0 (nothing billed yet) before scaling;
-/// - optionally (the random forest) three aggregates of the derived monthly history:
-///   the last charge, the mean charge and the charge slope over the window, standardised.
+///   `unknown` column for any other value;
+/// - each number (numeric, boolean, date) standardised with the training mean and standard
+///   deviation; a missing number is filled with the training mean, and when training had missing
+///   values of that field a `<field> (missing)` column marks them;
+/// - optionally (the random forest) three aggregates of the derived monthly history: the last
+///   charge, the mean charge and the charge slope over the window, standardised.
 public struct FeatureSchema: Codable, Sendable, Hashable {
-    /// The version of this encoding; a stored schema of another version is refused.
-    public static let currentVersion = 1
+    /// The version of this encoding; a stored schema of another version is refused (version 1,
+    /// churn's first telco-only encoding, is read and converted).
+    public static let currentVersion = 2
 
     public var version: Int
     public var categorical: [CategoricalEncoding]
@@ -107,67 +109,76 @@ public struct FeatureSchema: Codable, Sendable, Hashable {
 
     /// One categorical field's columns.
     public struct CategoricalEncoding: Codable, Sendable, Hashable {
-        public var field: CategoricalField
-        /// Values seen in training, in schema order; each has a column, then one `unknown` column.
+        public var field: String
+        /// Values seen in training; each has a column, then one `unknown` column.
         public var seen: [String]
     }
 
     /// One standardised number.
     public struct NumericEncoding: Codable, Sendable, Hashable {
-        public var field: NumericField
+        public var field: String
         public var mean: Double
         public var standardDeviation: Double
-        /// The raw value used when the number is missing.
-        public var missingValue: Double
+        /// The raw value a missing number is read as.
+        public var fill: Double
+        /// Whether a `(missing)` indicator column follows the numbers.
+        public var indicator: Bool
 
         enum CodingKeys: String, CodingKey {
-            case field, mean
+            case field, mean, fill, indicator
             case standardDeviation = "std"
-            case missingValue = "missing_value"
         }
     }
 
     /// The derived-history aggregates and their scaling.
     public struct HistoryAggregates: Codable, Sendable, Hashable {
         public var window: Int
+        /// The fields the history is derived from.
+        public var fields: DerivedHistoryFields
         /// Mean and standard deviation of last, mean and slope, in that order.
         public var means: [Double]
         public var standardDeviations: [Double]
 
         enum CodingKeys: String, CodingKey {
-            case window, means
+            case window, fields, means
             case standardDeviations = "stds"
         }
     }
 
-    /// Fits the encoding on `table`.
-    public static func fit(_ table: CustomerTable, historyAggregates: Bool = false, window: Int = DerivedHistory.defaultWindow)
-        -> FeatureSchema
-    {
-        let categorical = CategoricalField.allCases.map { field in
-            var present = [Bool](repeating: false, count: field.values.count)
-            for code in table.codes[field.rawValue] { present[Int(code)] = true }
-            return CategoricalEncoding(field: field, seen: field.values.enumerated().filter { present[$0.offset] }.map(\.element))
+    /// Names of the three derived-history aggregate columns.
+    public static let historyNames = ["history.charge_last", "history.charge_mean", "history.charge_slope"]
+
+    /// Fits the encoding on `table`. `derivedHistory` adds the history aggregates (the fields
+    /// they are derived from must be number fields of the table).
+    public static func fit(
+        _ table: CustomerTable, derivedHistory: DerivedHistoryFields? = nil, window: Int = DerivedHistory.defaultWindow
+    ) -> FeatureSchema {
+        let categorical = table.layout.categoricalNames.enumerated().map { index, name in
+            let vocabulary = table.vocabularies[index]
+            var present = [Bool](repeating: false, count: vocabulary.count)
+            for code in table.codes[index] { present[Int(code)] = true }
+            return CategoricalEncoding(field: name, seen: vocabulary.enumerated().filter { present[$0.offset] }.map(\.element))
         }
-        let numeric = NumericField.allCases.map { field in
-            let missingValue = 0.0
-            let values = table.numbers[field.rawValue].map { $0.isNaN ? missingValue : $0 }
-            let (mean, deviation) = meanAndDeviation(values)
-            return NumericEncoding(field: field, mean: mean, standardDeviation: deviation, missingValue: missingValue)
+        let numeric = table.layout.numberNames.enumerated().map { index, name in
+            let column = table.numbers[index]
+            let present = column.filter { !$0.isNaN }
+            let (mean, deviation) = meanAndDeviation(present)
+            return NumericEncoding(
+                field: name, mean: mean, standardDeviation: deviation, fill: mean, indicator: present.count < column.count)
         }
         var history: HistoryAggregates?
-        if historyAggregates {
+        if let fields = derivedHistory, let tenure = table.numberColumn(fields.tenure),
+            let monthly = table.numberColumn(fields.monthlyCharge), let total = table.numberColumn(fields.totalCharges)
+        {
             var columns: [[Double]] = [[], [], []]
             for row in 0..<table.count {
-                let aggregate = DerivedHistory.aggregates(
-                    tenure: table.number(.tenure, row), monthly: table.number(.monthlyCharges, row),
-                    total: table.number(.totalCharges, row), window: window)
+                let aggregate = DerivedHistory.aggregates(tenure: tenure[row], monthly: monthly[row], total: total[row], window: window)
                 columns[0].append(aggregate.last)
                 columns[1].append(aggregate.mean)
                 columns[2].append(aggregate.slope)
             }
             let fitted = columns.map(meanAndDeviation)
-            history = HistoryAggregates(window: window, means: fitted.map(\.0), standardDeviations: fitted.map(\.1))
+            history = HistoryAggregates(window: window, fields: fields, means: fitted.map(\.0), standardDeviations: fitted.map(\.1))
         }
         return FeatureSchema(version: currentVersion, categorical: categorical, numeric: numeric, history: history)
     }
@@ -182,80 +193,83 @@ public struct FeatureSchema: Codable, Sendable, Hashable {
 
     // MARK: Layout
 
+    private var indicatorCount: Int { numeric.filter(\.indicator).count }
+
     /// Columns of the encoded matrix.
     public var width: Int {
-        categorical.reduce(0) { $0 + $1.seen.count + 1 } + numeric.count + (history == nil ? 0 : 3)
+        categorical.reduce(0) { $0 + $1.seen.count + 1 } + numeric.count + indicatorCount + (history == nil ? 0 : 3)
     }
 
-    /// A name per column: `Contract=Two year`, `Contract=unknown`, `tenure`, `history.charge_slope`.
+    /// A name per column: `Contract=Two year`, `Contract=unknown`, `tenure`, `tenure (missing)`,
+    /// `history.charge_slope`.
     public var featureNames: [String] {
         var names: [String] = []
         for encoding in categorical {
-            names += encoding.seen.map { "\(encoding.field.name)=\($0)" }
-            names.append("\(encoding.field.name)=unknown")
+            names += encoding.seen.map { "\(encoding.field)=\($0)" }
+            names.append("\(encoding.field)=unknown")
         }
-        names += numeric.map(\.field.name)
-        if history != nil { names += ["history.charge_last", "history.charge_mean", "history.charge_slope"] }
+        names += numeric.map(\.field)
+        names += numeric.filter(\.indicator).map { "\($0.field) (missing)" }
+        if history != nil { names += Self.historyNames }
         return names
     }
 
     /// The input field each column comes from, for folding contributions back onto fields.
     public var columnFields: [String] {
         var fields: [String] = []
-        for encoding in categorical { fields += Array(repeating: encoding.field.name, count: encoding.seen.count + 1) }
-        fields += numeric.map(\.field.name)
-        if history != nil { fields += ["history.charge_last", "history.charge_mean", "history.charge_slope"] }
+        for encoding in categorical { fields += Array(repeating: encoding.field, count: encoding.seen.count + 1) }
+        fields += numeric.map(\.field)
+        fields += numeric.filter(\.indicator).map(\.field)
+        if history != nil { fields += Self.historyNames }
         return fields
+    }
+
+    /// The fields the model reads, one name each: categorical, numeric, then history aggregates.
+    public var inputFields: [String] {
+        categorical.map(\.field) + numeric.map(\.field) + (history == nil ? [] : Self.historyNames)
     }
 
     // MARK: Encoding
 
-    /// Column offsets, and per field a code → column lookup (-1: the unknown column).
-    private struct Plan {
-        var offsets: [Int] = []
-        var lookups: [[Int]] = []
-    }
-
-    private var plan: Plan {
-        var plan = Plan()
-        var offset = 0
-        for encoding in categorical {
-            plan.offsets.append(offset)
-            plan.lookups.append(
-                encoding.field.values.map { value in encoding.seen.firstIndex(of: value) ?? encoding.seen.count })
-            offset += encoding.seen.count + 1
-        }
-        return plan
-    }
-
-    /// Encodes every row of `table`.
+    /// Encodes every row of `table` (whose layout must have this schema's fields).
     public func encode(_ table: CustomerTable) -> EncodedFeatures {
-        let plan = self.plan
         let fields = categorical.count
-        let numericCount = numeric.count + (history == nil ? 0 : 3)
+        let numericCount = numeric.count + indicatorCount + (history == nil ? 0 : 3)
         var active = [UInt16](repeating: 0, count: table.count * fields)
         var numbers = [Float](repeating: 0, count: table.count * numericCount)
+        var offset = 0
         for (index, encoding) in categorical.enumerated() {
-            let column = table.codes[encoding.field.rawValue]
-            let offset = plan.offsets[index]
-            let lookup = plan.lookups[index]
-            for row in 0..<table.count {
-                active[row * fields + index] = UInt16(offset + lookup[Int(column[row])])
+            let unknown = offset + encoding.seen.count
+            if let field = table.layout.field(encoding.field), field.isCategorical {
+                // Table codes → matrix columns, once per value of the table's vocabulary.
+                let position = Dictionary(uniqueKeysWithValues: encoding.seen.enumerated().map { ($1, $0) })
+                let columns = table.vocabularies[field.index].map { value in UInt16(position[value].map { offset + $0 } ?? unknown) }
+                let codes = table.codes[field.index]
+                for row in 0..<table.count { active[row * fields + index] = columns[Int(codes[row])] }
+            } else {
+                for row in 0..<table.count { active[row * fields + index] = UInt16(unknown) }
             }
+            offset += encoding.seen.count + 1
         }
+        var indicatorColumn = numeric.count
         for (index, encoding) in numeric.enumerated() {
-            let column = table.numbers[encoding.field.rawValue]
+            let column = table.numberColumn(encoding.field) ?? Array(repeating: .nan, count: table.count)
             for row in 0..<table.count {
-                let value = column[row].isNaN ? encoding.missingValue : column[row]
+                let raw = column[row]
+                let value = raw.isNaN ? encoding.fill : raw
                 numbers[row * numericCount + index] = Float((value - encoding.mean) / encoding.standardDeviation)
+                if encoding.indicator, raw.isNaN { numbers[row * numericCount + indicatorColumn] = 1 }
             }
+            if encoding.indicator { indicatorColumn += 1 }
         }
         if let history {
-            let base = numeric.count
-            for row in 0..<table.count {
+            let base = numeric.count + indicatorCount
+            let tenure = table.numberColumn(history.fields.tenure) ?? []
+            let monthly = table.numberColumn(history.fields.monthlyCharge) ?? []
+            let total = table.numberColumn(history.fields.totalCharges) ?? []
+            for row in 0..<min(table.count, tenure.count, monthly.count, total.count) {
                 let aggregate = DerivedHistory.aggregates(
-                    tenure: table.number(.tenure, row), monthly: table.number(.monthlyCharges, row),
-                    total: table.number(.totalCharges, row), window: history.window)
+                    tenure: tenure[row], monthly: monthly[row], total: total[row], window: history.window)
                 numbers[row * numericCount + base] = Float((aggregate.last - history.means[0]) / history.standardDeviations[0])
                 numbers[row * numericCount + base + 1] = Float((aggregate.mean - history.means[1]) / history.standardDeviations[1])
                 numbers[row * numericCount + base + 2] = Float((aggregate.slope - history.means[2]) / history.standardDeviations[2])
@@ -282,13 +296,95 @@ public struct FeatureSchema: Codable, Sendable, Hashable {
         (try? JSONValueEncoder.encode(self)) ?? .null
     }
 
-    /// Reads a serialised schema, refusing other versions.
+    /// Reads a serialised schema, converting version 1 and refusing others.
     public static func deserialize(_ bytes: [UInt8]) throws -> FeatureSchema {
         let schema = try JSONValueDecoder.decode(FeatureSchema.self, fromJSON: bytes)
         guard schema.version == currentVersion else {
             throw IncompatibleSchema(
-                description: "feature schema version \(schema.version); this build reads version \(currentVersion)")
+                description: "feature schema version \(schema.version); this build reads versions 1 and \(currentVersion)")
         }
         return schema
     }
+
+    public init(version: Int, categorical: [CategoricalEncoding], numeric: [NumericEncoding], history: HistoryAggregates?) {
+        self.version = version
+        self.categorical = categorical
+        self.numeric = numeric
+        self.history = history
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, categorical, numeric, history
+    }
+
+    /// Decodes the current version, or converts version 1 (fields by the telco enums' positions;
+    /// their names come from the built-in telco schema, in the same order).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        guard version == 1 else {
+            categorical = try container.decode([CategoricalEncoding].self, forKey: .categorical)
+            numeric = try container.decode([NumericEncoding].self, forKey: .numeric)
+            history = try container.decodeIfPresent(HistoryAggregates.self, forKey: .history)
+            return
+        }
+        let legacy = try LegacyFeatureSchema(from: decoder)
+        let telco = BuiltInSchemas.kaggle
+        let categoricalNames = telco.inputs.filter { $0.type == .categorical }.map(\.name)
+        let numberNames = telco.inputs.filter { $0.type != .categorical }.map(\.name)
+        categorical = try legacy.categorical.map { encoding in
+            guard categoricalNames.indices.contains(encoding.field) else {
+                throw IncompatibleSchema(description: "feature schema version 1 names categorical field \(encoding.field)")
+            }
+            return CategoricalEncoding(field: categoricalNames[encoding.field], seen: encoding.seen)
+        }
+        numeric = try legacy.numeric.map { encoding in
+            guard numberNames.indices.contains(encoding.field) else {
+                throw IncompatibleSchema(description: "feature schema version 1 names numeric field \(encoding.field)")
+            }
+            return NumericEncoding(
+                field: numberNames[encoding.field], mean: encoding.mean, standardDeviation: encoding.standardDeviation,
+                fill: encoding.missingValue, indicator: false)
+        }
+        history = legacy.history.map {
+            HistoryAggregates(window: $0.window, fields: telco.derivedHistory!, means: $0.means, standardDeviations: $0.standardDeviations)
+        }
+        version = Self.currentVersion
+    }
+}
+
+/// Version 1 of the feature schema (churn's first, telco-only release), read for conversion.
+private struct LegacyFeatureSchema: Decodable {
+    struct Categorical: Decodable {
+        var field: Int
+        var seen: [String]
+    }
+
+    struct Numeric: Decodable {
+        var field: Int
+        var mean: Double
+        var standardDeviation: Double
+        var missingValue: Double
+
+        enum CodingKeys: String, CodingKey {
+            case field, mean
+            case standardDeviation = "std"
+            case missingValue = "missing_value"
+        }
+    }
+
+    struct History: Decodable {
+        var window: Int
+        var means: [Double]
+        var standardDeviations: [Double]
+
+        enum CodingKeys: String, CodingKey {
+            case window, means
+            case standardDeviations = "stds"
+        }
+    }
+
+    var categorical: [Categorical]
+    var numeric: [Numeric]
+    var history: History?
 }

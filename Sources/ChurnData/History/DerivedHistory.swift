@@ -35,8 +35,10 @@ public struct SequenceBatch: Sendable, Hashable {
     }
 }
 
-/// The monthly history derived from a static telco row (GUIDE section 2), from inputs only:
-/// tenure T, monthly charge M and total charges C. With window L, A = C/T when T > 0 and C is
+/// The monthly history derived from a static row (GUIDE section 2), from inputs only: the
+/// schema's tenure T, monthly charge M and total charges C (``DerivedHistoryFields``). A named
+/// fallback for data without a monthly panel: every place it appears says "derived from tenure
+/// and charges", never "observed months". With window L, A = C/T when T > 0 and C is
 /// known, else M; the starting price p0 = max(2A − M, 0); step j = 0..L−1 is month
 /// m = T − (L−1) + j, real when m ≥ 1, with charge(m) = p0 + (M − p0)(m − 1)/max(T − 1, 1).
 /// Each real step carries [1, charge/100, m/72, (charge − M)/100]; padding steps are zeros.
@@ -48,16 +50,22 @@ public enum DerivedHistory {
     /// Names of the per-step features.
     public static let featureNames = ["valid", "charge/100", "month/72", "(charge-current)/100"]
 
-    /// Sequences for every customer of `table`.
-    public static func sequences(_ table: CustomerTable, window: Int = defaultWindow) -> SequenceBatch {
+    /// What explanations and model cards call this history.
+    public static let provenance = "derived from tenure and charges"
+
+    /// Sequences for every customer of `table`, from the number columns `fields` names.
+    public static func sequences(_ table: CustomerTable, fields: DerivedHistoryFields, window: Int = defaultWindow) -> SequenceBatch {
         var batch = SequenceBatch(count: table.count, steps: window, features: 4, featureNames: featureNames)
+        let missing = [Double](repeating: .nan, count: table.count)
+        let tenure = table.numberColumn(fields.tenure) ?? missing
+        let monthly = table.numberColumn(fields.monthlyCharge) ?? missing
+        let total = table.numberColumn(fields.totalCharges) ?? missing
         batch.values.withUnsafeMutableBufferPointer { values in
             batch.mask.withUnsafeMutableBufferPointer { mask in
                 batch.months.withUnsafeMutableBufferPointer { months in
                     for row in 0..<table.count {
                         fill(
-                            tenure: table.number(.tenure, row), monthly: table.number(.monthlyCharges, row),
-                            total: table.number(.totalCharges, row), window: window,
+                            tenure: tenure[row].isNaN ? 0 : tenure[row], monthly: monthly[row], total: total[row], window: window,
                             values: UnsafeMutableBufferPointer(rebasing: values[(row * window * 4)..<((row + 1) * window * 4)]),
                             mask: UnsafeMutableBufferPointer(rebasing: mask[(row * window)..<((row + 1) * window)]),
                             months: UnsafeMutableBufferPointer(rebasing: months[(row * window)..<((row + 1) * window)]))
@@ -80,7 +88,7 @@ public enum DerivedHistory {
         tenure: Double, monthly: Double, total: Double, window: Int, values: UnsafeMutableBufferPointer<Float>,
         mask: UnsafeMutableBufferPointer<Float>, months: UnsafeMutableBufferPointer<Int>
     ) {
-        let tenureMonths = Int(tenure)
+        let tenureMonths = tenure.isFinite ? Int(min(max(tenure, 0), 1_000_000)) : 0
         for step in 0..<window {
             let month = tenureMonths - (window - 1) + step
             guard month >= 1 else { continue }
@@ -100,7 +108,7 @@ public enum DerivedHistory {
     public static func aggregates(tenure: Double, monthly: Double, total: Double, window: Int = defaultWindow)
         -> (last: Double, mean: Double, slope: Double)
     {
-        let tenureMonths = Int(tenure)
+        let tenureMonths = tenure.isFinite ? Int(min(max(tenure, 0), 1_000_000)) : 0
         var sum = 0.0, count = 0.0, sumX = 0.0, sumXY = 0.0, sumXX = 0.0, last = 0.0
         for step in 0..<window {
             let month = tenureMonths - (window - 1) + step

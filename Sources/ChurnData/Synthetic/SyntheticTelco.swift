@@ -24,9 +24,12 @@ public enum SyntheticTelco {
     /// Columns of the generated monthly panel (besides `customer_id` and `period`).
     public static let panelColumns = ["monthly_charge", "data_usage_gb", "support_calls", "late_payment", "price_change"]
 
+    /// The schema of the generated customers: the built-in Kaggle telco schema.
+    public static var schema: DatasetSchema { BuiltInSchemas.kaggle }
+
     /// The generated population.
     public struct Output: Sendable {
-        public var dataset: TelcoDataset
+        public var dataset: Dataset
         public var panel: MonthlyPanel
         /// The month the snapshot is taken (as `YYYY-MM`).
         public var snapshot: String
@@ -36,7 +39,7 @@ public enum SyntheticTelco {
     public static func generate(customers: Int, months: Int = 24, seed: UInt64 = 0) -> Output {
         precondition(customers > 0 && months > 0)
         var random = SeededRandom(seed: seed)
-        var table = CustomerTable()
+        var table = CustomerTable(schema: schema)
         table.reserveCapacity(customers)
         var labels: [Bool] = []
         var lines: [Int] = []
@@ -46,13 +49,13 @@ public enum SyntheticTelco {
             var customer = Profile.draw(&random)
             let id = String(format: "SYN-%07d", index + 1)
             let life = simulate(&customer, random: &random)
+            // Not yet billed at tenure 0: the schema reads that blank total as 0.
             table.append(
-                Customer(
-                    id: id, codes: customer.codes,
-                    numbers: [
-                        Double(customer.tenure), ((life.prices.last ?? customer.basePrice) * 100).rounded() / 100,
-                        customer.tenure == 0 ? .nan : (life.prices.reduce(0, +) * 100).rounded() / 100,
-                    ]))
+                id: id, codes: customer.codes.map(UInt32.init),
+                numbers: [
+                    Double(customer.tenure), ((life.prices.last ?? customer.basePrice) * 100).rounded() / 100,
+                    customer.tenure == 0 ? 0 : (life.prices.reduce(0, +) * 100).rounded() / 100,
+                ])
             labels.append(life.churns)
             lines.append(index + 2)
             let shown = max(0, life.prices.count - months)
@@ -63,7 +66,7 @@ public enum SyntheticTelco {
             }
         }
         return Output(
-            dataset: TelcoDataset(customers: table, churned: labels, lines: lines),
+            dataset: Dataset(schema: schema, customers: table, churned: labels, lines: lines),
             panel: MonthlyPanel(columns: panelColumns, histories: histories), snapshot: "2026-10")
     }
 
@@ -82,7 +85,7 @@ public enum SyntheticTelco {
         for id in output.dataset.customers.ids {
             for month in output.panel.histories[id] ?? [] {
                 let period = String(format: "%04d-%02d", (month.period - 1) / 12, (month.period - 1) % 12 + 1)
-                try writer.write([id, period] + month.values.map(TelcoDataset.format))
+                try writer.write([id, period] + month.values.map(Dataset.format))
             }
         }
         try writer.close()
@@ -91,13 +94,21 @@ public enum SyntheticTelco {
 
     // MARK: The process
 
+    /// The generator's categorical fields, in the order of the built-in schema's categorical
+    /// columns (whose value lists give each code's meaning).
+    enum Field: Int, CaseIterable {
+        case gender, seniorCitizen, partner, dependents, phoneService, multipleLines, internetService
+        case onlineSecurity, onlineBackup, deviceProtection, techSupport, streamingTV, streamingMovies
+        case contract, paperlessBilling, paymentMethod
+    }
+
     struct Profile {
         var codes: [UInt8]
         var tenure: Int
         var basePrice: Double
         var satisfactionLevel: Double
 
-        subscript(field: CategoricalField) -> UInt8 { codes[field.rawValue] }
+        subscript(field: Field) -> UInt8 { codes[field.rawValue] }
 
         static func draw(_ random: inout SeededRandom) -> Profile {
             func pick(_ weights: [Double]) -> UInt8 {
@@ -109,40 +120,40 @@ public enum SyntheticTelco {
                 return UInt8(weights.count - 1)
             }
             func yes(_ probability: Double) -> UInt8 { random.unit() < probability ? 1 : 0 }  // "No"=0, "Yes"=1
-            var codes = [UInt8](repeating: 0, count: CategoricalField.allCases.count)
-            codes[CategoricalField.gender.rawValue] = pick([1, 1])
-            codes[CategoricalField.seniorCitizen.rawValue] = yes(0.16)
+            var codes = [UInt8](repeating: 0, count: Field.allCases.count)
+            codes[Field.gender.rawValue] = pick([1, 1])
+            codes[Field.seniorCitizen.rawValue] = yes(0.16)
             let partner = yes(0.48)
-            codes[CategoricalField.partner.rawValue] = partner
-            codes[CategoricalField.dependents.rawValue] = yes(partner == 1 ? 0.5 : 0.1)
+            codes[Field.partner.rawValue] = partner
+            codes[Field.dependents.rawValue] = yes(partner == 1 ? 0.5 : 0.1)
             let internet = pick([0.34, 0.44, 0.22])  // DSL, Fiber optic, No
             let phone: UInt8 = internet == 2 ? 1 : yes(0.9)
-            codes[CategoricalField.phoneService.rawValue] = phone
-            codes[CategoricalField.multipleLines.rawValue] = phone == 1 ? yes(0.45) : 2
-            codes[CategoricalField.internetService.rawValue] = internet
-            let addOns: [(CategoricalField, Double)] = [
+            codes[Field.phoneService.rawValue] = phone
+            codes[Field.multipleLines.rawValue] = phone == 1 ? yes(0.45) : 2
+            codes[Field.internetService.rawValue] = internet
+            let addOns: [(Field, Double)] = [
                 (.onlineSecurity, 0.35), (.onlineBackup, 0.4), (.deviceProtection, 0.4), (.techSupport, 0.35),
                 (.streamingTV, 0.45), (.streamingMovies, 0.45),
             ]
             for (field, rate) in addOns { codes[field.rawValue] = internet == 2 ? 2 : yes(rate) }
             let contract = pick([0.55, 0.21, 0.24])
-            codes[CategoricalField.contract.rawValue] = contract
-            codes[CategoricalField.paperlessBilling.rawValue] = yes(0.6)
-            codes[CategoricalField.paymentMethod.rawValue] = pick([0.34, 0.23, 0.22, 0.21])
+            codes[Field.contract.rawValue] = contract
+            codes[Field.paperlessBilling.rawValue] = yes(0.6)
+            codes[Field.paymentMethod.rawValue] = pick([0.34, 0.23, 0.22, 0.21])
 
             let meanTenure = [14.0, 38, 55][Int(contract)]
             let tenure = min(72, max(0, Int((-meanTenure * log(max(random.unit(), 1e-9))).rounded())))
             var price = phone == 1 ? 20.0 : 0
-            if codes[CategoricalField.multipleLines.rawValue] == 1 { price += 5 }
+            if codes[Field.multipleLines.rawValue] == 1 { price += 5 }
             price += [25.0, 50, 0][Int(internet)]
             for (field, _) in addOns where codes[field.rawValue] == 1 {
                 price += field == .streamingTV || field == .streamingMovies ? 10 : 5
             }
             price = max(18, price + random.normal() * 2)
-            var level = 0.3 * Double(codes[CategoricalField.techSupport.rawValue] == 1 ? 1 : 0)
-            level += 0.2 * Double(codes[CategoricalField.onlineSecurity.rawValue] == 1 ? 1 : 0)
+            var level = 0.3 * Double(codes[Field.techSupport.rawValue] == 1 ? 1 : 0)
+            level += 0.2 * Double(codes[Field.onlineSecurity.rawValue] == 1 ? 1 : 0)
             level -= internet == 1 ? 0.4 : 0
-            level -= codes[CategoricalField.seniorCitizen.rawValue] == 1 ? 0.2 : 0
+            level -= codes[Field.seniorCitizen.rawValue] == 1 ? 0.2 : 0
             level += contract == 0 ? 0 : 0.25
             return Profile(codes: codes, tenure: tenure, basePrice: price, satisfactionLevel: level)
         }

@@ -33,15 +33,14 @@ struct TestModel: LoadedChurnModel {
 
     func predict(_ customers: [CustomerRecord]) throws -> [Double] {
         try customers.enumerated().map { index, customer in
-            if let id = customer.customerID {
+            if let id = customer["customerID"]?.text {
                 if id == "crash" { exit(9) }
                 if id.hasPrefix("sleep:"), let milliseconds = UInt32(id.dropFirst(6)) {
                     usleep(milliseconds * 1000)
                 }
             }
-            guard case .number(let tenure) = customer["tenure"] ?? .null else {
-                throw RPCError.invalidParams(field: "customers[\(index)].tenure", "expected a number")
-            }
+            // A customer of a schema without tenure scores the base rate.
+            guard case .number(let tenure) = customer["tenure"] ?? .null else { return baseRate }
             let charges: Double = if case .number(let value) = customer["MonthlyCharges"] ?? .null { value } else { 65 }
             let logit = log(baseRate / (1 - baseRate)) - 0.04 * (tenure - 32) + 0.02 * (charges - 65)
             return 1 / (1 + exp(-logit))

@@ -3,8 +3,9 @@ import ChurnPluginKit
 import ChurnProtocol
 import Foundation
 
-/// `churn-plugin-random-forest`: CART trees on the telco features plus aggregates of the derived
-/// monthly history; predictions explained by path attribution.
+/// `churn-plugin-random-forest`: CART trees on the fields of any dataset schema (plus aggregates
+/// of the derived monthly history when the schema names fields to derive it from); predictions
+/// explained by path attribution, per field.
 public struct RandomForestPlugin: ChurnModelPlugin {
     public init() {}
 
@@ -17,13 +18,14 @@ public struct RandomForestPlugin: ChurnModelPlugin {
     }
 
     public func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult {
-        let (training, _) = try TelcoReader.read(request.trainPath, options: TelcoReadOptions(mapping: .kaggle, requireLabel: true))
+        let dataset = try request.datasetSchema()
+        let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
         let labels = try training.requireLabels(file: request.trainPath)
         // The schema's width decides max_features, so fit it first with the default window,
         // then again with the requested one (same width either way).
-        let width = FeatureSchema.fit(training.customers, historyAggregates: true).width
+        let width = FeatureSchema.fit(training.customers, derivedHistory: dataset.derivedHistory).width
         let (options, window) = try ForestParameters.parse(request.params, width: width)
-        let schema = FeatureSchema.fit(training.customers, historyAggregates: true, window: window)
+        let schema = FeatureSchema.fit(training.customers, derivedHistory: dataset.derivedHistory, window: window)
         let features = schema.encode(training.customers)
         let total = options.trees
         let (forest, report) = RandomForest.fit(features, labels: labels, options: options, seed: request.seed) { done in
@@ -37,7 +39,7 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         var importances = Self.fold(report.impurityImportance, schema: schema, method: "impurity")
         var curve: [EpochRecord] = []
         if let path = request.validationPath {
-            let (validation, _) = try TelcoReader.read(path, options: TelcoReadOptions(mapping: .kaggle, requireLabel: true))
+            let (validation, _) = try DatasetReader.read(path, schema: dataset, options: DatasetReadOptions(requireLabel: true))
             let validationLabels = try validation.requireLabels(file: path)
             let validationFeatures = schema.encode(validation.customers)
             let probabilities = forest.predict(validationFeatures)
@@ -46,7 +48,7 @@ public struct RandomForestPlugin: ChurnModelPlugin {
             progress.report(stage: "importance", step: 0, total: 1, message: "permutation importance on the validation split")
             importances += Self.permutationImportance(forest, schema: schema, features: validationFeatures, labels: validationLabels, seed: request.seed)
         }
-        let artifact = try ForestArtifact.write(forest, schema: schema)
+        let artifact = try ForestArtifact.write(forest, schema: schema, dataset: dataset)
         try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
         var applied: [String: JSONValue] = [
             "n_trees": .number(Double(options.trees)), "max_depth": .number(Double(options.maxDepth)),
@@ -64,8 +66,8 @@ public struct RandomForestPlugin: ChurnModelPlugin {
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {
         do {
-            let (forest, schema) = try ForestArtifact.read(artifact)
-            return LoadedForest(forest: forest, schema: schema)
+            let (forest, schema, dataset) = try ForestArtifact.read(artifact)
+            return LoadedForest(forest: forest, schema: schema, dataset: dataset)
         } catch let error as ForestArtifact.Invalid {
             throw RPCError(.invalidData, "cannot load the artifact: \(error)")
         }
@@ -111,10 +113,10 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         var names: [String] = []
         for (field, encoding) in schema.categorical.enumerated() {
             inputs.append(.field(field))
-            names.append(encoding.field.name)
+            names.append(encoding.field)
         }
-        let numericNames = schema.numeric.map(\.field.name)
-            + (schema.history == nil ? [] : ["history.charge_last", "history.charge_mean", "history.charge_slope"])
+        let numericNames = schema.numeric.map(\.field) + schema.numeric.filter(\.indicator).map { "\($0.field) (missing)" }
+            + (schema.history == nil ? [] : FeatureSchema.historyNames)
         for (index, name) in numericNames.enumerated() {
             inputs.append(.numeric(index))
             names.append(name)
@@ -125,54 +127,53 @@ public struct RandomForestPlugin: ChurnModelPlugin {
     }
 }
 
-/// A loaded forest with its schema.
+/// A loaded forest with its schemas.
 public struct LoadedForest: LoadedChurnModel {
     public let forest: RandomForest
     public let schema: FeatureSchema
+    public let dataset: DatasetSchema
     private let compiled: CompiledForest
+    private let records: RecordValidator
 
-    public init(forest: RandomForest, schema: FeatureSchema) {
+    public init(forest: RandomForest, schema: FeatureSchema, dataset: DatasetSchema) {
         self.forest = forest
         self.schema = schema
+        self.dataset = dataset
         self.compiled = CompiledForest(forest)
+        self.records = RecordValidator(schema: dataset)
     }
 
     public var features: [String] { schema.featureNames }
 
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
-        forest.predict(schema.encode(try TelcoRecords.table(customers)), compiled: compiled)
+        forest.predict(schema.encode(try records.table(customers)), compiled: compiled)
     }
 
     public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
-        let table = try TelcoRecords.table(customers)
+        let table = try records.table(customers)
         let features = schema.encode(table)
         let fields = schema.columnFields
         return (0..<table.count).map { row in
             let (bias, columns, probability) = forest.contributions(features, row: row)
             var byField: [String: Double] = [:]
             for (column, field) in fields.enumerated() { byField[field, default: 0] += columns[column] }
-            let customer = table.customer(at: row)
             var contributions = byField.map { field, contribution in
-                Contribution(feature: field, value: value(of: field, customer), contribution: contribution)
+                Contribution(feature: field, value: value(of: field, table, row), contribution: contribution)
             }
-            contributions.sort { abs($0.contribution) > abs($1.contribution) }
+            contributions.sort { abs($0.contribution) > abs($1.contribution) || (abs($0.contribution) == abs($1.contribution) && $0.feature < $1.feature) }
             if let top { contributions = Array(contributions.prefix(top)) }
             return ModelExplanation(churnProbability: probability, bias: bias, contributions: contributions)
         }
     }
 
     /// The customer's value of an input field (the raw aggregate for derived-history inputs).
-    private func value(of field: String, _ customer: Customer) -> FieldValue {
-        if let categorical = CategoricalField(name: field) { return customer.record[categorical.name] ?? .null }
-        if let numeric = NumericField(name: field) { return customer[numeric].map { .number($0) } ?? .null }
-        let aggregate = DerivedHistory.aggregates(
-            tenure: customer.numbers[NumericField.tenure.rawValue], monthly: customer.numbers[NumericField.monthlyCharges.rawValue],
-            total: customer.numbers[NumericField.totalCharges.rawValue], window: schema.history?.window ?? 12)
-        switch field {
-        case "history.charge_last": return .number(aggregate.last)
-        case "history.charge_mean": return .number(aggregate.mean)
-        case "history.charge_slope": return .number(aggregate.slope)
-        default: return .null
-        }
+    private func value(of field: String, _ table: CustomerTable, _ row: Int) -> FieldValue {
+        if table.layout.field(field) != nil { return table.value(of: field, at: row) }
+        guard let history = schema.history, let index = FeatureSchema.historyNames.firstIndex(of: field),
+            let tenure = table.numberColumn(history.fields.tenure), let monthly = table.numberColumn(history.fields.monthlyCharge),
+            let total = table.numberColumn(history.fields.totalCharges)
+        else { return .null }
+        let aggregate = DerivedHistory.aggregates(tenure: tenure[row], monthly: monthly[row], total: total[row], window: history.window)
+        return .number([aggregate.last, aggregate.mean, aggregate.slope][index])
     }
 }

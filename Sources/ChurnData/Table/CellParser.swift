@@ -83,21 +83,6 @@ enum CellParser {
         }
         return negative ? -value : value
     }
-
-    /// The code of a categorical cell, through the mapping's value translation when there is one.
-    @inline(__always)
-    static func category(
-        _ bytes: UnsafeBufferPointer<UInt8>, field: CategoricalField, translation: [[UInt8]: UInt8]?
-    ) -> UInt8? {
-        if let translation { return translation[Array(bytes)] }
-        let candidates = CategoricalField.valueBytes[field.rawValue]
-        for (code, candidate) in candidates.enumerated() where candidate.count == bytes.count {
-            if candidate.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
-                return UInt8(code)
-            }
-        }
-        return nil
-    }
 }
 
 extension String {

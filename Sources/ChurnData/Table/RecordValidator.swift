@@ -1,0 +1,155 @@
+import ChurnProtocol
+
+/// A problem with one field of one record, by its path (`customers[2].tenure`).
+public struct FieldProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    public var field: String
+    public var reason: String
+    public var description: String { "\(field): \(reason)" }
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+}
+
+extension FieldProblem: RPCErrorConvertible {
+    public var rpcError: RPCError { .invalidParams(field: field, reason) }
+}
+
+/// Checks wire records (JSON objects of fields) against a model's schema with the same rules as
+/// files: every input field is required unless its blank rule allows a blank, unknown fields are
+/// ignored, and label and outcome fields are never read.
+public struct RecordValidator: Sendable {
+    /// The schema records are checked against (a model's canonical schema).
+    public let schema: DatasetSchema
+    /// The field records name their customer by.
+    public let idField: String
+    /// False when the schema's rows were numbered (no id column): records may then come without
+    /// an id, and answers name them `record-<index>`.
+    public let requiresID: Bool
+    private let template: RowReader
+    private let layout: TableLayout
+
+    public init(schema: DatasetSchema) {
+        let canonical = schema.canonical
+        self.schema = canonical
+        idField = canonical.id?.name ?? DatasetSchema.generatedIDName
+        requiresID = !(canonical.id?.generated ?? true)
+        layout = TableLayout(canonical)
+        template = RowReader(schema: canonical, layout: layout)
+    }
+
+    /// The names of the input fields, in order.
+    public var inputNames: [String] { layout.fields.map(\.name) }
+
+    /// The id of `record` (the `index`-th of its request).
+    public func id(of record: CustomerRecord, index: Int) -> String? {
+        switch record[idField] {
+        case .string(let text)?: text.trimmingSpaces.isEmpty ? nil : text.trimmingSpaces
+        case .number(let number)?: FieldValue.number(number).text
+        default: requiresID ? nil : "record-\(index)"
+        }
+    }
+
+    /// The customers of `records`, or the first problem found. `path` prefixes field paths, and
+    /// `positions` (when the records are some of a request's) gives each one's index in it.
+    public func table(_ records: [CustomerRecord], path: String = "customers", positions: [Int]? = nil) throws(FieldProblem)
+        -> CustomerTable
+    {
+        var table = CustomerTable(schema: schema)
+        table.reserveCapacity(records.count)
+        var readers = template
+        var codes = [UInt32](repeating: 0, count: layout.categoricalNames.count)
+        var numbers = [Double](repeating: 0, count: layout.numberNames.count)
+        for (index, record) in records.enumerated() {
+            let position = positions?[index] ?? index
+            if let problem = read(record, index: position, readers: &readers, codes: &codes, numbers: &numbers, stopAtFirst: true).first {
+                throw FieldProblem(field: "\(path)[\(position)].\(problem.field)", reason: problem.reason)
+            }
+            table.append(id: id(of: record, index: position) ?? "", codes: codes, numbers: numbers)
+        }
+        table.vocabularies = readers.vocabularies
+        return table
+    }
+
+    /// Checks `records` and returns them as plugins receive them: the id and every input field,
+    /// canonical values, nothing else (no label, no stray field). A record that already is
+    /// exactly that goes as it came.
+    public func canonicalRecords(_ records: [CustomerRecord], path: String = "customers", positions: [Int]? = nil)
+        throws(FieldProblem) -> [CustomerRecord]
+    {
+        let table = try self.table(records, path: path, positions: positions)
+        let expected = layout.fields.count + 1
+        return records.indices.map { row in
+            let record = records[row]
+            if record.fields.count == expected, record[idField] != nil, isCanonical(record, row: row, table: table) { return record }
+            return table.record(at: row, idField: idField)
+        }
+    }
+
+    /// Every problem of one record (not only the first), each named by its field: what a form
+    /// shows beside its inputs. Empty when the record is valid.
+    public func problems(_ record: CustomerRecord) -> [FieldProblem] {
+        var readers = template
+        var codes = [UInt32](repeating: 0, count: layout.categoricalNames.count)
+        var numbers = [Double](repeating: 0, count: layout.numberNames.count)
+        return read(record, index: 0, readers: &readers, codes: &codes, numbers: &numbers, stopAtFirst: false)
+    }
+
+    private func read(
+        _ record: CustomerRecord, index: Int, readers: inout RowReader, codes: inout [UInt32], numbers: inout [Double],
+        stopAtFirst: Bool
+    ) -> [FieldProblem] {
+        var found: [FieldProblem] = []
+        if requiresID {
+            switch record[idField] {
+            case nil: found.append(FieldProblem(field: idField, reason: "required field is missing"))
+            case .string(let text)? where !text.trimmingSpaces.isEmpty: break
+            case .number?: break
+            default: found.append(FieldProblem(field: idField, reason: "must be a non-empty string"))
+            }
+            if stopAtFirst, !found.isEmpty { return found }
+        }
+        var deferred: [Int] = []
+        for position in readers.fields.indices {
+            let name = readers.fields[position].column.name
+            let target = readers.fields[position].index
+            switch readers.fields[position].read(record[name]) {
+            case .code(let code): codes[target] = code
+            case .number(let number): numbers[target] = number
+            case .deferredBlank: deferred.append(position)
+            case .problem(let reason):
+                found.append(FieldProblem(field: name, reason: reason))
+                if stopAtFirst { return found }
+            }
+        }
+        for (field, condition) in readers.conditions where deferred.contains(field) {
+            let reader = readers.fields[field]
+            switch reader.resolveBlank(conditionValue: numbers[condition]) {
+            case .number(let number): numbers[reader.index] = number
+            case .problem(let reason):
+                found.append(FieldProblem(field: reader.column.name, reason: reason))
+                if stopAtFirst { return found }
+            default: break
+            }
+        }
+        return found
+    }
+
+    /// True when every field of `record` already holds its canonical value (so it can be
+    /// forwarded as it came, parsed there by the same rules).
+    private func isCanonical(_ record: CustomerRecord, row: Int, table: CustomerTable) -> Bool {
+        for field in layout.fields {
+            guard let value = record[field.name] else { return false }
+            switch (field.type, value) {
+            case (.categorical, .string(let text)): if text != table.category(field.index, row) { return false }
+            case (.numeric, .number): continue
+            case (.boolean, .bool): continue
+            case (.date, .string): if value != table.value(of: field.name, at: row) { return false }
+            case (_, .null): if !table.numbers[field.index][row].isNaN { return false }
+            default: return false
+            }
+        }
+        return true
+    }
+}
