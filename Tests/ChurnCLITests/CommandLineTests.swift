@@ -114,6 +114,28 @@ struct CommandLineTests {
         } catch {}
     }
 
+    @Test func dataInspectWritesASchemaToEditAndReportsWhatItFound() throws {
+        let rows = (0..<120).map { "u\($0),\(["basic", "plus"][$0 % 2]),\($0 % 9),\($0 % 5 == 0 ? "Left" : "Stayed")" }
+        let path = try scratchFile("accounts.csv", (["account_id,plan,complaints,Status"] + rows).joined(separator: "\n"))
+        let out = (path as NSString).deletingLastPathComponent + "/schema.json"
+        let command = try #require(try parse(["data", "inspect", path, "--label", "Status", "--write", out]) as? DataCommand.Inspect)
+        try command.run()
+        let schema = try DatasetSchema.read(file: out)
+        #expect(schema.id?.column == "account_id")
+        #expect(schema.label.column == "Status" && schema.label.positive == ["Left"], "the churn word means churned")
+        #expect(schema.input(named: "plan")?.type == .categorical && schema.input(named: "complaints")?.type == .numeric)
+        let text = SchemaReportPrinter.text(try SchemaInference.inspect(path, label: "Status"))
+        #expect(text.contains("label:  Status: Left (churned) 24 = 20.0%"), "\(text)")
+        #expect(message(["data", "inspect"]).contains("file"))
+    }
+
+    @Test func trainTakesASchemaOrALabel() throws {
+        let command = try #require(try parse(["train", "--kind", "random_forest", "--data", "x.csv", "--label", "Churn"]) as? TrainCommand)
+        #expect(command.label == "Churn" && command.schema == nil)
+        let named = try #require(try parse(["train", "--kind", "lstm", "--data", "x.csv", "--schema", "ibm"]) as? TrainCommand)
+        #expect(named.schema == "ibm")
+    }
+
     @Test func predictingFromAFileNeverReadsItsLabelColumn() throws {
         let header =
             "customerID,gender,SeniorCitizen,Partner,Dependents,tenure,PhoneService,MultipleLines,InternetService,OnlineSecurity,OnlineBackup,DeviceProtection,TechSupport,StreamingTV,StreamingMovies,Contract,PaperlessBilling,PaymentMethod,MonthlyCharges,TotalCharges,Churn"

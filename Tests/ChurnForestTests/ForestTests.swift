@@ -185,6 +185,43 @@ struct ForestTests {
         #expect(retrainedBytes == firstBytes)
     }
 
+    @Test func anArtifactOfTheFirstReleaseStillLoadsAndGivesTheSameAnswers() throws {
+        guard let path = realTrainPath else { return }
+        let (dataset, _) = try DatasetReader.read(path, schema: BuiltInSchemas.kaggle, options: DatasetReadOptions(requireLabel: true))
+        let schema = FeatureSchema.fit(dataset.customers, derivedHistory: dataset.schema.derivedHistory)
+        var options = ForestOptions()
+        options.trees = 20
+        let (forest, _) = RandomForest.fit(schema.encode(dataset.customers), labels: dataset.churned!, options: options, seed: 7)
+        // The first release's artifact: no dataset schema, a version 1 feature schema naming the
+        // telco fields by their enum positions (the order of the built-in schema's columns).
+        let categorical = BuiltInSchemas.kaggle.inputs.filter { $0.type == .categorical }.map(\.name)
+        let numbers = BuiltInSchemas.kaggle.inputs.filter { $0.type != .categorical }.map(\.name)
+        let legacySchema: [String: Any] = [
+            "version": 1,
+            "categorical": schema.categorical.map { ["field": categorical.firstIndex(of: $0.field)!, "seen": $0.seen] },
+            "numeric": schema.numeric.map {
+                ["field": numbers.firstIndex(of: $0.field)!, "mean": $0.mean, "std": $0.standardDeviation, "missing_value": 0]
+            },
+            "history": ["window": schema.history!.window, "means": schema.history!.means, "stds": schema.history!.standardDeviations],
+        ]
+        let current = try ForestArtifact.write(forest, schema: schema, dataset: dataset.schema)
+        let length = Int(current[12]) | Int(current[13]) << 8 | Int(current[14]) << 16 | Int(current[15]) << 24
+        var metadata = try JSONSerialization.jsonObject(with: current[16..<(16 + length)]) as! [String: Any]
+        metadata["dataset"] = nil
+        metadata["schema"] = legacySchema
+        let legacyMetadata = try JSONSerialization.data(withJSONObject: metadata)
+        var legacy = Data(current[0..<12])
+        withUnsafeBytes(of: UInt32(legacyMetadata.count).littleEndian) { legacy.append(contentsOf: $0) }
+        legacy.append(legacyMetadata)
+        legacy.append(current[(16 + length)...])
+
+        let model = try RandomForestPlugin().load(artifact: legacy)
+        let records = Array(dataset.records.prefix(200))
+        let fresh = try RandomForestPlugin().load(artifact: current)
+        #expect(try model.predict(records) == fresh.predict(records), "the same answers from the old artifact")
+        #expect(model.features == fresh.features)
+    }
+
     @Test func shuffledLabelsLearnNothing() throws {
         // The leakage guard: if any input carried the outcome, a forest trained on shuffled labels
         // would still rank held-out churners above stayers.

@@ -34,8 +34,10 @@ final class WebHarness: @unchecked Sendable {
         return (executable as NSString).deletingLastPathComponent
     }
 
-    /// Starts the daemon, trains a forest (champion) and an attention model (challenger).
-    static func start() async throws -> WebHarness {
+    /// Starts the daemon, trains a forest (champion) and an attention model (challenger); with
+    /// `operatorModel`, also a forest named `operator` on the synthetic operator file (another
+    /// schema, no id column), with `offers` as the retention configuration when given.
+    static func start(operatorModel: Bool = false, offers: String? = nil) async throws -> WebHarness {
         var template = Array("/tmp/churn-web-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw CancellationError() }
         let root = String(cString: created)
@@ -78,13 +80,26 @@ final class WebHarness: @unchecked Sendable {
         _ = try await admin.train(TrainParams(kind: "lstm_attention", data: training, params: ["epochs": .number(4)], seed: 1))
         _ = try await admin.promote("1")
         _ = try await admin.promote("2", alias: "challenger")
+        var modelCustomers: [String: String] = [:]
+        if operatorModel {
+            let operatorData = SyntheticOperator.generate(customers: 1_000, seed: 12)
+            let operatorTraining = root + "/operator-train.csv"
+            let operatorCustomers = root + "/operator.csv"
+            try SyntheticOperator.write(operatorData.rows(Array(0..<800)), to: operatorTraining)
+            try SyntheticOperator.write(operatorData.rows(Array(800..<1_000)), to: operatorCustomers)
+            _ = try await admin.train(
+                TrainParams(kind: "random_forest", data: operatorTraining, params: ["n_trees": .number(40)], seed: 1, name: "operator", label: "Churn"))
+            _ = try await admin.promote("operator@1")
+            modelCustomers["operator"] = operatorCustomers
+        }
         await admin.close()
 
         var webLogger = Logger(label: "test-web")
         webLogger.logLevel = .critical
         let app = try ChurnWebApp(
             configuration: WebConfiguration(
-                port: 0, socketPath: socket, accounts: [user: Bcrypt.hash(password, cost: 4)], customersFile: customers),
+                port: 0, socketPath: socket, accounts: [user: Bcrypt.hash(password, cost: 4)], customersFile: customers,
+                modelCustomers: modelCustomers, retentionFile: offers),
             logger: webLogger)
         return WebHarness(root: root, socketPath: socket, customersFile: customers, app: app, group: group, runTask: runTask)
     }
