@@ -54,12 +54,16 @@ struct ForestBenchmark: AsyncParsableCommand {
             return
         }
         printHeader("scikit-learn (running the peer script)")
-        let peer = try runPeer(["/usr/bin/env", "python3", peerScript("forest_sklearn.py"), data])
+        let telco = try readTelco()
+        let peer = try runPeer([
+            "/usr/bin/env", "python3", peerScript("forest_sklearn.py"), data, "--label", telco.schema.label.column,
+            "--positive", telco.schema.label.positive[0], "--id", telco.schema.id!.column,
+        ])
         let peerFolds = (peer["folds"] as? [[Int]]) ?? []
         let peerScores = (peer["scores"] as? [[String: Double]]) ?? []
         guard peerFolds.count == 5 else { throw ValidationError("the scikit-learn peer did not return 5 folds") }
 
-        let dataset = try readTelco()
+        let dataset = telco
         let labels = dataset.churned!
         var ours: [[String: Double]] = []
         printHeader("5-fold CV on scikit-learn's folds (StratifiedKFold, shuffle, random_state=0)")
