@@ -152,7 +152,7 @@ let package = Package(
         .target(
             name: "ChurnClient",
             dependencies: [
-                "ChurnProtocol", "ChurnRPC", "ChurnTestSupport",
+                "ChurnProtocol", "ChurnRPC",
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -232,7 +232,7 @@ let package = Package(
         ),
         .target(
             name: "ChurnTestSupport",
-            dependencies: ["ChurnProtocol"],
+            dependencies: ["ChurnProtocol", "ChurnData"],
             path: "Tests/Support/ChurnTestSupport"
         ),
 

@@ -119,7 +119,7 @@ struct SequenceBenchmark: AsyncParsableCommand {
             let inputs = SequencePlugin.inputs(dataset.customers, schema: schema, history: history, window: 12)
             let model = SequenceModel(configuration: configuration, staticFeatures: inputs.staticFeatures.columns, stepFeatures: 4, seed: 0)
             _ = SequenceTrainer.fit(model, train: inputs, labels: labels, validation: nil, seed: 0)
-            let loaded = LoadedSequenceModel(model: model, schema: schema, dataset: telco)
+            let loaded = LoadedSequenceModel(model: model, schema: schema, dataset: telco, source: history.map { .derived($0, window: 12) } ?? .none)
             let batch = (0..<1409).map { dataset.record(at: $0 % labels.count) }
             var batchTimes: [Double] = []
             for _ in 0..<20 {

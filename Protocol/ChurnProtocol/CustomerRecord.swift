@@ -7,9 +7,16 @@
 public struct CustomerRecord: Sendable, Hashable {
     /// The fields by name, as received.
     public var fields: [String: FieldValue]
+    /// The customer's months, given inline (the `history` member: an array of objects of a
+    /// `period` and the panel's columns), for models that read a monthly panel.
+    public var history: [[String: FieldValue]]?
 
-    public init(_ fields: [String: FieldValue]) {
+    /// The member of a record that holds its months (never a field name).
+    public static let historyKey = "history"
+
+    public init(_ fields: [String: FieldValue], history: [[String: FieldValue]]? = nil) {
         self.fields = fields
+        self.history = history
     }
 
     public subscript(name: String) -> FieldValue? {
@@ -31,7 +38,7 @@ extension CustomerRecord: Codable {
                 return
             }
             // Some member is an array or object: name it.
-            for (name, value) in members {
+            for (name, value) in members where name != Self.historyKey {
                 switch value {
                 case .array, .object:
                     throw DecodingError.typeMismatch(
@@ -43,7 +50,18 @@ extension CustomerRecord: Codable {
                 }
             }
         }
-        self.fields = try decoder.singleValueContainer().decode([String: FieldValue].self)
+        let container = try decoder.container(keyedBy: FieldKey.self)
+        var fields: [String: FieldValue] = [:]
+        var history: [[String: FieldValue]]?
+        for key in container.allKeys {
+            if key.stringValue == Self.historyKey {
+                history = try container.decode([[String: FieldValue]].self, forKey: key)
+            } else {
+                fields[key.stringValue] = try container.decode(FieldValue.self, forKey: key)
+            }
+        }
+        self.fields = fields
+        self.history = history
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -51,8 +69,9 @@ extension CustomerRecord: Codable {
             tree.setJSONValue(jsonValue)
             return
         }
-        var container = encoder.singleValueContainer()
-        try container.encode(fields)
+        var container = encoder.container(keyedBy: FieldKey.self)
+        for (name, value) in fields { try container.encode(value, forKey: FieldKey(name)) }
+        if let history { try container.encode(history, forKey: FieldKey(Self.historyKey)) }
     }
 }
 

@@ -378,19 +378,41 @@ public struct Prediction: Codable, Sendable, Hashable {
     public var model: ModelRef
     /// `champion` or `challenger`, or `direct` when the request named a version that is neither.
     public var arm: String
+    /// For a model that reads a monthly panel, which months it read: `inline` (sent with the
+    /// record), `stored` (the daemon's history store), or `none` (scored without history);
+    /// `derived` for a model reading the history derived from tenure and charges.
+    public var history: HistorySource?
 
-    public init(customerID: String, churnProbability: Double, churn: Bool, model: ModelRef, arm: String) {
+    public init(
+        customerID: String, churnProbability: Double, churn: Bool, model: ModelRef, arm: String, history: HistorySource? = nil
+    ) {
         self.customerID = customerID
         self.churnProbability = churnProbability
         self.churn = churn
         self.model = model
         self.arm = arm
+        self.history = history
     }
 
     enum CodingKeys: String, CodingKey {
-        case customerID, churn, model, arm
+        case customerID, churn, model, arm, history
         case churnProbability = "churn_probability"
     }
+}
+
+/// Where the months a prediction read came from (open: clients treat unknown values as none).
+public struct HistorySource: RawRepresentable, Codable, Sendable, Hashable {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// Months sent with the record.
+    public static let inline = HistorySource(rawValue: "inline")
+    /// Months from the daemon's history store.
+    public static let stored = HistorySource(rawValue: "stored")
+    /// No months: the customer was scored on the static fields alone.
+    public static let noMonths = HistorySource(rawValue: "none")
+    /// The fallback history derived from tenure and charges (not observed months).
+    public static let derived = HistorySource(rawValue: "derived")
 }
 
 /// A model version by name and number.
@@ -432,12 +454,15 @@ public struct CustomerExplanation: Codable, Sendable, Hashable {
     public var model: ModelRef
     public var arm: String
     public var explanation: ModelExplanation
+    /// Which months the model read, as in ``Prediction/history``.
+    public var history: HistorySource?
 
-    public init(customerID: String, model: ModelRef, arm: String, explanation: ModelExplanation) {
+    public init(customerID: String, model: ModelRef, arm: String, explanation: ModelExplanation, history: HistorySource? = nil) {
         self.customerID = customerID
         self.model = model
         self.arm = arm
         self.explanation = explanation
+        self.history = history
     }
 }
 
@@ -613,6 +638,9 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
     public var lossCurve: [EpochRecord]?
     /// What `lossCurve` counts along: `epoch` (absent means epochs) or `trees`.
     public var lossCurveUnit: String?
+    /// The history the version reads: `panel` (observed months), `derived` (derived from tenure
+    /// and charges, a fallback), or `none`. Absent for versions of earlier releases.
+    public var historySource: String?
     /// Present in `models.get`: ROC curve points on the held-back split.
     public var rocCurve: [ROCPoint]?
     /// Present in `models.get`.
@@ -629,8 +657,10 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         createdBy: String, params: [String: JSONValue], metrics: [String: Double], aliases: [String],
         artifact: ArtifactInfo, trainingData: TrainingDataInfo?, notes: String?, tags: [String],
         lossCurve: [EpochRecord]? = nil, lossCurveUnit: String? = nil, rocCurve: [ROCPoint]? = nil,
-        importances: [FeatureImportance]? = nil, featureSchema: JSONValue? = nil, datasetSchema: JSONValue? = nil
+        importances: [FeatureImportance]? = nil, featureSchema: JSONValue? = nil, datasetSchema: JSONValue? = nil,
+        historySource: String? = nil
     ) {
+        self.historySource = historySource
         self.lossCurveUnit = lossCurveUnit
         self.datasetSchema = datasetSchema
         self.name = name
@@ -679,6 +709,7 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         case rocCurve = "roc_curve"
         case featureSchema = "feature_schema"
         case datasetSchema = "dataset_schema"
+        case historySource = "history_source"
     }
 }
 

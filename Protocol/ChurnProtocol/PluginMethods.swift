@@ -192,6 +192,8 @@ public struct PluginTrainResult: Codable, Sendable, Hashable {
     public var lossCurve: [EpochRecord]
     /// What `lossCurve` counts along: `epoch` (the default when absent) or `trees`.
     public var lossCurveUnit: String?
+    /// The history the model reads: `panel`, `derived` or `none`.
+    public var historySource: String?
     /// Feature importances, most important first.
     public var importances: [FeatureImportance]
     /// The fitted feature schema, as stored inside the artifact (for the registry's records).
@@ -203,8 +205,10 @@ public struct PluginTrainResult: Codable, Sendable, Hashable {
 
     public init(
         metrics: [String: Double], lossCurve: [EpochRecord] = [], importances: [FeatureImportance] = [],
-        featureSchema: JSONValue? = nil, params: [String: JSONValue] = [:], artifactBytes: Int, lossCurveUnit: String? = nil
+        featureSchema: JSONValue? = nil, params: [String: JSONValue] = [:], artifactBytes: Int, lossCurveUnit: String? = nil,
+        historySource: String? = nil
     ) {
+        self.historySource = historySource
         self.lossCurveUnit = lossCurveUnit
         self.metrics = metrics
         self.lossCurve = lossCurve
@@ -218,6 +222,7 @@ public struct PluginTrainResult: Codable, Sendable, Hashable {
         case metrics, importances, params
         case lossCurve = "loss_curve"
         case lossCurveUnit = "loss_curve_unit"
+        case historySource = "history_source"
         case featureSchema = "feature_schema"
         case artifactBytes = "artifact_bytes"
     }
@@ -336,20 +341,49 @@ public struct ModelExplanation: Codable, Sendable, Hashable {
     public var contributions: [Contribution]
     /// For sequence models with attention: the weight of each month of history (sums to 1).
     public var attention: [MonthWeight]?
+    /// What the months are: `observed months` (a monthly panel) or `derived from tenure and
+    /// charges` (the fallback, never presented as observed).
+    public var history: String?
+    /// Month by month: its attention weight (`lstm_attention`) or the change in churn probability
+    /// its removal causes (`lstm`, occlusion), and the month's values of the most influential
+    /// panel columns.
+    public var months: [MonthExplanation]?
+    /// How `months` weighs each month: `attention` or `occlusion`.
+    public var monthMethod: String?
 
     public init(
         churnProbability: Double, bias: Double? = nil, contributions: [Contribution] = [],
-        attention: [MonthWeight]? = nil
+        attention: [MonthWeight]? = nil, history: String? = nil, months: [MonthExplanation]? = nil, monthMethod: String? = nil
     ) {
         self.churnProbability = churnProbability
         self.bias = bias
         self.contributions = contributions
         self.attention = attention
+        self.history = history
+        self.months = months
+        self.monthMethod = monthMethod
     }
 
     enum CodingKeys: String, CodingKey {
-        case bias, contributions, attention
+        case bias, contributions, attention, history, months
         case churnProbability = "churn_probability"
+        case monthMethod = "month_method"
+    }
+}
+
+/// One month of a customer's history in an explanation.
+public struct MonthExplanation: Codable, Sendable, Hashable {
+    /// `YYYY-MM`, or the month number for numbered panels and derived histories.
+    public var period: String
+    /// Attention weight, or the change in probability without this month (occlusion).
+    public var weight: Double
+    /// The month's values of the most influential panel columns.
+    public var values: [String: FieldValue]
+
+    public init(period: String, weight: Double, values: [String: FieldValue] = [:]) {
+        self.period = period
+        self.weight = weight
+        self.values = values
     }
 }
 

@@ -93,7 +93,7 @@ extension ModelRegistry {
             lossCurve: info.lossCurve ?? [], rocCurve: info.rocCurve ?? [], importances: info.importances ?? [],
             featureSchema: info.featureSchema, trainingData: info.trainingData,
             notes: [info.notes, note].compactMap { $0 }.joined(separator: "; "), tags: info.tags,
-            lossCurveUnit: info.lossCurveUnit, datasetSchema: info.datasetSchema)
+            lossCurveUnit: info.lossCurveUnit, datasetSchema: info.datasetSchema, historySource: info.historySource)
         let compressed: Data
         do {
             compressed = try Zlib.compress(raw)

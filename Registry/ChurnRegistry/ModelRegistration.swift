@@ -16,6 +16,8 @@ public struct ModelRegistration: Sendable, Hashable {
     public var featureSchema: JSONValue?
     /// The dataset schema the version reads (``DatasetSchema``'s JSON).
     public var datasetSchema: JSONValue?
+    /// The history the version reads: `panel`, `derived` or `none`.
+    public var historySource: String?
     public var trainingData: TrainingDataInfo?
     public var notes: String?
     public var tags: [String]
@@ -25,8 +27,9 @@ public struct ModelRegistration: Sendable, Hashable {
         params: [String: JSONValue] = [:], metrics: [String: Double] = [:], lossCurve: [EpochRecord] = [],
         rocCurve: [ROCPoint] = [], importances: [FeatureImportance] = [], featureSchema: JSONValue? = nil,
         trainingData: TrainingDataInfo? = nil, notes: String? = nil, tags: [String] = [], lossCurveUnit: String? = nil,
-        datasetSchema: JSONValue? = nil
+        datasetSchema: JSONValue? = nil, historySource: String? = nil
     ) {
+        self.historySource = historySource
         self.lossCurveUnit = lossCurveUnit
         self.datasetSchema = datasetSchema
         self.name = name

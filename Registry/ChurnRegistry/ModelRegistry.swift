@@ -98,8 +98,8 @@ public actor ModelRegistry {
                     """
                     INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
                         loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
-                        training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema, history_source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         .integer(modelID), .integer(Int64(number)), .text(registration.kind),
@@ -113,6 +113,7 @@ public actor ModelRegistry {
                         .optional(registration.notes), .text(json(registration.tags)),
                         .optional(registration.lossCurveUnit),
                         registration.datasetSchema.map { .text(json($0)) } ?? .null,
+                        .optional(registration.historySource),
                     ])
                 let versionID = database.lastInsertRowID
                 Self.afterVersionRowForTesting?()
@@ -437,7 +438,8 @@ public actor ModelRegistry {
             rocCurve: detailed ? decode([ROCPoint].self, "roc_curve") : nil,
             importances: detailed ? decode([FeatureImportance].self, "importances") : nil,
             featureSchema: detailed ? decode(JSONValue.self, "feature_schema") : nil,
-            datasetSchema: detailed ? decode(JSONValue.self, "dataset_schema") : nil)
+            datasetSchema: detailed ? decode(JSONValue.self, "dataset_schema") : nil,
+            historySource: row.text("history_source"))
     }
 
     private func modelID(named name: String, creating: Bool, at now: String) throws -> Int64? {

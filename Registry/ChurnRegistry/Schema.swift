@@ -138,6 +138,20 @@ enum RegistrySchema {
         ALTER TABLE versions ADD COLUMN dataset_schema TEXT;
         ALTER TABLE versions ADD COLUMN loss_curve_unit TEXT;
         """,
+        // 5: the history each version reads (panel, derived or none), and the history store:
+        // customers' real months per model name, one row per customer and period (a correction
+        // replaces the month), clustered by customer so one customer's months are one range.
+        """
+        ALTER TABLE versions ADD COLUMN history_source TEXT;
+        CREATE TABLE history_months (
+            model TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            period INTEGER NOT NULL,
+            "values" TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (model, customer_id, period)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// The schema version this build writes and reads.

@@ -11,11 +11,13 @@ struct ExplainCommand: AsyncParsableCommand {
             Input as for `churn predict`: a JSON object of customer fields, a JSON array of them, or a \
             CSV file with a header. Each customer gets its churn probability, the version and arm that \
             answered, and its top drivers: how much each field moved the probability (random forest), \
-            or the weight of each month of history (LSTM with attention).
+            or, for the LSTMs, each month of history with its weight (attention, or for the plain LSTM the \
+            change in probability without that month) and its values of the most influential panel columns.
 
             Examples:
               churn explain --customer '{"customerID":"7590-VHVEG","tenure":1,"Contract":"Month-to-month", ...}'
               churn explain customers.csv --top 3
+              churn explain customers.csv --history months.csv
               churn explain customers.json --model churn@3 --json
             """)
 
@@ -40,6 +42,9 @@ struct ExplainCommand: AsyncParsableCommand {
     @Flag(help: "Skip CSV rows with bad values (and list them) instead of refusing the file.")
     var skipBadRows = false
 
+    @Option(help: "A monthly panel CSV whose months to send with each customer (for a model that reads a panel; without it, the daemon's stored months are read).")
+    var history: String?
+
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -54,7 +59,8 @@ struct ExplainCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await connection.connect()
         let customers = try await CustomerInput.read(
-            file: input, inline: customer, schema: schema, model: model, client: client, skipBadRows: skipBadRows)
+            file: input, inline: customer, schema: schema, model: model, client: client, skipBadRows: skipBadRows,
+            history: history)
         var explanations: [CustomerExplanation] = []
         for start in stride(from: 0, to: customers.count, by: batchSize) {
             let batch = Array(customers[start..<min(start + batchSize, customers.count)])
@@ -79,11 +85,19 @@ struct ExplainCommand: AsyncParsableCommand {
             let value = contribution.value.text ?? "blank"
             lines.append(String(format: "  %+.3f  %@ = %@", contribution.contribution, contribution.feature, value))
         }
-        if let attention = explanation.attention, !attention.isEmpty {
-            let months = attention.map { String(format: "month %d %.2f", $0.month, $0.weight) }
-            lines.append("  attention: " + months.joined(separator: ", "))
+        if let months = explanation.months, !months.isEmpty {
+            let method = explanation.monthMethod == "occlusion" ? "change in probability without the month" : "attention"
+            let source = explained.history.map { " (\($0.rawValue))" } ?? ""
+            lines.append("  months: \(explanation.history ?? "history")\(source), weighed by \(method)")
+            for month in months {
+                let values = month.values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.text ?? "blank")" }
+                let weight = String(format: explanation.monthMethod == "occlusion" ? "%+.3f" : "%.3f", month.weight)
+                lines.append("    \(month.period)  \(weight)" + (values.isEmpty ? "" : "  " + values.joined(separator: ", ")))
+            }
+        } else if explained.history == .noMonths {
+            lines.append("  months: none (no months sent or stored for this customer; scored on its fields alone)")
         }
-        if explanation.contributions.isEmpty, explanation.attention == nil {
+        if explanation.contributions.isEmpty, explanation.months?.isEmpty ?? true {
             lines.append("  (this model gives no per-field reasons)")
         }
         return lines.joined(separator: "\n")

@@ -10,11 +10,16 @@ struct PredictCommand: AsyncParsableCommand {
         discussion: """
             Input is a JSON object of the model's fields (`churn models champion --json` shows its \
             dataset_schema), a JSON array of them, or a CSV file with a header, read under the model's \
-            schema (or --schema). Predictions come from the champion unless --model names a version or alias.
+            schema (or --schema). Predictions come from the champion unless --model names a version or alias. \
+            A model that reads customers' real months reads those sent with the record (a "history" array, \
+            or --history FILE), else the daemon's stored months (churn history import); the HISTORY column \
+            says which: inline, stored, none (scored without months), or derived (the fallback derived from \
+            tenure and charges).
 
             Examples:
               churn predict --customer '{"customerID":"7590-VHVEG","tenure":1,"Contract":"Month-to-month", ...}'
               churn predict customers.csv
+              churn predict customers.csv --history months.csv
               churn predict customers.json --model churn@3 --json
               cat customer.json | churn predict -
             """)
@@ -37,6 +42,9 @@ struct PredictCommand: AsyncParsableCommand {
     @Flag(help: "Skip CSV rows with bad values (and list them) instead of refusing the file.")
     var skipBadRows = false
 
+    @Option(help: "A monthly panel CSV whose months to send with each customer (for a model that reads a panel; without it, the daemon's stored months are read).")
+    var history: String?
+
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -50,7 +58,8 @@ struct PredictCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await connection.connect()
         let customers = try await CustomerInput.read(
-            file: input, inline: customer, schema: schema, model: model, client: client, skipBadRows: skipBadRows)
+            file: input, inline: customer, schema: schema, model: model, client: client, skipBadRows: skipBadRows,
+            history: history)
         var predictions: [Prediction] = []
         for start in stride(from: 0, to: customers.count, by: batchSize) {
             let batch = Array(customers[start..<min(start + batchSize, customers.count)])
@@ -63,13 +72,15 @@ struct PredictCommand: AsyncParsableCommand {
             try printJSON(PredictResult(predictions: predictions))
             return
         }
+        // The months each answer read, when the model reads any.
+        let history = predictions.contains { $0.history != nil }
         printTable(
-            ["CUSTOMER", "CHURN PROBABILITY", "CHURN", "MODEL", "ARM"],
+            ["CUSTOMER", "CHURN PROBABILITY", "CHURN", "MODEL", "ARM"] + (history ? ["HISTORY"] : []),
             predictions.map {
                 [
                     $0.customerID, String(format: "%.3f", $0.churnProbability), $0.churn ? "yes" : "no",
                     $0.model.description, $0.arm,
-                ]
+                ] + (history ? [$0.history?.rawValue ?? "-"] : [])
             })
     }
 }
@@ -77,7 +88,17 @@ struct PredictCommand: AsyncParsableCommand {
 /// Reads customers from the command line, a file or stdin.
 enum CustomerInput {
     static func read(
-        file: String?, inline: String?, schema: String?, model: String?, client: ChurnClient, skipBadRows: Bool = false
+        file: String?, inline: String?, schema: String?, model: String?, client: ChurnClient, skipBadRows: Bool = false,
+        history: String? = nil
+    ) async throws -> [CustomerRecord] {
+        let customers = try await read(file: file, inline: inline, schema: schema, model: model, client: client, skipBadRows: skipBadRows)
+        guard let history else { return customers }
+        let modelSchema = try await CSVCustomers.schema(flag: nil, model: model, client: client)
+        return try ModelPanel.attach(history, to: customers, schema: modelSchema)
+    }
+
+    private static func read(
+        file: String?, inline: String?, schema: String?, model: String?, client: ChurnClient, skipBadRows: Bool
     ) async throws -> [CustomerRecord] {
         if let inline { return try decodeJSON(Data(inline.utf8), source: "--customer") }
         guard let file else { return [] }

@@ -101,6 +101,19 @@ public final class ChurnClient: Sendable {
             .explanations
     }
 
+    /// Stores customers' months in the daemon's history store (checked against the panel of
+    /// `model`, default `churn`); a month sent again replaces the stored one.
+    public func appendHistory(_ months: [[String: FieldValue]], model: String? = nil) async throws(ChurnClientError)
+        -> HistoryAppendResult
+    {
+        try await call(HistoryMethod.Append.self, HistoryAppendParams(model: model, months: months))
+    }
+
+    /// A customer's stored months, oldest first.
+    public func history(of customer: String, model: String? = nil) async throws(ChurnClientError) -> HistoryGetResult {
+        try await call(HistoryMethod.Get.self, HistoryGetParams(model: model, customerID: customer))
+    }
+
     /// Trains, evaluates and registers a version; `onProgress` sees every step.
     public func train(_ params: TrainParams, onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil)
         async throws(ChurnClientError) -> ModelVersionInfo

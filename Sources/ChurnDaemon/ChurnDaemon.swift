@@ -48,8 +48,9 @@ public final class ChurnDaemon: Service {
         let predictionLog: PredictionLogger? =
             configuration.logPredictions && registry.path != ":memory:"
             ? PredictionLogger(store: try PredictionLogStore(path: registry.path), logger: logger) : nil
+        let history = CustomerHistory(store: try HistoryStore(path: registry.path))
         let serving = ModelServing(
-            registry: registry, supervisor: supervisor,
+            registry: registry, supervisor: supervisor, history: history,
             artifactCache: (configuration.home as NSString).appendingPathComponent("cache/artifacts"),
             predictTimeout: configuration.predictTimeout, batching: configuration.batching, predictionLog: predictionLog,
             logger: logger)

@@ -125,6 +125,16 @@ struct DaemonMethods {
             }
             return AuditResult(entries: try await serving.registry.auditLog(limit: limit))
         }
+        table.register(HistoryMethod.Append.self) { params, _ in
+            let model = try Self.modelName(params.model)
+            return try await serving.history.append(params, model: model, panel: try await serving.panelSchema(of: model))
+        }
+        table.register(HistoryMethod.Get.self) { params, _ in
+            guard !params.customerID.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw RPCError.invalidParams(field: "customerID", "must be a non-empty string")
+            }
+            return try await serving.history.months(of: params.customerID, model: try Self.modelName(params.model))
+        }
         ExperimentMethods(serving: serving).register(into: &table)
         return table
     }
@@ -157,6 +167,15 @@ struct DaemonMethods {
             .conflict,
             "experiment \(running.id) on \(name) compares champion v\(running.championVersion) with challenger v\(running.challengerVersion): stop it first (churn experiment stop\(name == ModelReference.defaultName ? "" : " --name \(name)")), then move the \(alias)",
             data: ["experiment": .number(Double(running.id))])
+    }
+
+    /// A request's model name (default `churn`), checked.
+    static func modelName(_ name: String?) throws(RPCError) -> String {
+        let name = name ?? ModelReference.defaultName
+        guard ModelReference.isValidName(name) else {
+            throw RPCError.invalidParams(field: "model", "\"\(name)\" is not a model name: use letters, digits, _ - .")
+        }
+        return name
     }
 
     static func user(_ context: RPCCallContext) -> String {

@@ -13,6 +13,8 @@ final class ModelServing: Sendable {
     let registry: ModelRegistry
     let supervisor: PluginSupervisor
     let metrics = ServingMetrics()
+    /// Customers' months for versions that read a monthly panel.
+    let history: CustomerHistory
     private let predictionLog: PredictionLogger?
     private let artifactCache: String
     private let predictTimeout: Duration
@@ -33,10 +35,11 @@ final class ModelServing: Sendable {
     static let maximumBatch = 100_000
 
     init(
-        registry: ModelRegistry, supervisor: PluginSupervisor, artifactCache: String, predictTimeout: Duration,
-        batching: BatchingPolicy, predictionLog: PredictionLogger?, logger: Logger
+        registry: ModelRegistry, supervisor: PluginSupervisor, history: CustomerHistory, artifactCache: String,
+        predictTimeout: Duration, batching: BatchingPolicy, predictionLog: PredictionLogger?, logger: Logger
     ) {
         self.registry = registry
+        self.history = history
         self.supervisor = supervisor
         self.artifactCache = artifactCache
         self.predictTimeout = predictTimeout
@@ -69,10 +72,10 @@ final class ModelServing: Sendable {
             return try await predictInExperiment(customers, experiment: experiment, requestID: requestID, start: start)
         }
         let target = try await prepare(reference)
-        let batch = try target.checked(customers)
+        let batch = try await checked(customers, for: target)
         let probabilities = try await score(batch.records, on: target, arm: target.arm, start: start)
         log(batch.ids, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
-        return predictions(batch.ids, probabilities, model: target.version.ref, arm: target.arm)
+        return predictions(batch, probabilities, model: target.version.ref, arm: target.arm)
     }
 
     private func predictInExperiment(
@@ -81,7 +84,7 @@ final class ModelServing: Sendable {
         let champion = try await prepare(nil)
         let challengerReference = "\(experiment.model)@\(experiment.challengerVersion)"
         if experiment.mode == "shadow" {
-            let batch = try champion.checked(customers)
+            let batch = try await checked(customers, for: champion)
             let probabilities = try await score(batch.records, on: champion, arm: "champion", start: start)
             log(batch.ids, probabilities, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
             // The challenger scores the same customers off the hot path (checked against its own
@@ -92,14 +95,14 @@ final class ModelServing: Sendable {
                 let shadowStart = ContinuousClock.now
                 do {
                     let challenger = try await self.prepare(challengerReference)
-                    let shadowBatch = try challenger.checked(customers)
+                    let shadowBatch = try await self.checked(customers, for: challenger)
                     let shadow = try await self.score(shadowBatch.records, on: challenger, arm: "shadow", start: shadowStart)
                     self.log(shadowBatch.ids, shadow, target: challenger, arm: "shadow", requestID: requestID, experiment: experiment.id, start: shadowStart)
                 } catch {
                     self.logger.warning("shadow scoring by \(challengerReference) failed: \(error)")
                 }
             }
-            return predictions(batch.ids, probabilities, model: champion.version.ref, arm: "champion")
+            return predictions(batch, probabilities, model: champion.version.ref, arm: "champion")
         }
         // A/B: a sticky share of customers, by hash of the experiment and customer ids; each arm
         // checks its customers against its own schema.
@@ -114,21 +117,23 @@ final class ModelServing: Sendable {
             }
         }
         let challenger = challengerRows.isEmpty ? nil : try await prepare(challengerReference)
-        let championBatch = try champion.checked(customers, rows: championRows)
-        let challengerBatch = try challenger.map { try $0.checked(customers, rows: challengerRows) }
+        let championBatch = try await checked(customers, rows: championRows, for: champion)
+        var challengerBatch: CheckedBatch?
+        if let challenger { challengerBatch = try await checked(customers, rows: challengerRows, for: challenger) }
+        let championRecords = championBatch.records
+        let challengerRecords = challengerBatch?.records ?? []
         async let championScores = championRows.isEmpty
-            ? [] : score(championBatch.records, on: champion, arm: "champion", start: start)
+            ? [] : score(championRecords, on: champion, arm: "champion", start: start)
         async let challengerScores = challenger == nil
-            ? [] : score(challengerBatch!.records, on: challenger!, arm: "challenger", start: start)
+            ? [] : score(challengerRecords, on: challenger!, arm: "challenger", start: start)
         let (first, second) = try await (championScores, challengerScores)
         var result = [Prediction?](repeating: nil, count: customers.count)
         for (position, row) in championRows.enumerated() {
-            result[row] = predictions([championBatch.ids[position]], [first[position]], model: champion.version.ref, arm: "champion")[0]
+            result[row] = prediction(championBatch, position, first[position], model: champion.version.ref, arm: "champion")
         }
         if let challenger, let challengerBatch {
             for (position, row) in challengerRows.enumerated() {
-                result[row] = predictions(
-                    [challengerBatch.ids[position]], [second[position]], model: challenger.version.ref, arm: "challenger")[0]
+                result[row] = prediction(challengerBatch, position, second[position], model: challenger.version.ref, arm: "challenger")
             }
             log(challengerBatch.ids, second, target: challenger, arm: "challenger", requestID: requestID, experiment: experiment.id, start: start)
         }
@@ -208,10 +213,14 @@ final class ModelServing: Sendable {
         }
     }
 
-    private func predictions(_ ids: [String], _ probabilities: [Double], model: ModelRef, arm: String) -> [Prediction] {
-        zip(ids, probabilities).map { id, probability in
-            Prediction(customerID: id, churnProbability: probability, churn: probability >= 0.5, model: model, arm: arm)
-        }
+    private func predictions(_ batch: CheckedBatch, _ probabilities: [Double], model: ModelRef, arm: String) -> [Prediction] {
+        probabilities.indices.map { prediction(batch, $0, probabilities[$0], model: model, arm: arm) }
+    }
+
+    private func prediction(_ batch: CheckedBatch, _ row: Int, _ probability: Double, model: ModelRef, arm: String) -> Prediction {
+        Prediction(
+            customerID: batch.ids[row], churnProbability: probability, churn: probability >= 0.5, model: model, arm: arm,
+            history: batch.sources?[row] ?? batch.source)
     }
 
     private func log(
@@ -237,7 +246,7 @@ final class ModelServing: Sendable {
         if let top, top < 0 { throw RPCError.invalidParams(field: "top", "must be 0 or more, got \(top)") }
         try Self.checkCount(customers)
         let target = try await prepare(reference)
-        let batch = try target.checked(customers)
+        let batch = try await checked(customers, for: target)
         let records = batch.records
         let result: PluginExplainResult
         do {
@@ -250,8 +259,10 @@ final class ModelServing: Sendable {
             throw error
         }
         metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
-        return zip(batch.ids, result.explanations).map { id, explanation in
-            CustomerExplanation(customerID: id, model: target.version.ref, arm: target.arm, explanation: explanation)
+        return result.explanations.indices.map { row in
+            CustomerExplanation(
+                customerID: batch.ids[row], model: target.version.ref, arm: target.arm, explanation: result.explanations[row],
+                history: batch.sources?[row] ?? batch.source)
         }
     }
 
@@ -265,18 +276,36 @@ final class ModelServing: Sendable {
         let arm: String
         /// Checks records against the version's dataset schema.
         let validator: RecordValidator
+        /// What the version reads as history: its panel's months (``CheckedBatch/sources``), the
+        /// derived history, or none.
+        let historySource: HistorySource?
+    }
 
-        /// `customers` (or those at `rows`) checked against the version's schema: the records as
-        /// the plugin gets them, and each customer's id. A problem names the customer's index in
-        /// the request and the field.
-        func checked(_ customers: [CustomerRecord], rows: [Int]? = nil) throws -> (records: [CustomerRecord], ids: [String]) {
-            guard let rows else {
-                let records = try validator.canonicalRecords(customers)
-                return (records, customers.indices.map { validator.id(of: customers[$0], index: $0) ?? "" })
-            }
-            let records = try validator.canonicalRecords(rows.map { customers[$0] }, positions: rows)
-            return (records, rows.map { validator.id(of: customers[$0], index: $0) ?? "" })
+    /// Customers checked for one version: the records as the plugin gets them (with the months
+    /// a panel model reads attached), each customer's id, and where each one's months came from.
+    struct CheckedBatch: Sendable {
+        var records: [CustomerRecord]
+        var ids: [String]
+        /// Per customer, for a panel model.
+        var sources: [HistorySource]?
+        /// For all customers, for a model without a panel (`derived`, or nil).
+        var source: HistorySource?
+    }
+
+    /// `customers` (or those at `rows`) checked against `target`'s schema. A problem names the
+    /// customer's index in the request and the field (`customers[3].history[0].data_gb`).
+    func checked(_ customers: [CustomerRecord], rows: [Int]? = nil, for target: Target) async throws -> CheckedBatch {
+        let validator = target.validator
+        let positions = rows ?? Array(customers.indices)
+        let originals = rows.map { $0.map { customers[$0] } } ?? customers
+        let records = try validator.canonicalRecords(originals, positions: rows)
+        let ids = positions.map { validator.id(of: customers[$0], index: $0) ?? "" }
+        guard let panel = validator.schema.history, target.historySource == nil else {
+            return CheckedBatch(records: records, ids: ids, sources: nil, source: target.historySource)
         }
+        let attached = try await history.attach(
+            to: records, originals: originals, positions: positions, ids: ids, panel: panel, model: target.version.name)
+        return CheckedBatch(records: attached.records, ids: ids, sources: attached.sources, source: nil)
     }
 
     func prepare(_ reference: String?) async throws -> Target {
@@ -304,8 +333,38 @@ final class ModelServing: Sendable {
         let arm =
             version.aliases.contains(ModelReference.champion)
             ? "champion" : version.aliases.contains(ModelReference.challenger) ? "challenger" : "direct"
+        let validator = try validator(for: version)
         return Target(
-            version: version, plugin: plugin, connection: connection, handle: handle, arm: arm, validator: try validator(for: version))
+            version: version, plugin: plugin, connection: connection, handle: handle, arm: arm, validator: validator,
+            historySource: Self.historySource(of: version, schema: validator.schema))
+    }
+
+    /// What a version reads as history when it is not a panel's months: `derived` for a version
+    /// reading the history derived from tenure and charges, nil for none (and for a panel, whose
+    /// source is per customer). Versions of the first release recorded nothing: their sequence
+    /// models read the derived history.
+    static func historySource(of version: ModelVersionInfo, schema: DatasetSchema) -> HistorySource? {
+        switch version.historySource {
+        case "panel"?: return nil
+        case "derived"?: return .derived
+        case "none"?: return nil
+        default: return version.kind.hasPrefix("lstm") && schema.derivedHistory != nil ? .derived : nil
+        }
+    }
+
+    /// The monthly panel schema months of `model` are checked against: its champion's, else
+    /// its newest version's that reads a panel.
+    func panelSchema(of model: String) async throws -> PanelSchema {
+        if let champion = try? await resolve(.champion(of: model)), let panel = try validator(for: champion).schema.history {
+            return panel
+        }
+        for listed in try await registry.list(name: model).sorted(by: { $0.version > $1.version }) {
+            let version = try await resolve(ModelReference(name: model, selector: .version(listed.version)))
+            if let panel = try validator(for: version).schema.history { return panel }
+        }
+        throw RPCError.invalidParams(
+            field: "model",
+            "\(model) has no version that reads a monthly panel, so there is no panel schema to check months against: train one with a history file first (churn train --history panel.csv)")
     }
 
     /// The record validator of a version's dataset schema, built once per version.

@@ -45,6 +45,7 @@ struct ModelTraining: Sendable {
                 runs: runsDirectory, kind: plugin.kind)
         }
         await progress("schema", 1, 1, prepared.schemaSummary)
+        if let summary = prepared.historySummary { await progress("history", 1, 1, summary) }
         await progress(
             "split", 1, 1,
             "\(prepared.rows) rows: \(prepared.trainRows) to train, \(prepared.validationRows) to validate, \(prepared.test.customers.count) held back")
@@ -70,12 +71,12 @@ struct ModelTraining: Sendable {
         }
 
         // Evaluate on the held-back rows, with a temporary handle.
-        await progress("evaluate", 0, prepared.test.customers.count, "scoring \(prepared.test.customers.count) held-back customers")
+        await progress("evaluate", 0, prepared.testRecords.count, "scoring \(prepared.testRecords.count) held-back customers")
         let handle = "evaluate-\(UUID().uuidString.prefix(8))"
         let evaluationConnection = try await plugin.connection(
             loading: PluginLoadParams(model: handle, artifactPath: prepared.artifactPath, sha256: artifact.sha256Hex))
         var probabilities: [Double] = []
-        let records = prepared.test.records
+        let records = prepared.testRecords
         for start in stride(from: 0, to: records.count, by: Self.evaluationBatch) {
             let batch = Array(records[start..<min(start + Self.evaluationBatch, records.count)])
             let scored = try await plugin.call(
@@ -105,11 +106,19 @@ struct ModelTraining: Sendable {
             importances: result.importances, featureSchema: result.featureSchema,
             trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: prepared.dataPath),
             notes: params.notes, tags: params.tags ?? [], lossCurveUnit: result.lossCurveUnit,
-            datasetSchema: prepared.test.schema.jsonValue)
+            datasetSchema: prepared.test.schema.jsonValue, historySource: result.historySource)
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
         let version = try await serving.registry.register(registration, artifact: artifact, user: user)
         serving.invalidate()
         await progress("register", 1, 1, "registered \(version.ref)")
+        if let panel = prepared.panel {
+            // The training panel's months become the model's stored history, so the customers it
+            // knows are scored on their months without sending them.
+            let stored = try await serving.history.importPanel(panel, model: name)
+            await progress(
+                "history", 1, 1,
+                "stored the panel's months for \(name): \(stored.appended) new, \(stored.replaced) corrected, \(stored.unchanged) unchanged")
+        }
         logger.info("registered \(version.ref) (\(plugin.kind)), held-back ROC-AUC \(metrics["test_roc_auc"] ?? .nan)")
         return version
     }
@@ -122,8 +131,13 @@ struct ModelTraining: Sendable {
         let trainRows: Int
         let validationRows: Int
         let test: Dataset
+        /// The held-back rows as records, with their months when the schema names a panel.
+        let testRecords: [CustomerRecord]
         /// How the schema was settled, for the progress line.
         let schemaSummary: String
+        /// The panel read with the data, and what it holds (for the progress line).
+        let panel: MonthlyPanel?
+        let historySummary: String?
         let trainPath: String
         let validationPath: String
         let historyPath: String?
@@ -139,7 +153,8 @@ struct ModelTraining: Sendable {
                 .fileError, "cannot read the training data \(dataPath): check the path (churnd reads it)",
                 data: ["field": "data", "path": .string(dataPath)])
         }
-        let (schema, summary) = try settleSchema(params, path: dataPath)
+        var (schema, summary) = try settleSchema(params, path: dataPath)
+        let panel = try readPanel(params, schema: &schema)
         let (dataset, _) = try DatasetReader.read(
             dataPath, schema: schema, options: DatasetReadOptions(requireLabel: true, skipBadRows: params.skipBadRows ?? false))
         let labels = try dataset.requireLabels(file: dataPath)
@@ -163,18 +178,73 @@ struct ModelTraining: Sendable {
         try dataset.rows(split.train).writeCSV(to: trainPath)
         try dataset.rows(split.validation).writeCSV(to: validationPath)
         var historyPath: String?
-        if let history = params.history {
-            let path = ChurnLocations.absolute(history)
-            // Read it here so a broken panel fails before training, with its line and column.
-            _ = try MonthlyPanel.read(path)
-            historyPath = path
+        var historySummary: String?
+        let test = dataset.rows(split.test)
+        var testRecords = test.records
+        if let panel {
+            let ids = dataset.customers.ids
+            let covered = ids.filter { panel.histories[$0] != nil }.count
+            guard covered > 0 else {
+                throw RPCError(
+                    .invalidData,
+                    "no customer of \(dataPath) has months in \(params.history!): the data's ids look like \(ids.prefix(3).joined(separator: ", ")), the panel's like \(panel.histories.keys.sorted().prefix(3).joined(separator: ", "))",
+                    data: ["field": "history"])
+            }
+            // Plugins read the months of the customers they train and validate on; the held-back
+            // customers' months travel with their records, as a client would send them.
+            historyPath = (run as NSString).appendingPathComponent("history.csv")
+            try panel.writeCSV(to: historyPath!, ids: (split.train + split.validation).map { ids[$0] })
+            for (row, id) in test.customers.ids.enumerated() {
+                testRecords[row].history = panel.schema.records(of: panel.histories[id] ?? [])
+            }
+            let months = panel.histories.values.reduce(0) { $0 + $1.count }
+            let periods = panel.histories.values.flatMap { [$0.first?.period, $0.last?.period] }.compactMap { $0 }
+            historySummary =
+                "history: \(covered) of \(ids.count) customers have months (\(months) months in the panel, \(MonthlyPanel.periodText(periods.min() ?? 0)) to \(MonthlyPanel.periodText(periods.max() ?? 0)); columns \(panel.columns.joined(separator: ", ")); window \(panel.schema.window))"
         }
         let digest = try Data(contentsOf: URL(fileURLWithPath: dataPath), options: .mappedIfSafe).sha256Hex
         return Prepared(
             dataPath: dataPath, dataSHA256: digest, rows: labels.count, trainRows: split.train.count,
-            validationRows: split.validation.count, test: dataset.rows(split.test), schemaSummary: summary, trainPath: trainPath,
+            validationRows: split.validation.count, test: test, testRecords: testRecords, schemaSummary: summary,
+            panel: panel, historySummary: historySummary, trainPath: trainPath,
             validationPath: validationPath, historyPath: historyPath,
             artifactPath: (run as NSString).appendingPathComponent("model.artifact"))
+    }
+
+    /// The monthly panel a training run reads (`history`), under the schema's panel or one
+    /// inferred from the file (its customer column the data's id column), which then becomes
+    /// part of `schema`. Refused: a panel for data without an id (nothing to join on), a panel
+    /// column that is an outcome, and a schema naming a panel without the file.
+    static func readPanel(_ params: TrainParams, schema: inout DatasetSchema) throws -> MonthlyPanel? {
+        guard let history = params.history else {
+            if schema.history != nil {
+                throw RPCError.invalidParams(
+                    field: "history", "the schema \(schema.name) names a monthly panel: send its file (churn train --history panel.csv)")
+            }
+            return nil
+        }
+        let path = ChurnLocations.absolute(history)
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw RPCError(
+                .fileError, "cannot read the history panel \(path): check the path (churnd reads it)",
+                data: ["field": "history", "path": .string(path)])
+        }
+        guard let id = schema.id else {
+            throw RPCError.invalidParams(
+                field: "history",
+                "the data has no customer id column, so its rows cannot be joined to the panel's months: name the id column in the schema")
+        }
+        let panelSchema = try schema.history ?? SchemaInference.inspectPanel(path, customerColumn: id.column)
+        let outcomes = schema.outcomeNames
+        if let leak = panelSchema.inputs.first(where: { outcomes.contains($0.name) || outcomes.contains($0.fileColumn) }) {
+            throw RPCError(
+                .invalidData,
+                "the panel column \(leak.fileColumn) is the label or outcome evidence of \(schema.name) and can never be a model input: mark it ignored in the panel schema or drop it from the file",
+                data: ["field": "history", "column": .string(leak.fileColumn)])
+        }
+        schema.history = panelSchema
+        // Read here so a broken panel fails before training, with its line and column.
+        return try MonthlyPanel.read(path, schema: panelSchema)
     }
 
     /// The schema a training run reads its file with, and how it was settled: the request's

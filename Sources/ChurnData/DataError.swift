@@ -50,6 +50,8 @@ public enum DataError: Error, Sendable, Hashable, CustomStringConvertible {
     case malformed(DataIssue)
     /// Rows with bad values; `total` counts them all, `issues` holds the first ones.
     case badRows(issues: [DataIssue], total: Int, rows: Int)
+    /// Rows of a monthly panel with bad values (a panel is read whole or not at all).
+    case badPanelRows(issues: [DataIssue], total: Int, rows: Int)
     /// A mapping file or option is wrong.
     case invalidMapping(file: String, reason: String)
     /// A dataset schema is wrong: `field` is the member's path (`columns[3].type`).
@@ -62,11 +64,17 @@ public enum DataError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unreadable(let file, let reason): "cannot read \(file): \(reason)"
         case .empty(let file): "\(file) is empty: expected a header line and customer rows"
         case .headerOnly(let file): "\(file) has a header but no customer rows"
+        case .missingColumns(let file, let columns, let mapping) where mapping == "panel":
+            "the monthly panel \(file) lacks column\(columns.count == 1 ? "" : "s") \(columns.joined(separator: ", ")): add them, or name the file's columns in the panel schema (history in the dataset schema)"
         case .missingColumns(let file, let columns, let mapping):
             "\(file) lacks required column\(columns.count == 1 ? "" : "s") \(columns.joined(separator: ", ")) under the \(mapping) mapping: pass --mapping or a mapping file that names them"
         case .malformed(let issue): issue.description
         case .badRows(let issues, let total, let rows):
             "\(total) of \(rows) rows have errors (reject policy; use --skip-bad-rows to drop them):\n"
+                + issues.prefix(20).map { "  " + $0.description }.joined(separator: "\n")
+                + (total > 20 ? "\n  ... and \(total - 20) more" : "")
+        case .badPanelRows(let issues, let total, let rows):
+            "\(total) of \(rows) rows of the monthly panel have errors (nothing was read):\n"
                 + issues.prefix(20).map { "  " + $0.description }.joined(separator: "\n")
                 + (total > 20 ? "\n  ... and \(total - 20) more" : "")
         case .invalidMapping(let file, let reason): "mapping \(file): \(reason)"
@@ -80,7 +88,7 @@ public enum DataError: Error, Sendable, Hashable, CustomStringConvertible {
     public var issues: [DataIssue] {
         switch self {
         case .malformed(let issue): [issue]
-        case .badRows(let issues, _, _): issues
+        case .badRows(let issues, _, _), .badPanelRows(let issues, _, _): issues
         default: []
         }
     }
@@ -95,6 +103,10 @@ extension DataError: RPCErrorConvertible {
         case .badRows(_, let total, let rows):
             return RPCError(
                 .invalidData, "\(total) of \(rows) rows have errors", data: ["errors": errors, "total": .number(Double(total))])
+        case .badPanelRows(_, let total, let rows):
+            return RPCError(
+                .invalidData, "\(total) of \(rows) rows of the monthly panel have errors",
+                data: ["errors": errors, "total": .number(Double(total))])
         case .invalidSchema(let source, let field, let reason):
             return RPCError(
                 .invalidData, description,

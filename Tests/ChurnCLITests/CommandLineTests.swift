@@ -47,11 +47,39 @@ struct CommandLineTests {
             explanation: ModelExplanation(
                 churnProbability: 0.62, bias: 0.27,
                 contributions: [Contribution(feature: "Contract", value: "Month-to-month", contribution: 0.18)],
-                attention: [MonthWeight(month: 11, weight: 0.7), MonthWeight(month: 12, weight: 0.3)]))
+                history: "observed months",
+                months: [
+                    MonthExplanation(period: "2026-09", weight: 0.7, values: ["support_calls": .number(3), "plan": .string("basic")]),
+                    MonthExplanation(period: "2026-10", weight: 0.3),
+                ], monthMethod: "attention"),
+            history: .stored)
         let text = ExplainCommand.text(explained)
         #expect(text.contains("C1: churn probability 0.620 (churn@3, champion)"))
         #expect(text.contains("+0.180  Contract = Month-to-month"))
-        #expect(text.contains("month 11 0.70"))
+        #expect(text.contains("months: observed months (stored), weighed by attention"))
+        #expect(text.contains("2026-09  0.700  plan basic, support_calls 3"))
+        #expect(text.contains("2026-10  0.300"))
+        let occluded = CustomerExplanation(
+            customerID: "C2", model: ModelRef(name: "churn", version: 4), arm: "direct",
+            explanation: ModelExplanation(
+                churnProbability: 0.4, months: [MonthExplanation(period: "2026-10", weight: -0.05)], monthMethod: "occlusion"),
+            history: .inline)
+        #expect(ExplainCommand.text(occluded).contains("weighed by change in probability without the month"))
+        #expect(ExplainCommand.text(occluded).contains("2026-10  -0.050"))
+        let withoutMonths = CustomerExplanation(
+            customerID: "C3", model: ModelRef(name: "churn", version: 4), arm: "direct",
+            explanation: ModelExplanation(churnProbability: 0.2), history: .noMonths)
+        #expect(ExplainCommand.text(withoutMonths).contains("months: none"))
+    }
+
+    @Test func historyImportAndShowAreCommandsAndPredictTakesAPanel() throws {
+        let importing = try #require(try parse(["history", "import", "months.csv", "--model", "prepaid"]) as? HistoryCommand.Import)
+        #expect(importing.file == "months.csv" && importing.model == "prepaid")
+        #expect(message(["history", "import", "months.csv", "--batch-size", "0"]).contains("--batch-size"))
+        let showing = try #require(try parse(["history", "show", "C1", "--json"]) as? HistoryCommand.Show)
+        #expect(showing.customer == "C1" && showing.model == "churn" && showing.output.json)
+        let predicting = try #require(try parse(["predict", "customers.csv", "--history", "months.csv"]) as? PredictCommand)
+        #expect(predicting.history == "months.csv")
     }
 
     @Test func flagsThatDoNothingAreRefused() {

@@ -88,22 +88,78 @@ struct EncodingTests {
             b,5,7,0
             """.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let panel = try MonthlyPanel.read(path)
-        let scaling = PanelScaling(columns: panel.columns, means: [0, 0], standardDeviations: [10, 1])
-        let batch = panel.sequences(for: ["a", "b", "nobody"], window: 4, scaling: scaling)
+        let schema = PanelSchema(columns: [SchemaColumn(name: "charge", type: .numeric), SchemaColumn(name: "calls", type: .numeric)], window: 4)
+        let panel = try MonthlyPanel.read(path, schema: schema)
+        #expect(panel.columns == ["charge", "calls"])
+        let encoding = HistoryEncoding(
+            window: 4,
+            columns: [
+                HistoryEncoding.Column(name: "charge", mean: 0, standardDeviation: 10),
+                HistoryEncoding.Column(name: "calls", mean: 0, standardDeviation: 1),
+            ])
+        let batch = encoding.sequences(panel.months(for: ["a", "b", "nobody"]))
         #expect(batch.mask == [1, 1, 0, 1, /* b */ 0, 0, 0, 1, /* nobody */ 0, 0, 0, 0])
         #expect(Array(batch.values[0..<3]) == [1, 1, 1], "2026-01: valid, 10/10, 1/1")
         #expect(Array(batch.values[9..<12]) == [1, 4, 2], "2026-04 is the last step")
+        #expect(batch.months[3] == MonthlyPanel.parsePeriod("2026-04") && batch.months[7] == 5)
+    }
+
+    @Test func theEncodingIsFittedOnTrainingMonthsWithCategoriesAndMissingValues() throws {
+        let schema = PanelSchema(
+            columns: [
+                SchemaColumn(name: "data_gb", type: .numeric, blank: .missing),
+                SchemaColumn(name: "plan", type: .categorical, values: ["basic", "plus"], open: true),
+            ], window: 2)
+        let first: [PanelMonth] = [
+            PanelMonth(period: 1, values: [.number(2), .category("basic")]), PanelMonth(period: 2, values: [.number(4), .category("plus")]),
+        ]
+        let second: [PanelMonth] = [PanelMonth(period: 7, values: [.missing, .category("gold")])]
+        let months: [[PanelMonth]] = [first, second]
+        let encoding = HistoryEncoding.fit(months, panel: schema)
+        #expect(encoding.columns[0].mean == 3 && encoding.columns[0].standardDeviation == 1, "missing values are not counted")
+        #expect(encoding.columns[1].values == ["basic", "plus", "gold"], "declared values first, then those seen")
+        #expect(encoding.featureNames == ["valid", "data_gb", "plan=basic", "plan=plus", "plan=gold", "plan=unknown"])
+        let third: [PanelMonth] = [PanelMonth(period: 3, values: [.number(5), .category("silver")])]
+        let batch = encoding.sequences(months + [third])
+        let width = encoding.stepFeatures
+        let firstMonth: [Float] = [1, -1, 1, 0, 0, 0]
+        let unseenPlan: [Float] = [1, 2, 0, 0, 0, 1]
+        #expect(Array(batch.values[0..<width]) == firstMonth, "month 1 of the first customer")
+        #expect(Array(batch.values[(2 * 2 + 1) * width..<(2 * 2 + 2) * width]) == unseenPlan, "an unseen plan is unknown")
+        #expect(batch.values[(1 * 2 + 1) * width + 1] == 0, "a missing number is the training mean")
+        #expect(batch.values[(1 * 2 + 1) * width + 4] == 1, "gold was seen in training")
     }
 
     @Test func badPanelCellsAreNamed() throws {
         let path = NSTemporaryDirectory() + "panel-\(UUID().uuidString).csv"
-        try "customer_id,period,charge\na,2026-13,1\nb,3,lots\na,2026-13,2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "customer_id,period,charge\na,2026-13,1\nb,3,lots\na,2026-13,2\nb,3,4\nb,3,5\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
+        let schema = PanelSchema(columns: [SchemaColumn(name: "charge", type: .numeric)])
         #expect {
-            _ = try MonthlyPanel.read(path)
+            _ = try MonthlyPanel.read(path, schema: schema)
         } throws: { error in
-            (error as? DataError)?.issues.map { "\($0.line) \($0.column ?? "-")" } == ["2 period", "3 charge", "4 period"]
+            (error as? DataError)?.issues.map { "\($0.line) \($0.column ?? "-")" } == ["2 period", "3 charge", "4 period", "6 period"]
         }
+    }
+
+    @Test func inlineMonthsAreCheckedAndNamedByRecordAndMonth() throws {
+        var schema = BuiltInSchemas.kaggle
+        schema.history = PanelSchema(columns: [SchemaColumn(name: "data_gb", type: .numeric)])
+        let good = CustomerRecord(["customerID": .string("a")], history: [["period": .string("2026-02"), "data_gb": .number(3)]])
+        let bad = CustomerRecord(
+            ["customerID": .string("b")],
+            history: [["period": .string("2026-01"), "data_gb": .number(1)], ["period": .string("2026-02"), "data_gb": .string("lots")]])
+        let twice = CustomerRecord(
+            ["customerID": .string("c")], history: [["period": .number(4), "data_gb": .number(1)], ["period": .string("4"), "data_gb": .number(2)]])
+        #expect(try schema.months(of: [good]) == [[PanelMonth(period: 2026 * 12 + 2, values: [.number(3)])]])
+        #expect(throws: FieldProblem(field: "customers[1].history[1].data_gb", reason: "expected a number, got \"lots\"")) {
+            _ = try schema.months(of: [good, bad])
+        }
+        #expect {
+            _ = try schema.months(of: [twice])
+        } throws: { error in
+            (error as? FieldProblem)?.field == "customers[0].history[1].period"
+        }
+        #expect(schema.history!.records(of: try schema.months(of: [good])[0]) == [["period": .string("2026-02"), "data_gb": .number(3)]])
     }
 }

@@ -25,7 +25,7 @@ struct SyntheticTests {
         #expect(report.badRows == 0 && dataset.customers.count == 4000)
         let rate = Double(dataset.churned!.filter { $0 }.count) / 4000
         #expect((0.18...0.35).contains(rate), "churn rate \(rate)")
-        let panel = try MonthlyPanel.read(paths.history)
+        let panel = try MonthlyPanel.read(paths.history, schema: SyntheticTelco.panelSchema)
         #expect(panel.columns == SyntheticTelco.panelColumns)
         let withHistory = dataset.customers.ids.filter { panel.histories[$0] != nil }
         #expect(withHistory.count == dataset.customers.numberColumn("tenure")!.filter { $0 > 0 }.count)

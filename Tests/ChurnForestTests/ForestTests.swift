@@ -88,10 +88,11 @@ struct ForestTests {
         options.trees = 40
         let (forest, _) = RandomForest.fit(features, labels: dataset.churned!, options: options, seed: 5)
         let bytes = try ForestArtifact.write(forest, schema: schema, dataset: dataset.schema)
-        let (restored, restoredSchema, restoredDataset) = try ForestArtifact.read(bytes)
-        #expect(restored == forest && restoredSchema == schema)
-        #expect(restoredDataset == dataset.schema.canonical)
-        #expect(restored.predict(restoredSchema.encode(dataset.customers)) == forest.predict(features))
+        let restored = try ForestArtifact.read(bytes)
+        #expect(restored.forest == forest && restored.schema == schema)
+        #expect(restored.dataset == dataset.schema.canonical)
+        #expect(restored.panelWindow == nil)
+        #expect(restored.forest.predict(restored.schema.encode(dataset.customers)) == forest.predict(features))
 
         var future = bytes
         future[8] = 2
@@ -243,5 +244,54 @@ struct ForestTests {
         // does the same).
         let auc = Metrics.rocAUC(heldOut.map { shuffled[$0] }, scores)!
         #expect(abs(auc - 0.5) <= 0.05, "\(auc)")
+    }
+}
+
+/// The forest on customers' real months: aggregates of each panel column become fields, the
+/// answers follow the months and never the label, and explanations name the aggregates.
+@Suite("Random forest on a monthly panel")
+struct ForestPanelTests {
+    private func train(_ fixture: PanelFixture, panel: Bool) throws -> (PluginTrainResult, any LoadedChurnModel) {
+        let artifact = fixture.folder + "/forest-\(panel).artifact"
+        let result = try RandomForestPlugin().train(
+            PluginTrainParams(
+                trainPath: fixture.trainPath, validationPath: fixture.validationPath, historyPath: panel ? fixture.historyPath : nil,
+                params: ["n_trees": 120], seed: 4, artifactPath: artifact,
+                schema: panel ? fixture.schema : BuiltInSchemas.kaggle.canonical.jsonValue),
+            progress: .silent)
+        return (result, try RandomForestPlugin().load(artifact: try Data(contentsOf: URL(fileURLWithPath: artifact))))
+    }
+
+    @Test func panelAggregatesBeatTheDerivedHistoryAndFollowTheMonths() throws {
+        let fixture = try PanelFixture(customers: 2500, seed: 31)
+        defer { fixture.remove() }
+        let (withPanel, panelModel) = try train(fixture, panel: true)
+        let (derived, derivedModel) = try train(fixture, panel: false)
+        #expect(withPanel.historySource == "panel" && derived.historySource == "derived")
+        let labels = fixture.test.churned!
+        let records = fixture.testRecords()
+        let baseline = try panelModel.predict(records)
+        let panelAUC = Metrics.rocAUC(labels, baseline)!
+        let derivedAUC = Metrics.rocAUC(labels, try derivedModel.predict(fixture.testRecords(withMonths: false)))!
+        #expect(panelAUC >= derivedAUC + 0.05, "panel \(panelAUC) vs derived \(derivedAUC)")
+        #expect(panelModel.features.contains("history.dropped_calls.slope") && panelModel.features.contains("history.plan.last=basic"))
+        #expect(withPanel.importances.prefix(5).contains { $0.feature.hasPrefix("history.") }, "\(withPanel.importances.prefix(5))")
+
+        let relabelled = records.map { record -> CustomerRecord in
+            var record = record
+            record["Churn"] = .string("Yes")
+            return record
+        }
+        #expect(try panelModel.predict(relabelled) == baseline, "the label is never read")
+        let swapped = records.indices.map { index -> CustomerRecord in
+            var record = records[index]
+            record.history = records[(index + 7) % records.count].history
+            return record
+        }
+        let moved = zip(try panelModel.predict(swapped), baseline).filter { abs($0 - $1) > 1e-9 }.count
+        #expect(moved >= records.count / 2, "\(moved) of \(records.count) answers moved with the months")
+
+        let explained = try panelModel.explain(Array(records.prefix(10)), top: 50)
+        #expect(explained.contains { $0.contributions.contains { $0.feature.hasPrefix("history.") } })
     }
 }

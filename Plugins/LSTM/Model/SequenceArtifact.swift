@@ -24,13 +24,31 @@ public enum SequenceArtifact {
         var kind: String
         /// Absent in artifacts of churn's first release: their fields are the Kaggle telco schema's.
         var dataset: JSONValue?
+        /// The fitted encoding of the monthly panel, when the model reads one.
+        var panel: HistoryEncoding?
+        /// Panel columns, most influential first.
+        var panelRanking: [String]?
         var schema: FeatureSchema
         var configuration: SequenceModelConfiguration
         var staticFeatures: Int
         var stepFeatures: Int
     }
 
-    public static func write(_ model: SequenceModel, schema: FeatureSchema, dataset: DatasetSchema, kind: String) throws -> Data {
+    /// What an artifact holds.
+    public struct Contents {
+        public var model: SequenceModel
+        public var schema: FeatureSchema
+        public var dataset: DatasetSchema
+        public var source: SequenceSource
+        public var panelRanking: [String]
+    }
+
+    public static func write(
+        _ model: SequenceModel, schema: FeatureSchema, dataset: DatasetSchema, kind: String, source: SequenceSource,
+        panelRanking: [String] = []
+    ) throws -> Data {
+        var panel: HistoryEncoding?
+        if case .panel(let encoding) = source { panel = encoding }
         var output = Data(magic)
         withUnsafeBytes(of: formatVersion.littleEndian) { output.append(contentsOf: $0) }
         // Sorted keys: the same model always gives the same bytes (and sha256).
@@ -38,15 +56,16 @@ public enum SequenceArtifact {
         encoder.outputFormatting = .sortedKeys
         let metadata = try encoder.encode(
             Metadata(
-                kind: kind, dataset: dataset.canonical.jsonValue, schema: schema, configuration: model.configuration,
-                staticFeatures: model.staticFeatures, stepFeatures: model.stepFeatures))
+                kind: kind, dataset: dataset.canonical.jsonValue, panel: panel, panelRanking: panel == nil ? nil : panelRanking,
+                schema: schema, configuration: model.configuration, staticFeatures: model.staticFeatures,
+                stepFeatures: model.stepFeatures))
         withUnsafeBytes(of: UInt32(metadata.count).littleEndian) { output.append(contentsOf: $0) }
         output.append(metadata)
         for weight in model.weightValues() { withUnsafeBytes(of: weight.bitPattern.littleEndian) { output.append(contentsOf: $0) } }
         return output
     }
 
-    public static func read(_ bytes: Data, kind: String) throws -> (SequenceModel, FeatureSchema, DatasetSchema) {
+    public static func read(_ bytes: Data, kind: String) throws -> Contents {
         let raw = [UInt8](bytes)
         guard raw.count >= 16, Array(raw[0..<8]) == magic else { throw Invalid(description: "not an LSTM artifact (no CHRNLS01 header)") }
         let version = UInt32(littleEndianBytes: raw[8..<12])
@@ -89,7 +108,18 @@ public enum SequenceArtifact {
                 throw Invalid(description: "unreadable dataset schema: \(error)")
             }
         }
-        return (model, metadata.schema, dataset)
+        let source: SequenceSource
+        if let panel = metadata.panel {
+            guard dataset.history != nil, panel.stepFeatures == metadata.stepFeatures else {
+                throw Invalid(description: "the panel encoding does not fit the model's \(metadata.stepFeatures) step features")
+            }
+            source = .panel(panel)
+        } else if metadata.stepFeatures > 0, let fields = dataset.derivedHistory {
+            source = .derived(fields, window: metadata.configuration.window)
+        } else {
+            source = .none
+        }
+        return Contents(model: model, schema: metadata.schema, dataset: dataset, source: source, panelRanking: metadata.panelRanking ?? [])
     }
 }
 

@@ -6,9 +6,12 @@ import Foundation
 
 /// The LSTM plugins: an LSTM over each customer's monthly history beside a dense layer over the
 /// static fields of the dataset schema (`lstm`), or the same with the LSTM states pooled by
-/// attention (`lstm_attention`), whose explanations give the weight of every month. The history
-/// is the one derived from tenure and charges when the schema names those fields (a labelled
-/// fallback); without it the network is the static branch alone.
+/// attention (`lstm_attention`). The history is the customer's real months when the schema names
+/// a monthly panel (``SequenceSource``); else the one derived from tenure and charges when the
+/// schema names those fields (a labelled fallback); without either the network is the static
+/// branch alone. Explanations give each month's weight: attention, or for `lstm` the change in
+/// probability without the month (occlusion), with the month's values of the most influential
+/// panel columns.
 public struct SequencePlugin: ChurnModelPlugin {
     public let attention: Bool
 
@@ -34,13 +37,29 @@ public struct SequencePlugin: ChurnModelPlugin {
         let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
         let labels = try training.requireLabels(file: request.trainPath)
         let schema = FeatureSchema.fit(training.customers)
-        let derived = dataset.derivedHistory
-        let trainData = Self.inputs(training.customers, schema: schema, history: derived, window: configuration.window)
+        var panel: MonthlyPanel?
+        if let panelSchema = dataset.history {
+            guard let path = request.historyPath else {
+                throw RPCError.invalidParams(field: "history_path", "the schema names a monthly panel: send its file")
+            }
+            panel = try MonthlyPanel.read(path, schema: panelSchema)
+        }
+        let trainMonths = panel?.months(for: training.customers.ids) ?? []
+        let source: SequenceSource
+        if let panel {
+            source = .panel(
+                HistoryEncoding.fit(trainMonths, panel: panel.schema, window: request.params["history_window"] == nil ? nil : configuration.window))
+        } else if let fields = dataset.derivedHistory {
+            source = .derived(fields, window: configuration.window)
+        } else {
+            source = .none
+        }
+        let trainData = source.inputs(training.customers, schema: schema, months: trainMonths)
         var validation: (SequenceDataset, [Bool])?
         if let path = request.validationPath {
             let (rows, _) = try DatasetReader.read(path, schema: dataset, options: DatasetReadOptions(requireLabel: true))
             validation = (
-                Self.inputs(rows.customers, schema: schema, history: derived, window: configuration.window),
+                source.inputs(rows.customers, schema: schema, months: panel?.months(for: rows.customers.ids) ?? []),
                 try rows.requireLabels(file: path)
             )
         }
@@ -61,26 +80,31 @@ public struct SequencePlugin: ChurnModelPlugin {
         Self.reportEnd(of: history, bestEpoch: bestEpoch, configuration: configuration, progress: progress)
         var metrics: [String: Double] = ["epochs_run": Double(history.count), "best_epoch": Double(bestEpoch)]
         var importances: [FeatureImportance] = []
+        var panelRanking: [String] = []
         if let (validationData, validationLabels) = validation {
             let probabilities = SequenceTrainer.predict(model, validationData).map(Double.init)
             for (key, value) in Metrics.report(validationLabels, probabilities) { metrics["val_" + key] = value }
-            importances = Self.permutationImportance(model, validationData, validationLabels, schema: schema, seed: request.seed)
+            importances = Self.permutationImportance(
+                model, validationData, validationLabels, schema: schema, source: source, seed: request.seed)
+            panelRanking = importances.filter { $0.feature.hasPrefix("history.") }.map { String($0.feature.dropFirst(8)) }
             if attention, model.hasHistory {
                 importances += Self.attentionByMonth(model, validationData)
             }
         }
+        if case .panel(let encoding) = source, panelRanking.isEmpty { panelRanking = encoding.columns.map(\.name) }
         let curve = history.map { epoch in
             var values = ["loss": epoch.trainLoss]
             if let loss = epoch.validationLoss { values["val_loss"] = loss }
             if let auc = epoch.validationAUC { values["val_roc_auc"] = auc }
             return EpochRecord(epoch: epoch.epoch, values: values)
         }
-        metrics["history_months"] = model.hasHistory ? Double(configuration.window) : 0
-        let artifact = try SequenceArtifact.write(model, schema: schema, dataset: dataset, kind: kind)
+        metrics["history_months"] = Double(trainData.sequences.steps)
+        let artifact = try SequenceArtifact.write(
+            model, schema: schema, dataset: dataset, kind: kind, source: source, panelRanking: panelRanking)
         try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
         return PluginTrainResult(
             metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue,
-            params: SequenceParameters.applied(configuration), artifactBytes: artifact.count)
+            params: SequenceParameters.applied(configuration), artifactBytes: artifact.count, historySource: source.name)
     }
 
     /// Says how training ended: all epochs run, or stopped early (and why), and which epoch's
@@ -102,25 +126,24 @@ public struct SequencePlugin: ChurnModelPlugin {
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {
         do {
-            let (model, schema, dataset) = try SequenceArtifact.read(artifact, kind: kind)
-            return LoadedSequenceModel(model: model, schema: schema, dataset: dataset)
+            let loaded = try SequenceArtifact.read(artifact, kind: kind)
+            return LoadedSequenceModel(
+                model: loaded.model, schema: loaded.schema, dataset: loaded.dataset, source: loaded.source, panelRanking: loaded.panelRanking)
         } catch let error as SequenceArtifact.Invalid {
             throw RPCError(.invalidData, "cannot load the artifact: \(error)")
         }
     }
 
-    /// Static features (one-hot and standardised) and the monthly history: derived from tenure
-    /// and charges when `history` names those fields, else none (zero steps).
+    /// Static features and the derived history (or none): the inputs of a model without a panel.
     public static func inputs(_ table: CustomerTable, schema: FeatureSchema, history: DerivedHistoryFields?, window: Int) -> SequenceDataset {
-        let sequences =
-            history.map { DerivedHistory.sequences(table, fields: $0, window: window) }
-            ?? SequenceBatch(count: table.count, steps: 0, features: 0, featureNames: [])
-        return SequenceDataset(staticFeatures: Matrix(schema.encode(table).dense()), sequences: sequences)
+        let source: SequenceSource = history.map { .derived($0, window: window) } ?? .none
+        return source.inputs(table, schema: schema, months: [])
     }
 
-    /// The drop in validation ROC-AUC when an input field (or the whole history) is shuffled across rows.
+    /// The drop in validation ROC-AUC when an input field, a panel column (`history.<column>`, all
+    /// its step features at once) or the whole history is shuffled across rows.
     static func permutationImportance(
-        _ model: SequenceModel, _ data: SequenceDataset, _ labels: [Bool], schema: FeatureSchema, seed: UInt64
+        _ model: SequenceModel, _ data: SequenceDataset, _ labels: [Bool], schema: FeatureSchema, source: SequenceSource, seed: UInt64
     ) -> [FeatureImportance] {
         guard let baseline = Metrics.rocAUC(labels, SequenceTrainer.predict(model, data).map(Double.init)) else { return [] }
         var random = SeededRandom(seed: seed)
@@ -131,11 +154,33 @@ public struct SequencePlugin: ChurnModelPlugin {
         }
         var result: [FeatureImportance] = []
         let historyGroup: [(String, [Int])] = data.sequences.steps > 0 ? [("history", [])] : []
-        for (field, columns) in groups + historyGroup {
+        var panelGroups: [(String, [Int])] = []
+        if case .panel(let encoding) = source {
+            for (feature, column) in encoding.featureColumns.enumerated() where column != "valid" {
+                if panelGroups.last?.0 == "history.\(column)" {
+                    panelGroups[panelGroups.count - 1].1.append(feature)
+                } else {
+                    panelGroups.append(("history.\(column)", [feature]))
+                }
+            }
+        }
+        for (field, columns) in groups + historyGroup + panelGroups {
             var order = Array(0..<data.count)
             order.shuffle(using: &random)
             var shuffled = data
-            if columns.isEmpty {
+            if field.hasPrefix("history.") {
+                // One panel column across all months: its step features taken from another customer.
+                let steps = data.sequences.steps
+                let width = data.sequences.features
+                for row in 0..<data.count {
+                    for step in 0..<steps {
+                        for feature in columns {
+                            shuffled.sequences.values[(row * steps + step) * width + feature] =
+                                data.sequences.values[(order[row] * steps + step) * width + feature]
+                        }
+                    }
+                }
+            } else if columns.isEmpty {
                 shuffled.sequences = data.sequences.rows(order)
             } else {
                 let width = data.staticFeatures.columns
@@ -170,52 +215,110 @@ public struct SequencePlugin: ChurnModelPlugin {
     }
 }
 
-/// A loaded sequence model with its schemas.
+/// A loaded sequence model with its schemas and history source.
 public struct LoadedSequenceModel: LoadedChurnModel {
     public let model: SequenceModel
     public let schema: FeatureSchema
     public let dataset: DatasetSchema
+    public let source: SequenceSource
+    /// Panel columns, most influential first (for the values explanations show).
+    public let panelRanking: [String]
     private let records: RecordValidator
     private let lock = NSLock()
 
-    public init(model: SequenceModel, schema: FeatureSchema, dataset: DatasetSchema) {
+    public init(
+        model: SequenceModel, schema: FeatureSchema, dataset: DatasetSchema, source: SequenceSource, panelRanking: [String] = []
+    ) {
         self.model = model
         self.schema = schema
         self.dataset = dataset
+        self.source = source
+        self.panelRanking = panelRanking
         self.records = RecordValidator(schema: dataset)
     }
 
-    /// The history the model reads, when it reads one.
-    private var history: DerivedHistoryFields? { model.hasHistory ? dataset.derivedHistory : nil }
-
     public var features: [String] {
-        schema.featureNames + (model.hasHistory ? DerivedHistory.featureNames.map { "history." + $0 } : [])
+        switch source {
+        case .panel(let encoding): schema.featureNames + encoding.featureNames.map { "history." + $0 }
+        case .derived: schema.featureNames + DerivedHistory.featureNames.map { "history." + $0 }
+        case .none: schema.featureNames
+        }
+    }
+
+    private func inputs(_ customers: [CustomerRecord]) throws -> (SequenceDataset, [[PanelMonth]]) {
+        let table = try records.table(customers)
+        let months = try dataset.months(of: customers)
+        return (source.inputs(table, schema: schema, months: months), months)
     }
 
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
-        let data = SequencePlugin.inputs(try records.table(customers), schema: schema, history: history, window: model.configuration.window)
+        let (data, _) = try inputs(customers)
         // The model keeps activations between forward and backward: one pass at a time.
         return lock.withLock { SequenceTrainer.predict(model, data).map(Double.init) }
     }
 
     public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
-        let data = SequencePlugin.inputs(try records.table(customers), schema: schema, history: history, window: model.configuration.window)
+        let (data, months) = try inputs(customers)
         let steps = data.sequences.steps
         return lock.withLock {
             let (staticBatch, sequence) = data.batch(Array(0..<data.count)[...])
             let probabilities = model.probabilities(static: staticBatch, sequence: sequence)
-            let weights = model.lastAttentionWeights
+            let weights: [Float]?
+            let method: String?
+            if let attention = model.lastAttentionWeights {
+                weights = attention
+                method = "attention"
+            } else if steps > 0 {
+                weights = occlusion(data, baseline: probabilities)
+                method = "occlusion"
+            } else {
+                weights = nil
+                method = nil
+            }
             return (0..<data.count).map { row in
+                guard let weights else { return ModelExplanation(churnProbability: Double(probabilities[row])) }
                 var attention: [MonthWeight]?
-                if let weights {
-                    attention = (0..<steps).compactMap { step in
-                        let month = data.sequences.months[row * steps + step]
-                        return month > 0 ? MonthWeight(month: month, weight: Double(weights[row * steps + step])) : nil
-                    }
+                var explained: [MonthExplanation] = []
+                for step in 0..<steps where data.sequences.mask[row * steps + step] > 0 {
+                    let period = data.sequences.months[row * steps + step]
+                    let weight = Double(weights[row * steps + step])
+                    explained.append(MonthExplanation(period: MonthlyPanel.periodText(period), weight: weight, values: values(months[row], period: period)))
                 }
-                return ModelExplanation(churnProbability: Double(probabilities[row]), attention: attention)
+                if case .derived = source, method == "attention" {
+                    attention = explained.map { MonthWeight(month: Int($0.period) ?? 0, weight: $0.weight) }
+                }
+                return ModelExplanation(
+                    churnProbability: Double(probabilities[row]), attention: attention, history: source.provenance, months: explained,
+                    monthMethod: method)
             }
         }
+    }
+
+    /// Per row and step: the probability minus the probability with that month masked out.
+    private func occlusion(_ data: SequenceDataset, baseline: [Float]) -> [Float] {
+        let steps = data.sequences.steps
+        var result = [Float](repeating: 0, count: data.count * steps)
+        for step in 0..<steps {
+            var occluded = data
+            for row in 0..<data.count { occluded.sequences.mask[row * steps + step] = 0 }
+            let (staticBatch, sequence) = occluded.batch(Array(0..<data.count)[...])
+            let without = model.probabilities(static: staticBatch, sequence: sequence)
+            for row in 0..<data.count where data.sequences.mask[row * steps + step] > 0 {
+                result[row * steps + step] = baseline[row] - without[row]
+            }
+        }
+        return result
+    }
+
+    /// The month's values of the three most influential panel columns.
+    private func values(_ history: [PanelMonth], period: Int) -> [String: FieldValue] {
+        guard let panel = dataset.history, let month = history.first(where: { $0.period == period }) else { return [:] }
+        var values: [String: FieldValue] = [:]
+        let names = panel.inputs.map(\.name)
+        for column in panelRanking.prefix(3) {
+            if let index = names.firstIndex(of: column), index < month.values.count { values[column] = month.values[index].fieldValue }
+        }
+        return values
     }
 }
 

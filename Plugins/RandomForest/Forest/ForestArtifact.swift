@@ -28,20 +28,31 @@ public enum ForestArtifact {
 
     struct Metadata: Codable {
         var dataset: JSONValue?
+        /// The window of the panel aggregates, when the forest reads a monthly panel.
+        var panelWindow: Int?
         var schema: FeatureSchema
         var bins: FeatureBins
         var options: ForestOptions
     }
 
     /// The artifact bytes of a forest with its schemas.
-    public static func write(_ forest: RandomForest, schema: FeatureSchema, dataset: DatasetSchema) throws -> Data {
+    /// What an artifact holds.
+    public struct Contents {
+        public var forest: RandomForest
+        public var schema: FeatureSchema
+        public var dataset: DatasetSchema
+        public var panelWindow: Int?
+    }
+
+    public static func write(_ forest: RandomForest, schema: FeatureSchema, dataset: DatasetSchema, panelWindow: Int? = nil) throws -> Data {
         var output = Data(magic)
         append(formatVersion, to: &output)
         // Sorted keys: the same model always gives the same bytes (and sha256).
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let metadata = try encoder.encode(
-            Metadata(dataset: dataset.canonical.jsonValue, schema: schema, bins: forest.bins, options: forest.options))
+            Metadata(
+                dataset: dataset.canonical.jsonValue, panelWindow: panelWindow, schema: schema, bins: forest.bins, options: forest.options))
         append(UInt32(metadata.count), to: &output)
         output.append(metadata)
         append(UInt32(forest.trees.count), to: &output)
@@ -56,7 +67,7 @@ public enum ForestArtifact {
     }
 
     /// The forest and schemas in `bytes`, or a clear reason why not.
-    public static func read(_ bytes: Data) throws -> (RandomForest, FeatureSchema, DatasetSchema) {
+    public static func read(_ bytes: Data) throws -> Contents {
         var reader = ByteReader(bytes: [UInt8](bytes))
         guard reader.take(8) == magic else {
             throw Invalid(description: "not a random forest artifact (no CHRNRF01 header)")
@@ -112,7 +123,9 @@ public enum ForestArtifact {
         } else {
             dataset = BuiltInSchemas.kaggle.canonical
         }
-        return (RandomForest(bins: metadata.bins, trees: trees, options: metadata.options), metadata.schema, dataset)
+        return Contents(
+            forest: RandomForest(bins: metadata.bins, trees: trees, options: metadata.options), schema: metadata.schema, dataset: dataset,
+            panelWindow: metadata.panelWindow)
     }
 
     private static func append<T: FixedWidthInteger>(_ value: T, to output: inout Data) {

@@ -7,31 +7,57 @@
 
 extension CustomerRecord {
     /// The record as JSON.
-    public var jsonValue: JSONValue { .object(fields.mapValues(\.jsonValue)) }
+    public var jsonValue: JSONValue {
+        var members = fields.mapValues(\.jsonValue)
+        if let history { members[Self.historyKey] = .array(history.map { .object($0.mapValues(\.jsonValue)) }) }
+        return .object(members)
+    }
 
-    /// Records from JSON objects of scalars; nil when any element has another shape.
+    /// Records from JSON objects of scalars (and an optional `history` array of such objects);
+    /// nil when any element has another shape.
     static func records(fromJSON elements: [JSONValue]) -> [CustomerRecord]? {
         var records: [CustomerRecord] = []
         records.reserveCapacity(elements.count)
         for element in elements {
-            guard case .object(let members) = element else { return nil }
+            guard case .object(var members) = element else { return nil }
+            var history: [[String: FieldValue]]?
+            if let months = members[historyKey] {
+                guard case .array(let items) = months, let parsed = monthFields(items) else { return nil }
+                history = parsed
+                members[historyKey] = nil
+            }
             for value in members.values {
                 if case .array = value { return nil }
                 if case .object = value { return nil }
             }
             // mapValues keeps the hash table as it is: no key is hashed again.
-            records.append(
-                CustomerRecord(
-                    members.mapValues { value -> FieldValue in
-                        switch value {
-                        case .string(let text): .string(text)
-                        case .number(let number): .number(number)
-                        case .bool(let flag): .bool(flag)
-                        case .null, .array, .object: .null
-                        }
-                    }))
+            records.append(CustomerRecord(members.mapValues(scalar), history: history))
         }
         return records
+    }
+
+    /// Months given inline: objects of scalars; nil when any has another shape.
+    private static func monthFields(_ items: [JSONValue]) -> [[String: FieldValue]]? {
+        var months: [[String: FieldValue]] = []
+        months.reserveCapacity(items.count)
+        for item in items {
+            guard case .object(let members) = item else { return nil }
+            for value in members.values {
+                if case .array = value { return nil }
+                if case .object = value { return nil }
+            }
+            months.append(members.mapValues(scalar))
+        }
+        return months
+    }
+
+    private static func scalar(_ value: JSONValue) -> FieldValue {
+        switch value {
+        case .string(let text): .string(text)
+        case .number(let number): .number(number)
+        case .bool(let flag): .bool(flag)
+        case .null, .array, .object: .null
+        }
     }
 }
 
@@ -50,6 +76,12 @@ extension CustomerRecord: JSONDirectWriting {
             case .bool(let flag): JSONWriter.write(.bool(flag), into: &output)
             case .null: JSONWriter.write(.null, into: &output)
             }
+        }
+        if let history {
+            if !first { output.append(UInt8(ascii: ",")) }
+            JSONWriter.writeString(Self.historyKey, into: &output)
+            output.append(UInt8(ascii: ":"))
+            JSONWriter.write(.array(history.map { .object($0.mapValues(\.jsonValue)) }), into: &output)
         }
         output.append(UInt8(ascii: "}"))
     }
@@ -142,10 +174,12 @@ extension ModelRef {
 extension Prediction {
     /// The prediction as JSON.
     public var jsonValue: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "customerID": .string(customerID), "churn_probability": .number(churnProbability), "churn": .bool(churn),
             "model": model.jsonValue, "arm": .string(arm),
-        ])
+        ]
+        if let history { members["history"] = .string(history.rawValue) }
+        return .object(members)
     }
 
     init?(json: JSONValue) {
@@ -153,7 +187,13 @@ extension Prediction {
             case .number(let probability)? = members["churn_probability"], case .bool(let churn)? = members["churn"],
             let model = ModelRef(json: members["model"]), case .string(let arm)? = members["arm"]
         else { return nil }
-        self.init(customerID: id, churnProbability: probability, churn: churn, model: model, arm: arm)
+        var history: HistorySource?
+        switch members["history"] {
+        case nil, .null?: break
+        case .string(let source)?: history = HistorySource(rawValue: source)
+        default: return nil
+        }
+        self.init(customerID: id, churnProbability: probability, churn: churn, model: model, arm: arm, history: history)
     }
 }
 
@@ -175,6 +215,10 @@ extension Prediction: JSONDirectWriting {
         output.append(UInt8(ascii: "}"))
         writeKey("arm", into: &output)
         JSONWriter.writeString(arm, into: &output)
+        if let history {
+            writeKey("history", into: &output)
+            JSONWriter.writeString(history.rawValue, into: &output)
+        }
         output.append(UInt8(ascii: "}"))
     }
 }

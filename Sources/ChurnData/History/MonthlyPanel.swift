@@ -1,174 +1,268 @@
+import ChurnProtocol
 import Foundation
 
-/// Real monthly histories: a CSV of `customer_id, period, <numeric columns>...`, one row per
-/// customer and month, in any order. `period` is a month number (`1`, `2`, ...) or `YYYY-MM`.
+/// One month of one customer's history: its period and a value per panel column (in the panel
+/// schema's column order).
+public struct PanelMonth: Sendable, Hashable {
+    /// `YYYY-MM` as year × 12 + month, or the month number given.
+    public var period: Int
+    public var values: [PanelValue]
+
+    public init(period: Int, values: [PanelValue]) {
+        self.period = period
+        self.values = values
+    }
+}
+
+/// A panel cell: a number (numeric, or boolean as 1/0), a category's value, or missing.
+public enum PanelValue: Sendable, Hashable {
+    case number(Double)
+    case category(String)
+    case missing
+
+    /// As a record carries it.
+    public var fieldValue: FieldValue {
+        switch self {
+        case .number(let number): .number(number)
+        case .category(let text): .string(text)
+        case .missing: .null
+        }
+    }
+}
+
+/// Real monthly histories: a CSV of `customer_id, period, <columns>...`, one row per customer and
+/// month, in any order, read under a ``PanelSchema`` (every cell checked with the rules of its
+/// column type; a customer with two rows for one period is an error naming both lines).
 /// Customers may have different lengths and gaps; sequences mask what is missing.
 public struct MonthlyPanel: Sendable, Hashable {
-    /// The value columns, in file order.
-    public var columns: [String]
+    public var schema: PanelSchema
     /// Each customer's months, sorted by period.
-    public var histories: [String: [Month]]
+    public var histories: [String: [PanelMonth]]
 
-    /// One month of one customer.
-    public struct Month: Sendable, Hashable {
-        /// Months since year 0 (for `YYYY-MM`) or the month number given.
-        public var period: Int
-        public var values: [Double]
-    }
-
-    public init(columns: [String], histories: [String: [Month]]) {
-        self.columns = columns
+    public init(schema: PanelSchema, histories: [String: [PanelMonth]]) {
+        self.schema = schema
         self.histories = histories
     }
 
-    /// Reads a panel file; every bad cell is an issue with line and column.
-    public static func read(_ path: String, idColumn: String = "customer_id", periodColumn: String = "period") throws(DataError)
-        -> MonthlyPanel
-    {
-        var header: [String]?
-        var idIndex = 0, periodIndex = 0
-        var valueIndices: [Int] = []
-        var histories: [String: [Month]] = [:]
-        var seen: Set<String> = []
-        var issues: [DataIssue] = []
-        var badRows = 0
-        var rows = 0
+    /// The value column names, in order.
+    public var columns: [String] { schema.inputs.map(\.name) }
+
+    /// Reads a panel file under `schema`.
+    public static func read(_ path: String, schema: PanelSchema) throws(DataError) -> MonthlyPanel {
+        var state = PanelReadState(file: path, schema: schema)
         do {
-            try CSVReader(path: path).forEachRecord { record in
-                guard let names = header else {
-                    let parsed = (0..<record.count).map { record.lossyString($0).trimmingCharacters(in: .whitespaces) }
-                    guard let id = parsed.firstIndex(of: idColumn), let period = parsed.firstIndex(of: periodColumn) else {
-                        throw DataError.missingColumns(
-                            file: path, columns: [idColumn, periodColumn].filter { !parsed.contains($0) }, mapping: "panel")
-                    }
-                    idIndex = id
-                    periodIndex = period
-                    valueIndices = parsed.indices.filter { $0 != id && $0 != period }
-                    guard !valueIndices.isEmpty else {
-                        throw DataError.missingColumns(file: path, columns: ["<at least one value column>"], mapping: "panel")
-                    }
-                    header = parsed
-                    return
-                }
-                rows += 1
-                var problems: [DataIssue] = []
-                guard record.count == names.count else {
-                    badRows += 1
-                    if issues.count < 100 {
-                        issues.append(DataIssue(file: path, line: record.line, problem: "row has \(record.count) fields, the header has \(names.count)"))
-                    }
-                    return
-                }
-                let id = record.withField(idIndex) { String(validating: CellParser.trimmed($0), as: UTF8.self) } ?? ""
-                if id.isEmpty { problems.append(DataIssue(file: path, line: record.line, column: idColumn, problem: "customer id is empty or not UTF-8")) }
-                let periodText = record.lossyString(periodIndex).trimmingCharacters(in: .whitespaces)
-                let period = parsePeriod(periodText)
-                if period == nil {
-                    problems.append(DataIssue(file: path, line: record.line, column: periodColumn, value: periodText, problem: "expected a month number or YYYY-MM"))
-                }
-                var values: [Double] = []
-                for index in valueIndices {
-                    let value = record.withField(index) { CellParser.number(CellParser.trimmed($0)) }
-                    if let value, value.isFinite {
-                        values.append(value)
-                    } else {
-                        problems.append(DataIssue(file: path, line: record.line, column: names[index], value: record.lossyString(index), problem: "not a number"))
-                    }
-                }
-                if let period, !id.isEmpty, !seen.insert("\(id)\u{1}\(period)").inserted {
-                    problems.append(DataIssue(file: path, line: record.line, column: periodColumn, value: periodText, problem: "customer \(id) already has a row for this period"))
-                }
-                guard problems.isEmpty, let period else {
-                    badRows += 1
-                    for problem in problems where issues.count < 100 { issues.append(problem) }
-                    return
-                }
-                histories[id, default: []].append(Month(period: period, values: values))
-            }
+            try CSVReader(path: path).forEachRecord { record in try state.consume(record) }
         } catch let error as DataError {
             throw error
         } catch {
             throw .unreadable(file: path, reason: "\(error)")
         }
-        guard let names = header else { throw .empty(file: path) }
-        guard rows > 0 else { throw .headerOnly(file: path) }
-        if badRows > 0 { throw .badRows(issues: issues, total: badRows, rows: rows) }
+        guard state.header != nil else { throw .empty(file: path) }
+        guard state.rows > 0 else { throw .headerOnly(file: path) }
+        if state.badRows > 0 { throw .badPanelRows(issues: state.issues, total: state.badRows, rows: state.rows) }
+        var histories = state.histories
         for id in histories.keys { histories[id]!.sort { $0.period < $1.period } }
-        return MonthlyPanel(columns: valueIndices.map { names[$0] }, histories: histories)
+        return MonthlyPanel(schema: schema.canonical, histories: histories)
     }
 
     /// `12` → 12; `2024-03` → 2024 × 12 + 3.
-    static func parsePeriod(_ text: String) -> Int? {
+    public static func parsePeriod(_ text: String) -> Int? {
         if let number = Int(text), number >= 0 { return number }
-        let parts = text.split(separator: "-")
-        guard parts.count == 2, parts[0].count == 4, let year = Int(parts[0]), let month = Int(parts[1]), (1...12).contains(month) else {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let month = Int(parts[1]),
+            (1...12).contains(month)
+        else {
             return nil
         }
         return year * 12 + month
     }
 
-    /// Standardisation of each column, fitted on the months of `ids`.
-    public func fitScaling(for ids: [String]) -> PanelScaling {
-        var sums = [Double](repeating: 0, count: columns.count)
-        var squares = [Double](repeating: 0, count: columns.count)
-        var count = 0.0
-        for id in ids {
-            for month in histories[id] ?? [] {
-                for (index, value) in month.values.enumerated() {
-                    sums[index] += value
-                    squares[index] += value * value
-                }
-                count += 1
-            }
-        }
-        let means = sums.map { count > 0 ? $0 / count : 0 }
-        let deviations = zip(squares, means).map { square, mean -> Double in
-            let variance = count > 0 ? square / count - mean * mean : 1
-            return variance > 1e-12 ? variance.squareRoot() : 1
-        }
-        return PanelScaling(columns: columns, means: means, standardDeviations: deviations)
+    /// A period as text: `YYYY-MM` for calendar months, the number for month numbers.
+    public static func periodText(_ period: Int) -> String {
+        guard period > 12 * 1000 else { return String(period) }
+        let year = (period - 1) / 12
+        let month = (period - 1) % 12 + 1
+        return String(year) + "-" + (month < 10 ? "0" : "") + String(month)
     }
 
-    /// Sequences of the last `window` months of each of `ids` (in that order), scaled; a
-    /// customer's window ends at their latest month, and missing months are masked.
-    /// Per step: [1, scaled values...]; padding steps are zeros.
-    public func sequences(for ids: [String], window: Int, scaling: PanelScaling) -> SequenceBatch {
-        let features = columns.count + 1
-        var batch = SequenceBatch(count: ids.count, steps: window, features: features, featureNames: ["valid"] + columns)
-        for (row, id) in ids.enumerated() {
-            guard let months = histories[id], let last = months.last?.period else { continue }
-            var position = months.count - 1
-            for step in stride(from: window - 1, through: 0, by: -1) {
-                let period = last - (window - 1 - step)
-                while position >= 0, months[position].period > period { position -= 1 }
-                guard position >= 0, months[position].period == period else { continue }
-                let base = (row * window + step) * features
-                batch.values[base] = 1
-                for (index, value) in months[position].values.enumerated() {
-                    batch.values[base + 1 + index] = Float((value - scaling.means[index]) / scaling.standardDeviations[index])
+    /// The months of `ids`, in that order (empty for a customer the panel lacks).
+    public func months(for ids: [String]) -> [[PanelMonth]] {
+        ids.map { histories[$0] ?? [] }
+    }
+
+    /// The panel as canonical CSV rows for `ids` (what the daemon hands plugins): the customer and
+    /// period columns, then the value columns by name.
+    public func writeCSV(to path: String, ids: [String]) throws(DataError) {
+        var writer = try CSVWriter(path: path)
+        try writer.write([schema.customer, schema.period] + columns)
+        for id in ids {
+            for month in histories[id] ?? [] {
+                let cells = month.values.map { value -> String in
+                    switch value {
+                    case .number(let number): Dataset.format(number)
+                    case .category(let text): text
+                    case .missing: ""
+                    }
                 }
-                batch.mask[row * window + step] = 1
-                batch.months[row * window + step] = months[position].period
+                try writer.write([id, Self.periodText(month.period)] + cells)
             }
         }
-        return batch
+        try writer.close()
     }
 }
 
-/// Per-column standardisation of a panel, stored with the model that was fitted with it.
-public struct PanelScaling: Codable, Sendable, Hashable {
-    public var columns: [String]
-    public var means: [Double]
-    public var standardDeviations: [Double]
-
-    public init(columns: [String], means: [Double], standardDeviations: [Double]) {
-        self.columns = columns
-        self.means = means
-        self.standardDeviations = standardDeviations
+extension PanelSchema {
+    /// A customer's months as records carry them (`{"period": "2026-10", "<column>": value}`, a
+    /// column named as a field or as in the file), checked: the problem of the first bad month
+    /// names it (`history[3].data_gb`).
+    public func months(from records: [[String: FieldValue]]) throws(FieldProblem) -> [PanelMonth] {
+        var readers = inputs.enumerated().map { FieldReader(column: $1, index: $0) }
+        var months: [PanelMonth] = []
+        var seen: Set<Int> = []
+        for (index, record) in records.enumerated() {
+            let path = "history[\(index)]"
+            guard let raw = record["period"] ?? record[period] else {
+                throw FieldProblem(field: "\(path).period", reason: "required field is missing")
+            }
+            guard let text = raw.text, let parsed = MonthlyPanel.parsePeriod(text.trimmingSpaces) else {
+                throw FieldProblem(field: "\(path).period", reason: "expected a month number or YYYY-MM, got \(raw.jsonValue.brief)")
+            }
+            guard seen.insert(parsed).inserted else {
+                throw FieldProblem(field: "\(path).period", reason: "\(text) appears twice in this customer's history")
+            }
+            var values: [PanelValue] = []
+            for position in readers.indices {
+                let column = readers[position].column
+                switch readers[position].read(record[column.name] ?? record[column.fileColumn]) {
+                case .code(let code): values.append(.category(readers[position].vocabulary[Int(code)]))
+                case .number(let number): values.append(number.isNaN ? .missing : .number(number))
+                case .deferredBlank: values.append(.missing)
+                case .problem(let reason): throw FieldProblem(field: "\(path).\(column.name)", reason: reason)
+                }
+            }
+            months.append(PanelMonth(period: parsed, values: values))
+        }
+        return months.sorted { $0.period < $1.period }
     }
 
-    enum CodingKeys: String, CodingKey {
-        case columns, means
-        case standardDeviations = "stds"
+    /// Months as records carry them (`period` and each column by field name), the inverse of
+    /// ``months(from:)``.
+    public func records(of months: [PanelMonth]) -> [[String: FieldValue]] {
+        months.map { month in
+            var record = values(of: month)
+            record["period"] = .string(MonthlyPanel.periodText(month.period))
+            return record
+        }
+    }
+
+    /// A month's values by column field name (a missing value is null).
+    public func values(of month: PanelMonth) -> [String: FieldValue] {
+        var values: [String: FieldValue] = [:]
+        for (column, value) in zip(inputs, month.values) { values[column.name] = value.fieldValue }
+        return values
+    }
+}
+
+extension DatasetSchema {
+    /// The months of `records` (their `history` members) under the schema's panel, one entry per
+    /// record; a bad month is named by its record and month (`customers[2].history[0].data_gb`).
+    public func months(of records: [CustomerRecord]) throws(FieldProblem) -> [[PanelMonth]] {
+        guard let panel = history else { return Array(repeating: [], count: records.count) }
+        var months: [[PanelMonth]] = []
+        months.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            guard let rows = record.history else {
+                months.append([])
+                continue
+            }
+            do {
+                months.append(try panel.months(from: rows))
+            } catch {
+                throw FieldProblem(field: "customers[\(index)].\(error.field)", reason: error.reason)
+            }
+        }
+        return months
+    }
+}
+
+/// The panel reader's running state.
+private struct PanelReadState {
+    let file: String
+    let schema: PanelSchema
+    var header: [String]?
+    var customerIndex = 0
+    var periodIndex = 0
+    var valueIndices: [Int] = []
+    var readers: [FieldReader]
+    var histories: [String: [PanelMonth]] = [:]
+    var seen: [String: Int] = [:]
+    var issues: [DataIssue] = []
+    var badRows = 0
+    var rows = 0
+
+    init(file: String, schema: PanelSchema) {
+        self.file = file
+        self.schema = schema
+        readers = schema.inputs.enumerated().map { FieldReader(column: $1, index: $0) }
+    }
+
+    mutating func consume(_ record: borrowing CSVRecord) throws(DataError) {
+        guard let names = header else {
+            let parsed = (0..<record.count).map { record.lossyString($0).trimmingCharacters(in: .whitespaces) }
+            var missing: [String] = []
+            func position(_ column: String, or name: String) -> Int {
+                if let index = parsed.firstIndex(of: column) ?? parsed.firstIndex(of: name) { return index }
+                missing.append(column)
+                return -1
+            }
+            customerIndex = position(schema.customer, or: schema.customer)
+            periodIndex = position(schema.period, or: schema.period)
+            valueIndices = schema.inputs.map { position($0.fileColumn, or: $0.name) }
+            guard missing.isEmpty else { throw DataError.missingColumns(file: file, columns: missing, mapping: "panel") }
+            header = parsed
+            return
+        }
+        rows += 1
+        let line = record.line
+        guard record.count == names.count else {
+            report([DataIssue(file: file, line: line, problem: "row has \(record.count) fields, the header has \(names.count)")])
+            return
+        }
+        var problems: [DataIssue] = []
+        func issue(_ column: Int, _ problem: String) {
+            problems.append(DataIssue(file: file, line: line, column: names[column], value: record.lossyString(column), problem: problem))
+        }
+        let id = record.withField(customerIndex) { String(validating: CellParser.trimmed($0), as: UTF8.self) } ?? ""
+        if id.isEmpty { issue(customerIndex, "customer id is empty or not UTF-8") }
+        let periodText = record.lossyString(periodIndex).trimmingCharacters(in: .whitespaces)
+        let period = MonthlyPanel.parsePeriod(periodText)
+        if period == nil { issue(periodIndex, "expected a month number or YYYY-MM") }
+        var values: [PanelValue] = []
+        for (position, column) in valueIndices.enumerated() {
+            switch record.withField(column, { readers[position].read(CellParser.trimmed($0)) }) {
+            case .code(let code): values.append(.category(readers[position].vocabulary[Int(code)]))
+            case .number(let number): values.append(number.isNaN ? .missing : .number(number))
+            case .deferredBlank: values.append(.missing)
+            case .problem(let problem): issue(column, problem)
+            }
+        }
+        if let period, !id.isEmpty {
+            let key = "\(id)\u{1}\(period)"
+            if let first = seen[key] {
+                issue(periodIndex, "customer \(id) already has a row for this period (line \(first))")
+            } else if problems.isEmpty {
+                seen[key] = line
+            }
+        }
+        guard problems.isEmpty, let period else {
+            report(problems)
+            return
+        }
+        histories[id, default: []].append(PanelMonth(period: period, values: values))
+    }
+
+    private mutating func report(_ problems: [DataIssue]) {
+        badRows += 1
+        for problem in problems where issues.count < 100 { issues.append(problem) }
     }
 }

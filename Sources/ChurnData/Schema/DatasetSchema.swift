@@ -45,11 +45,15 @@ public struct DatasetSchema: Sendable, Hashable {
     public var derivedHistory: DerivedHistoryFields?
     /// A numeric input that is the customer's monthly bill, for revenue figures.
     public var revenue: String?
+    /// The monthly panel models of this data read: each customer's months, by their own columns.
+    public var history: PanelSchema?
 
     public init(
         name: String, id: IdentifierColumn?, label: LabelColumn, reason: FileColumn? = nil, columns: [SchemaColumn],
-        neverInputs: [String] = [], derivedHistory: DerivedHistoryFields? = nil, revenue: String? = nil
+        neverInputs: [String] = [], derivedHistory: DerivedHistoryFields? = nil, revenue: String? = nil,
+        history: PanelSchema? = nil
     ) {
+        self.history = history
         self.name = name
         self.id = id
         self.label = label
@@ -84,6 +88,7 @@ public struct DatasetSchema: Sendable, Hashable {
     /// named in a `row_id` column.
     public var canonical: DatasetSchema {
         var schema = self
+        schema.history = history?.canonical
         schema.id = IdentifierColumn(name: id?.name ?? Self.generatedIDName, generated: id == nil)
         schema.label = LabelColumn(name: label.name, positive: label.positive, negative: label.negative)
         schema.reason = nil
@@ -234,6 +239,50 @@ public enum BlankRule: Sendable, Hashable {
     /// A blank is allowed only when another numeric column equals a value, and then reads as
     /// `value` (telco: a blank TotalCharges at tenure 0 is 0, nothing billed yet).
     case when(column: String, equals: Double, value: Double)
+}
+
+/// A monthly panel: one row per customer and month (`customer_id, period, <columns>...`, in any
+/// order), the customer's real history. `period` is `YYYY-MM` or a month number. Models read the
+/// last `window` months of each customer, months before the customer existed masked.
+public struct PanelSchema: Sendable, Hashable {
+    /// The column naming the customer (its values are the customers' ids).
+    public var customer: String
+    /// The column naming the month.
+    public var period: String
+    /// The value columns: numeric, categorical or boolean (as in a dataset schema).
+    public var columns: [SchemaColumn]
+    /// Months per customer models read (the last ones).
+    public var window: Int
+    /// When true, a customer with no months is an error at prediction; when false (the default)
+    /// they are scored without history and the answer says so.
+    public var required: Bool
+
+    public init(customer: String = "customer_id", period: String = "period", columns: [SchemaColumn], window: Int = 12, required: Bool = false) {
+        self.customer = customer
+        self.period = period
+        self.columns = columns
+        self.window = window
+        self.required = required
+    }
+
+    /// The columns models read (not ignored).
+    public var inputs: [SchemaColumn] { columns.filter { $0.type != .ignored } }
+
+    /// The input column named `name`.
+    public func input(named name: String) -> SchemaColumn? { inputs.first { $0.name == name } }
+
+    /// The months as they travel between the daemon and plugins: columns named as fields, values
+    /// translated.
+    public var canonical: PanelSchema {
+        var panel = self
+        panel.columns = inputs.map { column in
+            var canonical = column
+            canonical.column = nil
+            canonical.map = nil
+            return canonical
+        }
+        return panel
+    }
 }
 
 /// The fields the derived monthly history reads (GUIDE section 2): a named fallback for files

@@ -51,6 +51,7 @@ extension DatasetSchema {
             ])
         }
         if let revenue { object["revenue"] = .string(revenue) }
+        if let history { object["history"] = history.jsonValue }
         return .object(object)
     }
 
@@ -123,6 +124,48 @@ extension DatasetSchema {
         if let revenue, input(named: revenue)?.type != .numeric {
             throw fail("revenue", "\"\(revenue)\" is not a numeric input column")
         }
+        if let history { try history.check(source: source, path: "history") }
+    }
+}
+
+extension PanelSchema {
+    /// The panel schema as JSON.
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "customer": .string(customer), "period": .string(period), "window": .number(Double(window)),
+            "columns": .array(columns.map(\.jsonValue)),
+        ]
+        if required { object["required"] = .bool(true) }
+        return .object(object)
+    }
+
+    /// Reads a panel schema (the `history` member, or a file of its own).
+    public static func decode(_ json: JSONValue, source: String, path: String = "history") throws(DataError) -> PanelSchema {
+        var reader = SchemaReader(source: source)
+        let panel = try reader.panel(json, path)
+        try panel.check(source: source, path: path)
+        return panel
+    }
+
+    /// Checks the panel: names unique and not the customer or period column, a usable window,
+    /// value columns numeric, categorical or boolean.
+    public func check(source: String, path: String) throws(DataError) {
+        func fail(_ field: String, _ reason: String) -> DataError { .invalidSchema(source: source, field: field, reason: reason) }
+        guard customer != period else { throw fail("\(path).period", "the period column cannot be the customer column") }
+        guard (1...120).contains(window) else { throw fail("\(path).window", "must be between 1 and 120 months, got \(window)") }
+        var seen: Set<String> = []
+        for (index, column) in columns.enumerated() {
+            let at = "\(path).columns[\(index)]"
+            guard seen.insert(column.name).inserted else { throw fail("\(at).name", "\"\(column.name)\" is listed twice") }
+            guard column.fileColumn != customer, column.fileColumn != period else {
+                throw fail(at, "\"\(column.name)\" is the customer or period column")
+            }
+            guard column.type != .date else { throw fail("\(at).type", "a panel column is numeric, categorical or boolean") }
+            if column.type == .categorical, !column.open, (column.values ?? []).isEmpty {
+                throw fail("\(at).values", "a closed categorical column needs its values (or \"open\": true)")
+            }
+        }
+        guard !inputs.isEmpty else { throw fail("\(path).columns", "no value columns: a panel needs at least one") }
     }
 }
 
@@ -176,7 +219,9 @@ private struct SchemaReader {
 
     mutating func schema(_ json: JSONValue) throws(DataError) -> DatasetSchema {
         let root = try object(json, "")
-        try known(root, ["format", "name", "description", "id", "label", "reason", "columns", "never_inputs", "derived_history", "revenue"], "")
+        try known(
+            root, ["format", "name", "description", "id", "label", "reason", "columns", "never_inputs", "derived_history", "revenue", "history"],
+            "")
         if let format = try number(root["format"], "format"), Int(format) != DatasetSchema.currentFormat {
             throw fail("format", "schema format \(Int(format)); this churn reads format \(DatasetSchema.currentFormat)")
         }
@@ -222,10 +267,26 @@ private struct SchemaReader {
                 monthlyCharge: try string(members["monthly_charge"], "derived_history.monthly_charge"),
                 totalCharges: try string(members["total_charges"], "derived_history.total_charges"))
         }
+        var history: PanelSchema?
+        if let value = root["history"], value != .null { history = try panel(value, "history") }
         return DatasetSchema(
             name: name, id: id, label: label, reason: reason, columns: columns,
             neverInputs: try strings(root["never_inputs"], "never_inputs") ?? [], derivedHistory: derived,
-            revenue: try optionalString(root["revenue"], "revenue"))
+            revenue: try optionalString(root["revenue"], "revenue"), history: history)
+    }
+
+    mutating func panel(_ json: JSONValue, _ path: String) throws(DataError) -> PanelSchema {
+        let members = try object(json, path)
+        try known(members, ["customer", "period", "columns", "window", "required"], path)
+        guard case .array(let items)? = members["columns"] else { throw fail("\(path).columns", "expected an array of columns") }
+        var columns: [SchemaColumn] = []
+        for (index, item) in items.enumerated() { columns.append(try column(item, "\(path).columns[\(index)]")) }
+        let window = try number(members["window"], "\(path).window") ?? 12
+        guard window.rounded() == window else { throw fail("\(path).window", "expected a whole number of months") }
+        return PanelSchema(
+            customer: try optionalString(members["customer"], "\(path).customer") ?? "customer_id",
+            period: try optionalString(members["period"], "\(path).period") ?? "period", columns: columns, window: Int(window),
+            required: try bool(members["required"], "\(path).required") ?? false)
     }
 
     func column(_ json: JSONValue, _ path: String) throws(DataError) -> SchemaColumn {
@@ -334,7 +395,8 @@ extension SchemaColumn {
 /// Indented JSON with keys in a readable order, for files people edit.
 enum SchemaJSON {
     static let keyOrder = [
-        "format", "name", "id", "label", "reason", "columns", "never_inputs", "derived_history", "revenue",
+        "format", "name", "id", "label", "reason", "columns", "never_inputs", "derived_history", "revenue", "history",
+        "customer", "period", "window", "required",
         "column", "type", "values", "open", "map", "min", "max", "integer", "blank", "true", "false", "positive", "negative",
         "labels", "generated", "when", "equals", "value", "tenure", "monthly_charge", "total_charges",
     ]

@@ -75,6 +75,40 @@ public enum SchemaInference {
         return try infer(collector, file: path, label: label)
     }
 
+    /// Infers the schema of a monthly panel file: the customer column (`customerColumn`, the
+    /// dataset's id column, else `customer_id`, else the first column), the period column (`period`, `month`, else the
+    /// second), and each value column's type (numeric, boolean, or categorical with at most
+    /// ``maximumCategories`` values; other text is not read).
+    public static func inspectPanel(_ path: String, customerColumn: String? = nil) throws(DataError) -> PanelSchema {
+        var collector = Collector()
+        do {
+            try CSVReader(path: path).forEachRecord { record in try collector.consume(record, file: path) }
+        } catch let error as DataError {
+            throw error
+        } catch {
+            throw .unreadable(file: path, reason: "\(error)")
+        }
+        let header = collector.header
+        guard !header.isEmpty else { throw .empty(file: path) }
+        guard collector.rows > 0 else { throw .headerOnly(file: path) }
+        guard header.count >= 3 else {
+            throw .missingColumns(file: path, columns: ["customer, period and at least one value column"], mapping: "panel")
+        }
+        let customer = [customerColumn, "customer_id"].compactMap { $0 }.first { header.contains($0) } ?? header[0]
+        let period = ["period", "month", "Period", "Month"].first { header.contains($0) } ?? header.first { $0 != customer }!
+        var columns: [SchemaColumn] = []
+        for (index, name) in header.enumerated() where name != customer && name != period {
+            let stats = collector.columns[index]
+            var column = inferColumn(name: name, stats, rows: collector.rows)
+            if column.type == .date { column.type = .ignored }
+            if column.type == .numeric, stats.blanks > 0 { column.blank = .missing }
+            columns.append(column)
+        }
+        let panel = PanelSchema(customer: customer, period: period, columns: columns)
+        try panel.check(source: path, path: "history")
+        return panel
+    }
+
     // MARK: Decisions
 
     private static func infer(_ data: Collector, file: String, label requested: String?) throws(DataError) -> Report {
@@ -296,32 +330,35 @@ public enum SchemaInference {
             for index in 0..<record.count {
                 let text = record.withField(index) { String(decoding: CellParser.trimmed($0), as: UTF8.self) }
                 let number = record.withField(index) { CellParser.number(CellParser.trimmed($0)) }
-                var stats = columns[index]
-                if text.isEmpty {
-                    stats.blanks += 1
-                } else {
-                    if let number {
-                        stats.numberCount += 1
-                        if number.rounded() != number { stats.allWhole = false }
-                        stats.minimum = min(stats.minimum ?? number, number)
-                        stats.maximum = max(stats.maximum ?? number, number)
-                    } else if CalendarDay.days(text) != nil {
-                        stats.dateCount += 1
-                    }
-                    if !stats.manyValues {
-                        stats.distinctValues[text, default: 0] += 1
-                        if stats.distinctValues.count > 1000 {
-                            stats.manyValues = true
-                            stats.uniqueBeyondCap = stats.distinctValues.values.allSatisfy { $0 == 1 }
-                            stats.distinctValues = [:]
-                        }
+                // In place: a copy of the stats would copy its collections on every cell.
+                Self.count(text, number, into: &columns[index], keep: keep)
+            }
+        }
+
+        private static func count(_ text: String, _ number: Double?, into stats: inout ColumnStats, keep: Bool) {
+            if text.isEmpty {
+                stats.blanks += 1
+            } else {
+                if let number {
+                    stats.numberCount += 1
+                    if number.rounded() != number { stats.allWhole = false }
+                    stats.minimum = min(stats.minimum ?? number, number)
+                    stats.maximum = max(stats.maximum ?? number, number)
+                } else if CalendarDay.days(text) != nil {
+                    stats.dateCount += 1
+                }
+                if !stats.manyValues {
+                    stats.distinctValues[text, default: 0] += 1
+                    if stats.distinctValues.count > 1000 {
+                        stats.manyValues = true
+                        stats.uniqueBeyondCap = stats.distinctValues.values.allSatisfy { $0 == 1 }
+                        stats.distinctValues = [:]
                     }
                 }
-                if keep {
-                    stats.numbers.append(number ?? (CalendarDay.days(text).map(Double.init) ?? .nan))
-                    stats.texts.append(text)
-                }
-                columns[index] = stats
+            }
+            if keep {
+                stats.numbers.append(number ?? (CalendarDay.days(text).map(Double.init) ?? .nan))
+                stats.texts.append(text)
             }
         }
 

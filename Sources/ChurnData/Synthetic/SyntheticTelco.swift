@@ -12,20 +12,53 @@ import Foundation
 /// 3. **Satisfaction** (latent, never written): an AR(1) process around a level set by the
 ///    services (tech support and online security raise it; fibre, with its outages, and being
 ///    a senior lower it; long contracts raise it); each price increase knocks it down.
-/// 4. **Observed behaviour** responds to satisfaction: data usage rises with it, support calls
-///    (Poisson) and late payments (Bernoulli; more likely with electronic checks) fall with it.
-/// 5. **Churn**: the label is whether the customer leaves in the month after the snapshot, drawn
-///    from a hazard that depends on the latent satisfaction, the contract, a recent price
-///    increase, fibre, electronic checks, seniority and tenure.
+/// 4. **Trouble** (latent): for a third of the customers, a spell of service trouble begins 1 to
+///    6 months before the snapshot (worse coverage, a failing device): each month of it lowers
+///    satisfaction further and brings dropped calls. A fifth of those in trouble step their plan
+///    down. Nothing in the static record shows it: only the months do.
+/// 5. **Observed behaviour** responds month by month: data usage rises with satisfaction,
+///    support calls (Poisson) and late payments (Bernoulli; more likely with electronic checks)
+///    fall with it, dropped calls rise with trouble.
+/// 6. **Churn**: the label is whether the customer leaves in the month after the snapshot, drawn
+///    from a hazard on the latent satisfaction and its fall over the last months, the trouble,
+///    the contract, a recent price increase, fibre, electronic checks, seniority and tenure.
 ///
-/// No feature is drawn from the label: the label is drawn last, from the same latent state the
-/// features respond to. The same seed gives the same files.
+/// So the churn signal lives largely in the trajectory (usage falling, calls and dropped calls
+/// rising): a model reading the months can see what the snapshot cannot. No feature is drawn
+/// from the label: the label is drawn last, from the same latent state the features respond to.
+/// The same seed gives the same files.
 public enum SyntheticTelco {
     /// Columns of the generated monthly panel (besides `customer_id` and `period`).
-    public static let panelColumns = ["monthly_charge", "data_usage_gb", "support_calls", "late_payment", "price_change"]
+    public static let panelColumns = [
+        "monthly_charge", "data_usage_gb", "support_calls", "dropped_calls", "late_payment", "price_change", "plan",
+    ]
+
+    /// Plans a customer can be on (the panel's categorical column).
+    public static let plans = ["basic", "plus", "unlimited"]
 
     /// The schema of the generated customers: the built-in Kaggle telco schema.
     public static var schema: DatasetSchema { BuiltInSchemas.kaggle }
+
+    /// The schema of the generated monthly panel.
+    public static let panelSchema = PanelSchema(
+        customer: "customer_id", period: "period",
+        columns: [
+            SchemaColumn(name: "monthly_charge", type: .numeric, minimum: 0),
+            SchemaColumn(name: "data_usage_gb", type: .numeric, minimum: 0),
+            SchemaColumn(name: "support_calls", type: .numeric, minimum: 0, integer: true),
+            SchemaColumn(name: "dropped_calls", type: .numeric, minimum: 0, integer: true),
+            SchemaColumn(name: "late_payment", type: .boolean),
+            SchemaColumn(name: "price_change", type: .numeric, minimum: -1, maximum: 1, integer: true),
+            SchemaColumn(name: "plan", type: .categorical, values: plans),
+        ])
+
+    /// The customers' schema with the panel: what to train a model on both with.
+    public static var schemaWithHistory: DatasetSchema {
+        var schema = BuiltInSchemas.kaggle
+        schema.name = "synthetic-telco-with-history"
+        schema.history = panelSchema
+        return schema
+    }
 
     /// The generated population.
     public struct Output: Sendable {
@@ -43,7 +76,7 @@ public enum SyntheticTelco {
         table.reserveCapacity(customers)
         var labels: [Bool] = []
         var lines: [Int] = []
-        var histories: [String: [MonthlyPanel.Month]] = [:]
+        var histories: [String: [PanelMonth]] = [:]
         let snapshotPeriod = 2026 * 12 + 10  // October 2026
         for index in 0..<customers {
             var customer = Profile.draw(&random)
@@ -60,14 +93,17 @@ public enum SyntheticTelco {
             lines.append(index + 2)
             let shown = max(0, life.prices.count - months)
             histories[id] = (shown..<life.prices.count).map { month in
-                MonthlyPanel.Month(
-                    period: snapshotPeriod - (life.prices.count - 1 - month),
-                    values: [life.prices[month], life.usage[month], life.calls[month], life.late[month], life.changed[month]])
+                let values: [PanelValue] = [
+                    .number(life.prices[month]), .number(life.usage[month]), .number(life.calls[month]),
+                    .number(life.dropped[month]), .number(life.late[month]), .number(life.changed[month]),
+                    .category(plans[life.plan[month]]),
+                ]
+                return PanelMonth(period: snapshotPeriod - (life.prices.count - 1 - month), values: values)
             }
         }
         return Output(
             dataset: Dataset(schema: schema, customers: table, churned: labels, lines: lines),
-            panel: MonthlyPanel(columns: panelColumns, histories: histories), snapshot: "2026-10")
+            panel: MonthlyPanel(schema: panelSchema, histories: histories), snapshot: "2026-10")
     }
 
     /// Writes `customers.csv` (telco schema with `Churn`) and `history.csv` (the panel) into `folder`.
@@ -80,15 +116,7 @@ public enum SyntheticTelco {
         let customersPath = (folder as NSString).appendingPathComponent("customers.csv")
         let historyPath = (folder as NSString).appendingPathComponent("history.csv")
         try output.dataset.writeCSV(to: customersPath)
-        var writer = try CSVWriter(path: historyPath)
-        try writer.write(["customer_id", "period"] + panelColumns)
-        for id in output.dataset.customers.ids {
-            for month in output.panel.histories[id] ?? [] {
-                let period = String(format: "%04d-%02d", (month.period - 1) / 12, (month.period - 1) % 12 + 1)
-                try writer.write([id, period] + month.values.map(Dataset.format))
-            }
-        }
-        try writer.close()
+        try output.panel.writeCSV(to: historyPath, ids: output.dataset.customers.ids)
         return (customersPath, historyPath)
     }
 
@@ -163,8 +191,10 @@ public enum SyntheticTelco {
         var prices: [Double] = []
         var usage: [Double] = []
         var calls: [Double] = []
+        var dropped: [Double] = []
         var late: [Double] = []
         var changed: [Double] = []
+        var plan: [Int] = []
         var churns = false
     }
 
@@ -177,6 +207,12 @@ public enum SyntheticTelco {
         var lastIncrease = -100
         let fibre = profile[.internetService] == 1
         let electronicCheck = profile[.paymentMethod] == 0
+        // A spell of trouble in the last months, for a third of the customers.
+        let troubleMonths = random.unit() < 0.33 ? 1 + Int(random.unit() * 6) : 0
+        let troubleStart = months - troubleMonths
+        let downgrades = troubleMonths > 0 && random.unit() < 0.2
+        var plan = profile[.internetService] == 2 ? 0 : (fibre ? 2 : (random.unit() < 0.5 ? 1 : 0))
+        var satisfactionBeforeTrouble = satisfaction
         for month in 0..<months {
             var change = 0.0
             if month > 0, random.unit() < 0.03 {
@@ -186,24 +222,30 @@ public enum SyntheticTelco {
                 change = increase ? 1 : -1
                 if increase { lastIncrease = month }
             }
-            satisfaction = 0.85 * satisfaction + 0.15 * profile.satisfactionLevel + random.normal() * 0.3
-                - (change > 0 ? 0.8 : 0)
+            let inTrouble = month >= troubleStart && troubleMonths > 0
+            if month == troubleStart { satisfactionBeforeTrouble = satisfaction }
+            satisfaction = 0.85 * satisfaction + 0.15 * profile.satisfactionLevel + random.normal() * 0.25
+                - (change > 0 ? 0.8 : 0) - (inTrouble ? 0.45 : 0)
+            if inTrouble, downgrades, month == months - 1, plan > 0 { plan -= 1 }
             let baseUsage = profile[.internetService] == 2 ? 0.5 : (fibre ? 120.0 : 60)
             life.prices.append((price * 100).rounded() / 100)
-            life.usage.append(((baseUsage * exp(0.25 * satisfaction + random.normal() * 0.2)) * 10).rounded() / 10)
+            life.usage.append(((baseUsage * exp(0.3 * satisfaction + random.normal() * 0.15)) * 10).rounded() / 10)
             life.calls.append(Double(poisson(exp(-0.7 - 0.9 * satisfaction), &random)))
+            life.dropped.append(Double(poisson(inTrouble ? 4 : 0.3, &random)))
             life.late.append(random.unit() < sigmoid(-3.2 - 0.8 * satisfaction + (electronicCheck ? 0.8 : 0)) ? 1 : 0)
             life.changed.append(change)
+            life.plan.append(plan)
         }
         if months == 0 { price = profile.basePrice }
         let contract = profile[.contract]
-        var logit = -2.05 - 1.4 * satisfaction
+        let fall = troubleMonths > 0 ? max(0, satisfactionBeforeTrouble - satisfaction) : 0
+        var logit = -2.3 - 1.1 * satisfaction + 0.9 * fall
         logit += contract == 0 ? 1.0 : (contract == 2 ? -0.6 : 0)
-        logit += fibre ? 0.6 : 0
-        logit += electronicCheck ? 0.5 : 0
+        logit += fibre ? 0.5 : 0
+        logit += electronicCheck ? 0.4 : 0
         logit += profile[.seniorCitizen] == 1 ? 0.3 : 0
         logit -= 0.02 * Double(months)
-        logit += months - lastIncrease <= 3 ? 1.2 : 0
+        logit += months - lastIncrease <= 3 ? 1.0 : 0
         life.churns = random.unit() < sigmoid(logit)
         return life
     }

@@ -3,9 +3,11 @@ import ChurnPluginKit
 import ChurnProtocol
 import Foundation
 
-/// `churn-plugin-random-forest`: CART trees on the fields of any dataset schema (plus aggregates
-/// of the derived monthly history when the schema names fields to derive it from); predictions
-/// explained by path attribution, per field.
+/// `churn-plugin-random-forest`: CART trees on the fields of any dataset schema, plus aggregates
+/// of each customer's months: of the real monthly panel when the schema names one (per column:
+/// last, mean, recent change, slope; months present — ``PanelAggregates``), else of the history
+/// derived from tenure and charges when the schema names those fields; predictions explained by
+/// path attribution, per field.
 public struct RandomForestPlugin: ChurnModelPlugin {
     public init() {}
 
@@ -21,12 +23,28 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         let dataset = try request.datasetSchema()
         let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
         let labels = try training.requireLabels(file: request.trainPath)
+        var panel: MonthlyPanel?
+        if let panelSchema = dataset.history {
+            guard let path = request.historyPath else {
+                throw RPCError.invalidParams(field: "history_path", "the schema names a monthly panel: send its file")
+            }
+            panel = try MonthlyPanel.read(path, schema: panelSchema)
+        }
+        // With a panel its aggregates replace the derived history.
+        let derived = panel == nil ? dataset.derivedHistory : nil
+        let defaultWindow = panel?.schema.window ?? DerivedHistory.defaultWindow
+        func augmented(_ table: CustomerTable, window: Int) -> CustomerTable {
+            guard let panel else { return table }
+            return PanelAggregates.augment(table, months: panel.months(for: table.ids), panel: panel.schema, window: window)
+        }
         // The schema's width decides max_features, so fit it first with the default window,
         // then again with the requested one (same width either way).
-        let width = FeatureSchema.fit(training.customers, derivedHistory: dataset.derivedHistory).width
-        let (options, window) = try ForestParameters.parse(request.params, width: width)
-        let schema = FeatureSchema.fit(training.customers, derivedHistory: dataset.derivedHistory, window: window)
-        let features = schema.encode(training.customers)
+        let width = FeatureSchema.fit(augmented(training.customers, window: defaultWindow), derivedHistory: derived).width
+        var (options, window) = try ForestParameters.parse(request.params, width: width)
+        if request.params["history_window"] == nil { window = defaultWindow }
+        let trainingTable = augmented(training.customers, window: window)
+        let schema = FeatureSchema.fit(trainingTable, derivedHistory: derived, window: window)
+        let features = schema.encode(trainingTable)
         let total = options.trees
         let (forest, report) = RandomForest.fit(features, labels: labels, options: options, seed: request.seed) { done in
             if done % 25 == 0 || done == total {
@@ -41,14 +59,14 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         if let path = request.validationPath {
             let (validation, _) = try DatasetReader.read(path, schema: dataset, options: DatasetReadOptions(requireLabel: true))
             let validationLabels = try validation.requireLabels(file: path)
-            let validationFeatures = schema.encode(validation.customers)
+            let validationFeatures = schema.encode(augmented(validation.customers, window: window))
             let probabilities = forest.predict(validationFeatures)
             for (key, value) in Metrics.report(validationLabels, probabilities) { metrics["val_" + key] = value }
             curve = Self.curve(forest, validationFeatures, validationLabels)
             progress.report(stage: "importance", step: 0, total: 1, message: "permutation importance on the validation split")
             importances += Self.permutationImportance(forest, schema: schema, features: validationFeatures, labels: validationLabels, seed: request.seed)
         }
-        let artifact = try ForestArtifact.write(forest, schema: schema, dataset: dataset)
+        let artifact = try ForestArtifact.write(forest, schema: schema, dataset: dataset, panelWindow: panel == nil ? nil : window)
         try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
         var applied: [String: JSONValue] = [
             "n_trees": .number(Double(options.trees)), "max_depth": .number(Double(options.maxDepth)),
@@ -61,13 +79,14 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         applied["bootstrap"] = .bool(options.bootstrap)
         return PluginTrainResult(
             metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue, params: applied,
-            artifactBytes: artifact.count, lossCurveUnit: "trees")
+            artifactBytes: artifact.count, lossCurveUnit: "trees",
+            historySource: panel != nil ? "panel" : derived != nil ? "derived" : "none")
     }
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {
         do {
-            let (forest, schema, dataset) = try ForestArtifact.read(artifact)
-            return LoadedForest(forest: forest, schema: schema, dataset: dataset)
+            let contents = try ForestArtifact.read(artifact)
+            return LoadedForest(forest: contents.forest, schema: contents.schema, dataset: contents.dataset, panelWindow: contents.panelWindow)
         } catch let error as ForestArtifact.Invalid {
             throw RPCError(.invalidData, "cannot load the artifact: \(error)")
         }
@@ -132,25 +151,35 @@ public struct LoadedForest: LoadedChurnModel {
     public let forest: RandomForest
     public let schema: FeatureSchema
     public let dataset: DatasetSchema
+    /// The window of the panel aggregates, when the forest reads a panel.
+    public let panelWindow: Int?
     private let compiled: CompiledForest
     private let records: RecordValidator
 
-    public init(forest: RandomForest, schema: FeatureSchema, dataset: DatasetSchema) {
+    public init(forest: RandomForest, schema: FeatureSchema, dataset: DatasetSchema, panelWindow: Int? = nil) {
         self.forest = forest
         self.schema = schema
         self.dataset = dataset
+        self.panelWindow = panelWindow
         self.compiled = CompiledForest(forest)
         self.records = RecordValidator(schema: dataset)
+    }
+
+    /// The customers' table, with the aggregates of their months when the forest reads a panel.
+    private func table(_ customers: [CustomerRecord]) throws -> CustomerTable {
+        let table = try records.table(customers)
+        guard let panelWindow, let panel = dataset.history else { return table }
+        return PanelAggregates.augment(table, months: try dataset.months(of: customers), panel: panel, window: panelWindow)
     }
 
     public var features: [String] { schema.featureNames }
 
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
-        forest.predict(schema.encode(try records.table(customers)), compiled: compiled)
+        forest.predict(schema.encode(try table(customers)), compiled: compiled)
     }
 
     public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
-        let table = try records.table(customers)
+        let table = try table(customers)
         let features = schema.encode(table)
         let fields = schema.columnFields
         return (0..<table.count).map { row in

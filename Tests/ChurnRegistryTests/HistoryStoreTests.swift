@@ -1,0 +1,57 @@
+import ChurnProtocol
+import Foundation
+import Testing
+
+@testable import ChurnRegistry
+
+@Suite("History store")
+struct HistoryStoreTests {
+    private let folder = NSTemporaryDirectory() + "history-\(UUID().uuidString)"
+    private var path: String { folder + "/registry.sqlite" }
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    private func month(_ customer: String, _ period: Int, calls: Double, plan: String = "basic") -> StoredMonth {
+        StoredMonth(customerID: customer, period: period, values: ["calls": .number(calls), "plan": .string(plan)])
+    }
+
+    @Test func monthsAreAppendedCorrectedAndKeptAcrossRestarts() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try ModelRegistry(path: path)  // the daemon opens the registry first
+        let store = try HistoryStore(path: path)
+        let first = try store.upsert(model: "churn", months: [month("a", 3, calls: 1), month("a", 1, calls: 0), month("b", 2, calls: 5)])
+        #expect(first == HistoryUpsert(appended: 3))
+        // The same months again change nothing; a correction replaces only its month.
+        #expect(try store.upsert(model: "churn", months: [month("a", 1, calls: 0)]) == HistoryUpsert(unchanged: 1))
+        #expect(try store.upsert(model: "churn", months: [month("a", 3, calls: 4), month("a", 4, calls: 2)]) == HistoryUpsert(appended: 1, replaced: 1))
+        // Another model's months are its own.
+        _ = try store.upsert(model: "prepaid", months: [month("a", 1, calls: 9, plan: "plus")])
+
+        let reopened = try HistoryStore(path: path)
+        let stored = try reopened.months(model: "churn", customers: ["a", "b", "nobody", "a"])
+        #expect(stored["a"]?.map(\.period) == [1, 3, 4], "oldest first, a gap kept as a gap")
+        #expect(stored["a"]?[1].values["calls"] == .number(4), "the correction")
+        #expect(stored["b"] == [month("b", 2, calls: 5)])
+        #expect(stored["nobody"] == nil)
+        #expect(try reopened.months(model: "prepaid", customers: ["a"])["a"]?.first?.values["plan"] == .string("plus"))
+        #expect(try reopened.count(model: "churn") == (customers: 2, months: 4))
+    }
+
+    @Test func aLookupOfManyCustomersGoesInChunks() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try HistoryStore(path: path)
+        let months = (0..<1_300).flatMap { customer in (1...3).map { month("c\(customer)", $0, calls: Double(customer)) } }
+        #expect(try store.upsert(model: "churn", months: months).appended == 3_900)
+        let stored = try store.months(model: "churn", customers: (0..<1_300).map { "c\($0)" })
+        #expect(stored.count == 1_300 && stored.values.allSatisfy { $0.count == 3 })
+        #expect(stored["c1234"]?.last?.values["calls"] == .number(1234))
+    }
+
+    @Test func anInMemoryStoreHasItsOwnSchema() throws {
+        let store = try HistoryStore(path: ":memory:")
+        #expect(try store.upsert(model: "churn", months: [month("a", 1, calls: 1)]).appended == 1)
+        #expect(try store.count(model: "churn") == (customers: 1, months: 1))
+    }
+}
