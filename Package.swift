@@ -205,7 +205,7 @@ let package = Package(
         .executableTarget(
             name: "churn-bench",
             dependencies: [
-                "ChurnClient", "ChurnData", "ChurnForest", "ChurnML", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
+                "ChurnClient", "ChurnData", "ChurnForest", "ChurnML", "ChurnPluginKit", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
                 "ChurnSequenceModels", "ChurnWeb",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -16,7 +16,24 @@ struct SequenceBenchmark: AsyncParsableCommand {
             Needs ../shared/data/telco/telco_train.csv and python3 with tensorflow-cpu and scikit-learn.
             Goals: mean ROC-AUC over 3 seeds >= Keras's - 0.003; 30 epochs <= 0.25x TensorFlow's time;
             batch of 1,409 <= 20 ms; one customer <= 200 µs inside the plugin.
+
+            With --history: the generator's customers and monthly panel instead; every kind trained by its
+            plugin with the panel, with the derived history and with none, on the same folds as
+            scikit-learn's random forest on the wide table (one column per month). Goals: our best sequence
+            model >= scikit-learn's wide forest; the history adds >= 0.05 ROC-AUC over no history.
             """)
+
+    @Flag(help: "Compare with and without real monthly histories on the generator's panel data.")
+    var history = false
+
+    @Option(help: "With --history: generated customers.")
+    var customers = 5000
+
+    @Option(help: "With --history: stratified folds.")
+    var folds = 5
+
+    @Option(help: "With --history: the generator's seed (and the folds').")
+    var dataSeed: UInt64 = 7
 
     @Option(help: "The labelled telco CSV.")
     var data = repositoryParent + "/shared/data/telco/telco_train.csv"
@@ -37,6 +54,10 @@ struct SequenceBenchmark: AsyncParsableCommand {
     var noKeras = false
 
     func run() async throws {
+        if history {
+            let chosen = kinds == "both" ? ["random_forest", "lstm", "lstm_attention"] : ["random_forest", kinds]
+            return try HistoryComparison(customers: customers, folds: folds, seed: dataSeed, kinds: chosen).run()
+        }
         guard let telco = BuiltInSchemas.detect(header: CSVReader.header(of: data)) else {
             throw ValidationError("\(data) is not a Kaggle or IBM telco file")
         }

@@ -17,8 +17,13 @@ struct DataCommand: ParsableCommand {
                 any column that alone predicts the label almost perfectly (ROC-AUC >= 0.9: the outcome leaking in \
                 under another name, declared never an input). Runs here, without a daemon.
 
+                With --panel the file is a monthly panel (one row per customer and month): the report names \
+                its customer and period columns and each value column's type, and --write writes the panel \
+                schema (the "history" member of a dataset schema).
+
                 Examples:
                   churn data inspect operator.csv --label Churn
+                  churn data inspect months.csv --panel --customer subscriber_id --write panel.json
                   churn data inspect ../shared/data/telco/ibm_telco_extended_train.csv --label "Churn Label" --write ibm.json
                   churn train --kind random_forest --data operator.csv --schema ibm.json
                 """)
@@ -32,7 +37,19 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Write the inferred schema to this JSON file, to edit and pass to `churn train --schema`.")
         var write: String?
 
+        @Flag(help: "The file is a monthly panel (one row per customer and month).")
+        var panel = false
+
+        @Option(help: "With --panel: the column naming the customer (default customer_id, else the first column).")
+        var customer: String?
+
+        func validate() throws {
+            if panel, label != nil { throw ValidationError("--label goes with a customer file, not a --panel") }
+            if customer != nil, !panel { throw ValidationError("--customer goes with --panel") }
+        }
+
         func run() throws {
+            if panel { return try inspectPanel() }
             let report: SchemaInference.Report
             do {
                 report = try SchemaInference.inspect(file, label: label)
@@ -47,6 +64,37 @@ struct DataCommand: ParsableCommand {
                     throw CleanExit.message("cannot write \(write): \(error.localizedDescription)", code: 73)
                 }
                 print("wrote the schema to \(write): edit it, then `churn train --data \(file) --schema \(write)`")
+            }
+        }
+
+        private func inspectPanel() throws {
+            let schema: PanelSchema
+            let panel: MonthlyPanel
+            do {
+                schema = try SchemaInference.inspectPanel(file, customerColumn: customer)
+                panel = try MonthlyPanel.read(file, schema: schema)
+            } catch {
+                throw CleanExit.message(error.description, code: 65)
+            }
+            let months = panel.histories.values.reduce(0) { $0 + $1.count }
+            let periods = panel.histories.values.flatMap { [$0.first?.period, $0.last?.period] }.compactMap { $0 }
+            let lengths = panel.histories.values.map(\.count).sorted()
+            print("\(file): monthly panel, \(months) months of \(panel.histories.count) customers, \(MonthlyPanel.periodText(periods.min() ?? 0)) to \(MonthlyPanel.periodText(periods.max() ?? 0))")
+            print("customer: \(schema.customer)   period: \(schema.period)   months per customer: \(lengths.first ?? 0) to \(lengths.last ?? 0) (median \(lengths.isEmpty ? 0 : lengths[lengths.count / 2])); models read the last \(schema.window)")
+            print("columns:")
+            for column in schema.columns {
+                var detail = column.type.rawValue
+                if let values = column.values { detail += ": " + values.prefix(8).joined(separator: ", ") + (values.count > 8 ? ", ..." : "") }
+                if column.type == .ignored { detail += " (not read: text with too many values, or dates)" }
+                print("  " + column.name.padding(toLength: 24, withPad: " ", startingAt: 0) + "  " + detail)
+            }
+            if let write {
+                do {
+                    try (schema.prettyJSON() + "\n").write(toFile: write, atomically: true, encoding: .utf8)
+                } catch {
+                    throw CleanExit.message("cannot write \(write): \(error.localizedDescription)", code: 73)
+                }
+                print("wrote the panel schema to \(write): put it as \"history\" in a dataset schema, or train with --history \(file) to infer it")
             }
         }
     }

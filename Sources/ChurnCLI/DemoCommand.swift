@@ -14,9 +14,11 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run churn end to end: data, daemon and plugins, training, registry, promotion, predictions with reasons.",
         discussion: """
-            Generates SYNTHETIC telco data (or uses --data) and keeps a quarter of it back as next \
-            month's cohort; starts churnd with the plugins beside it; trains and registers a model \
-            with each plugin it finds; promotes the best by held-back ROC-AUC and runs the runner-up \
+            Generates SYNTHETIC telco customers with their monthly histories (or uses --data and \
+            --history) and keeps a quarter of the customers back as next month's cohort; starts churnd \
+            with the plugins beside it; trains and registers a model with each plugin it finds, on the \
+            months and (as model churn-no-history) without them, and prints what the months add; \
+            promotes the best by held-back ROC-AUC and runs the runner-up \
             in shadow beside it; scores the cohort and explains the riskiest customers; then feeds \
             the cohort's outcomes back and prints the champion/challenger report. State goes under \
             --home (default ./var/demo); the daemon's log is <home>/logs/churnd.log.
@@ -24,6 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
             Examples:
               churn demo
               churn demo --data ../shared/data/telco/telco_train.csv
+              churn demo --data customers.csv --history months.csv
               churn demo --customers 20000 --keep-running
               churn demo --web            (then open the printed link)
             """)
@@ -36,6 +39,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "The label column of --data, when it is not a built-in telco file.")
     var label: String?
+
+    @Option(help: "A monthly panel CSV for the customers of --data (one row per customer and month).")
+    var history: String?
 
     @Option(help: "Synthetic customers to generate.")
     var customers = 5000
@@ -54,6 +60,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     @OptionGroup var webAccounts: WebAccountOptions
 
+    func validate() throws {
+        if history != nil, data == nil {
+            throw ValidationError("--history goes with --data (the synthetic data brings its own months)")
+        }
+    }
+
     func run() async throws {
         let home = ChurnPath.absolute(self.home)
         try FileManager.default.createDirectory(atPath: home + "/logs", withIntermediateDirectories: true)
@@ -62,6 +74,8 @@ struct DemoCommand: AsyncParsableCommand {
         // 1. Data: a labelled file to train on, and a later cohort nobody trains on, whose
         //    outcomes arrive as feedback "a month later".
         let dataset: Dataset
+        var historyPath: String?
+        var panelSchema: PanelSchema?
         if let data {
             let path = ChurnPath.absolute(data)
             do {
@@ -72,11 +86,22 @@ struct DemoCommand: AsyncParsableCommand {
                 throw CleanExit.message("\(error)", code: 65)
             }
             step("data", "using \(path): \(dataset.customers.count) customers (schema \(dataset.schema.name))")
+            historyPath = history.map(ChurnPath.absolute)
+            if historyPath == nil, dataset.schema.derivedHistory != nil {
+                step("data", "no monthly panel (--history): the LSTMs read the history derived from tenure and charges, a fallback, not observed months")
+            }
         } else {
             let output = SyntheticTelco.generate(customers: customers, months: 24, seed: seed)
             dataset = output.dataset
             let rate = Double(output.dataset.churned!.filter { $0 }.count) / Double(customers)
             step("data", "generated \(customers) SYNTHETIC customers (seed \(seed), churn rate \(String(format: "%.1f%%", rate * 100)))")
+            let panelPath = home + "/data/history.csv"
+            try FileManager.default.createDirectory(atPath: home + "/data", withIntermediateDirectories: true)
+            try output.panel.writeCSV(to: panelPath, ids: output.dataset.customers.ids)
+            historyPath = panelPath
+            panelSchema = output.panel.schema
+            let months = output.panel.histories.values.reduce(0) { $0 + $1.count }
+            step("data", "and their months: \(months) rows of \(output.panel.columns.joined(separator: ", ")) (\(panelPath)); the churn signal lives largely in how they change")
         }
         let labels = try dataset.requireLabels(file: data ?? "synthetic data")
         let split = StratifiedSplit.holdOut(labels, fraction: 0.25, seed: seed)
@@ -100,20 +125,37 @@ struct DemoCommand: AsyncParsableCommand {
         step("daemon", "churnd (pid \(daemon.processIdentifier)) on \(socket); plugins: \(plugins.map { "\($0.kind) (\($0.state))" }.joined(separator: ", "))")
         guard !ready.isEmpty else { throw CleanExit.message("no plugin is ready: see \(home)/logs/churnd.log", code: 1) }
 
-        // 3. Train and register a version with every plugin.
+        // 3. Train and register a version with every plugin: on the months (model churn), and
+        //    without them (model churn-no-history), to show what the months add.
         var versions: [ModelVersionInfo] = []
+        var withoutMonths: [String: ModelVersionInfo] = [:]
+        var withPanel = dataset.schema.canonical
+        withPanel.history = panelSchema  // the generator's declared panel; an operator's is inferred
+        let schema = withPanel.jsonValue
+        withPanel.history = nil
+        let staticSchema = withPanel.jsonValue
         for plugin in ready {
             let request = TrainParams(
-                kind: plugin.kind, data: trainingPath, seed: seed, notes: "churn demo", schema: dataset.schema.canonical.jsonValue)
-            let version = try await reporting { () async throws(ChurnClientError) in
-                try await client.train(request) { update in
-                    if update.stage != "trees" || update.step == update.total {
-                        print("    [\(plugin.kind) \(update.stage)] \(update.message)")
-                    }
-                }
-            }
+                kind: plugin.kind, data: trainingPath, history: historyPath, seed: seed, notes: "churn demo", schema: schema)
+            let version = try await train(request, client: client, quiet: false)
             versions.append(version)
-            step("train", "registered \(version.ref) (\(version.kind)): " + metricsLine(version.metrics))
+            step("train", "registered \(version.ref) (\(version.kind), history: \(version.historySource ?? "none")): " + metricsLine(version.metrics))
+            if historyPath != nil {
+                let baseline = try await train(
+                    TrainParams(kind: plugin.kind, data: trainingPath, seed: seed, name: "churn-no-history", notes: "churn demo, without the months", schema: staticSchema),
+                    client: client, quiet: true)
+                withoutMonths[plugin.kind] = baseline
+                step("train", "registered \(baseline.ref) (\(baseline.kind), history: \(baseline.historySource ?? "none")): " + metricsLine(baseline.metrics))
+            }
+        }
+        if !withoutMonths.isEmpty {
+            step("history", "what the months add (held-back ROC-AUC, same split, same seed):")
+            for version in versions {
+                guard let baseline = withoutMonths[version.kind], let with = version.metrics["test_roc_auc"],
+                    let without = baseline.metrics["test_roc_auc"]
+                else { continue }
+                print(String(format: "    %@ with the months %.3f, without %.3f (%@): %+.3f", version.kind.padding(toLength: 15, withPad: " ", startingAt: 0), with, without, baseline.historySource == "derived" ? "derived history" : "no history", with - without))
+            }
         }
 
         // 4. Promote the best by held-back ROC-AUC; shadow the runner-up beside it.
@@ -140,6 +182,10 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let atRisk = predictions.filter(\.churn).count
         step("predict", "\(predictions.count) customers of the cohort scored by \(best.ref): \(atRisk) (\(String(format: "%.1f%%", 100 * Double(atRisk) / Double(predictions.count)))) likely to churn")
+        let stored = predictions.filter { $0.history == .stored }.count
+        if predictions.contains(where: { $0.history != nil }) {
+            step("predict", "\(stored) of them scored on their stored months (stored at training; churn history import adds more), \(predictions.count - stored) without")
+        }
         let riskiest = predictions.sorted { $0.churnProbability > $1.churnProbability }.prefix(5)
         let byID = Dictionary(uniqueKeysWithValues: zip(cohort.customers.ids, records).map { ($0, $1) })
         let explanations = try await reporting { () async throws(ChurnClientError) in
@@ -147,8 +193,14 @@ struct DemoCommand: AsyncParsableCommand {
         }
         step("explain", "the five riskiest customers and why:")
         for explained in explanations {
-            let reasons = explained.explanation.contributions.map {
+            var reasons = explained.explanation.contributions.map {
                 "\($0.feature)=\(display($0.value)) \(String(format: "%+.3f", $0.contribution))"
+            }
+            // A sequence model's reasons are its months: the two that weigh most, with their values.
+            for month in (explained.explanation.months ?? []).sorted(by: { $0.weight > $1.weight }).prefix(2) {
+                let values = month.values.sorted { $0.key < $1.key }.map { "\($0.key) \(display($0.value))" }.joined(separator: ", ")
+                let weight = String(format: explained.explanation.monthMethod == "occlusion" ? "%+.3f" : "%.2f", month.weight)
+                reasons.append("\(month.period) \(explained.explanation.monthMethod ?? "weight") \(weight) (\(values))")
             }
             print(String(format: "    %@  %.3f  ", explained.customerID as NSString, explained.explanation.churnProbability) + reasons.joined(separator: ", "))
         }
@@ -188,6 +240,17 @@ struct DemoCommand: AsyncParsableCommand {
             daemon.waitUntilExit()
         } else {
             print("\ndemo finished; state is in \(home) (run again with --keep-running to keep the daemon up)")
+        }
+    }
+
+    private func train(_ request: TrainParams, client: ChurnClient, quiet: Bool) async throws -> ModelVersionInfo {
+        try await reporting { () async throws(ChurnClientError) in
+            try await client.train(request) { update in
+                guard !quiet else { return }
+                if update.stage != "trees" || update.step == update.total {
+                    print("    [\(request.kind) \(update.stage)] \(update.message)")
+                }
+            }
         }
     }
 

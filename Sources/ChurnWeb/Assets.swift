@@ -26,6 +26,24 @@ enum Assets {
         label { margin-right: .5rem; } button { cursor: pointer; }
         .scroll { max-width: 100%; overflow-x: auto; } .scroll table { margin: 0; }
         code { overflow-wrap: anywhere; }
+        .heatmap td { min-width: 2.6rem; text-align: center; font-size: .75rem; font-variant-numeric: tabular-nums; }
+        .heatmap th[scope=row] { white-space: nowrap; font-weight: 500; }
+        .heatmap td.empty, .empty-swatch { background: repeating-linear-gradient(45deg, #fff, #fff 3px, #eef0f3 3px, #eef0f3 6px); }
+        .h0 { background: rgba(214, 39, 40, 0.040); }
+        .h1 { background: rgba(214, 39, 40, 0.136); }
+        .h2 { background: rgba(214, 39, 40, 0.232); }
+        .h3 { background: rgba(214, 39, 40, 0.328); }
+        .h4 { background: rgba(214, 39, 40, 0.424); }
+        .h5 { background: rgba(214, 39, 40, 0.520); }
+        .h6 { background: rgba(214, 39, 40, 0.616); }
+        .h7 { background: rgba(214, 39, 40, 0.712); }
+        .h8 { background: rgba(214, 39, 40, 0.808); }
+        .h9 { background: rgba(214, 39, 40, 0.904); }
+        .h6, .h7, .h8, .h9 { color: #fff; }
+        .legend span { display: inline-block; min-width: 3.2rem; margin-right: 2px; text-align: center; font-size: .75rem; padding: .1rem 0; }
+        .empty-swatch { width: 1.2rem; height: .9rem; vertical-align: middle; border: 1px solid #e3e6ea; }
+        .multiples { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 260px), 1fr)); gap: .6rem; }
+        .multiples figure.wide { grid-column: 1 / -1; }
         /* Phones: the header wraps, the page never scrolls sideways (wide tables scroll in place). */
         @media (max-width: 640px) {
           header { flex-wrap: wrap; gap: .4rem .8rem; padding: .5rem .8rem; }

@@ -253,12 +253,15 @@ public final class ChurnWebApp: Sendable {
                     let scored = try await base.current(link)
                     values.merge(pages.customerValues(scored, query: query, page: page, context: context)) { $1 }
                     charts.append(pages.riskDistribution(scored, context: context))
-                    if let attention = models.filter({ $0.kind == "lstm_attention" }).max(by: { $0.version < $1.version }) {
-                        let riskiest = scored.byRisk.prefix(8).map { scored.records[$0] }
+                    // The attention heatmap: the champion when it has attention, else the newest
+                    // attention version (its months read from the store like any prediction's).
+                    let attention = models.filter { $0.kind == "lstm_attention" }
+                    if let shown = attention.first(where: { $0.aliases.contains("champion") }) ?? attention.max(by: { $0.version < $1.version }) {
+                        let riskiest = scored.byRisk.prefix(12).map { scored.records[$0] }
                         if let explained = try? await link.with({ client throws(ChurnClientError) in
-                            try await client.explain(riskiest, model: attention.ref.description)
+                            try await client.explain(riskiest, model: shown.ref.description)
                         }) {
-                            if let chart = pages.attentionHeatmap(explained, context: context) { charts.append(chart) }
+                            values["heatmap"] = pages.monthHeatmap(explained, context: context)
                         }
                     }
                     values["synthetic"] = base.isSynthetic
@@ -335,6 +338,7 @@ public final class ChurnWebApp: Sendable {
                         try await client.explain([record], model: answer.model.description, top: 8)
                     }.first
                     values["result"] = pages.predictionValues(answer, explanation: explanation, context: context)
+                    if let explanation { values.merge(pages.chartValues(pages.monthCharts(explanation, context: context))) { $1 } }
                 }
             }
         } catch {

@@ -13,6 +13,8 @@ struct ChartSpec {
     var height = 220
     var columns: [String]
     var rows: [[String]]
+    /// Spans the whole row of a grid of small charts.
+    var wide = false
 }
 
 /// Turns the daemon's answers into what the templates show.
@@ -38,6 +40,7 @@ struct PageBuilder: Sendable {
         values["models"] = models.sorted { ($0.name, $0.version) > ($1.name, $1.version) }.map { model -> [String: Any] in
             [
                 "ref": model.ref.description, "kind": model.kind, "created": String(model.createdAt.prefix(16)),
+                "history": Self.historyLabel(model, context: context),
                 "roc_auc": Self.metric(model, "roc_auc"), "accuracy": Self.metric(model, "accuracy"),
                 "precision": Self.metric(model, "precision"), "recall": Self.metric(model, "recall"), "f1": Self.metric(model, "f1"),
                 "aliases": model.aliases.sorted(), "is_champion": model.aliases.contains("champion"),
@@ -192,43 +195,38 @@ struct PageBuilder: Sendable {
             columns: [text("col.risk", context), text("ret.size", context)], rows: zip(labels, bins).map { [$0, "\($1)"] })
     }
 
-    /// Months × customers, each cell coloured by the attention weight the model gave that month.
-    func attentionHeatmap(_ explained: [CustomerExplanation], context: WebRequestContext) -> ChartSpec? {
-        let rows = explained.filter { !($0.explanation.attention ?? []).isEmpty }
-        guard !rows.isEmpty else { return nil }
-        let maximum = rows.flatMap { $0.explanation.attention ?? [] }.map(\.weight).max() ?? 1
-        var points: [JSONValue] = []
-        var colors: [JSONValue] = []
-        for (index, row) in rows.enumerated() {
-            for month in row.explanation.attention ?? [] {
-                points.append(.object(["x": .number(Double(month.month)), "y": .number(Double(index)), "w": .number(month.weight)]))
-                let strength = maximum > 0 ? month.weight / maximum : 0
-                colors.append(.string(String(format: "rgba(214,39,40,%.3f)", 0.08 + 0.92 * strength)))
-            }
-        }
-        let ids = rows.map(\.customerID)
-        return ChartSpec(
-            id: "attention-chart", title: text("dash.attention", context) + " — \(rows[0].model)", type: "scatter",
-            data: .object([
-                "datasets": .array([
-                    .object([
-                        "label": .string(text("axis.attention", context)), "data": .array(points), "pointStyle": .string("rect"),
-                        "pointRadius": .number(11), "pointHoverRadius": .number(12), "backgroundColor": .array(colors),
-                        "borderWidth": .number(0),
-                    ])
-                ])
-            ]),
-            options: .object([
-                "plugins": .object(["legend": .object(["display": .bool(false)])]),
-                "scales": .object([
-                    "x": .object(["title": .object(["display": .bool(true), "text": .string(text("axis.month", context))])]),
-                    "y": .object(["reverse": .bool(true), "min": .number(-0.5), "max": .number(Double(rows.count) - 0.5),
-                                  "ticks": .object(["stepSize": .number(1)]),
-                                  "title": .object(["display": .bool(true), "text": .string(text("axis.customers_riskiest", context) + ": " + ids.joined(separator: ", "))])]),
-                ]),
-            ]), height: 260,
-            columns: [text("col.customer", context)] + (rows[0].explanation.attention ?? []).map { "m\($0.month)" },
-            rows: rows.map { row in [row.customerID] + (row.explanation.attention ?? []).map { String(format: "%.3f", $0.weight) } })
+    /// The attention heatmap: rows the riskiest customers (their ids as row headers), columns the
+    /// calendar months any of them has (or the months of tenure for the derived history), each
+    /// cell coloured on one scale by the weight the model gave that month, with a legend; a
+    /// month before a customer joined (or without data) is an empty cell. An HTML table, so it
+    /// reads without Chart.js and on a phone (it scrolls in place).
+    func monthHeatmap(_ explained: [CustomerExplanation], context: WebRequestContext) -> [String: Any]? {
+        let rows = explained.filter { !($0.explanation.months ?? []).isEmpty }
+        guard let first = rows.first else { return nil }
+        let periods = Array(Set(rows.flatMap { ($0.explanation.months ?? []).map(\.period) }))
+            .sorted { (MonthlyPanel.parsePeriod($0) ?? 0) < (MonthlyPanel.parsePeriod($1) ?? 0) }
+        let maximum = max(rows.flatMap { ($0.explanation.months ?? []).map(\.weight) }.max() ?? 0, 1e-9)
+        // One scale in ten steps (classes: the page's security policy allows no inline styles).
+        func level(_ weight: Double) -> Int { min(9, max(0, Int((weight / maximum * 10).rounded(.down)))) }
+        let derived = first.explanation.history != nil && first.explanation.history != "observed months"
+        return [
+            "model": first.model.description,
+            "provenance": text(derived ? "history.derived" : "history.observed", context),
+            "columns": periods.map { derived ? text("heat.tenure_month", context) + " " + $0 : $0 },
+            "rows": rows.map { row -> [String: Any] in
+                let weights = Dictionary((row.explanation.months ?? []).map { ($0.period, $0.weight) }, uniquingKeysWith: { $1 })
+                return [
+                    "id": row.customerID,
+                    "cells": periods.map { period -> [String: Any] in
+                        guard let weight = weights[period] else { return ["empty": true] }
+                        return ["level": "h\(level(weight))", "value": String(format: "%.2f", weight)]
+                    },
+                ]
+            },
+            "legend": (0..<10).map { step -> [String: Any] in
+                ["level": "h\(step)", "value": String(format: "%.2f", maximum * Double(step) / 10)]
+            },
+        ]
     }
 
     /// The riskiest customers, a page at a time: id, risk, and the champion's most important
@@ -300,7 +298,7 @@ struct PageBuilder: Sendable {
             "charts_json": json,
             "charts": charts.map { chart -> [String: Any] in
                 [
-                    "id": chart.id, "title": chart.title, "height": "\(chart.height)", "open": !chartJSAvailable,
+                    "id": chart.id, "title": chart.title, "height": "\(chart.height)", "open": !chartJSAvailable, "wide": chart.wide,
                     "columns": chart.columns, "rows": chart.rows.map { ["cells": $0] },
                 ]
             },
@@ -325,12 +323,79 @@ struct PageBuilder: Sendable {
                     "direction": driver.contribution > 0 ? "up" : "down",
                 ]
             }
-            if let months = explanation.explanation.attention, !months.isEmpty {
+            if let months = explanation.explanation.months, !months.isEmpty {
+                let occlusion = explanation.explanation.monthMethod == "occlusion"
+                let columns = Array(Set(months.flatMap { $0.values.keys })).sorted()
                 values["has_months"] = true
-                values["months"] = months.map { ["month": "\($0.month)", "weight": String(format: "%.1f%%", $0.weight * 100)] }
+                values["month_method"] = text(occlusion ? "pred.month_occlusion" : "pred.month_attention", context)
+                values["month_columns"] = columns
+                values["months"] = months.map { month -> [String: Any] in
+                    [
+                        "period": month.period,
+                        "weight": occlusion ? String(format: "%+.1f ", month.weight * 100) + text("unit.points", context) : String(format: "%.1f%%", month.weight * 100),
+                        "values": columns.map { Self.display(month.values[$0] ?? .null) },
+                    ]
+                }
             }
         }
+        if let source = prediction.history {
+            values["history_source"] = text("history." + (source == .derived ? "derived" : source.rawValue), context)
+        }
         return values
+    }
+
+    /// The customer's months as small multiples: a line per most influential panel column, and
+    /// under them the weight the model gave each month (attention, or the change in probability
+    /// without the month).
+    func monthCharts(_ explanation: CustomerExplanation, context: WebRequestContext) -> [ChartSpec] {
+        guard let months = explanation.explanation.months, !months.isEmpty else { return [] }
+        let labels = JSONValue.array(months.map { .string($0.period) })
+        let columns = Array(Set(months.flatMap { $0.values.keys })).sorted()
+        var charts: [ChartSpec] = []
+        for (index, column) in columns.enumerated() {
+            let points = months.map { month -> JSONValue in
+                if case .number(let number)? = month.values[column] { return .number(number) }
+                if case .bool(let flag)? = month.values[column] { return .number(flag ? 1 : 0) }
+                return .null
+            }
+            guard points.contains(where: { $0 != .null }) else { continue }
+            charts.append(
+                ChartSpec(
+                    id: "month-\(index)", title: column, type: "line",
+                    data: .object([
+                        "labels": labels,
+                        "datasets": .array([
+                            .object([
+                                "label": .string(column), "data": .array(points), "borderColor": .string(Self.palette[index % Self.palette.count]),
+                                "pointRadius": .number(2), "spanGaps": .bool(false), "fill": .bool(false),
+                            ])
+                        ]),
+                    ]),
+                    options: .object(["plugins": .object(["legend": .object(["display": .bool(false)])])]), height: 120,
+                    columns: [text("pred.period", context), column],
+                    rows: months.map { [$0.period, Self.display($0.values[column] ?? .null)] }))
+        }
+        let occlusion = explanation.explanation.monthMethod == "occlusion"
+        let method = text(occlusion ? "pred.month_occlusion" : "pred.month_attention", context)
+        charts.append(
+            ChartSpec(
+                id: "month-weights", title: method, type: "bar",
+                data: .object([
+                    "labels": labels,
+                    "datasets": .array([
+                        .object([
+                            "label": .string(method), "data": .array(months.map { .number($0.weight) }),
+                            "backgroundColor": .array(months.map { .string($0.weight >= 0 ? "#d62728" : "#2b9348") }),
+                        ])
+                    ]),
+                ]),
+                options: .object([
+                    "plugins": .object(["legend": .object(["display": .bool(false)])]),
+                    "scales": .object(["x": Self.axisTitle(text("pred.period", context))]),
+                ]), height: 90,
+                columns: [text("pred.period", context), method], rows: months.map { [$0.period, String(format: "%.4f", $0.weight)] },
+                wide: true))
+        return charts
     }
 
     // MARK: Retention
@@ -381,6 +446,19 @@ struct PageBuilder: Sendable {
     // MARK: Helpers
 
     private func text(_ key: String, _ context: WebRequestContext) -> String { WebStrings.text(key, context.language) }
+
+    /// What a version reads as history, for its card: observed months, the derived fallback
+    /// (labelled as derived from tenure and charges), or none.
+    static func historyLabel(_ model: ModelVersionInfo, context: WebRequestContext) -> String {
+        let key: String
+        switch model.historySource {
+        case "panel"?: key = "history.observed"
+        case "derived"?: key = "history.derived"
+        case "none"?: key = "history.no_history"
+        default: key = model.kind.hasPrefix("lstm") ? "history.derived" : "history.no_history"
+        }
+        return WebStrings.text(key, context.language)
+    }
 
     /// The newest version of each plugin kind, in a stable order.
     static func latestByKind(_ models: [ModelVersionInfo]) -> [ModelVersionInfo] {

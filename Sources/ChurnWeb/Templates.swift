@@ -110,10 +110,10 @@ enum Templates {
         {{#has_models}}
         <form method="post" action="/models/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button id="rollback">{{t.dash.rollback}}</button></form>
         <div class="scroll"><table id="models"><thead><tr><th>{{t.dash.version}}</th><th>{{t.dash.kind}}</th><th>{{t.dash.created}}</th>
-          <th>{{t.metric.roc_auc}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th>
+          <th>{{t.dash.history}}</th><th>{{t.metric.roc_auc}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th>
           <th>{{t.dash.aliases}}</th><th>{{t.dash.actions}}</th></tr></thead><tbody>
         {{#models}}
-        <tr><td>{{ref}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{roc_auc}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td>
+        <tr><td>{{ref}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{history}}</td><td>{{roc_auc}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td>
           <td>{{#aliases}}<span class="badge {{.}}">{{.}}</span> {{/aliases}}</td>
           <td>{{^is_champion}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/is_champion}}
               {{^is_champion}}{{^is_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/is_challenger}}{{/is_champion}}</td></tr>
@@ -133,6 +133,15 @@ enum Templates {
           </figure>
         {{/charts}}
         </div>
+
+        {{#heatmap}}
+        <h2 id="heatmap-title">{{t.dash.attention}} · {{model}}</h2>
+        <p class="note">{{t.heat.note}} {{t.pred.history}}: {{provenance}}.</p>
+        <div class="scroll"><table id="heatmap" class="heatmap"><thead><tr><th>{{t.col.customer}}</th>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>
+        {{#rows}}<tr><th scope="row">{{id}}</th>{{#cells}}{{#empty}}<td class="empty"></td>{{/empty}}{{^empty}}<td class="{{level}}">{{value}}</td>{{/empty}}{{/cells}}</tr>{{/rows}}
+        </tbody></table></div>
+        <p class="legend" id="heatmap-legend">{{t.heat.scale}} {{#legend}}<span class="{{level}}">≥ {{value}}</span>{{/legend}} · <span class="empty-swatch"></span> {{t.heat.empty}}</p>
+        {{/heatmap}}
 
         {{#base_problem}}<p class="error" id="base-problem">{{base_problem}}</p>{{/base_problem}}
         {{#has_customers}}
@@ -166,7 +175,13 @@ enum Templates {
           {{#has_drivers}}<h3>{{t.pred.drivers}}</h3>
           <div class="scroll"><table id="drivers"><thead><tr><th>{{t.pred.feature}}</th><th>{{t.pred.value}}</th><th>{{t.pred.effect}}</th></tr></thead><tbody>
           {{#drivers}}<tr><td>{{feature}}</td><td>{{value}}</td><td class="{{direction}}">{{effect}}</td></tr>{{/drivers}}</tbody></table></div>{{/has_drivers}}
-          {{#has_months}}<h3>{{t.pred.months}}</h3><table id="months"><tbody>{{#months}}<tr><td>{{month}}</td><td>{{weight}}</td></tr>{{/months}}</tbody></table>{{/has_months}}
+          {{#history_source}}<p id="history-source">{{t.pred.history}}: {{history_source}}</p>{{/history_source}}
+          {{#has_months}}<h3>{{t.pred.months}}</h3>
+          <div class="multiples">
+          {{#charts}}<figure {{#wide}}class="wide"{{/wide}}><figcaption>{{title}}</figcaption><canvas id="{{id}}" height="{{height}}"></canvas></figure>{{/charts}}
+          </div>
+          <div class="scroll"><table id="months"><thead><tr><th>{{t.pred.period}}</th><th>{{month_method}}</th>{{#month_columns}}<th>{{.}}</th>{{/month_columns}}</tr></thead><tbody>
+          {{#months}}<tr><td>{{period}}</td><td>{{weight}}</td>{{#values}}<td>{{.}}</td>{{/values}}</tr>{{/months}}</tbody></table></div>{{/has_months}}
         </section>
         {{/result}}
         {{#form_model}}

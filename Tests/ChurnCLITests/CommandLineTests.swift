@@ -80,6 +80,11 @@ struct CommandLineTests {
         #expect(showing.customer == "C1" && showing.model == "churn" && showing.output.json)
         let predicting = try #require(try parse(["predict", "customers.csv", "--history", "months.csv"]) as? PredictCommand)
         #expect(predicting.history == "months.csv")
+        let inspecting = try #require(try parse(["data", "inspect", "months.csv", "--panel", "--customer", "sub"]) as? DataCommand.Inspect)
+        #expect(inspecting.panel && inspecting.customer == "sub")
+        #expect(message(["data", "inspect", "months.csv", "--customer", "sub"]).contains("--panel"))
+        #expect(message(["data", "inspect", "months.csv", "--panel", "--label", "Churn"]).contains("--label"))
+        #expect(message(["demo", "--history", "months.csv"]).contains("--data"))
     }
 
     @Test func flagsThatDoNothingAreRefused() {

@@ -13,7 +13,12 @@ struct PredictPathCodingTests {
     static let predictions = [
         Prediction(customerID: "a", churnProbability: 0.123456789, churn: false, model: ModelRef(name: "churn", version: 3), arm: "champion"),
         Prediction(customerID: "b\"c", churnProbability: 1, churn: true, model: ModelRef(name: "m", version: 12), arm: "challenger"),
+        Prediction(customerID: "d", churnProbability: 0.5, churn: true, model: ModelRef(name: "m", version: 12), arm: "direct", history: .stored),
     ]
+    /// A record with its months inline.
+    static let withMonths = CustomerRecord(
+        ["customerID": "SYN-1", "tenure": 3],
+        history: [["period": "2026-09", "data_gb": 1.5, "plan": "basic"], ["period": "2026-10", "data_gb": .null, "late": true]])
 
     /// The JSON a value writes directly, and the JSON the tree encoder writes, as parsed trees.
     private func bothWays<T: Encodable & JSONDirectWriting>(_ value: T) throws -> (direct: JSONValue, tree: JSONValue) {
@@ -25,6 +30,8 @@ struct PredictPathCodingTests {
     @Test func directWritingEqualsTheEncodableForm() throws {
         let samples: [any Encodable & JSONDirectWriting] = [
             PredictParams(customers: Self.customers), PredictParams(customers: Self.customers, model: "churn@2"),
+            PredictParams(customers: Self.customers + [Self.withMonths]),
+            PluginPredictParams(model: "churn@3", customers: [Self.withMonths]),
             PredictResult(predictions: Self.predictions), PluginPredictParams(model: "churn@3", customers: Self.customers),
             PluginPredictResult(probabilities: [0, 0.5, 1e-12, 0.9999999999]),
         ]
@@ -39,7 +46,7 @@ struct PredictPathCodingTests {
     }
 
     @Test func fastDecodingEqualsFoundationDecoding() throws {
-        let request = PredictParams(customers: Self.customers, model: "champion")
+        let request = PredictParams(customers: Self.customers + [Self.withMonths], model: "champion")
         let text = try JSONEncoder().encode(request)
         #expect(try JSONValueDecoder.decode(PredictParams.self, fromJSON: Array(text)) == request)
         #expect(try JSONDecoder().decode(PredictParams.self, from: text) == request)

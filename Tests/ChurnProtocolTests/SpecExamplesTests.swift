@@ -46,6 +46,22 @@ struct SpecExamplesTests {
         try response("predict response", DaemonMethod.Predict.self, in: examples)
         try request("explain request", DaemonMethod.Explain.self, in: examples)
         try response("explain response", DaemonMethod.Explain.self, in: examples)
+        try request("predict with history request", DaemonMethod.Predict.self, in: examples)
+        try response("predict with history response", DaemonMethod.Predict.self, in: examples)
+        try response("explain months response", DaemonMethod.Explain.self, in: examples)
+        try request("history.append request", HistoryMethod.Append.self, in: examples)
+        try response("history.append response", HistoryMethod.Append.self, in: examples)
+        try request("history.get request", HistoryMethod.Get.self, in: examples)
+        try response("history.get response", HistoryMethod.Get.self, in: examples)
+        // The inline months are a record's `history`, and the answer says where months came from.
+        let withHistory = try JSONDecoder().decode(
+            RequestEnvelope<PredictParams>.self, from: try #require(examples["predict with history request"]))
+        #expect(withHistory.params?.customers.first?.history?.count == 3)
+        #expect(withHistory.params?.customers.first?["history"] == nil, "history is not a field")
+        let explained = try JSONDecoder().decode(
+            ResultEnvelope<ExplainResult>.self, from: try #require(examples["explain months response"]))
+        #expect(explained.result.explanations.first?.history == .stored)
+        #expect(explained.result.explanations.first?.explanation.months?.last?.period == "2026-10")
         try request("models.train request", DaemonMethod.ModelsTrain.self, in: examples)
         try response("models.train response", DaemonMethod.ModelsTrain.self, in: examples)
         try request("models.list request", DaemonMethod.ModelsList.self, in: examples)

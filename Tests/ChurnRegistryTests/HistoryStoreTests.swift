@@ -49,6 +49,37 @@ struct HistoryStoreTests {
         #expect(stored["c1234"]?.last?.values["calls"] == .number(1234))
     }
 
+    @Test func twoDaemonsOnOneRegistryShareTheStoreAndLoseNothing() async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try ModelRegistry(path: path)
+        let first = try HistoryStore(path: path)
+        let second = try HistoryStore(path: path)
+        // Both write at once, each its own customers plus a month they both correct.
+        async let a: HistoryUpsert = Task.detached {
+            var total = HistoryUpsert()
+            for batch in 0..<20 {
+                let stored = try first.upsert(model: "churn", months: (0..<50).map { month("a\(batch)-\($0)", 1, calls: 1) } + [month("shared", 1, calls: Double(batch))])
+                total.appended += stored.appended
+            }
+            return total
+        }.value
+        async let b: HistoryUpsert = Task.detached {
+            var total = HistoryUpsert()
+            for batch in 0..<20 {
+                let stored = try second.upsert(model: "churn", months: (0..<50).map { month("b\(batch)-\($0)", 1, calls: 2) } + [month("shared", 1, calls: Double(100 + batch))])
+                total.appended += stored.appended
+            }
+            return total
+        }.value
+        let (fromFirst, fromSecond) = try await (a, b)
+        #expect(fromFirst.appended + fromSecond.appended == 2_001, "every customer's month once, the shared month once")
+        // Restarted, each sees everything either wrote.
+        let reopened = try HistoryStore(path: path)
+        #expect(try reopened.count(model: "churn") == (customers: 2_001, months: 2_001))
+        let shared = try reopened.months(model: "churn", customers: ["shared"])["shared"]!
+        #expect(shared.count == 1 && [19.0, 119.0].contains { shared[0].values["calls"] == .number($0) }, "the last write wins")
+    }
+
     @Test func anInMemoryStoreHasItsOwnSchema() throws {
         let store = try HistoryStore(path: ":memory:")
         #expect(try store.upsert(model: "churn", months: [month("a", 1, calls: 1)]).appended == 1)

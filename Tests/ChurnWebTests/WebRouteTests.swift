@@ -99,6 +99,35 @@ struct WebRouteTests {
         try await harness.stop()
     }
 
+    @Test func thePredictionPageShowsTheCustomersMonthsAndTheirWeights() async throws {
+        let harness = try await WebHarness.start()
+        let admin = try await ChurnClient.connect(socketPath: harness.socketPath)
+        _ = try await admin.promote("2")  // the attention model on the months answers
+        await admin.close()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let id = try Self.firstCustomer(harness)
+            let page = try await browser.get("/predict?customer=\(id)")
+            #expect(page.status == .ok)
+            let html = page.text
+            for expected in [
+                #"id="history-source""#, "stored months", #"id="months""#, "<td>2026-10</td>", #"id="month-weights""#,
+                #"id="month-0""#, "Attention weight",
+            ] {
+                #expect(html.contains(expected), "the prediction page lacks \(expected)")
+            }
+            let start = try #require(html.range(of: #"<script type="application/json" id="churn-charts">"#))
+            let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
+            let specs = try #require(try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [[String: Any]])
+            #expect(specs.contains { $0["canvas"] as? String == "month-weights" } && specs.count >= 2, "a line per main column, then the weights")
+            // In Korean too.
+            let korean = try await browser.get("/predict?customer=\(id)&lang=ko")
+            #expect(korean.text.contains("데몬에 저장된 월별 기록"))
+        }
+        try await harness.stop()
+    }
+
     @Test func dashboardShowsModelsExperimentsChartsAndTheRiskiestCustomers() async throws {
         let harness = try await WebHarness.start()
         try await harness.app.application().test(.router) { client in
@@ -109,17 +138,22 @@ struct WebRouteTests {
             let html = page.text
             for expected in [
                 "churn@1", "churn@2", "random_forest", "lstm_attention", #"class="badge champion""#, #"class="badge challenger""#,
-                #"id="roc-chart""#, #"id="importance-chart""#, #"id="curve-random_forest""#, #"id="curve-lstm_attention""#, #"id="risk-chart""#, #"id="attention-chart""#,
+                #"id="roc-chart""#, #"id="importance-chart""#, #"id="curve-random_forest""#, #"id="curve-lstm_attention""#, #"id="risk-chart""#,
                 #"id="riskiest-table""#, "&amp;customer=",
+                // The attention heatmap: a table with calendar months as columns and a legend.
+                #"id="heatmap""#, "<th>2026-10</th>", #"id="heatmap-legend""#, #"<th scope="row">SYN-"#,
+                // Each version says what history it reads.
+                "<td>observed months</td>", "<td>derived from tenure and charges (not observed months)</td>",
             ] {
                 #expect(html.contains(expected), "dashboard lacks \(expected)")
             }
+            #expect(!html.contains("-0.5"), "no half-step ticks")
             #expect(page.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
             // The chart data is JSON the page's script can parse.
             let start = try #require(html.range(of: #"<script type="application/json" id="churn-charts">"#))
             let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
             let specs = try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [[String: Any]]
-            #expect(specs?.count == 6)
+            #expect(specs?.count == 5)
 
             // Riskiest first, 20 a page, searchable.
             let risks = html.components(separatedBy: "<td>").compactMap { cell -> Double? in
@@ -278,7 +312,8 @@ struct WebRouteTests {
             #expect(html.contains(#"id="chart-missing""#))
             #expect(html.contains("apt-get install libjs-chart.js"))
             #expect(!html.contains("/assets/chart.min.js"))
-            #expect(html.components(separatedBy: "<details open>").count - 1 == 6, "every chart's numbers are shown open")
+            #expect(html.components(separatedBy: "<details open>").count - 1 == 5, "every chart's numbers are shown open")
+            #expect(html.contains(#"id="heatmap""#), "the heatmap is a table: it needs no Chart.js")
             #expect(try await browser.get("/assets/chart.min.js").status == .notFound)
         }
         try await harness.stop()

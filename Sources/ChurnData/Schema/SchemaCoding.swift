@@ -139,6 +139,11 @@ extension PanelSchema {
         return .object(object)
     }
 
+    /// Pretty JSON, for `churn data inspect --panel --write`.
+    public func prettyJSON() -> String {
+        SchemaJSON.pretty(jsonValue)
+    }
+
     /// Reads a panel schema (the `history` member, or a file of its own).
     public static func decode(_ json: JSONValue, source: String, path: String = "history") throws(DataError) -> PanelSchema {
         var reader = SchemaReader(source: source)

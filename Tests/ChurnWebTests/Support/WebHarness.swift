@@ -34,7 +34,8 @@ final class WebHarness: @unchecked Sendable {
         return (executable as NSString).deletingLastPathComponent
     }
 
-    /// Starts the daemon, trains a forest (champion) and an attention model (challenger); with
+    /// Starts the daemon, trains a forest (champion) and an attention model on the customers'
+    /// months (challenger); with
     /// `operatorModel`, also a forest named `operator` on the synthetic operator file (another
     /// schema, no id column), with `offers` as the retention configuration when given.
     static func start(operatorModel: Bool = false, offers: String? = nil) async throws -> WebHarness {
@@ -58,12 +59,16 @@ final class WebHarness: @unchecked Sendable {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: daemon)], logger: logger))
         let runTask = Task { try await group.run() }
 
-        // Synthetic customers: 900 to train on, 300 as the web's customer base.
-        let synthetic = SyntheticTelco.generate(customers: 1_200, months: 12, seed: 11).dataset
+        // Synthetic customers: 900 to train on, 300 as the web's customer base; the months of
+        // all of them (the attention model trains on them and the daemon stores them).
+        let generated = SyntheticTelco.generate(customers: 1_200, months: 12, seed: 11)
+        let synthetic = generated.dataset
         let training = root + "/train.csv"
         let customers = root + "/customers.csv"
+        let history = root + "/history.csv"
         try synthetic.rows(Array(0..<900)).writeCSV(to: training)
         try synthetic.rows(Array(900..<1_200)).writeCSV(to: customers)
+        try generated.panel.writeCSV(to: history, ids: synthetic.customers.ids)
 
         var client: ChurnClient?
         for _ in 0..<600 where client == nil {
@@ -77,7 +82,7 @@ final class WebHarness: @unchecked Sendable {
         }
         let admin = try #require(client, "the daemon did not start with both plugins")
         _ = try await admin.train(TrainParams(kind: "random_forest", data: training, params: ["n_trees": .number(40)], seed: 1))
-        _ = try await admin.train(TrainParams(kind: "lstm_attention", data: training, params: ["epochs": .number(4)], seed: 1))
+        _ = try await admin.train(TrainParams(kind: "lstm_attention", data: training, history: history, params: ["epochs": .number(4)], seed: 1))
         _ = try await admin.promote("1")
         _ = try await admin.promote("2", alias: "challenger")
         var modelCustomers: [String: String] = [:]
