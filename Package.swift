@@ -75,6 +75,8 @@ let package = Package(
             dependencies: [
                 "ChurnProtocol", "CSQLite", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Registry/ChurnRegistry"
         ),

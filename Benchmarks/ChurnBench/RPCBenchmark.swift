@@ -18,7 +18,10 @@ struct RPCBenchmark: AsyncParsableCommand {
         discussion: """
             Starts churnd from this build with the plugin of --kind, registers a model, then times \
             --calls sequential one-customer predicts through ChurnClient, and a raw blocking-socket \
-            echo of the same request and response sizes. Goal: p50 within 2.5x of two raw hops.
+            echo of the same request and response sizes. Then counts the instructions churnd \
+            executes per predict and per health under valgrind's callgrind (repeatable on a busy \
+            machine), with where they go. Goals: predict p50 <= 3x two raw hops, p99 <= 5x; health \
+            p50 <= 2x one hop.
             """)
 
     @Option(help: "Sequential calls to time.")
@@ -32,6 +35,9 @@ struct RPCBenchmark: AsyncParsableCommand {
 
     @Option(help: "Training CSV for the model (needed for real model kinds).")
     var data: String?
+
+    @Option(help: "Calls counted under callgrind per method (0: skip the count).")
+    var countedCalls = 1000
 
     func run() async throws {
         let customer = sampleCustomer
@@ -86,10 +92,33 @@ struct RPCBenchmark: AsyncParsableCommand {
             print(String(format: "%2d connections: %9.0f predictions/s", connections, perSecond))
         }
 
-        printHeader("summary")
-        print(String(format: "predict p50 / (2 x raw hop p50) = %.2f   (goal <= 2.50)", predictSummary.p50 / (2 * raw.p50)))
-        print(String(format: "predict p99 / (2 x raw hop p99) = %.2f", predictSummary.p99 / (2 * raw.p99)))
-        print(String(format: "health  p50 / raw hop p50       = %.2f", healthSummary.p50 / raw.p50))
+        daemon.stop()
+
+        var counts: [InstructionCount.Result] = []
+        if countedCalls > 0 {
+            printHeader("instructions in churnd per request (callgrind, echo plugin, \(countedCalls) calls each)")
+            do {
+                counts = try await InstructionCount.measure(calls: countedCalls)
+                for result in counts {
+                    print("\(result.method): \(result.perRequest) instructions per request")
+                    for (group, count) in result.breakdown where count * 100 >= result.perRequest {
+                        print(String(format: "   %8d  %4.1f%%  ", count, Double(count) / Double(result.perRequest) * 100) + group)
+                    }
+                }
+            } catch {
+                print("not counted: \(error)")
+            }
+        }
+
+        printHeader("summary (goals beside the figures of this run)")
+        func verdict(_ ratio: Double, _ goal: Double) -> String { ratio <= goal ? "met" : "NOT met" }
+        let predictP50 = predictSummary.p50 / (2 * raw.p50)
+        let predictP99 = predictSummary.p99 / (2 * raw.p99)
+        let healthP50 = healthSummary.p50 / raw.p50
+        print(String(format: "predict p50 / (2 x raw hop p50) = %5.2f   goal <= 3.00: ", predictP50) + verdict(predictP50, 3))
+        print(String(format: "predict p99 / (2 x raw hop p99) = %5.2f   goal <= 5.00: ", predictP99) + verdict(predictP99, 5))
+        print(String(format: "health  p50 / raw hop p50       = %5.2f   goal <= 2.00: ", healthP50) + verdict(healthP50, 2))
+        for result in counts { print("instructions per \(result.method) in churnd: \(result.perRequest)") }
     }
 
     private func throughput(socketPath: String, connections: Int, seconds: Double, customer: CustomerRecord)

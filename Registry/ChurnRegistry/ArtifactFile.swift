@@ -33,8 +33,9 @@ public enum ArtifactFile {
         return output
     }
 
-    /// The version described by an export file and its raw artifact, checked.
-    static func decode(_ bytes: Data, file: String) throws(RegistryError) -> (ModelVersionInfo, Data) {
+    /// The version described by an export file and its compressed artifact, checked (inflated
+    /// piece by piece against the recorded size and sha256, never held raw).
+    static func decode(_ bytes: Data, file: String) throws(RegistryError) -> (ModelVersionInfo, compressed: Data) {
         guard bytes.count >= 12, Array(bytes.prefix(8)) == magic else {
             throw .invalid(field: "file", reason: "\(file) is not a churn model export (no CHRNEXP1 header)")
         }
@@ -55,16 +56,14 @@ public enum ArtifactFile {
         guard info.artifact.rawBytes > 0, info.artifact.rawBytes <= maximumRawSize else {
             throw .invalid(field: "file", reason: "\(file) records an artifact of \(info.artifact.rawBytes) bytes")
         }
-        let raw: Data
+        // Checked as it inflates; what is stored is the file's own compressed stream.
+        let compressed = Data(bytes[(12 + length)...])
         do {
-            raw = try Zlib.decompress(bytes[(12 + length)...], expectedSize: info.artifact.rawBytes)
+            try Zlib.inflate(compressed, expectedSize: info.artifact.rawBytes, sha256: info.artifact.sha256) { _ in }
         } catch {
-            throw .integrity(version: "\(info.ref) in \(file)", detail: error.description)
+            throw .integrity(version: "\(info.ref) in \(file)", detail: "\(error)")
         }
-        guard raw.sha256Hex == info.artifact.sha256 else {
-            throw .integrity(version: "\(info.ref) in \(file)", detail: "sha256 is \(raw.sha256Hex), recorded \(info.artifact.sha256)")
-        }
-        return (info, raw)
+        return (info, compressed)
     }
 }
 
@@ -72,9 +71,10 @@ extension ModelRegistry {
     /// The export file bytes of `version`, its artifact checked first.
     public func export(_ version: ModelRef) throws(RegistryError) -> Data {
         let info = try resolve(ModelReference(name: version.name, selector: .version(version.version)))
-        let raw = try artifact(of: version)
+        let stored = try storedArtifact(of: version)
+        try streamArtifact(of: version, stored: stored) { _ in }
         do {
-            return try ArtifactFile.encode(info, compressed: try Zlib.compress(raw))
+            return try ArtifactFile.encode(info, compressed: stored.compressed)
         } catch {
             throw .conflict("cannot export \(version): \(error)")
         }
@@ -85,7 +85,7 @@ extension ModelRegistry {
     public nonisolated func importFile(_ bytes: Data, file: String, name: String? = nil, user: String) async throws(RegistryError)
         -> ModelVersionInfo
     {
-        let (info, raw) = try ArtifactFile.decode(bytes, file: file)
+        let (info, compressed) = try await StorageThread.offload { try ArtifactFile.decode(bytes, file: file) }
         let note = "imported from \(file) (was \(info.ref), created \(info.createdAt) by \(info.createdBy))"
         let registration = ModelRegistration(
             name: name ?? info.name, kind: info.kind, pluginVersion: info.pluginVersion,
@@ -94,14 +94,9 @@ extension ModelRegistry {
             featureSchema: info.featureSchema, trainingData: info.trainingData,
             notes: [info.notes, note].compactMap { $0 }.joined(separator: "; "), tags: info.tags,
             lossCurveUnit: info.lossCurveUnit, datasetSchema: info.datasetSchema, historySource: info.historySource)
-        let compressed: Data
-        do {
-            compressed = try Zlib.compress(raw)
-        } catch {
-            throw .conflict("cannot compress the artifact: \(error)")
-        }
         return try await insert(
-            registration, artifact: StoredArtifact(sha256: info.artifact.sha256, rawSize: raw.count, compressed: compressed),
+            registration,
+            artifact: StoredArtifact(sha256: info.artifact.sha256, rawSize: info.artifact.rawBytes, compressed: compressed),
             user: user, action: "import")
     }
 }

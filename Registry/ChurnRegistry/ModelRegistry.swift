@@ -13,6 +13,12 @@ public actor ModelRegistry {
     public nonisolated let path: String
     let database: SQLiteDatabase
 
+    /// SQLite work runs on the registry's own thread, never on an event loop serving clients
+    /// (see ``StorageThread``).
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        StorageThread.loop.executor.asUnownedSerialExecutor()
+    }
+
     /// Opens or creates the registry at `path`, migrating it to the current schema.
     public init(path: String, busyTimeout: Duration = .seconds(10)) throws(RegistryError) {
         self.path = path
@@ -57,20 +63,42 @@ public actor ModelRegistry {
             throw .invalid(field: "name", reason: "\"\(registration.name)\" is not a model name")
         }
         guard !artifact.isEmpty else { throw .invalid(field: "artifact", reason: "the artifact is empty") }
-        let compressed: Data
-        do {
-            compressed = try Zlib.compress(artifact)
-        } catch {
-            throw .conflict("cannot compress the artifact: \(error)")
+        // Compression and hashing run on the blocking pool; only the insert runs on the
+        // registry's thread.
+        let stored = try await StorageThread.offload {
+            do {
+                return StoredArtifact(sha256: artifact.sha256Hex, rawSize: artifact.count, compressed: try Zlib.compress(artifact))
+            } catch {
+                throw RegistryError.conflict("cannot compress the artifact: \(error)")
+            }
         }
-        let stored = StoredArtifact(
-            sha256: artifact.sha256Hex, rawSize: artifact.count, compressed: compressed)
         return try await insert(registration, artifact: stored, user: user, action: "register")
     }
 
-    struct StoredArtifact: Sendable {
-        let sha256: String
-        let rawSize: Int
+    /// Stores an artifact already compressed and hashed (``prepareArtifact(file:)``) as the next
+    /// version of `registration.name`.
+    public func register(_ registration: ModelRegistration, stored: StoredArtifact, user: String) throws(RegistryError)
+        -> ModelVersionInfo
+    {
+        guard ModelReference.isValidName(registration.name) else {
+            throw .invalid(field: "name", reason: "\"\(registration.name)\" is not a model name")
+        }
+        guard stored.rawSize > 0 else { throw .invalid(field: "artifact", reason: "the artifact is empty") }
+        return try insert(registration, artifact: stored, user: user, action: "register")
+    }
+
+    /// The artifact file at `path` compressed and hashed (on the blocking pool), ready to store.
+    public static func prepareArtifact(file path: String) async throws(RegistryError) -> StoredArtifact {
+        try await StorageThread.offload {
+            let (compressed, sha256, rawSize) = try Zlib.deflate(file: path)
+            return StoredArtifact(sha256: sha256, rawSize: rawSize, compressed: compressed)
+        }
+    }
+
+    /// An artifact as the registry stores it: compressed, with the raw size and sha256.
+    public struct StoredArtifact: Sendable {
+        public let sha256: String
+        public let rawSize: Int
         let compressed: Data
     }
 
@@ -157,6 +185,60 @@ public actor ModelRegistry {
 
     /// The artifact bytes of `version`, inflated within the recorded size and sha256-checked.
     public func artifact(of version: ModelRef) throws(RegistryError) -> Data {
+        var bytes = Data()
+        try streamArtifact(of: version) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Writes the artifact of `version` to `path` as it inflates (the raw bytes are never held
+    /// whole), checked against its recorded size and sha256; the file appears only when it is
+    /// complete and correct (written beside it, then renamed).
+    public func writeArtifact(of version: ModelRef, to path: String) throws(RegistryError) {
+        let partial = path + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw .file(path: partial, reason: "cannot create it")
+        }
+        do throws(RegistryError) {
+            defer { try? handle.close() }
+            try streamArtifact(of: version) { (piece) throws(RegistryError) in
+                do {
+                    try handle.write(contentsOf: piece)
+                } catch {
+                    throw RegistryError.file(path: partial, reason: error.localizedDescription)
+                }
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+        if rename(partial, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: partial)
+            throw .file(path: path, reason: reason)
+        }
+    }
+
+    /// Inflates the artifact of `version` piece by piece into `sink`, checking its size and sha256.
+    /// `stored` is the artifact when the caller already read it.
+    func streamArtifact(
+        of version: ModelRef, stored: StoredArtifact? = nil, into sink: (UnsafeRawBufferPointer) throws(RegistryError) -> Void
+    ) throws(RegistryError) {
+        let artifact: StoredArtifact
+        if let stored { artifact = stored } else { artifact = try storedArtifact(of: version) }
+        let stored = artifact
+        do throws(any Error) {
+            try Zlib.inflate(stored.compressed, expectedSize: stored.rawSize, sha256: stored.sha256) { piece in
+                try sink(piece)
+            }
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw .integrity(version: version.description, detail: "\(error)")
+        }
+    }
+
+    /// The stored (compressed) artifact of `version`, as it is in the database.
+    func storedArtifact(of version: ModelRef) throws(RegistryError) -> StoredArtifact {
         let row = try versionRow(ModelReference(name: version.name, selector: .version(version.version)))
         guard
             let stored = try storage({
@@ -166,19 +248,7 @@ public actor ModelRegistry {
         else {
             throw .integrity(version: version.description, detail: "the artifact row is missing")
         }
-        let expected = stored.text("sha256") ?? ""
-        let rawSize = stored.int("raw_size") ?? -1
-        let bytes: Data
-        do {
-            bytes = try Zlib.decompress(stored.blob("data") ?? Data(), expectedSize: rawSize)
-        } catch {
-            throw .integrity(version: version.description, detail: error.description)
-        }
-        let actual = bytes.sha256Hex
-        guard actual == expected else {
-            throw .integrity(version: version.description, detail: "sha256 is \(actual), recorded \(expected)")
-        }
-        return bytes
+        return StoredArtifact(sha256: stored.text("sha256") ?? "", rawSize: stored.int("raw_size") ?? -1, compressed: stored.blob("data") ?? Data())
     }
 
     /// The audit log, newest first.
@@ -353,7 +423,7 @@ public actor ModelRegistry {
         for row in versions {
             let ref = ModelRef(name: row.text("name") ?? "", version: row.int("version") ?? 0)
             do {
-                _ = try artifact(of: ref)
+                try streamArtifact(of: ref) { _ in }
             } catch {
                 problems.append("\(ref): \(error)")
             }

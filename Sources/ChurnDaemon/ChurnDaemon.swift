@@ -49,11 +49,12 @@ public final class ChurnDaemon: Service {
             configuration.logPredictions && registry.path != ":memory:"
             ? PredictionLogger(store: try PredictionLogStore(path: registry.path), logger: logger) : nil
         let history = CustomerHistory(store: try HistoryStore(path: registry.path))
+        let shadows = ShadowScorer()
         let serving = ModelServing(
             registry: registry, supervisor: supervisor, history: history,
             artifactCache: (configuration.home as NSString).appendingPathComponent("cache/artifacts"),
             predictTimeout: configuration.predictTimeout, batching: configuration.batching, predictionLog: predictionLog,
-            logger: logger)
+            shadows: shadows, logger: logger)
         serving.setRunningExperiment(try await registry.runningExperiment(model: ModelReference.defaultName))
         let state = DaemonState(configuration: configuration, supervisor: supervisor, serving: serving)
         let methods = DaemonMethods(
@@ -79,37 +80,36 @@ public final class ChurnDaemon: Service {
                 "pid": "\(getpid())",
             ])
 
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                await supervisor.startAll()
-                // Load the champion now, so the first prediction does not wait for it.
-                do {
-                    let champion = try await serving.prepare(nil)
-                    self.logger.notice("serving champion \(champion.version.ref) (\(champion.version.kind))")
-                } catch {
-                    self.logger.notice("no champion served yet: \(error)")
-                }
-            }
-            let checks = Task { await supervisor.runHealthChecks() }
-            let logWriter = Task { await predictionLog?.run() }
-            await withGracefulShutdownHandler {
-                do {
-                    // Returns once draining has answered every request in flight.
-                    try await server.run()
-                } catch {
-                    logger.error("server stopped: \(error)")
-                }
-            } onGracefulShutdown: {
-                state.beginDraining()
-                self.logger.notice("draining: finishing in-flight requests, refusing new ones")
-            }
-            checks.cancel()
-            // Every answered prediction (and shadow scoring still running) reaches the log.
-            await serving.settleShadowScoring()
-            predictionLog?.finish()
-            await logWriter.value
+        // The daemon's services. They start together; on graceful shutdown they stop one at a
+        // time from the last to the first: the server drains (every request in flight answered),
+        // then the shadow scorings finish, health checks stop, the plugins stop, and the
+        // prediction log writes what is queued, so every answered prediction reaches it.
+        let logger = self.logger
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let predictionLog { services.append(.init(service: predictionLog)) }
+        services += [
+            .init(
+                service: PluginService(supervisor: supervisor) {
+                    do {
+                        let champion = try await serving.prepare(nil)
+                        logger.notice("serving champion \(champion.version.ref) (\(champion.version.kind))")
+                    } catch {
+                        logger.notice("no champion served yet: \(error)")
+                    }
+                }),
+            .init(service: PluginHealthCheckService(supervisor: supervisor)),
+            .init(service: shadows),
+            .init(
+                service: RPCService(server: server, state: state, logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [], logger: logger))
+        try await withGracefulShutdownHandler {
+            try await group.run()
+        } onGracefulShutdown: {
+            Task { await group.triggerGracefulShutdown() }
         }
-        await supervisor.stopAll()
         logger.notice("churnd stopped")
     }
 

@@ -27,8 +27,8 @@ final class ModelServing: Sendable {
     private let batchers = Mutex<[String: PredictBatcher]>([:])
     private let experiment = Mutex<ExperimentInfo?>(nil)
     private let requests = Atomic<Int>(0)
-    /// Shadow scorings started and not yet logged.
-    private let shadowsInFlight = Atomic<Int>(0)
+    /// Runs shadow scorings off the hot path (a service of the daemon).
+    let shadows: ShadowScorer
     private let epoch = Int(Date().timeIntervalSince1970)
 
     /// The most customers one `predict` or `explain` call may carry.
@@ -36,8 +36,10 @@ final class ModelServing: Sendable {
 
     init(
         registry: ModelRegistry, supervisor: PluginSupervisor, history: CustomerHistory, artifactCache: String,
-        predictTimeout: Duration, batching: BatchingPolicy, predictionLog: PredictionLogger?, logger: Logger
+        predictTimeout: Duration, batching: BatchingPolicy, predictionLog: PredictionLogger?, shadows: ShadowScorer,
+        logger: Logger
     ) {
+        self.shadows = shadows
         self.registry = registry
         self.history = history
         self.supervisor = supervisor
@@ -89,9 +91,7 @@ final class ModelServing: Sendable {
             log(batch.ids, probabilities, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
             // The challenger scores the same customers off the hot path (checked against its own
             // schema); its answers are only logged.
-            shadowsInFlight.add(1, ordering: .relaxed)
-            Task {
-                defer { self.shadowsInFlight.subtract(1, ordering: .relaxed) }
+            shadows.submit {
                 let shadowStart = ContinuousClock.now
                 do {
                     let challenger = try await self.prepare(challengerReference)
@@ -150,10 +150,7 @@ final class ModelServing: Sendable {
 
     /// Waits (up to the predict timeout) until shadow scorings in flight have been logged.
     func settleShadowScoring() async {
-        let deadline = ContinuousClock.now + predictTimeout
-        while shadowsInFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        await shadows.settle(within: predictTimeout)
     }
 
     /// Where a customer falls in [0, 1) for an experiment: FNV-1a of "experiment:customer".
@@ -199,9 +196,13 @@ final class ModelServing: Sendable {
         let plugin = target.plugin
         let handle = target.handle
         let timeout = predictTimeout
-        let created = PredictBatcher(window: batching.window, maximumRows: batching.maximumRows) { records in
-            // The current connection each time: a restarted plugin has a new one.
-            let connection = try await plugin.readyConnection()
+        let created = PredictBatcher(
+            window: batching.window, maximumRows: batching.maximumRows, observer: metrics.batchObserver(model: target.version.ref)
+        ) { records in
+            // The current connection each time (a restarted plugin has a new one), read without
+            // a hop onto the plugin's actor while the model is loaded.
+            let connection: RPCConnection
+            if let loaded = plugin.connectionIfLoaded(handle) { connection = loaded } else { connection = try await plugin.readyConnection() }
             return try await plugin.call(
                 PluginMethod.Predict.self, PluginPredictParams(model: handle, customers: records), over: connection, timeout: timeout
             ).probabilities
@@ -401,13 +402,13 @@ final class ModelServing: Sendable {
         {
             return path
         }
-        let bytes = try await registry.artifact(of: version.ref)
         do {
             try FileManager.default.createDirectory(atPath: artifactCache, withIntermediateDirectories: true)
-            try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw RPCError(.fileError, "cannot write the artifact cache at \(path): \(error.localizedDescription)")
+            throw RPCError(.fileError, "cannot create the artifact cache at \(artifactCache): \(error.localizedDescription)")
         }
+        // Inflated and checked piece by piece on the registry's thread, straight into the file.
+        try await registry.writeArtifact(of: version.ref, to: path)
         return path
     }
 

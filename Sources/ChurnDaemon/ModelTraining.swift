@@ -63,18 +63,17 @@ struct ModelTraining: Sendable {
         })
         await pluginProgress.finish()
         let result = try trained.get()
-        let artifact: Data
-        do {
-            artifact = try Data(contentsOf: URL(fileURLWithPath: prepared.artifactPath))
-        } catch {
+        guard FileManager.default.fileExists(atPath: prepared.artifactPath) else {
             throw RPCError(.internalError, "plugin \(plugin.kind) reported success but wrote no artifact at \(prepared.artifactPath)")
         }
+        // Compressed and hashed as it streams from the file, off the event loops.
+        let artifact = try await ModelRegistry.prepareArtifact(file: prepared.artifactPath)
 
         // Evaluate on the held-back rows, with a temporary handle.
         await progress("evaluate", 0, prepared.testRecords.count, "scoring \(prepared.testRecords.count) held-back customers")
         let handle = "evaluate-\(UUID().uuidString.prefix(8))"
         let evaluationConnection = try await plugin.connection(
-            loading: PluginLoadParams(model: handle, artifactPath: prepared.artifactPath, sha256: artifact.sha256Hex))
+            loading: PluginLoadParams(model: handle, artifactPath: prepared.artifactPath, sha256: artifact.sha256))
         var probabilities: [Double] = []
         let records = prepared.testRecords
         for start in stride(from: 0, to: records.count, by: Self.evaluationBatch) {
@@ -108,7 +107,7 @@ struct ModelTraining: Sendable {
             notes: params.notes, tags: params.tags ?? [], lossCurveUnit: result.lossCurveUnit,
             datasetSchema: prepared.test.schema.jsonValue, historySource: result.historySource)
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
-        let version = try await serving.registry.register(registration, artifact: artifact, user: user)
+        let version = try await serving.registry.register(registration, stored: artifact, user: user)
         serving.invalidate()
         await progress("register", 1, 1, "registered \(version.ref)")
         if let panel = prepared.panel {

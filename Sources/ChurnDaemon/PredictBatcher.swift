@@ -2,21 +2,25 @@ import ChurnProtocol
 import Synchronization
 
 /// Dynamic batching, as Triton and TF Serving do it, for one loaded model: concurrent requests
-/// go to the plugin together. A request that finds the model idle is sent at once (after
-/// `window`, when one is set, to let others join); requests arriving while a batch is being
-/// scored wait and go together when it returns, at most `maximumRows` customers per call.
-/// So batching costs nothing at low load and saves a plugin round trip per request under load.
+/// go to the plugin together. A request that finds the model idle (and no `window` set) is sent
+/// at once from its own task, with no hand-off; requests arriving while a batch is being scored
+/// wait and go together when it returns, at most `maximumRows` customers per call. So batching
+/// costs nothing at low load and saves a plugin round trip per request under load.
+///
+/// The wait is bounded: a request waits at most `window` (capped at 100 ms by the
+/// configuration) plus the one plugin call ahead of it. Every batch's size and every request's
+/// queue wait are recorded (``BatchObserver``) so the wait is shown, not guessed.
 final class PredictBatcher: Sendable {
     typealias Send = @Sendable ([CustomerRecord]) async throws -> [Double]
 
     private struct Waiter {
         let records: [CustomerRecord]
         let continuation: CheckedContinuation<[Double], any Error>
+        let enqueued: ContinuousClock.Instant
     }
 
     private struct State {
         var queue: [Waiter] = []
-        var queuedRows = 0
         var busy = false
     }
 
@@ -24,19 +28,27 @@ final class PredictBatcher: Sendable {
     private let send: Send
     private let window: Duration
     private let maximumRows: Int
+    private let observer: BatchObserver?
 
-    init(window: Duration, maximumRows: Int, send: @escaping Send) {
+    init(window: Duration, maximumRows: Int, observer: BatchObserver? = nil, send: @escaping Send) {
         self.window = window
         self.maximumRows = maximumRows
+        self.observer = observer
         self.send = send
     }
 
     /// Probabilities for `records`, scored alone or together with concurrent requests.
     func predict(_ records: [CustomerRecord]) async throws -> [Double] {
-        try await withCheckedThrowingContinuation { continuation in
+        if window == .zero, claimIdle() {
+            // Idle: this request is the batch. Send it from this task.
+            observer?.batch(rows: records.count, waits: [.zero])
+            defer { handOffQueued() }
+            return try await send(records)
+        }
+        let enqueued = ContinuousClock.now
+        return try await withCheckedThrowingContinuation { continuation in
             let start = state.withLock { state -> Bool in
-                state.queue.append(Waiter(records: records, continuation: continuation))
-                state.queuedRows += records.count
+                state.queue.append(Waiter(records: records, continuation: continuation, enqueued: enqueued))
                 guard !state.busy else { return false }
                 state.busy = true
                 return true
@@ -45,6 +57,25 @@ final class PredictBatcher: Sendable {
                 Task { await self.drain(waitFirst: true) }
             }
         }
+    }
+
+    /// Marks the batcher busy if it was idle; false when a batch is already being scored.
+    private func claimIdle() -> Bool {
+        state.withLock { state in
+            guard !state.busy else { return false }
+            state.busy = true
+            return true
+        }
+    }
+
+    /// After an inline send: requests that queued meanwhile go in a task of their own, else the
+    /// batcher is idle again.
+    private func handOffQueued() {
+        let queued = state.withLock { state -> Bool in
+            if state.queue.isEmpty { state.busy = false }
+            return !state.queue.isEmpty
+        }
+        if queued { Task { await self.drain(waitFirst: false) } }
     }
 
     /// Sends queued requests until the queue is empty, then marks the batcher idle.
@@ -56,17 +87,21 @@ final class PredictBatcher: Sendable {
                     state.busy = false
                     return []
                 }
-                var taken: [Waiter] = []
+                var taken = 0
                 var rows = 0
-                while let next = state.queue.first, taken.isEmpty || rows + next.records.count <= maximumRows {
-                    taken.append(state.queue.removeFirst())
-                    rows += next.records.count
+                while taken < state.queue.count, taken == 0 || rows + state.queue[taken].records.count <= maximumRows {
+                    rows += state.queue[taken].records.count
+                    taken += 1
                 }
-                state.queuedRows -= rows
-                return taken
+                defer { state.queue.removeFirst(taken) }
+                return Array(state.queue.prefix(taken))
             }
             guard !batch.isEmpty else { return }
             let records = batch.count == 1 ? batch[0].records : batch.flatMap(\.records)
+            if let observer {
+                let now = ContinuousClock.now
+                observer.batch(rows: records.count, waits: batch.map { now - $0.enqueued })
+            }
             do {
                 let probabilities = try await send(records)
                 guard probabilities.count == records.count else {
@@ -82,4 +117,9 @@ final class PredictBatcher: Sendable {
             }
         }
     }
+}
+
+/// Receives each batch a ``PredictBatcher`` sends: its rows and each request's time in the queue.
+protocol BatchObserver: Sendable {
+    func batch(rows: Int, waits: [Duration])
 }

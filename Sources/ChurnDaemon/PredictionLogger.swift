@@ -1,6 +1,7 @@
 import ChurnRegistry
 import Foundation
 import Logging
+import ServiceLifecycle
 import NIOPosix
 import Synchronization
 
@@ -11,7 +12,7 @@ import Synchronization
 /// Durability: an answered prediction reaches the database within one flush interval (plus the
 /// time of the write). A graceful shutdown writes everything queued (``finish()``); a SIGKILL or
 /// power loss can lose at most the predictions of the last interval.
-final class PredictionLogger: Sendable {
+final class PredictionLogger: Service, Sendable {
     /// How often queued entries are written: the bound on what a crash can lose.
     static let flushInterval: Duration = .milliseconds(250)
 
@@ -59,8 +60,16 @@ final class PredictionLogger: Sendable {
         }
     }
 
-    /// Flushes every ``flushInterval`` and prunes every ten minutes until ``finish()``.
+    /// As a service of the daemon: writes periodically until graceful shutdown, then (the
+    /// services after it having stopped: the server has answered its last request, shadow
+    /// scorings have finished) writes everything still queued.
     func run() async {
+        await cancelWhenGracefulShutdown { await self.writePeriodically() }
+        finish()
+    }
+
+    /// Flushes every ``flushInterval`` and prunes every ten minutes until ``finish()`` or cancellation.
+    func writePeriodically() async {
         var sincePrune = ContinuousClock.now
         while !stopped.load(ordering: .acquiring), !Task.isCancelled {
             try? await Task.sleep(for: Self.flushInterval)

@@ -20,6 +20,9 @@ final class ServingMetrics: Sendable {
         let customerCounter: Counter
         let errorCounter: Counter
         let duration: DurationHistogram
+        /// p50 and p99 in milliseconds as last computed, nil once a call was recorded since:
+        /// reading percentiles walks the histogram, so `health` does it only after a change.
+        var percentiles: (p50: Double, p99: Double)?
 
         mutating func record(customers: Int, nanoseconds: UInt64, latency: Duration, failed: Bool) {
             requests += 1
@@ -31,6 +34,7 @@ final class ServingMetrics: Sendable {
                 errorCounter.increment()
             }
             _ = self.latency.record(nanoseconds)
+            percentiles = nil
             duration.record(latency)
         }
     }
@@ -71,14 +75,39 @@ final class ServingMetrics: Sendable {
         }
     }
 
+    /// Batch histograms of one model version: rows per plugin call and each request's wait in
+    /// the batcher's queue (`churn_batch_rows`, `churn_batch_queue_wait_seconds`).
+    func batchObserver(model: ModelRef) -> BatchObserver {
+        let labels = [("model", model.name), ("version", String(model.version))]
+        return BatchHistograms(
+            rows: prometheus.makeValueHistogram(
+                descriptor: MetricNameDescriptor(
+                    namespace: "churn", metricName: "batch", unitName: "rows", helpText: "customers per plugin predict call"),
+                labels: labels, buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384]),
+            queueWait: prometheus.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(
+                    namespace: "churn", metricName: "batch_queue_wait", unitName: "seconds",
+                    helpText: "time a predict waited for its batch to be sent"),
+                labels: labels,
+                buckets: [
+                    .zero, .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                    .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100),
+                ]))
+    }
+
     /// Every series, for `health`.
     func summary() -> [ServingSeries] {
         series.withLock { all in
-            all.map { key, value in
+            for index in all.indices where all.values[index].percentiles == nil {
+                let latency = all.values[index].latency
+                all.values[index].percentiles = (
+                    Double(latency.valueAtPercentile(50)) / 1e6, Double(latency.valueAtPercentile(99)) / 1e6
+                )
+            }
+            return all.map { key, value in
                 ServingSeries(
                     model: key.model, arm: key.arm, requests: value.requests, customers: value.customers, errors: value.errors,
-                    p50Milliseconds: Double(value.latency.valueAtPercentile(50)) / 1e6,
-                    p99Milliseconds: Double(value.latency.valueAtPercentile(99)) / 1e6)
+                    p50Milliseconds: value.percentiles?.p50 ?? 0, p99Milliseconds: value.percentiles?.p99 ?? 0)
             }.sorted { ($0.model.name, $0.model.version, $0.arm) < ($1.model.name, $1.model.version, $1.arm) }
         }
     }
@@ -86,5 +115,16 @@ final class ServingMetrics: Sendable {
     /// The Prometheus text exposition.
     func prometheusText() -> String {
         prometheus.emitToString()
+    }
+}
+
+/// A batcher's histograms in the Prometheus registry.
+private struct BatchHistograms: BatchObserver {
+    let rows: ValueHistogram
+    let queueWait: DurationHistogram
+
+    func batch(rows: Int, waits: [Duration]) {
+        self.rows.record(Double(rows))
+        for wait in waits { queueWait.record(wait) }
     }
 }

@@ -39,6 +39,17 @@ public struct TableLayout: Sendable, Hashable {
 
     /// The field named `name`.
     public func field(_ name: String) -> Field? { byName[name].map { fields[$0] } }
+
+    /// A number column's value as records carry it: true/false for booleans, `YYYY-MM-DD` for
+    /// dates, the number otherwise, null when missing (NaN).
+    public static func wireValue(_ number: Double, type: ColumnType) -> FieldValue {
+        guard !number.isNaN else { return .null }
+        switch type {
+        case .boolean: return .bool(number != 0)
+        case .date: return .string(CalendarDay.text(days: Int(number)))
+        default: return .number(number)
+        }
+    }
 }
 
 /// Customers' input fields, stored by column: one code per categorical value (an index into that
@@ -98,13 +109,7 @@ public struct CustomerTable: Sendable, Hashable {
     public func value(of name: String, at row: Int) -> FieldValue {
         guard let field = layout.field(name) else { return .null }
         if field.isCategorical { return .string(category(field.index, row)) }
-        let number = numbers[field.index][row]
-        guard !number.isNaN else { return .null }
-        switch field.type {
-        case .boolean: return .bool(number != 0)
-        case .date: return .string(CalendarDay.text(days: Int(number)))
-        default: return .number(number)
-        }
+        return TableLayout.wireValue(numbers[field.index][row], type: field.type)
     }
 
     /// The customer at `row` in canonical wire form: the id field and every input field by name.

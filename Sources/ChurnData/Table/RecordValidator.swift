@@ -78,13 +78,38 @@ public struct RecordValidator: Sendable {
     public func canonicalRecords(_ records: [CustomerRecord], path: String = "customers", positions: [Int]? = nil)
         throws(FieldProblem) -> [CustomerRecord]
     {
-        let table = try self.table(records, path: path, positions: positions)
+        // Per record, straight from its fields: no table is built on the serving path.
+        var readers = template
+        var codes = [UInt32](repeating: 0, count: layout.categoricalNames.count)
+        var numbers = [Double](repeating: 0, count: layout.numberNames.count)
         let expected = layout.fields.count + 1
-        return records.indices.map { row in
-            let record = records[row]
-            if record.fields.count == expected, record[idField] != nil, isCanonical(record, row: row, table: table) { return record }
-            return table.record(at: row, idField: idField)
+        var canonical: [CustomerRecord] = []
+        canonical.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            let position = positions?[index] ?? index
+            if let problem = read(record, index: position, readers: &readers, codes: &codes, numbers: &numbers, stopAtFirst: true).first {
+                throw FieldProblem(field: "\(path)[\(position)].\(problem.field)", reason: problem.reason)
+            }
+            if record.fields.count == expected, record[idField] != nil,
+                isCanonical(record, readers: readers, codes: codes, numbers: numbers)
+            {
+                canonical.append(record)
+                continue
+            }
+            var fields: [String: FieldValue] = [idField: .string(id(of: record, index: position) ?? "")]
+            fields.reserveCapacity(expected)
+            for position in readers.fields.indices {
+                fields[readers.fields[position].column.name] = value(of: readers.fields[position], codes: codes, numbers: numbers)
+            }
+            canonical.append(CustomerRecord(fields))
         }
+        return canonical
+    }
+
+    /// The canonical wire value of one field read into `codes` and `numbers`.
+    private func value(of field: borrowing FieldReader, codes: [UInt32], numbers: [Double]) -> FieldValue {
+        if field.column.type == .categorical { return .string(field.vocabulary[Int(codes[field.index])]) }
+        return TableLayout.wireValue(numbers[field.index], type: field.column.type)
     }
 
     /// Every problem of one record (not only the first), each named by its field: what a form
@@ -138,15 +163,16 @@ public struct RecordValidator: Sendable {
 
     /// True when every field of `record` already holds its canonical value (so it can be
     /// forwarded as it came, parsed there by the same rules).
-    private func isCanonical(_ record: CustomerRecord, row: Int, table: CustomerTable) -> Bool {
-        for field in layout.fields {
-            guard let value = record[field.name] else { return false }
-            switch (field.type, value) {
-            case (.categorical, .string(let text)): if text != table.category(field.index, row) { return false }
+    private func isCanonical(_ record: CustomerRecord, readers: RowReader, codes: [UInt32], numbers: [Double]) -> Bool {
+        for position in readers.fields.indices {
+            guard let value = record[readers.fields[position].column.name] else { return false }
+            let index = readers.fields[position].index
+            switch (readers.fields[position].column.type, value) {
+            case (.categorical, .string(let text)): if text != readers.fields[position].vocabulary[Int(codes[index])] { return false }
             case (.numeric, .number): continue
             case (.boolean, .bool): continue
-            case (.date, .string): if value != table.value(of: field.name, at: row) { return false }
-            case (_, .null): if !table.numbers[field.index][row].isNaN { return false }
+            case (.date, .string): if value != TableLayout.wireValue(numbers[index], type: .date) { return false }
+            case (_, .null): if !numbers[index].isNaN { return false }
             default: return false
             }
         }
