@@ -277,6 +277,7 @@ let package = Package(
                 "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "ChurnRegistry", "ChurnTestSupport", "churn-test-plugin", "churnd",
                 "churn-plugin-random-forest", "churn-plugin-lstm", "churn-plugin-lstm-attention",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

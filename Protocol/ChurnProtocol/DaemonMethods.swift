@@ -197,13 +197,13 @@ public struct AuditRecord: Codable, Sendable, Hashable {
     /// The Unix user, from the socket's peer credentials.
     public var user: String
     /// `register`, `import`, `promote`, `rollback`, `delete`.
-    public var action: String
+    public var action: AuditAction
     public var model: String
     public var fromVersion: Int?
     public var toVersion: Int?
     public var detail: String?
 
-    public init(at: String, user: String, action: String, model: String, fromVersion: Int?, toVersion: Int?, detail: String?) {
+    public init(at: String, user: String, action: AuditAction, model: String, fromVersion: Int?, toVersion: Int?, detail: String?) {
         self.at = at
         self.user = user
         self.action = action
@@ -281,7 +281,7 @@ public struct HealthResult: Codable, Sendable, Hashable {
 public struct ServingSeries: Codable, Sendable, Hashable {
     public var model: ModelRef
     /// `champion`, `challenger`, `shadow` or `direct`.
-    public var arm: String
+    public var arm: Arm
     /// Predict or explain calls answered (a call may hold many customers).
     public var requests: Int
     public var customers: Int
@@ -290,7 +290,7 @@ public struct ServingSeries: Codable, Sendable, Hashable {
     public var p50Milliseconds: Double
     public var p99Milliseconds: Double
 
-    public init(model: ModelRef, arm: String, requests: Int, customers: Int, errors: Int, p50Milliseconds: Double, p99Milliseconds: Double) {
+    public init(model: ModelRef, arm: Arm, requests: Int, customers: Int, errors: Int, p50Milliseconds: Double, p99Milliseconds: Double) {
         self.model = model
         self.arm = arm
         self.requests = requests
@@ -318,7 +318,7 @@ public struct PluginStatus: Codable, Sendable, Hashable {
     public var kind: String
     public var executable: String
     /// `starting`, `ready`, `restarting`, `refused` or `stopped`.
-    public var state: String
+    public var state: PluginState
     public var pid: Int32?
     /// From the handshake, once it succeeded.
     public var description: PluginDescription?
@@ -328,7 +328,7 @@ public struct PluginStatus: Codable, Sendable, Hashable {
     public var lastError: String?
 
     public init(
-        kind: String, executable: String, state: String, pid: Int32?, description: PluginDescription?,
+        kind: String, executable: String, state: PluginState, pid: Int32?, description: PluginDescription?,
         restarts: Int, lastError: String?
     ) {
         self.kind = kind
@@ -377,14 +377,14 @@ public struct Prediction: Codable, Sendable, Hashable {
     /// The version that produced it.
     public var model: ModelRef
     /// `champion` or `challenger`, or `direct` when the request named a version that is neither.
-    public var arm: String
+    public var arm: Arm
     /// For a model that reads a monthly panel, which months it read: `inline` (sent with the
     /// record), `stored` (the daemon's history store), or `none` (scored without history);
     /// `derived` for a model reading the history derived from tenure and charges.
     public var history: HistorySource?
 
     public init(
-        customerID: String, churnProbability: Double, churn: Bool, model: ModelRef, arm: String, history: HistorySource? = nil
+        customerID: String, churnProbability: Double, churn: Bool, model: ModelRef, arm: Arm, history: HistorySource? = nil
     ) {
         self.customerID = customerID
         self.churnProbability = churnProbability
@@ -452,12 +452,12 @@ public struct ExplainResult: Codable, Sendable, Hashable {
 public struct CustomerExplanation: Codable, Sendable, Hashable {
     public var customerID: String
     public var model: ModelRef
-    public var arm: String
+    public var arm: Arm
     public var explanation: ModelExplanation
     /// Which months the model read, as in ``Prediction/history``.
     public var history: HistorySource?
 
-    public init(customerID: String, model: ModelRef, arm: String, explanation: ModelExplanation, history: HistorySource? = nil) {
+    public init(customerID: String, model: ModelRef, arm: Arm, explanation: ModelExplanation, history: HistorySource? = nil) {
         self.customerID = customerID
         self.model = model
         self.arm = arm

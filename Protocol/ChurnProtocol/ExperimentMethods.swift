@@ -56,12 +56,12 @@ public struct ExperimentStartParams: Codable, Sendable, Hashable {
     public var challenger: String
     /// `ab` (a sticky share of customers is answered by the challenger) or `shadow` (the champion
     /// answers everyone; the challenger scores the same requests off the hot path, logged only).
-    public var mode: String
+    public var mode: ExperimentMode
     /// Share of customers in the challenger arm for `ab`, in (0, 1); default 0.1.
     public var share: Double?
     public var note: String?
 
-    public init(challenger: String, mode: String, share: Double? = nil, note: String? = nil) {
+    public init(challenger: String, mode: ExperimentMode, share: Double? = nil, note: String? = nil) {
         self.challenger = challenger
         self.mode = mode
         self.share = share
@@ -100,12 +100,12 @@ public struct ExperimentReportParams: Codable, Sendable, Hashable {
 public struct ExperimentInfo: Codable, Sendable, Hashable {
     public var id: Int
     public var model: String
-    public var mode: String
+    public var mode: ExperimentMode
     public var share: Double
     public var championVersion: Int
     public var challengerVersion: Int
     /// `running` or `stopped`.
-    public var status: String
+    public var status: ExperimentStatus
     public var startedAt: String
     public var startedBy: String
     public var stoppedAt: String?
@@ -113,7 +113,7 @@ public struct ExperimentInfo: Codable, Sendable, Hashable {
     public var note: String?
 
     public init(
-        id: Int, model: String, mode: String, share: Double, championVersion: Int, challengerVersion: Int, status: String,
+        id: Int, model: String, mode: ExperimentMode, share: Double, championVersion: Int, challengerVersion: Int, status: ExperimentStatus,
         startedAt: String, startedBy: String, stoppedAt: String?, stoppedBy: String?, note: String?
     ) {
         self.id = id
@@ -168,7 +168,7 @@ public struct Interval: Codable, Sendable, Hashable {
 /// One arm of a report.
 public struct ArmReport: Codable, Sendable, Hashable {
     /// `champion`, `challenger` or `shadow`.
-    public var arm: String
+    public var arm: Arm
     public var version: Int
     /// Customers scored in this arm.
     public var predictions: Int
@@ -182,7 +182,7 @@ public struct ArmReport: Codable, Sendable, Hashable {
     public var recallAtTop: Interval?
 
     public init(
-        arm: String, version: Int, predictions: Int, outcomes: Int, churners: Int, rocAUC: Interval?, logLoss: Interval?,
+        arm: Arm, version: Int, predictions: Int, outcomes: Int, churners: Int, rocAUC: Interval?, logLoss: Interval?,
         brier: Interval?, precisionAtTop: Interval?, recallAtTop: Interval?
     ) {
         self.arm = arm

@@ -97,6 +97,6 @@ extension ModelRegistry {
         return try await insert(
             registration,
             artifact: StoredArtifact(sha256: info.artifact.sha256, rawSize: info.artifact.rawBytes, compressed: compressed),
-            user: user, action: "import")
+            user: user, action: .import)
     }
 }

@@ -8,7 +8,7 @@ public struct PredictionLogEntry: Sendable, Hashable {
     public var model: String
     public var version: Int
     /// `champion`, `challenger`, `shadow` or `direct`.
-    public var arm: String
+    public var arm: Arm
     public var probability: Double
     public var latencyMicroseconds: Int
     /// Seconds since 1970.
@@ -16,7 +16,7 @@ public struct PredictionLogEntry: Sendable, Hashable {
     public var experimentID: Int?
 
     public init(
-        requestID: String, customerID: String, model: String, version: Int, arm: String, probability: Double,
+        requestID: String, customerID: String, model: String, version: Int, arm: Arm, probability: Double,
         latencyMicroseconds: Int, at: Double, experimentID: Int?
     ) {
         self.requestID = requestID
@@ -33,7 +33,7 @@ public struct PredictionLogEntry: Sendable, Hashable {
 
 /// The scored customers of one arm of an experiment with their observed outcomes.
 public struct ArmOutcomes: Sendable, Hashable {
-    public var arm: String
+    public var arm: Arm
     public var version: Int
     /// Customers scored in this arm.
     public var predictions: Int
@@ -47,7 +47,7 @@ extension ModelRegistry {
 
     /// Starts an experiment on `model`; refused while another one runs on it.
     public func startExperiment(
-        model: String, mode: String, share: Double, champion: Int, challenger: Int, user: String, note: String?
+        model: String, mode: ExperimentMode, share: Double, champion: Int, challenger: Int, user: String, note: String?
     ) throws(RegistryError) -> ExperimentInfo {
         if let running = try runningExperiment(model: model) {
             throw .conflict(
@@ -60,7 +60,7 @@ extension ModelRegistry {
                 INSERT INTO experiments (model, mode, share, champion_version, challenger_version, status, started_at, started_by, note)
                 VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)
                 """,
-                [.text(model), .text(mode), .real(share), .integer(Int64(champion)), .integer(Int64(challenger)), .text(now),
+                [.text(model), .text(mode.rawValue), .real(share), .integer(Int64(champion)), .integer(Int64(challenger)), .text(now),
                  .text(user), .optional(note)])
             return database.lastInsertRowID
         }
@@ -102,9 +102,9 @@ extension ModelRegistry {
 
     private static func experimentInfo(_ row: SQLiteRow) -> ExperimentInfo {
         ExperimentInfo(
-            id: row.int("id") ?? 0, model: row.text("model") ?? "", mode: row.text("mode") ?? "", share: row.double("share") ?? 0,
+            id: row.int("id") ?? 0, model: row.text("model") ?? "", mode: ExperimentMode(rawValue: row.text("mode") ?? ""), share: row.double("share") ?? 0,
             championVersion: row.int("champion_version") ?? 0, challengerVersion: row.int("challenger_version") ?? 0,
-            status: row.text("status") ?? "", startedAt: row.text("started_at") ?? "", startedBy: row.text("started_by") ?? "",
+            status: ExperimentStatus(rawValue: row.text("status") ?? ""), startedAt: row.text("started_at") ?? "", startedBy: row.text("started_by") ?? "",
             stoppedAt: row.text("stopped_at"), stoppedBy: row.text("stopped_by"), note: row.text("note"))
     }
 
@@ -161,9 +161,9 @@ extension ModelRegistry {
                 ORDER BY p.customer_id
                 """, [.integer(Int64(experiment.id))])
         }
-        var arms: [String: ArmOutcomes] = [:]
+        var arms: [Arm: ArmOutcomes] = [:]
         for row in rows {
-            let arm = row.text("arm") ?? ""
+            let arm = Arm(rawValue: row.text("arm") ?? "")
             var outcomes = arms[arm] ?? ArmOutcomes(arm: arm, version: row.int("version") ?? 0, predictions: 0, customerIDs: [], probabilities: [], churned: [])
             outcomes.predictions += 1
             if let churned = row.int("churned") {
@@ -173,7 +173,7 @@ extension ModelRegistry {
             }
             arms[arm] = outcomes
         }
-        return arms.values.sorted { $0.arm < $1.arm }
+        return arms.values.sorted { $0.arm.rawValue < $1.arm.rawValue }
     }
 
     /// Runs database work, classifying SQLite failures.
@@ -225,7 +225,7 @@ public final class PredictionLogStore: @unchecked Sendable {
                     try statement.reset()
                     try statement.bind([
                         .text(entry.requestID), .text(entry.customerID), .text(entry.model), .integer(Int64(entry.version)),
-                        .text(entry.arm), .real(entry.probability), .integer(Int64(entry.latencyMicroseconds)), .real(entry.at),
+                        .text(entry.arm.rawValue), .real(entry.probability), .integer(Int64(entry.latencyMicroseconds)), .real(entry.at),
                         entry.experimentID.map { .integer(Int64($0)) } ?? .null,
                     ])
                     while try statement.step() {}

@@ -72,7 +72,7 @@ public actor ModelRegistry {
                 throw RegistryError.conflict("cannot compress the artifact: \(error)")
             }
         }
-        return try await insert(registration, artifact: stored, user: user, action: "register")
+        return try await insert(registration, artifact: stored, user: user, action: .register)
     }
 
     /// Stores an artifact already compressed and hashed (``prepareArtifact(file:)``) as the next
@@ -84,7 +84,7 @@ public actor ModelRegistry {
             throw .invalid(field: "name", reason: "\"\(registration.name)\" is not a model name")
         }
         guard stored.rawSize > 0 else { throw .invalid(field: "artifact", reason: "the artifact is empty") }
-        return try insert(registration, artifact: stored, user: user, action: "register")
+        return try insert(registration, artifact: stored, user: user, action: .register)
     }
 
     /// The artifact file at `path` compressed and hashed (on the blocking pool), ready to store.
@@ -107,7 +107,7 @@ public actor ModelRegistry {
     @_spi(Testing) nonisolated(unsafe) public static var afterVersionRowForTesting: (@Sendable () -> Void)?
 
     func insert(
-        _ registration: ModelRegistration, artifact: StoredArtifact, user: String, action: String
+        _ registration: ModelRegistration, artifact: StoredArtifact, user: String, action: AuditAction
     ) throws(RegistryError) -> ModelVersionInfo {
         let now = Self.timestamp()
         let encoder = JSONEncoder()
@@ -258,7 +258,7 @@ public actor ModelRegistry {
         }
         return rows.map {
             AuditRecord(
-                at: $0.text("at") ?? "", user: $0.text("user") ?? "", action: $0.text("action") ?? "",
+                at: $0.text("at") ?? "", user: $0.text("user") ?? "", action: AuditAction(rawValue: $0.text("action") ?? ""),
                 model: $0.text("model") ?? "", fromVersion: $0.int("from_version"), toVersion: $0.int("to_version"),
                 detail: $0.text("detail"))
         }
@@ -306,7 +306,7 @@ public actor ModelRegistry {
                         .text(user), .optional(reason),
                     ])
                 try self.audit(
-                    at: now, user: user, action: "promote", model: name, from: previous, to: version,
+                    at: now, user: user, action: .promote, model: name, from: previous, to: version,
                     detail: reason.map { "\(alias): \($0)" } ?? alias)
                 return AliasChange(name: name, alias: alias, from: previous, to: version)
             }
@@ -379,7 +379,7 @@ public actor ModelRegistry {
                         .text(now), .text(user), .optional(reason),
                     ])
                 try self.audit(
-                    at: now, user: user, action: "rollback", model: name, from: current, to: previous,
+                    at: now, user: user, action: .rollback, model: name, from: current, to: previous,
                     detail: reason.map { "\(alias): \($0)" } ?? alias)
                 return AliasChange(name: name, alias: alias, from: current, to: previous)
             }
@@ -401,7 +401,7 @@ public actor ModelRegistry {
                 }
                 try database.run("DELETE FROM versions WHERE id = ?", [row["id"]])
                 try self.audit(
-                    at: now, user: user, action: "delete", model: version.name, from: version.version, to: nil,
+                    at: now, user: user, action: .delete, model: version.name, from: version.version, to: nil,
                     detail: nil)
             }
         }
@@ -531,11 +531,11 @@ public actor ModelRegistry {
     }
 
     private func audit(
-        at: String, user: String, action: String, model: String, from: Int?, to: Int?, detail: String?
+        at: String, user: String, action: AuditAction, model: String, from: Int?, to: Int?, detail: String?
     ) throws {
         try database.run(
             "INSERT INTO audit_log (at, user, action, model, from_version, to_version, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [.text(at), .text(user), .text(action), .text(model), .optional(from), .optional(to), .optional(detail)])
+            [.text(at), .text(user), .text(action.rawValue), .text(model), .optional(from), .optional(to), .optional(detail)])
     }
 
     /// Runs database work, classifying SQLite failures.

@@ -121,7 +121,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let client = try await waitForDaemon(socket: socket, daemon: daemon, log: home + "/logs/churnd.log")
         let plugins = try await reporting { () async throws(ChurnClientError) in try await client.plugins() }
-        let ready = plugins.filter { $0.state == "ready" }
+        let ready = plugins.filter { $0.state == .ready }
         step("daemon", "churnd (pid \(daemon.processIdentifier)) on \(socket); plugins: \(plugins.map { "\($0.kind) (\($0.state))" }.joined(separator: ", "))")
         guard !ready.isEmpty else { throw CleanExit.message("no plugin is ready: see \(home)/logs/churnd.log", code: 1) }
 
@@ -295,7 +295,7 @@ struct DemoCommand: AsyncParsableCommand {
             guard daemon.isRunning else { throw CleanExit.message("churnd exited at start: see \(log)", code: 1) }
             if UnixSocketFile.isLive(socket), let client = try? await ChurnClient.connect(socketPath: socket) {
                 let plugins = (try? await client.plugins()) ?? []
-                if !plugins.isEmpty, plugins.allSatisfy({ $0.state == "ready" || $0.state == "refused" }) { return client }
+                if !plugins.isEmpty, plugins.allSatisfy({ $0.state == .ready || $0.state == .refused }) { return client }
                 await client.close()
             }
             try await Task.sleep(for: .milliseconds(50))

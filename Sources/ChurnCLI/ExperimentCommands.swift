@@ -48,10 +48,10 @@ struct ExperimentCommand: AsyncParsableCommand {
         func run() async throws {
             let client = try await connection.connect()
             let experiment = try await reporting { () async throws(ChurnClientError) in
-                try await client.startExperiment(challenger: challenger, mode: mode.rawValue, share: share, note: note)
+                try await client.startExperiment(challenger: challenger, mode: ExperimentMode(rawValue: mode.rawValue), share: share, note: note)
             }
             if output.json { return try printJSON(experiment) }
-            print("experiment \(experiment.id) running: \(experiment.mode), champion \(experiment.model)@\(experiment.championVersion) vs challenger \(experiment.model)@\(experiment.challengerVersion)" + (experiment.mode == "ab" ? String(format: ", challenger share %.0f%%", experiment.share * 100) : ""))
+            print("experiment \(experiment.id) running: \(experiment.mode), champion \(experiment.model)@\(experiment.championVersion) vs challenger \(experiment.model)@\(experiment.challengerVersion)" + (experiment.mode == .ab ? String(format: ", challenger share %.0f%%", experiment.share * 100) : ""))
         }
     }
 
@@ -85,7 +85,7 @@ struct ExperimentCommand: AsyncParsableCommand {
             printTable(
                 ["ID", "STATUS", "MODE", "SHARE", "CHAMPION", "CHALLENGER", "STARTED", "BY"],
                 status.experiments.map {
-                    [String($0.id), $0.status, $0.mode, $0.mode == "ab" ? String(format: "%.2f", $0.share) : "-", "v\($0.championVersion)",
+                    [String($0.id), $0.status.rawValue, $0.mode.rawValue, $0.mode == .ab ? String(format: "%.2f", $0.share) : "-", "v\($0.championVersion)",
                      "v\($0.challengerVersion)", String($0.startedAt.prefix(19)), $0.startedBy]
                 })
         }
@@ -131,7 +131,7 @@ enum ExperimentReportPrinter {
         printTable(
             ["ARM", "VERSION", "SCORED", "OUTCOMES", "ROC-AUC", "LOG LOSS", "BRIER", "PRECISION@\(top)", "RECALL@\(top)"],
             report.arms.map {
-                [$0.arm, "v\($0.version)", String($0.predictions), String($0.outcomes), cell($0.rocAUC), cell($0.logLoss), cell($0.brier),
+                [$0.arm.rawValue, "v\($0.version)", String($0.predictions), String($0.outcomes), cell($0.rocAUC), cell($0.logLoss), cell($0.brier),
                  cell($0.precisionAtTop), cell($0.recallAtTop)]
             })
         if let paired = report.paired {

@@ -78,7 +78,7 @@ struct ExplainCommand: AsyncParsableCommand {
         var lines = [
             String(
                 format: "%@: churn probability %.3f (%@, %@)", explained.customerID, explanation.churnProbability,
-                explained.model.description, explained.arm)
+                explained.model.description, explained.arm.rawValue)
         ]
         if let bias = explanation.bias { lines.append(String(format: "  baseline %.3f", bias)) }
         for contribution in explanation.contributions {

@@ -79,7 +79,7 @@ struct PredictCommand: AsyncParsableCommand {
             predictions.map {
                 [
                     $0.customerID, String(format: "%.3f", $0.churnProbability), $0.churn ? "yes" : "no",
-                    $0.model.description, $0.arm,
+                    $0.model.description, $0.arm.rawValue,
                 ] + (history ? [$0.history?.rawValue ?? "-"] : [])
             })
     }

@@ -137,7 +137,7 @@ struct AuditCommand: AsyncParsableCommand {
             ["WHEN", "USER", "ACTION", "MODEL", "FROM", "TO", "DETAIL"],
             entries.map {
                 [
-                    String($0.at.prefix(19)), $0.user, $0.action, $0.model, $0.fromVersion.map(String.init) ?? "-",
+                    String($0.at.prefix(19)), $0.user, $0.action.rawValue, $0.model, $0.fromVersion.map(String.init) ?? "-",
                     $0.toVersion.map(String.init) ?? "-", $0.detail ?? "",
                 ]
             })

@@ -30,7 +30,7 @@ struct HealthCommand: AsyncParsableCommand {
             print("champion:  \(health.champion?.description ?? "none (train one with `churn train`, then `churn promote`)")")
             print("plugins:   " + (health.plugins.isEmpty ? "none found" : health.plugins.map { "\($0.kind) (\($0.state))" }.joined(separator: ", ")))
             if let experiment = health.experiment {
-                let split = experiment.mode == "ab" ? "ab, \(Int((experiment.share * 100).rounded()))% to the challenger" : "shadow"
+                let split = experiment.mode == .ab ? "ab, \(Int((experiment.share * 100).rounded()))% to the challenger" : "shadow"
                 print("experiment: #\(experiment.id) \(experiment.model)@\(experiment.championVersion) vs @\(experiment.challengerVersion) (\(split))")
             }
             for series in health.serving ?? [] {
@@ -72,7 +72,7 @@ struct PluginsCommand: AsyncParsableCommand {
             ["KIND", "STATE", "PID", "VERSION", "RESTARTS", "CAPABILITIES", "NOTE"],
             plugins.map {
                 [
-                    $0.kind, $0.state, $0.pid.map(String.init) ?? "-", $0.description?.pluginVersion ?? "-",
+                    $0.kind, $0.state.rawValue, $0.pid.map(String.init) ?? "-", $0.description?.pluginVersion ?? "-",
                     String($0.restarts), $0.description?.capabilities.joined(separator: ",") ?? "-",
                     $0.lastError ?? "",
                 ]

@@ -173,7 +173,7 @@ public final class ChurnClient: Sendable {
     }
 
     /// Starts a champion/challenger experiment.
-    public func startExperiment(challenger: String, mode: String, share: Double? = nil, note: String? = nil)
+    public func startExperiment(challenger: String, mode: ExperimentMode, share: Double? = nil, note: String? = nil)
         async throws(ChurnClientError) -> ExperimentInfo
     {
         try await call(

@@ -147,7 +147,7 @@ final class DaemonState: Sendable {
         let champion = try? await serving.resolve(.champion())
         let status =
             draining.load(ordering: .relaxed)
-            ? "draining" : plugins.allSatisfy({ $0.state == "ready" }) ? "ok" : "degraded"
+            ? "draining" : plugins.allSatisfy({ $0.state == .ready }) ? "ok" : "degraded"
         let uptime = ContinuousClock.now - started
         return HealthResult(
             status: status, daemonVersion: ChurnDaemon.version, pid: getpid(),

@@ -12,11 +12,11 @@ struct ExperimentMethods {
     func register(into table: inout RPCMethodTable) {
         let serving = self.serving
         table.register(DaemonMethod.ExperimentsStart.self) { params, context in
-            guard ["ab", "shadow"].contains(params.mode) else {
+            guard ExperimentMode.known.contains(params.mode) else {
                 throw RPCError.invalidParams(field: "mode", "must be \"ab\" or \"shadow\", got \"\(params.mode)\"")
             }
-            let share = params.share ?? (params.mode == "ab" ? 0.1 : 0)
-            if params.mode == "ab", !(share > 0 && share < 1) {
+            let share = params.share ?? (params.mode == .ab ? 0.1 : 0)
+            if params.mode == .ab, !(share > 0 && share < 1) {
                 throw RPCError.invalidParams(field: "share", "must be between 0 and 1 (exclusive), got \(share)")
             }
             guard let reference = ModelReference(parsing: params.challenger) else {
@@ -125,8 +125,8 @@ enum ExperimentReporting {
                 recallAtTop: usable ? interval { ExperimentStatistics.atTop($0, $1, fraction: topFraction).recall } : nil)
         }
         var paired: PairedTest?
-        if experiment.mode == "shadow",
-            let champion = outcomes.first(where: { $0.arm == "champion" }), let shadow = outcomes.first(where: { $0.arm == "shadow" })
+        if experiment.mode == .shadow,
+            let champion = outcomes.first(where: { $0.arm == .champion }), let shadow = outcomes.first(where: { $0.arm == .shadow })
         {
             let shadowScores = Dictionary(zip(shadow.customerIDs, shadow.probabilities), uniquingKeysWith: { _, last in last })
             var labels: [Bool] = [], a: [Double] = [], b: [Double] = []
@@ -157,8 +157,8 @@ enum ExperimentReporting {
     static func verdict(_ experiment: ExperimentInfo, arms: [ArmReport], paired: PairedTest?) -> String {
         let counts = arms.map { "\($0.arm) v\($0.version): \($0.predictions) scored, \($0.outcomes) outcomes, \($0.churners) churned" }
             .joined(separator: "; ")
-        let challengerArm = experiment.mode == "shadow" ? "shadow" : "challenger"
-        guard let champion = arms.first(where: { $0.arm == "champion" }), let challenger = arms.first(where: { $0.arm == challengerArm }),
+        let challengerArm: Arm = experiment.mode == .shadow ? .shadow : .challenger
+        guard let champion = arms.first(where: { $0.arm == .champion }), let challenger = arms.first(where: { $0.arm == challengerArm }),
             champion.outcomes >= minimumOutcomes, challenger.outcomes >= minimumOutcomes,
             champion.churners >= minimumChurners, challenger.churners >= minimumChurners
         else {

@@ -85,10 +85,10 @@ final class ModelServing: Sendable {
     ) async throws -> [Prediction] {
         let champion = try await prepare(nil)
         let challengerReference = "\(experiment.model)@\(experiment.challengerVersion)"
-        if experiment.mode == "shadow" {
+        if experiment.mode == .shadow {
             let batch = try await checked(customers, for: champion)
-            let probabilities = try await score(batch.records, on: champion, arm: "champion", start: start)
-            log(batch.ids, probabilities, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
+            let probabilities = try await score(batch.records, on: champion, arm: .champion, start: start)
+            log(batch.ids, probabilities, target: champion, arm: .champion, requestID: requestID, experiment: experiment.id, start: start)
             // The challenger scores the same customers off the hot path (checked against its own
             // schema); its answers are only logged.
             shadows.submit {
@@ -96,13 +96,13 @@ final class ModelServing: Sendable {
                 do {
                     let challenger = try await self.prepare(challengerReference)
                     let shadowBatch = try await self.checked(customers, for: challenger)
-                    let shadow = try await self.score(shadowBatch.records, on: challenger, arm: "shadow", start: shadowStart)
-                    self.log(shadowBatch.ids, shadow, target: challenger, arm: "shadow", requestID: requestID, experiment: experiment.id, start: shadowStart)
+                    let shadow = try await self.score(shadowBatch.records, on: challenger, arm: .shadow, start: shadowStart)
+                    self.log(shadowBatch.ids, shadow, target: challenger, arm: .shadow, requestID: requestID, experiment: experiment.id, start: shadowStart)
                 } catch {
                     self.logger.warning("shadow scoring by \(challengerReference) failed: \(error)")
                 }
             }
-            return predictions(batch, probabilities, model: champion.version.ref, arm: "champion")
+            return predictions(batch, probabilities, model: champion.version.ref, arm: .champion)
         }
         // A/B: a sticky share of customers, by hash of the experiment and customer ids; each arm
         // checks its customers against its own schema.
@@ -123,21 +123,21 @@ final class ModelServing: Sendable {
         let championRecords = championBatch.records
         let challengerRecords = challengerBatch?.records ?? []
         async let championScores = championRows.isEmpty
-            ? [] : score(championRecords, on: champion, arm: "champion", start: start)
+            ? [] : score(championRecords, on: champion, arm: .champion, start: start)
         async let challengerScores = challenger == nil
-            ? [] : score(challengerRecords, on: challenger!, arm: "challenger", start: start)
+            ? [] : score(challengerRecords, on: challenger!, arm: .challenger, start: start)
         let (first, second) = try await (championScores, challengerScores)
         var result = [Prediction?](repeating: nil, count: customers.count)
         for (position, row) in championRows.enumerated() {
-            result[row] = prediction(championBatch, position, first[position], model: champion.version.ref, arm: "champion")
+            result[row] = prediction(championBatch, position, first[position], model: champion.version.ref, arm: .champion)
         }
         if let challenger, let challengerBatch {
             for (position, row) in challengerRows.enumerated() {
-                result[row] = prediction(challengerBatch, position, second[position], model: challenger.version.ref, arm: "challenger")
+                result[row] = prediction(challengerBatch, position, second[position], model: challenger.version.ref, arm: .challenger)
             }
-            log(challengerBatch.ids, second, target: challenger, arm: "challenger", requestID: requestID, experiment: experiment.id, start: start)
+            log(challengerBatch.ids, second, target: challenger, arm: .challenger, requestID: requestID, experiment: experiment.id, start: start)
         }
-        log(championBatch.ids, first, target: champion, arm: "champion", requestID: requestID, experiment: experiment.id, start: start)
+        log(championBatch.ids, first, target: champion, arm: .champion, requestID: requestID, experiment: experiment.id, start: start)
         return result.map { $0! }
     }
 
@@ -170,7 +170,7 @@ final class ModelServing: Sendable {
     }
 
     /// Scores through the model's batcher (or directly), measuring the call.
-    private func score(_ records: [CustomerRecord], on target: Target, arm: String, start: ContinuousClock.Instant) async throws -> [Double] {
+    private func score(_ records: [CustomerRecord], on target: Target, arm: Arm, start: ContinuousClock.Instant) async throws -> [Double] {
         do {
             let probabilities: [Double]
             if batching.enabled {
@@ -214,18 +214,18 @@ final class ModelServing: Sendable {
         }
     }
 
-    private func predictions(_ batch: CheckedBatch, _ probabilities: [Double], model: ModelRef, arm: String) -> [Prediction] {
+    private func predictions(_ batch: CheckedBatch, _ probabilities: [Double], model: ModelRef, arm: Arm) -> [Prediction] {
         probabilities.indices.map { prediction(batch, $0, probabilities[$0], model: model, arm: arm) }
     }
 
-    private func prediction(_ batch: CheckedBatch, _ row: Int, _ probability: Double, model: ModelRef, arm: String) -> Prediction {
+    private func prediction(_ batch: CheckedBatch, _ row: Int, _ probability: Double, model: ModelRef, arm: Arm) -> Prediction {
         Prediction(
             customerID: batch.ids[row], churnProbability: probability, churn: probability >= 0.5, model: model, arm: arm,
             history: batch.sources?[row] ?? batch.source)
     }
 
     private func log(
-        _ ids: [String], _ probabilities: [Double], target: Target, arm: String, requestID: String, experiment: Int?,
+        _ ids: [String], _ probabilities: [Double], target: Target, arm: Arm, requestID: String, experiment: Int?,
         start: ContinuousClock.Instant
     ) {
         guard let predictionLog, !ids.isEmpty else { return }
@@ -274,7 +274,7 @@ final class ModelServing: Sendable {
         let plugin: PluginProcess
         let connection: RPCConnection
         let handle: String
-        let arm: String
+        let arm: Arm
         /// Checks records against the version's dataset schema.
         let validator: RecordValidator
         /// What the version reads as history: its panel's months (``CheckedBatch/sources``), the
@@ -331,9 +331,9 @@ final class ModelServing: Sendable {
             connection = try await plugin.connection(
                 loading: PluginLoadParams(model: handle, artifactPath: path, sha256: version.artifact.sha256))
         }
-        let arm =
+        let arm: Arm =
             version.aliases.contains(ModelReference.champion)
-            ? "champion" : version.aliases.contains(ModelReference.challenger) ? "challenger" : "direct"
+            ? .champion : version.aliases.contains(ModelReference.challenger) ? .challenger : .direct
         let validator = try validator(for: version)
         return Target(
             version: version, plugin: plugin, connection: connection, handle: handle, arm: arm, validator: validator,

@@ -25,30 +25,22 @@ public actor PluginProcess {
     private let logLevel: Logger.Level
     private let logger: Logger
 
-    private enum State: Equatable {
-        case stopped, starting, ready, backingOff, refused(Refusal)
-    }
-
     /// Why a plugin is refused, and the error code requests for it get.
-    struct Refusal: Equatable {
+    struct Refusal: Equatable, Sendable {
         var reason: String
         /// -32004 for a plugin that speaks another protocol version, else -32000.
         var code: RPCErrorCode
     }
 
-    private var state: State = .stopped { didSet { publishServing() } }
+    /// Where the process is in its life; every transition goes through it.
+    private var machine: StateMachine {
+        didSet { if oldValue.state != machine.state { publishServing() } }
+    }
+    private var state: StateMachine.State { machine.state }
     private var process: Process?
     private var connection: RPCConnection? { didSet { publishServing() } }
     private var handshake: PluginDescription?
-    /// Bumped at every start; events from older processes are ignored.
-    private var incarnation = 0
-    private var restarts = 0
-    private var failuresInARow = 0
-    private var everReady = false
     private var lastError: String?
-    /// The incarnation whose failure was already handled (exit and failed handshake both report it).
-    private var failedIncarnation = 0
-    private var stopping = false
     private let output: OutputTail
     private var waiters: [Int: CheckedContinuation<RPCConnection, any Error>] = [:]
     private var nextWaiter = 0
@@ -69,6 +61,7 @@ public actor PluginProcess {
         self.executable = plugin.executable
         self.socketPath = socketPath
         self.policy = policy
+        self.machine = StateMachine(policy: policy)
         self.maximumFramePayload = maximumFramePayload
         self.logLevel = logLevel
         var logger = logger
@@ -81,19 +74,11 @@ public actor PluginProcess {
 
     /// The plugin as `plugins.list` shows it.
     public func status() -> PluginStatus {
-        let stateName =
-            switch state {
-            case .stopped: "stopped"
-            case .starting: restarts == 0 ? "starting" : "restarting"
-            case .ready: "ready"
-            case .backingOff: "restarting"
-            case .refused: "refused"
-            }
         let reason: String? = if case .refused(let why) = state { why.reason } else { lastError }
         return PluginStatus(
-            kind: kind, executable: executable, state: stateName,
+            kind: kind, executable: executable, state: machine.stateName,
             pid: process?.isRunning == true ? process?.processIdentifier : nil, description: handshake,
-            restarts: restarts, lastError: reason)
+            restarts: machine.restarts, lastError: reason)
     }
 
     /// True when it answered its handshake and is serving.
@@ -106,16 +91,13 @@ public actor PluginProcess {
 
     /// Starts the process and completes when it is ready, refused, or waiting to retry.
     public func start() async {
-        guard !stopping else { return }
-        incarnation += 1
-        let current = incarnation
-        state = .starting
+        guard let current = machine.start() else { return }
         loaded = []
         do {
             let launched = try launch(incarnation: current)
             let connection = try await connect(to: launched, incarnation: current)
             let description = try await handshake(over: connection)
-            guard current == incarnation, !stopping else {
+            guard machine.handshakeAnswered(incarnation: current) else {
                 await connection.close()
                 return
             }
@@ -125,9 +107,7 @@ public actor PluginProcess {
                 Task { await self.connectionClosed(incarnation: current) }
             }
             try await reloadWantedModels(over: connection)
-            guard current == incarnation else { return }
-            state = .ready
-            everReady = true
+            guard machine.becameReady(incarnation: current) else { return }
             logger.info(
                 "plugin ready",
                 metadata: [
@@ -146,7 +126,7 @@ public actor PluginProcess {
 
     /// Asks the plugin to shut down, then escalates to SIGTERM and SIGKILL; removes its socket.
     public func stop() async {
-        stopping = true
+        machine.beginStop()
         let process = self.process
         if let connection, state == .ready {
             _ = try? await connection.call(PluginMethod.Shutdown.self, NoParams(), timeout: .seconds(2))
@@ -166,7 +146,7 @@ public actor PluginProcess {
                 await Self.waitForExit(process, upTo: .seconds(2))
             }
         }
-        if case .refused = state {} else { state = .stopped }
+        machine.stopped()
         UnixSocketFile.remove(socketPath)
         resumeWaiters(with: .failure(RPCError(.shuttingDown, "plugin \(kind) is stopping")))
     }
@@ -176,7 +156,7 @@ public actor PluginProcess {
         guard state == .ready, let connection else { return }
         do {
             _ = try await connection.call(PluginMethod.Describe.self, NoParams(), timeout: policy.healthCheckTimeout)
-            failuresInARow = 0
+            machine.healthCheckPassed()
         } catch {
             guard state == .ready, connection === self.connection else { return }
             logger.error("plugin failed its health check (\(error)); killing it to restart")
@@ -189,7 +169,7 @@ public actor PluginProcess {
 
     /// The connection to the ready plugin, waiting up to the policy's readiness wait while it restarts.
     func readyConnection() async throws -> RPCConnection {
-        switch state {
+        switch machine.readiness {
         case .ready:
             // A connection that already closed means the process is dying: wait for its successor.
             if let connection, connection.isActive { return connection }
@@ -197,7 +177,7 @@ public actor PluginProcess {
             throw refusal.error(kind: kind)
         case .stopped:
             throw RPCError(.pluginUnavailable, "plugin \(kind) is stopped", data: ["kind": .string(kind)])
-        case .starting, .backingOff:
+        case .wait:
             break
         }
         let id = nextWaiter
@@ -342,7 +322,7 @@ public actor PluginProcess {
             guard process.isRunning else {
                 throw HandshakeFailure("exited before listening on its socket")
             }
-            guard incarnation == self.incarnation, !stopping else { throw CancellationError() }
+            guard machine.handshakeAnswered(incarnation: incarnation) else { throw CancellationError() }
             if let connection = try? await RPCConnection.connect(
                 to: socketPath, maximumFramePayload: maximumFramePayload)
             {
@@ -394,19 +374,21 @@ public actor PluginProcess {
         let how = signalled ? "killed by signal \(status)" : "exited with status \(status)"
         let tail = output.tail()
         lastError = tail.isEmpty ? how : "\(how); last output: \(tail.joined(separator: " | "))"
-        guard incarnation == self.incarnation else { return }
-        connection = nil
-        if stopping {
+        switch machine.exited(incarnation: incarnation) {
+        case .ignore:
+            if incarnation == machine.incarnation { connection = nil }
+        case .stopped:
+            connection = nil
             logger.info("plugin stopped (\(how))")
-            return
+        case .failure:
+            connection = nil
+            logger.error("plugin \(how)")
+            failed(incarnation: incarnation, reason: how)
         }
-        if case .refused = state { return }
-        logger.error("plugin \(how)")
-        failed(incarnation: incarnation, reason: how)
     }
 
     private func connectionClosed(incarnation: Int) {
-        guard incarnation == self.incarnation, !stopping, state == .ready else { return }
+        guard machine.connectionClosed(incarnation: incarnation) else { return }
         // The process usually exits at the same moment; give its exit handler the first word.
         Task {
             try? await Task.sleep(for: .milliseconds(200))
@@ -415,40 +397,38 @@ public actor PluginProcess {
     }
 
     private func closeWithoutExit(incarnation: Int) {
-        guard incarnation == self.incarnation, state == .ready, let process, process.isRunning else { return }
+        guard machine.connectionClosed(incarnation: incarnation), let process, process.isRunning else { return }
         logger.error("plugin closed its socket but is still running; killing it to restart")
         kill(process.processIdentifier, SIGKILL)
     }
 
     private func failed(incarnation: Int, reason: String) {
-        guard incarnation == self.incarnation, incarnation != failedIncarnation, !stopping else { return }
-        failedIncarnation = incarnation
-        if case .refused = state { return }
+        let action = machine.failed(incarnation: incarnation)
+        guard action != .ignore else { return }
         connection = nil
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        failuresInARow += 1
         if lastError == nil || !(lastError?.contains(reason) ?? false) { lastError = reason }
-        if !everReady, failuresInARow >= policy.maximumStartFailures {
-            refuse(Refusal(reason: "failed to start \(failuresInARow) times in a row (last: \(lastError ?? reason))", code: .pluginUnavailable))
+        switch action {
+        case .ignore:
             return
-        }
-        let delay = policy.backoff(afterFailures: failuresInARow)
-        state = .backingOff
-        logger.warning("restarting plugin in \(delay) (failure \(failuresInARow) in a row): \(reason)")
-        Task {
-            try? await Task.sleep(for: delay)
-            await self.restart(after: incarnation)
+        case .refuse(let failures):
+            refuse(Refusal(reason: "failed to start \(failures) times in a row (last: \(lastError ?? reason))", code: .pluginUnavailable))
+        case .restart(let delay, let failures):
+            logger.warning("restarting plugin in \(delay) (failure \(failures) in a row): \(reason)")
+            Task {
+                try? await Task.sleep(for: delay)
+                await self.restart(after: incarnation)
+            }
         }
     }
 
     private func restart(after incarnation: Int) async {
-        guard incarnation == self.incarnation, state == .backingOff, !stopping else { return }
-        restarts += 1
+        guard machine.restartDue(incarnation: incarnation) else { return }
         await start()
     }
 
     private func refuse(_ refusal: Refusal) {
-        state = .refused(refusal)
+        machine.refuse(refusal)
         logger.error("plugin refused: \(refusal.reason)", metadata: ["executable": "\(executable)"])
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         connection = nil

@@ -47,6 +47,7 @@ final class PredictBatcher: Sendable {
         }
         let enqueued = ContinuousClock.now
         return try await withCheckedThrowingContinuation { continuation in
+            observer?.queued(1)
             let start = state.withLock { state -> Bool in
                 state.queue.append(Waiter(records: records, continuation: continuation, enqueued: enqueued))
                 guard !state.busy else { return false }
@@ -100,6 +101,7 @@ final class PredictBatcher: Sendable {
             let records = batch.count == 1 ? batch[0].records : batch.flatMap(\.records)
             if let observer {
                 let now = ContinuousClock.now
+                observer.queued(-batch.count)
                 observer.batch(rows: records.count, waits: batch.map { now - $0.enqueued })
             }
             do {
@@ -119,7 +121,10 @@ final class PredictBatcher: Sendable {
     }
 }
 
-/// Receives each batch a ``PredictBatcher`` sends: its rows and each request's time in the queue.
+/// Receives each batch a ``PredictBatcher`` sends (its rows and each request's time in the
+/// queue) and the changes of its queue's length.
 protocol BatchObserver: Sendable {
     func batch(rows: Int, waits: [Duration])
+    /// `change` requests joined (positive) or left (negative) the queue.
+    func queued(_ change: Int)
 }

@@ -8,7 +8,7 @@ import Synchronization
 final class ServingMetrics: Sendable {
     private struct Key: Hashable {
         let model: ModelRef
-        let arm: String
+        let arm: Arm
     }
 
     private struct Series {
@@ -47,7 +47,7 @@ final class ServingMetrics: Sendable {
     ]
 
     /// Records one answered (or failed) call.
-    func record(model: ModelRef, arm: String, customers: Int, latency: Duration, failed: Bool) {
+    func record(model: ModelRef, arm: Arm, customers: Int, latency: Duration, failed: Bool) {
         let key = Key(model: model, arm: arm)
         let nanoseconds = UInt64(max(0, latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000))
         series.withLock { all in
@@ -57,7 +57,7 @@ final class ServingMetrics: Sendable {
                 return
             }
             // The first call for this model, version and arm creates its series.
-            let labels = [("model", model.name), ("version", String(model.version)), ("arm", arm)]
+            let labels = [("model", model.name), ("version", String(model.version)), ("arm", arm.rawValue)]
             all[key] = Series(
                 requestCounter: prometheus.makeCounter(
                     descriptor: MetricNameDescriptor(namespace: "churn", metricName: "requests", unitName: "total", helpText: "predict and explain calls answered"),
@@ -76,10 +76,16 @@ final class ServingMetrics: Sendable {
     }
 
     /// Batch histograms of one model version: rows per plugin call and each request's wait in
-    /// the batcher's queue (`churn_batch_rows`, `churn_batch_queue_wait_seconds`).
+    /// the batcher's queue (`churn_batch_rows`, `churn_batch_queue_wait_seconds`), and the
+    /// requests waiting now (`churn_batch_queued_requests`).
     func batchObserver(model: ModelRef) -> BatchObserver {
         let labels = [("model", model.name), ("version", String(model.version))]
         return BatchHistograms(
+            queued: prometheus.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "churn", metricName: "batch_queued", unitName: "requests",
+                    helpText: "predict requests waiting for the batch ahead of them"),
+                labels: labels),
             rows: prometheus.makeValueHistogram(
                 descriptor: MetricNameDescriptor(
                     namespace: "churn", metricName: "batch", unitName: "rows", helpText: "customers per plugin predict call"),
@@ -108,7 +114,7 @@ final class ServingMetrics: Sendable {
                 ServingSeries(
                     model: key.model, arm: key.arm, requests: value.requests, customers: value.customers, errors: value.errors,
                     p50Milliseconds: value.percentiles?.p50 ?? 0, p99Milliseconds: value.percentiles?.p99 ?? 0)
-            }.sorted { ($0.model.name, $0.model.version, $0.arm) < ($1.model.name, $1.model.version, $1.arm) }
+            }.sorted { ($0.model.name, $0.model.version, $0.arm.rawValue) < ($1.model.name, $1.model.version, $1.arm.rawValue) }
         }
     }
 
@@ -120,8 +126,13 @@ final class ServingMetrics: Sendable {
 
 /// A batcher's histograms in the Prometheus registry.
 private struct BatchHistograms: BatchObserver {
+    let queued: Gauge
     let rows: ValueHistogram
     let queueWait: DurationHistogram
+
+    func queued(_ change: Int) {
+        queued.increment(by: Double(change))
+    }
 
     func batch(rows: Int, waits: [Duration]) {
         self.rows.record(Double(rows))

@@ -30,7 +30,7 @@ struct PageBuilder: Sendable {
         audit: [AuditRecord], context: WebRequestContext
     ) -> [String: Any] {
         var values: [String: Any] = [:]
-        let ready = health.plugins.filter { $0.state == "ready" }.count
+        let ready = health.plugins.filter { $0.state == .ready }.count
         values["health"] = ["status": health.status, "plugins": "\(ready)/\(health.plugins.count) " + text("dash.plugins_ready", context)]
         let champion = models.first { $0.aliases.contains("champion") }
         let challenger = models.first { $0.aliases.contains("challenger") }
@@ -56,7 +56,7 @@ struct PageBuilder: Sendable {
         }
         if let experiment {
             var shown: [String: Any] = [
-                "mode": experiment.mode + (experiment.mode == "ab" ? String(format: " %.0f%%", experiment.share * 100) : ""),
+                "mode": experiment.mode.rawValue + (experiment.mode == .ab ? String(format: " %.0f%%", experiment.share * 100) : ""),
                 "champion": "\(experiment.model)@\(experiment.championVersion)",
                 "challenger": "\(experiment.model)@\(experiment.challengerVersion)", "started": experiment.startedAt,
             ]
@@ -78,7 +78,7 @@ struct PageBuilder: Sendable {
         values["audit"] = audit.map { entry -> [String: Any] in
             let change = [entry.fromVersion.map { "v\($0)" }, entry.toVersion.map { "v\($0)" }].compactMap { $0 }.joined(separator: " → ")
             return [
-                "at": entry.at, "user": entry.user, "action": text("audit." + entry.action, context),
+                "at": entry.at, "user": entry.user, "action": text("audit." + entry.action.rawValue, context),
                 "detail": [entry.model, change, entry.detail ?? ""].filter { !$0.isEmpty }.joined(separator: " · "),
             ]
         }

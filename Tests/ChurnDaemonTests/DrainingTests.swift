@@ -33,18 +33,17 @@ struct DrainingTests {
         let (daemon, client) = try await daemonWithChampion(harness)
         let bystander = try await harness.client()
 
-        async let slow = client.predict([testCustomer("sleep:1500")])
-        try await Task.sleep(for: .milliseconds(300))
+        let slowID = harness.slowCustomerID(1500, name: "slow")
+        async let slow = client.predict([testCustomer(slowID)])
+        try await harness.waitUntilPluginHas("slow")
         #expect(kill(daemon.processIdentifier, SIGTERM) == 0)
-        try await Task.sleep(for: .milliseconds(200))
-
-        let health = try await bystander.health()
-        #expect(health.status == "draining")
+        // Draining starts when the signal is handled: health says so from then on.
+        try await DaemonHarness.waitUntil { try await bystander.health().status == "draining" }
         await expectDaemonError(.shuttingDown, messageContains: "drains") { () async throws(ChurnClientError) in
             try await bystander.predict([testCustomer("late")])
         }
         let answered = try await slow
-        #expect(answered.first?.customerID == "sleep:1500", "the in-flight request is answered")
+        #expect(answered.first?.customerID == slowID, "the in-flight request is answered")
 
         try await DaemonHarness.waitForExit(daemon)
         #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0, "\(harness.processLog())")

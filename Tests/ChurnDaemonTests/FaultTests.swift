@@ -18,10 +18,14 @@ struct FaultTests {
 
         // A is on the plugin when it dies. B arrives while A's batch is being scored, so it waits in
         // the model's batch queue: it was never sent to the dead process and is answered by the restarted one.
-        async let inFlight = outcome { () async throws(ChurnClientError) in try await client.predict([testCustomer("sleep:3000")]) }
-        try await Task.sleep(for: .milliseconds(300))
+        let slowID = harness.slowCustomerID(3000, name: "a")
+        async let inFlight = outcome { () async throws(ChurnClientError) in try await client.predict([testCustomer(slowID)]) }
+        try await harness.waitUntilPluginHas("a")
         async let queued = outcome { () async throws(ChurnClientError) in try await client.predict([testCustomer("sleep:10")]) }
-        try await Task.sleep(for: .milliseconds(300))
+        // B is in the batch queue once the daemon's queue gauge counts it.
+        try await DaemonHarness.waitUntil {
+            try await client.metrics().split(separator: "\n").contains { $0.hasPrefix("churn_batch_queued_requests{") && $0.hasSuffix(" 1.0") }
+        }
         #expect(kill(pid, SIGKILL) == 0)
 
         switch await inFlight {

@@ -32,11 +32,12 @@ struct LifecycleTests {
         _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
         _ = try await client.promote("1")
 
-        async let inFlight = client.predict([testCustomer("sleep:1000")])
-        try await Task.sleep(for: .milliseconds(300))
+        let slowID = harness.slowCustomerID(1000, name: "slow")
+        async let inFlight = client.predict([testCustomer(slowID)])
+        try await harness.waitUntilPluginHas("slow")
         #expect(kill(daemon.processIdentifier, SIGTERM) == 0)
         let answer = try await inFlight
-        #expect(answer.first?.customerID == "sleep:1000", "the in-flight request must be answered before shutdown")
+        #expect(answer.first?.customerID == slowID, "the in-flight request must be answered before shutdown")
 
         try await DaemonHarness.waitForExit(daemon)
         #expect(!daemon.isRunning)

@@ -76,15 +76,34 @@ struct RPCConnectionTests {
 
     @Test func aCancelledCallStopsWaiting() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rpc-\(UUID().uuidString.prefix(8)).sock").path
-        // A peer that accepts and never answers.
+        // A peer that accepts, says when the request arrived, and never answers.
+        let (arrivals, arrived) = AsyncStream.makeStream(of: Void.self)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ArrivalSignal(arrived)) }
+            }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         let connection = try await RPCConnection.connect(to: path)
         let call = Task { try await connection.call(DaemonMethod.Health.self, NoParams()) }
-        try await Task.sleep(for: .milliseconds(50))
+        var iterator = arrivals.makeAsyncIterator()
+        _ = await iterator.next()  // the call is in flight: its request reached the peer
         call.cancel()
         await #expect(throws: CancellationError.self) { _ = try await call.value }
         await connection.close()
         try await server.close()
+    }
+}
+
+/// Yields once per read: tells a test its request reached the peer.
+private final class ArrivalSignal: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    private let arrived: AsyncStream<Void>.Continuation
+
+    init(_ arrived: AsyncStream<Void>.Continuation) {
+        self.arrived = arrived
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        arrived.yield()
     }
 }

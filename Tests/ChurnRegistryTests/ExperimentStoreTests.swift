@@ -16,7 +16,7 @@ private struct Store {
     func remove() { try? FileManager.default.removeItem(atPath: folder) }
 }
 
-private func entry(_ customer: String, arm: String = "champion", version: Int = 1, probability: Double, experiment: Int?, at: Double = Date().timeIntervalSince1970) -> PredictionLogEntry {
+private func entry(_ customer: String, arm: Arm = .champion, version: Int = 1, probability: Double, experiment: Int?, at: Double = Date().timeIntervalSince1970) -> PredictionLogEntry {
     PredictionLogEntry(
         requestID: "r", customerID: customer, model: "churn", version: version, arm: arm, probability: probability,
         latencyMicroseconds: 100, at: at, experimentID: experiment)

@@ -225,4 +225,57 @@ struct RegistryProcessTests {
         #expect(try await registry.verify().healthy)
         #expect(try await registry.register(registration(), artifact: artifact, user: "a").version == 2)
     }
+
+    // MARK: Streamed artifacts
+
+    @Test func aTrainedArtifactFileIsStoredStreamedAndWrittenBackStreamedByteForByte() async throws {
+        let folder = scratch()
+        // Larger than several stream pieces, with an uneven tail.
+        let big = Data((0..<(Zlib.chunkSize * 3 + 12_345)).map { UInt8(truncatingIfNeeded: ($0 * 31) % 253 + $0 / 4096) })
+        try big.write(to: URL(fileURLWithPath: folder + "/trained.artifact"))
+        let stored = try await ModelRegistry.prepareArtifact(file: folder + "/trained.artifact")
+        #expect(stored.rawSize == big.count)
+        #expect(stored.sha256 == big.sha256Hex)
+        let registry = try ModelRegistry(path: folder + "/r.sqlite")
+        let version = try await registry.register(registration(), stored: stored, user: "a")
+        #expect(version.artifact.sha256 == big.sha256Hex)
+        try await registry.writeArtifact(of: version.ref, to: folder + "/cache.artifact")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/cache.artifact")) == big)
+        #expect(try await registry.artifact(of: version.ref) == big)
+        // An export keeps the stored stream; importing it elsewhere gives the same bytes.
+        let exported = try await registry.export(version.ref)
+        let other = try ModelRegistry(path: ":memory:")
+        let imported = try await other.importFile(exported, file: "x.churnmodel", user: "b")
+        #expect(try await other.artifact(of: imported.ref) == big)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".partial") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func aDamagedArtifactIsNeverWrittenToTheCache() async throws {
+        let folder = scratch()
+        let registry = try ModelRegistry(path: folder + "/r.sqlite")
+        let version = try await registry.register(registration(), artifact: artifact, user: "a")
+        try await registry.rawExecute("UPDATE artifacts SET data = substr(data, 1, 100) || x'00' || substr(data, 102)")
+        await #expect {
+            try await registry.writeArtifact(of: version.ref, to: folder + "/cache.artifact")
+        } throws: { error in
+            guard case .integrity(let name, _) = error as? RegistryError else { return false }
+            return name == "churn@1"
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder + "/cache.artifact"), "no file appears for a damaged artifact")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).allSatisfy { !$0.contains(".partial") })
+    }
+
+    @Test func aTruncatedOrAlteredExportIsRefusedBeforeAnythingIsStored() async throws {
+        let source = try ModelRegistry(path: ":memory:")
+        let version = try await source.register(registration(), artifact: artifact, user: "a")
+        let exported = try await source.export(version.ref)
+        let target = try ModelRegistry(path: ":memory:")
+        for (damaged, label) in [(exported.prefix(exported.count - 20), "truncated"), (exported.dropLast(1) + Data([0x55]), "altered")] {
+            await #expect(throws: RegistryError.self, "\(label)") {
+                _ = try await target.importFile(Data(damaged), file: "bad.churnmodel", user: "b")
+            }
+        }
+        #expect(try await target.list().isEmpty)
+    }
 }

@@ -176,7 +176,7 @@ extension Prediction {
     public var jsonValue: JSONValue {
         var members: [String: JSONValue] = [
             "customerID": .string(customerID), "churn_probability": .number(churnProbability), "churn": .bool(churn),
-            "model": model.jsonValue, "arm": .string(arm),
+            "model": model.jsonValue, "arm": .string(arm.rawValue),
         ]
         if let history { members["history"] = .string(history.rawValue) }
         return .object(members)
@@ -193,7 +193,7 @@ extension Prediction {
         case .string(let source)?: history = HistorySource(rawValue: source)
         default: return nil
         }
-        self.init(customerID: id, churnProbability: probability, churn: churn, model: model, arm: arm, history: history)
+        self.init(customerID: id, churnProbability: probability, churn: churn, model: model, arm: Arm(rawValue: arm), history: history)
     }
 }
 
@@ -214,7 +214,7 @@ extension Prediction: JSONDirectWriting {
         JSONWriter.writeNumber(Double(model.version), into: &output)
         output.append(UInt8(ascii: "}"))
         writeKey("arm", into: &output)
-        JSONWriter.writeString(arm, into: &output)
+        JSONWriter.writeString(arm.rawValue, into: &output)
         if let history {
             writeKey("history", into: &output)
             JSONWriter.writeString(history.rawValue, into: &output)

@@ -161,6 +161,29 @@ final class DaemonHarness: @unchecked Sendable {
         throw RawSocketError.timeout
     }
 
+    /// The id of a customer the echo plugin answers after `milliseconds`, creating the file
+    /// ``startedMarker(_:)`` names when the request reaches it.
+    func slowCustomerID(_ milliseconds: Int, name: String) -> String {
+        "sleep:\(milliseconds):started=\(startedMarker(name))"
+    }
+
+    func startedMarker(_ name: String) -> String { root + "/started-" + name }
+
+    /// Waits until the plugin has the slow request `name` (its marker file exists): ordering by
+    /// an observed event, not by a guessed delay.
+    func waitUntilPluginHas(_ name: String, seconds: Double = 20) async throws {
+        try await Self.waitUntil(seconds: seconds) { FileManager.default.fileExists(atPath: self.startedMarker(name)) }
+    }
+
+    /// Polls `condition` until it holds, failing after `seconds`.
+    static func waitUntil(seconds: Double = 20, _ condition: @Sendable () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try await !condition() {
+            guard Date() < deadline else { throw RawSocketError.timeout }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     static func waitForExit(_ process: Process, seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }

@@ -4,7 +4,8 @@
 //
 // - `echo` (or anything else): a real, tiny model. `train` counts churners in the training CSV
 //   and writes {"base_rate": r}; `predict` returns a logistic score of tenure and monthly charges
-//   around that rate. Customer ids drive faults: `sleep:<ms>` answers late, `crash` kills the
+//   around that rate. Customer ids drive faults: `sleep:<ms>` answers late (`sleep:<ms>:started=<path>`
+//   also creates <path> when the request arrives), `crash` kills the
 //   process mid-request.
 // - `exit_at_start`: exits with status 3 before listening.
 // - `old_protocol`: answers `describe` with protocol version 999.
@@ -35,8 +36,14 @@ struct TestModel: LoadedChurnModel {
         try customers.enumerated().map { index, customer in
             if let id = customer["customerID"]?.text {
                 if id == "crash" { exit(9) }
-                if id.hasPrefix("sleep:"), let milliseconds = UInt32(id.dropFirst(6)) {
-                    usleep(milliseconds * 1000)
+                if id.hasPrefix("sleep:") {
+                    // `sleep:<ms>` or `sleep:<ms>:started=<path>`: the file at <path> appears when
+                    // the plugin has the request, so a test waits for that, not for a guessed time.
+                    let parts = id.dropFirst(6).split(separator: ":", maxSplits: 1)
+                    if parts.count == 2, parts[1].hasPrefix("started=") {
+                        FileManager.default.createFile(atPath: String(parts[1].dropFirst(8)), contents: nil)
+                    }
+                    if let milliseconds = parts.first.flatMap({ UInt32($0) }) { usleep(milliseconds * 1000) }
                 }
             }
             // A customer of a schema without tenure scores the base rate.
