@@ -39,6 +39,17 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
     /// The user running this process.
     public static var currentUserName: String { userName(uid: getuid()) }
 
+    /// The peer credentials of a connected Unix-domain channel (Linux), as a future that is
+    /// already complete when asked on the channel's event loop; nil where the OS does not tell.
+    static func future(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+        #if os(Linux)
+        guard let provider = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
+        return readPeerCredentials(provider).map { Optional($0) }
+        #else
+        return channel.eventLoop.makeSucceededFuture(nil)
+        #endif
+    }
+
     /// Reads the peer credentials of a connected Unix-domain channel, on Linux.
     static func of(_ channel: any Channel) async -> PeerCredentials? {
         #if os(Linux)

@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// How an ``RPCServer`` listens.
 public struct RPCServerConfiguration: Sendable {
@@ -40,24 +41,23 @@ public struct RPCServerConfiguration: Sendable {
 /// handled concurrently (pipelining) and answered with their ids, framing errors answered
 /// and that connection closed, everyone else unaffected.
 ///
+/// Each connection's frames are read by an ``RPCRequestHandler`` in its NIO pipeline, which
+/// starts one task per request; the task answers by writing to the channel. With NIO's event
+/// loops as the concurrency executor, that task runs on the connection's own event loop thread,
+/// so a request is read, handled and answered without changing threads.
+///
 /// On graceful shutdown (swift-service-lifecycle) it stops accepting, lets in-flight requests
 /// finish and answer while refusing new ones on open connections with -32003 (see
 /// ``ServerDrain``), then closes every connection and removes its socket file.
 public final class RPCServer: Sendable {
     public let configuration: RPCServerConfiguration
-    private let methods: RPCMethodTable
-    private let logger: Logger
-    private let listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
-    private let drain = ServerDrain()
+    private let listener: any Channel
+    private let drain: ServerDrain
 
-    private init(
-        configuration: RPCServerConfiguration, methods: RPCMethodTable, logger: Logger,
-        listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
-    ) {
+    private init(configuration: RPCServerConfiguration, listener: any Channel, drain: ServerDrain) {
         self.configuration = configuration
-        self.methods = methods
-        self.logger = logger
         self.listener = listener
+        self.drain = drain
     }
 
     /// Binds the socket (refusing a path a live process serves, removing a stale one) and
@@ -72,94 +72,169 @@ public final class RPCServer: Sendable {
         if try UnixSocketFile.prepareForBinding(path) {
             logger.notice("removed a stale socket file left by a dead process", metadata: ["socket": "\(path)"])
         }
-        let maximum = configuration.maximumFramePayload
+        let drain = ServerDrain()
+        let connection = RPCRequestHandler.Shared(
+            methods: methods, drain: drain, logger: logger, maximumPayload: configuration.maximumFramePayload,
+            servedWhileDraining: configuration.methodsServedWhileDraining)
         let previousMask = umask(~configuration.socketMode & 0o777)
         defer { umask(previousMask) }
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             // Accept many connections per wake-up, so a burst of connects drains the queue fast.
             .serverChannelOption(.maxMessagesPerRead, value: 64)
-            .bind(unixDomainSocketPath: path) { channel in
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addChurnFraming(maximumPayload: maximum)
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addChurnFraming(maximumPayload: connection.maximumPayload)
+                    try channel.pipeline.syncOperations.addHandler(RPCRequestHandler(shared: connection))
                 }
             }
+            .bind(unixDomainSocketPath: path).get()
         chmod(path, configuration.socketMode)
-        return RPCServer(configuration: configuration, methods: methods, logger: logger, listener: listener)
+        return RPCServer(configuration: configuration, listener: listener, drain: drain)
     }
 
     /// Serves until graceful shutdown or cancellation, then drains and removes the socket file.
     public func run() async throws {
         defer { UnixSocketFile.remove(configuration.socketPath) }
         let listener = self.listener
+        let drain = self.drain
         // On graceful shutdown the listening socket closes; connections it had already accepted
         // are still read, their new requests refused with -32003 until the last in-flight request
-        // is answered, then closed (``ServerDrain``).
-        let drain = self.drain
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                do {
-                    try await listener.executeThenClose { connections in
-                        for try await connection in connections {
-                            group.addTask { await self.serve(connection) }
-                        }
-                    }
-                } catch ChannelError.alreadyClosed {
-                    // Closed by the shutdown handler.
-                }
+        // is answered, then closed (``ServerDrain``). Cancellation closes everything at once.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await listener.closeFuture.get()
+                await drain.waitUntilClosed()
+            } onGracefulShutdown: {
+                listener.close(promise: nil)
+                drain.beginDraining()
             }
-        } onGracefulShutdown: {
-            listener.channel.close(promise: nil)
-            drain.beginDraining()
-        }
-    }
-
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
-        let peer = await PeerCredentials.of(connection.channel)
-        var connectionLogger = self.logger
-        if let peer { connectionLogger[metadataKey: "peer"] = "\(peer)" }
-        let logger = connectionLogger
-        let maximum = configuration.maximumFramePayload
-        let methods = self.methods
-        let drain = self.drain
-        let served = configuration.methodsServedWhileDraining
-        guard let token = drain.open(connection.channel) else {
-            try? await connection.channel.close()
-            return
-        }
-        defer { drain.close(token) }
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                let send: @Sendable (ByteBuffer) async -> Void = { frame in
-                    try? await outbound.write(frame)
-                }
-                let dispatch = RPCDispatch(
-                    peer: peer, logger: logger, maximumResponse: maximum,
-                    refuses: { method in drain.isDraining && !served.contains(method) }, sendNotification: send)
-                await withDiscardingTaskGroup { group in
-                    do {
-                        for try await frame in inbound {
-                            drain.beginRequest()
-                            group.addTask {
-                                defer { drain.end() }
-                                if let response = await methods.respond(to: frame, dispatch: dispatch) {
-                                    await send(response)
-                                }
-                            }
-                        }
-                    } catch let error as FrameError {
-                        logger.info("closing connection: \(error)")
-                        await send(RPCMethodTable.errorFrame(id: nil, .invalidRequest(error.description)))
-                    } catch {
-                        logger.debug("connection ended: \(error)")
-                    }
-                }
-            }
-        } catch {
-            logger.debug("connection closed with error: \(error)")
+        } onCancel: {
+            listener.close(promise: nil)
+            drain.closeNow()
         }
     }
 }
 
 extension RPCServer: Service {}
+
+/// Reads one connection's requests (frames) and answers each from a task of its own.
+///
+/// A client may pipeline: up to ``Shared/maximumInFlight`` requests run at once per
+/// connection, then the connection is not read until some are answered (backpressure).
+final class RPCRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What every connection of one server shares.
+    struct Shared: Sendable {
+        let methods: RPCMethodTable
+        let drain: ServerDrain
+        let logger: Logger
+        let maximumPayload: Int
+        let servedWhileDraining: Set<String>
+        /// Requests one connection may have in flight before it is no longer read.
+        var maximumInFlight = 256
+    }
+
+    /// Per connection, shared with its request tasks.
+    private final class Connection: Sendable {
+        let channel: any Channel
+        let inFlight = Atomic<Int>(0)
+        let paused = Atomic<Bool>(false)
+
+        init(channel: any Channel) {
+            self.channel = channel
+        }
+    }
+
+    private let shared: Shared
+    private var connection: Connection?
+    private var dispatch: RPCDispatch?
+    private var token: Int?
+    /// Frames read before the peer's credentials were known.
+    private var waiting: [ByteBuffer] = []
+
+    init(shared: Shared) {
+        self.shared = shared
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        guard let token = shared.drain.open(channel) else {
+            context.close(promise: nil)
+            return
+        }
+        self.token = token
+        connection = Connection(channel: channel)
+        let shared = self.shared
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        // On the event loop the socket option is read at once; the frames of a peer whose
+        // credentials are not known yet wait for them.
+        PeerCredentials.future(of: channel).whenComplete { result in
+            let peer = try? result.get()
+            var logger = shared.logger
+            if let peer { logger[metadataKey: "peer"] = "\(peer)" }
+            let handler = loopBound.value
+            handler.dispatch = RPCDispatch(
+                peer: peer, logger: logger, maximumResponse: shared.maximumPayload,
+                refuses: { method in shared.drain.isDraining && !shared.servedWhileDraining.contains(method) },
+                sendNotification: { frame in try? await channel.writeAndFlush(frame) })
+            let frames = handler.waiting
+            handler.waiting = []
+            for frame in frames { handler.handle(frame) }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let token { shared.drain.close(token) }
+        token = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if dispatch == nil {
+            waiting.append(frame)
+        } else {
+            handle(frame)
+        }
+    }
+
+    private func handle(_ frame: ByteBuffer) {
+        guard let connection, let dispatch else { return }
+        let shared = self.shared
+        shared.drain.beginRequest()
+        let running = connection.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
+        if running >= shared.maximumInFlight, !connection.paused.exchange(true, ordering: .relaxed) {
+            connection.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+        Task {
+            let response = await shared.methods.respond(to: frame, dispatch: dispatch)
+            let finished: @Sendable () -> Void = {
+                let left = connection.inFlight.wrappingSubtract(1, ordering: .relaxed).newValue
+                if left <= shared.maximumInFlight / 2, connection.paused.exchange(false, ordering: .relaxed) {
+                    connection.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                }
+                shared.drain.end()
+            }
+            guard let response else { return finished() }
+            // The request counts as in flight until its answer is written: a drain closes the
+            // connection only after that.
+            connection.channel.writeAndFlush(response).whenComplete { _ in finished() }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? FrameError {
+            shared.logger.info("closing connection: \(error)")
+            let answer = RPCMethodTable.errorFrame(id: nil, .invalidRequest(error.description))
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            shared.logger.debug("connection closed with error: \(error)")
+            context.close(promise: nil)
+        }
+    }
+}

@@ -15,6 +15,9 @@ final class ServerDrain: Sendable {
         var nextConnection = 0
         var connections: [Int: any Channel] = [:]
         var closed = false
+        /// The connections closed when draining finished, for ``waitUntilClosed()``.
+        var closing: [any Channel] = []
+        var closeWaiters: [CheckedContinuation<[any Channel], Never>] = []
     }
 
     private let state = Mutex(State())
@@ -63,10 +66,39 @@ final class ServerDrain: Sendable {
         for channel in toClose { channel.close(promise: nil) }
     }
 
+    /// Closes every connection now, whatever is in flight (cancellation).
+    func closeNow() {
+        let toClose = state.withLock { state -> [any Channel] in
+            state.draining = true
+            state.inFlight = 0
+            return Self.closeIfIdle(&state)
+        }
+        for channel in toClose { channel.close(promise: nil) }
+    }
+
+    /// Returns once draining has finished and every connection it closed is closed.
+    func waitUntilClosed() async {
+        let channels = await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> [any Channel]? in
+                guard state.closed else {
+                    state.closeWaiters.append(continuation)
+                    return nil
+                }
+                return state.closing
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+        for channel in channels { try? await channel.closeFuture.get() }
+    }
+
     private static func closeIfIdle(_ state: inout State) -> [any Channel] {
         guard state.draining, state.inFlight == 0, !state.closed else { return [] }
         state.closed = true
-        defer { state.connections.removeAll() }
-        return Array(state.connections.values)
+        let channels = Array(state.connections.values)
+        state.connections.removeAll()
+        state.closing = channels
+        for waiter in state.closeWaiters { waiter.resume(returning: channels) }
+        state.closeWaiters.removeAll()
+        return channels
     }
 }

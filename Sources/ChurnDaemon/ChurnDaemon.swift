@@ -143,7 +143,12 @@ final class DaemonState: Sendable {
     }
 
     func health() async -> HealthResult {
-        let plugins = await supervisor.statuses()
+        // Lean: health is polled often; each plugin's description is in `plugins.list`.
+        let plugins = await supervisor.statuses().map { status in
+            var lean = status
+            lean.description = nil
+            return lean
+        }
         let champion = try? await serving.resolve(.champion())
         let status =
             draining.load(ordering: .relaxed)
