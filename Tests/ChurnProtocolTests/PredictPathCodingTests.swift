@@ -27,6 +27,27 @@ struct PredictPathCodingTests {
         return (try JSONParser.parse(direct), try JSONValueEncoder.encode(value))
     }
 
+    @Test func healthIsWrittenDirectlyExactlyAsTheEncoderWouldWriteIt() throws {
+        let description = PluginDescription(
+            kind: "echo", pluginVersion: "1", protocolVersion: 1, capabilities: ["predict"], summary: "s \"q\"")
+        let full = HealthResult(
+            status: "degraded", daemonVersion: "0.1.0", pid: 42, uptimeSeconds: 12.25, socket: "/tmp/a \\ b.sock",
+            plugins: [
+                PluginStatus(kind: "echo", executable: "/x", state: .ready, pid: 7, description: description, restarts: 2, lastError: "exited with status 1"),
+                PluginStatus(kind: "lstm", executable: "/y", state: .refused, pid: nil, description: nil, restarts: 0, lastError: nil),
+            ],
+            champion: ModelRef(name: "churn", version: 3),
+            experiment: ExperimentInfo(
+                id: 2, model: "churn", mode: .ab, share: 0.1, championVersion: 3, challengerVersion: 4, status: .running,
+                startedAt: "2026-11-25T15:00:00.000Z", startedBy: "alice", stoppedAt: nil, stoppedBy: nil, note: nil),
+            serving: [ServingSeries(model: ModelRef(name: "churn", version: 3), arm: .champion, requests: 9, customers: 10, errors: 1, p50Milliseconds: 0.21, p99Milliseconds: 0.9)])
+        let bare = HealthResult(status: "ok", daemonVersion: "0.1.0", pid: 1, uptimeSeconds: 0, socket: "s", plugins: [], champion: nil)
+        for health in [full, bare] {
+            let (direct, tree) = try bothWays(health)
+            #expect(direct == tree)
+        }
+    }
+
     @Test func directWritingEqualsTheEncodableForm() throws {
         let samples: [any Encodable & JSONDirectWriting] = [
             PredictParams(customers: Self.customers), PredictParams(customers: Self.customers, model: "churn@2"),

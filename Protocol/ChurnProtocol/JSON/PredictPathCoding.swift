@@ -88,7 +88,7 @@ extension CustomerRecord: JSONDirectWriting {
 }
 
 /// Writes `elements` as a JSON array.
-private func writeArray<Element: JSONDirectWriting>(_ elements: [Element], into output: inout [UInt8]) {
+func writeArray<Element: JSONDirectWriting>(_ elements: [Element], into output: inout [UInt8]) {
     output.append(UInt8(ascii: "["))
     for (index, element) in elements.enumerated() {
         if index > 0 { output.append(UInt8(ascii: ",")) }
@@ -98,7 +98,7 @@ private func writeArray<Element: JSONDirectWriting>(_ elements: [Element], into 
 }
 
 /// Appends `"key":` (with a leading comma unless `first`).
-private func writeKey(_ key: StaticString, first: Bool = false, into output: inout [UInt8]) {
+func writeKey(_ key: StaticString, first: Bool = false, into output: inout [UInt8]) {
     if !first { output.append(UInt8(ascii: ",")) }
     output.append(UInt8(ascii: "\""))
     key.withUTF8Buffer { output.append(contentsOf: $0) }
@@ -207,12 +207,7 @@ extension Prediction: JSONDirectWriting {
         writeKey("churn", into: &output)
         JSONWriter.write(.bool(churn), into: &output)
         writeKey("model", into: &output)
-        output.append(UInt8(ascii: "{"))
-        writeKey("name", first: true, into: &output)
-        JSONWriter.writeString(model.name, into: &output)
-        writeKey("version", into: &output)
-        JSONWriter.writeNumber(Double(model.version), into: &output)
-        output.append(UInt8(ascii: "}"))
+        model.writeJSON(into: &output)
         writeKey("arm", into: &output)
         JSONWriter.writeString(arm.rawValue, into: &output)
         if let history {
