@@ -1,5 +1,19 @@
 /// Methods `churnd` serves to its clients (`Protocol/PROTOCOL.md`, "Daemon methods").
 public enum DaemonMethod {
+    /// One piece of a file sent to churnd (for `models.train`, `models.register`).
+    public enum FilesUpload: RPCMethod {
+        public static let name = "files.upload"
+        public typealias Params = UploadParams
+        public typealias Result = UploadResult
+    }
+
+    /// One piece of a file churnd offers (an export).
+    public enum FilesDownload: RPCMethod {
+        public static let name = "files.download"
+        public typealias Params = DownloadParams
+        public typealias Result = DownloadResult
+    }
+
     /// Liveness and a summary of the daemon's state.
     public enum Health: RPCMethod {
         public static let name = "health"
@@ -109,7 +123,8 @@ public enum DaemonMethod {
 
 /// Params of `models.register`.
 public struct RegisterParams: Codable, Sendable, Hashable {
-    /// An export file, readable by the daemon.
+    /// An export file: an upload (`upload:<id>`, see `files.upload`), or a path under one of
+    /// churnd's data roots.
     public var file: String
     /// Register under this model name instead of the file's.
     public var name: String?
@@ -123,25 +138,112 @@ public struct RegisterParams: Codable, Sendable, Hashable {
 /// Params of `models.export`.
 public struct ExportParams: Codable, Sendable, Hashable {
     public var model: String
-    /// Where the daemon writes the file.
-    public var file: String
+    /// Where churnd writes the file, under one of its export roots; absent: the export is
+    /// offered for download (`files.download`).
+    public var file: String?
+    /// Replace `file` when it exists (default false: an existing file is an error).
+    public var overwrite: Bool?
 
-    public init(model: String, file: String) {
+    public init(model: String, file: String? = nil, overwrite: Bool? = nil) {
         self.model = model
         self.file = file
+        self.overwrite = overwrite
     }
 }
 
 /// The `models.export` result.
 public struct ExportResult: Codable, Sendable, Hashable {
     public var model: ModelRef
-    public var file: String
+    /// The file churnd wrote, when a `file` was asked for.
+    public var file: String?
+    /// The download to read with `files.download`, when no `file` was asked for.
+    public var download: String?
     public var bytes: Int
+    /// Of the export's bytes.
+    public var sha256: String?
 
-    public init(model: ModelRef, file: String, bytes: Int) {
+    public init(model: ModelRef, file: String? = nil, download: String? = nil, bytes: Int, sha256: String? = nil) {
         self.model = model
         self.file = file
+        self.download = download
         self.bytes = bytes
+        self.sha256 = sha256
+    }
+}
+
+/// Params of `files.upload`: one piece of a file sent to churnd.
+public struct UploadParams: Codable, Sendable, Hashable {
+    /// The upload this piece belongs to; absent for the first piece (which starts one).
+    public var upload: String?
+    /// Where the piece goes in the file: the bytes received so far.
+    public var offset: Int
+    /// The piece, base64.
+    public var data: String
+    /// True on the last piece.
+    public var last: Bool?
+    /// On the last piece: the sha256 of the whole file (lower-case hex), checked by churnd.
+    public var sha256: String?
+    /// On the first piece: the file's name on the client, which churnd's messages use for it.
+    public var name: String?
+
+    public init(upload: String?, offset: Int, data: String, last: Bool? = nil, sha256: String? = nil, name: String? = nil) {
+        self.upload = upload
+        self.offset = offset
+        self.data = data
+        self.last = last
+        self.sha256 = sha256
+        self.name = name
+    }
+}
+
+/// The `files.upload` result.
+public struct UploadResult: Codable, Sendable, Hashable {
+    public var upload: String
+    /// Bytes received so far.
+    public var received: Int
+    /// After the last piece: how requests name the file (`upload:<id>`).
+    public var file: String?
+
+    public init(upload: String, received: Int, file: String? = nil) {
+        self.upload = upload
+        self.received = received
+        self.file = file
+    }
+}
+
+/// Params of `files.download`: one piece of a file churnd offers.
+public struct DownloadParams: Codable, Sendable, Hashable {
+    public var download: String
+    public var offset: Int
+    /// Bytes wanted (default and most: 4 MiB).
+    public var length: Int?
+
+    public init(download: String, offset: Int, length: Int? = nil) {
+        self.download = download
+        self.offset = offset
+        self.length = length
+    }
+}
+
+/// The `files.download` result.
+public struct DownloadResult: Codable, Sendable, Hashable {
+    public var download: String
+    public var offset: Int
+    /// The piece, base64.
+    public var data: String
+    /// The whole file's size and sha256, to check once every piece is in.
+    public var bytes: Int
+    public var sha256: String
+    /// True when this piece ends the file (the download is then forgotten).
+    public var last: Bool
+
+    public init(download: String, offset: Int, data: String, bytes: Int, sha256: String, last: Bool) {
+        self.download = download
+        self.offset = offset
+        self.data = data
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.last = last
     }
 }
 
@@ -251,12 +353,15 @@ public struct HealthResult: Codable, Sendable, Hashable {
     public var experiment: ExperimentInfo?
     /// Requests, errors and latency per model version and arm since the daemon started.
     public var serving: [ServingSeries]?
+    /// The largest frame payload churnd accepts: clients size file pieces by it.
+    public var maxFrameBytes: Int?
 
     public init(
         status: String, daemonVersion: String, protocolVersion: Int = ChurnProtocolVersion.current, pid: Int32,
         uptimeSeconds: Double, socket: String, plugins: [PluginStatus], champion: ModelRef?,
-        experiment: ExperimentInfo? = nil, serving: [ServingSeries]? = nil
+        experiment: ExperimentInfo? = nil, serving: [ServingSeries]? = nil, maxFrameBytes: Int? = nil
     ) {
+        self.maxFrameBytes = maxFrameBytes
         self.status = status
         self.daemonVersion = daemonVersion
         self.protocolVersion = protocolVersion
@@ -274,6 +379,7 @@ public struct HealthResult: Codable, Sendable, Hashable {
         case daemonVersion = "daemon_version"
         case protocolVersion = "protocol_version"
         case uptimeSeconds = "uptime_seconds"
+        case maxFrameBytes = "max_frame_bytes"
     }
 }
 

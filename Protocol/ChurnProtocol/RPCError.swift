@@ -63,6 +63,8 @@ public enum RPCErrorCode: Int, Sendable, CaseIterable {
     case notSupported = -32015
     /// A file the request names cannot be read or written.
     case fileError = -32016
+    /// The caller's user lacks the role the method needs (changing methods need the admin role).
+    case permissionDenied = -32017
 }
 
 extension RPCError {

@@ -87,4 +87,6 @@ public struct AuditAction: OpenVocabulary {
     public static let promote: AuditAction = "promote"
     public static let rollback: AuditAction = "rollback"
     public static let delete: AuditAction = "delete"
+    /// A call refused for want of the admin role (`detail` names the user and the method).
+    public static let refused: AuditAction = "refused"
 }

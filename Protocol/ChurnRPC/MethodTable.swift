@@ -9,6 +9,9 @@ import NIOCore
 /// field when they do not fit, and encode `M.Result` into the response.
 public struct RPCMethodTable: Sendable {
     fileprivate var handlers: [String: AnyMethodHandler] = [:]
+    /// Decides, before a request's params are even read, whether its caller may call its
+    /// method: nil to go ahead, else the error to answer (the daemon's roles).
+    public var authorize: (@Sendable (_ method: String, _ peer: PeerCredentials?) -> RPCError?)?
 
     public init() {}
 
@@ -288,6 +291,9 @@ extension RPCMethodTable {
         if dispatch.refuses(method) {
             return isNotification
                 ? nil : RPCFrames.error(id: id, RPCError(.shuttingDown, "shutting down: \(method) is refused while the server drains; retry on a running server"))
+        }
+        if let authorize, let refusal = authorize(method, dispatch.peer) {
+            return isNotification ? nil : RPCFrames.error(id: id, refusal)
         }
         let params: any Sendable
         do {

@@ -23,7 +23,10 @@ public enum ArtifactFile {
 
     /// The file bytes of a version and its raw artifact.
     static func encode(_ info: ModelVersionInfo, compressed: Data) throws -> Data {
-        var header = try JSONEncoder().encode(Header(info: info))
+        // Sorted keys: the same version exports to the same bytes.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var header = try encoder.encode(Header(info: info))
         var output = Data(magic)
         var length = UInt32(header.count).bigEndian
         output.append(Data(bytes: &length, count: 4))

@@ -538,6 +538,14 @@ public actor ModelRegistry {
             [.text(at), .text(user), .text(action.rawValue), .text(model), .optional(from), .optional(to), .optional(detail)])
     }
 
+    /// Records a call refused for want of a role: who (user and uid) called what.
+    public func auditRefusal(user: String, uid: UInt32, method: String) throws(RegistryError) {
+        let now = Self.timestamp()
+        try storage {
+            try audit(at: now, user: user, action: .refused, model: "", from: nil, to: nil, detail: "uid \(uid) called \(method) without the admin role")
+        }
+    }
+
     /// Runs database work, classifying SQLite failures.
     private func storage<T>(_ body: () throws -> T) throws(RegistryError) -> T {
         do {

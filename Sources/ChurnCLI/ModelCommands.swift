@@ -41,6 +41,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Monthly panel CSV (customer_id, period, numeric columns...).")
     var history: String?
 
+    @Flag(help: "churnd reads --data, --history and --mapping itself (under one of its --data-root folders) instead of churn sending them.")
+    var filesOnServer = false
+
     @Option(help: "Hyperparameters as a JSON object, e.g. '{\"n_trees\": 300}'.")
     var params: String?
 
@@ -92,7 +95,7 @@ struct TrainCommand: AsyncParsableCommand {
             testFraction: testFraction, notes: notes, tags: tag, schema: schemaValue, label: label)
         let quiet = output.json
         let version = try await reporting { () async throws(ChurnClientError) in
-            try await client.train(request) { update in
+            try await client.train(request, filesOnServer: filesOnServer) { update in
                 guard !quiet else { return }
                 FileHandle.standardError.write(Data((ProgressLine.text(update) + "\n").utf8))
             }

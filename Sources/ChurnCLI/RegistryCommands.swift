@@ -10,14 +10,22 @@ struct ExportCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               churn export champion champion.churnmodel
-              churn export churn@3 /backups/churn-3.churnmodel
+              churn export churn@3 /backups/churn-3.churnmodel --overwrite
+            churn receives the bytes from churnd and writes the file itself; with --on-server churnd \
+            writes it, under one of its --export-root folders.
             """)
 
     @Argument(help: "The version: 3, churn@3, or an alias.")
     var model: String
 
-    @Argument(help: "The file to write (written by churnd).")
+    @Argument(help: "The file to write.")
     var file: String
+
+    @Flag(help: "Replace the file when it exists.")
+    var overwrite = false
+
+    @Flag(help: "churnd writes the file itself (under one of its --export-root folders).")
+    var onServer = false
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
@@ -25,9 +33,11 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await connection.connect()
         let path = ChurnPath.absolute(file)
-        let result = try await reporting { () async throws(ChurnClientError) in try await client.export(model, to: path) }
+        let result = try await reporting { () async throws(ChurnClientError) in
+            try await client.export(model, to: path, overwrite: overwrite, fileOnServer: onServer)
+        }
         if output.json { return try printJSON(result) }
-        print("exported \(result.model) to \(result.file) (\(result.bytes) bytes)")
+        print("exported \(result.model) to \(result.file ?? path) (\(result.bytes) bytes, sha256 \(result.sha256 ?? "-"))")
     }
 }
 
@@ -41,8 +51,11 @@ struct ImportCommand: AsyncParsableCommand {
               churn import churn-3.churnmodel --name churn-staging
             """)
 
-    @Argument(help: "An export file (read by churnd).")
+    @Argument(help: "An export file (churn reads it and sends it to churnd).")
     var file: String
+
+    @Flag(help: "churnd reads the file itself (it must be under one of its --data-root folders).")
+    var onServer = false
 
     @Option(help: "Register under this model name instead of the file's.")
     var name: String?
@@ -53,7 +66,7 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await connection.connect()
         let version = try await reporting { () async throws(ChurnClientError) in
-            try await client.importModel(file: ChurnPath.absolute(file), name: name)
+            try await client.importModel(file: ChurnPath.absolute(file), name: name, fileOnServer: onServer)
         }
         if output.json { return try printJSON(version) }
         print("registered \(version.ref) (\(version.kind)) from \(file)")

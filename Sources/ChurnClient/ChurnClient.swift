@@ -1,5 +1,6 @@
 import ChurnProtocol
 import ChurnRPC
+import Crypto
 import Foundation
 
 /// Why a client call failed, phrased so a person knows what to do next.
@@ -10,6 +11,8 @@ public enum ChurnClientError: Error, Sendable, CustomStringConvertible {
     case daemon(RPCError)
     /// The connection failed or the answer was unreadable.
     case transport(String)
+    /// A local file the client reads (to send) or writes (what it received) is unusable.
+    case localFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +22,8 @@ public enum ChurnClientError: Error, Sendable, CustomStringConvertible {
             error.message
         case .transport(let detail):
             detail
+        case .localFile(let path, let reason):
+            "\(path): \(reason)"
         }
     }
 
@@ -115,11 +120,110 @@ public final class ChurnClient: Sendable {
     }
 
     /// Trains, evaluates and registers a version; `onProgress` sees every step.
-    public func train(_ params: TrainParams, onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil)
-        async throws(ChurnClientError) -> ModelVersionInfo
-    {
-        try await call(DaemonMethod.ModelsTrain.self, params, onProgress: onProgress)
+    ///
+    /// The files it names (`data`, `history`, a `mapping` file) are this machine's: the client
+    /// reads and sends them (``upload(file:)``). With `filesOnServer`, they are paths churnd
+    /// reads itself, accepted only under its `--data-root` folders.
+    public func train(
+        _ params: TrainParams, filesOnServer: Bool = false, onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil
+    ) async throws(ChurnClientError) -> ModelVersionInfo {
+        var sent = params
+        if !filesOnServer {
+            sent.data = try await upload(file: params.data)
+            if let history = params.history { sent.history = try await upload(file: history) }
+            if let mapping = params.mapping, mapping.contains("/") || mapping.hasSuffix(".json") {
+                sent.mapping = try await upload(file: mapping)
+            }
+        }
+        return try await call(DaemonMethod.ModelsTrain.self, sent, onProgress: onProgress)
     }
+
+    /// Sends the local file at `path` to churnd in pieces (``DaemonMethod/FilesUpload``), checked
+    /// there by size and sha256; returns how requests name it (`upload:<id>`). A value that
+    /// already names an upload is returned as it is.
+    public func upload(file path: String) async throws(ChurnClientError) -> String {
+        if path.hasPrefix("upload:") { return path }
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        guard let handle = FileHandle(forReadingAtPath: absolute) else {
+            throw .localFile(path: path, reason: FileManager.default.fileExists(atPath: absolute) ? "cannot be read" : "no such file")
+        }
+        defer { try? handle.close() }
+        // Pieces fit churnd's frame limit once base64-encoded and wrapped in a request.
+        let limit = try await health().maxFrameBytes ?? FrameLimits.defaultMaximumPayload
+        let pieceSize = max(3, min(Self.transferPiece, (limit - 1024) / 4 * 3))
+        var hasher = SHA256Digest()
+        var upload: String?
+        var offset = 0
+        while true {
+            let piece: Data
+            do {
+                piece = try handle.read(upToCount: pieceSize) ?? Data()
+            } catch {
+                throw .localFile(path: path, reason: error.localizedDescription)
+            }
+            hasher.update(piece)
+            let last = piece.count < pieceSize
+            let result = try await call(
+                DaemonMethod.FilesUpload.self,
+                UploadParams(
+                    upload: upload, offset: offset, data: piece.base64EncodedString(), last: last,
+                    sha256: last ? hasher.finalize() : nil, name: upload == nil ? absolute : nil))
+            upload = result.upload
+            offset = result.received
+            if last {
+                guard let file = result.file else { throw .transport("churnd did not name the finished upload") }
+                return file
+            }
+        }
+    }
+
+    /// Reads the download `id` from churnd piece by piece into the local file `path` (written
+    /// beside it, then renamed), checking its size and sha256.
+    public func download(_ id: String, to path: String) async throws(ChurnClientError) -> Int {
+        let partial = path + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw .localFile(path: path, reason: "cannot be written")
+        }
+        let limit = try await health().maxFrameBytes ?? FrameLimits.defaultMaximumPayload
+        let pieceSize = max(3, min(Self.transferPiece, (limit - 1024) / 4 * 3))
+        var hasher = SHA256Digest()
+        var offset = 0
+        var expected: (bytes: Int, sha256: String)?
+        do throws(ChurnClientError) {
+            defer { try? handle.close() }
+            while true {
+                let piece = try await call(DaemonMethod.FilesDownload.self, DownloadParams(download: id, offset: offset, length: pieceSize))
+                guard let bytes = Data(base64Encoded: piece.data) else { throw .transport("churnd sent a piece that is not base64") }
+                do {
+                    try handle.write(contentsOf: bytes)
+                } catch {
+                    throw .localFile(path: path, reason: error.localizedDescription)
+                }
+                hasher.update(bytes)
+                offset += bytes.count
+                expected = (piece.bytes, piece.sha256)
+                if piece.last { break }
+                guard !bytes.isEmpty else { throw .transport("churnd sent an empty piece before the end") }
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+        let actual = hasher.finalize()
+        guard let expected, expected.bytes == offset, expected.sha256 == actual else {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw .transport("the download \(id) arrived damaged (\(offset) bytes, sha256 \(actual)); nothing was written")
+        }
+        if rename(partial, path) != 0 {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw .localFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        return offset
+    }
+
+    /// The size of the pieces files are sent and received in (under the default frame limit once
+    /// base64-encoded).
+    static let transferPiece = 4 << 20
 
     /// Registered versions, newest first.
     public func models(name: String? = nil) async throws(ChurnClientError) -> [ModelVersionInfo] {
@@ -147,14 +251,33 @@ public final class ChurnClient: Sendable {
         try await call(DaemonMethod.ModelsRollback.self, RollbackParams(name: name, alias: alias, reason: reason))
     }
 
-    /// Registers the version an export file holds.
-    public func importModel(file: String, name: String? = nil) async throws(ChurnClientError) -> ModelVersionInfo {
-        try await call(DaemonMethod.ModelsRegister.self, RegisterParams(file: file, name: name))
+    /// Registers the version an export file holds: a local file the client sends, or with
+    /// `fileOnServer` a path churnd reads under its data roots.
+    public func importModel(file: String, name: String? = nil, fileOnServer: Bool = false)
+        async throws(ChurnClientError) -> ModelVersionInfo
+    {
+        let named = fileOnServer ? file : try await upload(file: file)
+        return try await call(DaemonMethod.ModelsRegister.self, RegisterParams(file: named, name: name))
     }
 
-    /// Writes a version to an export file (written by the daemon).
-    public func export(_ model: String, to file: String) async throws(ChurnClientError) -> ExportResult {
-        try await call(DaemonMethod.ModelsExport.self, ExportParams(model: model, file: file))
+    /// Writes a version to the export file `file`: received from churnd and written here by the
+    /// client, or with `fileOnServer` written by churnd under its export roots. An existing file
+    /// is replaced only with `overwrite`.
+    public func export(_ model: String, to file: String, overwrite: Bool = false, fileOnServer: Bool = false)
+        async throws(ChurnClientError) -> ExportResult
+    {
+        if fileOnServer {
+            return try await call(DaemonMethod.ModelsExport.self, ExportParams(model: model, file: file, overwrite: overwrite))
+        }
+        if !overwrite, FileManager.default.fileExists(atPath: file) {
+            throw .localFile(path: file, reason: "exists: pass --overwrite to replace it")
+        }
+        var result = try await call(DaemonMethod.ModelsExport.self, ExportParams(model: model))
+        guard let download = result.download else { throw .transport("churnd offered no download for the export") }
+        _ = try await self.download(download, to: file)
+        result.file = file
+        result.download = nil
+        return result
     }
 
     /// Deletes a version that no alias names.
@@ -207,4 +330,13 @@ public final class ChurnClient: Sendable {
     public func metrics() async throws(ChurnClientError) -> String {
         try await call(DaemonMethod.Metrics.self, NoParams()).prometheus
     }
+}
+
+/// SHA-256 of bytes fed in pieces, as lower-case hex (swift-crypto).
+struct SHA256Digest {
+    private var hasher = SHA256()
+
+    mutating func update(_ bytes: Data) { hasher.update(data: bytes) }
+
+    func finalize() -> String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
 }

@@ -61,6 +61,9 @@ public final class ChurnDaemon: Service {
             daemon: state, serving: serving,
             training: ModelTraining(
                 serving: serving, runsDirectory: (configuration.home as NSString).appendingPathComponent("runs"),
+                files: try ClientFiles(
+                    folder: (configuration.home as NSString).appendingPathComponent("transfers"),
+                    dataRoots: configuration.dataRoots, exportRoots: configuration.exportRoots),
                 logger: logger))
 
         let server: RPCServer
@@ -158,6 +161,7 @@ final class DaemonState: Sendable {
             status: status, daemonVersion: ChurnDaemon.version, pid: getpid(),
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
             socket: configuration.socketPath, plugins: plugins, champion: champion?.ref,
-            experiment: serving.runningExperiment, serving: Optional(serving.metrics.summary()).flatMap { $0.isEmpty ? nil : $0 })
+            experiment: serving.runningExperiment, serving: Optional(serving.metrics.summary()).flatMap { $0.isEmpty ? nil : $0 },
+            maxFrameBytes: configuration.maximumFramePayload)
     }
 }

@@ -26,6 +26,13 @@ public struct DaemonConfiguration: Sendable {
     public var batching = BatchingPolicy()
     /// Keep a log of every prediction (for experiment reports).
     public var logPredictions = true
+    /// Who may call the changing methods (the admin role).
+    public var access = AccessPolicy()
+    /// Folders under which requests may name daemon-side files to read (`--data-root`); none:
+    /// clients send files' bytes (``ClientFiles``).
+    public var dataRoots: [String] = []
+    /// Folders under which `models.export` may write a daemon-side file (`--export-root`).
+    public var exportRoots: [String] = []
 
     public init(
         socketPath: String, home: String, pluginSearchPaths: [String] = [], searchExecutableDirectory: Bool = true,

@@ -16,6 +16,14 @@ public struct DaemonSettings: Sendable {
     public var logLevel: Logger.Level?
     public var batching: Bool?
     public var batchWindowMilliseconds: Double?
+    /// Groups (names or gids) whose members have the admin role.
+    public var adminGroups: [String] = []
+    /// Users (names or uids) with the admin role, besides root and churnd's own user.
+    public var adminUsers: [String] = []
+    /// Folders under which requests may name daemon-side files to read.
+    public var dataRoots: [String] = []
+    /// Folders under which `models.export` may write daemon-side files.
+    public var exportRoots: [String] = []
 
     public init() {}
 }
@@ -25,7 +33,9 @@ public struct DaemonSettings: Sendable {
 /// ```json
 /// {"socket": "/run/churn/churnd.sock", "plugin_paths": ["/opt/churn/plugins"],
 ///  "max_frame_bytes": 16777216, "predict_timeout_seconds": 30, "health_check_interval_seconds": 5,
-///  "log_level": "info", "batching": true, "batch_window_ms": 0, "max_batch": 512, "log_predictions": true}
+///  "log_level": "info", "batching": true, "batch_window_ms": 0, "max_batch": 512, "log_predictions": true,
+///  "admin_groups": ["churn-admin"], "admin_users": ["alice"], "data_roots": ["/srv/churn/data"],
+///  "export_roots": ["/srv/churn/exports"]}
 /// ```
 struct DaemonConfigFile: Decodable {
     var socket: String?
@@ -38,6 +48,10 @@ struct DaemonConfigFile: Decodable {
     var batchWindowMs: Double?
     var maxBatch: Int?
     var logPredictions: Bool?
+    var adminGroups: [String]?
+    var adminUsers: [String]?
+    var dataRoots: [String]?
+    var exportRoots: [String]?
 
     enum CodingKeys: String, CodingKey {
         case socket, batching
@@ -49,6 +63,10 @@ struct DaemonConfigFile: Decodable {
         case predictTimeoutSeconds = "predict_timeout_seconds"
         case healthCheckIntervalSeconds = "health_check_interval_seconds"
         case logLevel = "log_level"
+        case adminGroups = "admin_groups"
+        case adminUsers = "admin_users"
+        case dataRoots = "data_roots"
+        case exportRoots = "export_roots"
     }
 }
 
@@ -113,6 +131,20 @@ public enum DaemonLauncher {
             configuration.batching.maximumRows = maxBatch
         }
         configuration.logPredictions = file.logPredictions ?? true
+        for name in settings.adminGroups + (file.adminGroups ?? []) {
+            guard let gid = AccessPolicy.groupID(name) else {
+                throw DaemonSettingsError(description: "admin group \"\(name)\" does not exist on this machine (see getent group)")
+            }
+            configuration.access.adminGroups.insert(gid)
+        }
+        for name in settings.adminUsers + (file.adminUsers ?? []) {
+            guard let uid = AccessPolicy.userID(name) else {
+                throw DaemonSettingsError(description: "admin user \"\(name)\" does not exist on this machine (see getent passwd)")
+            }
+            configuration.access.adminUsers.insert(uid)
+        }
+        configuration.dataRoots = try (settings.dataRoots + (file.dataRoots ?? [])).map { try ClientFiles.root($0, flag: "data root") }
+        configuration.exportRoots = try (settings.exportRoots + (file.exportRoots ?? [])).map { try ClientFiles.root($0, flag: "export root") }
         return (configuration, level)
     }
 

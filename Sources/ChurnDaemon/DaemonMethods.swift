@@ -10,12 +10,31 @@ struct DaemonMethods {
     let daemon: DaemonState
     let serving: ModelServing
     let training: ModelTraining
+    var files: ClientFiles { training.files }
 
     func table() -> RPCMethodTable {
         var table = RPCMethodTable()
         let daemon = self.daemon
         let serving = self.serving
         let training = self.training
+        let access = daemon.configuration.access
+        let files = self.files
+        let logger = training.logger
+        table.authorize = { method, peer in
+            guard let refusal = access.refusal(of: method, by: peer) else { return nil }
+            // Refused calls are audited with the caller's uid.
+            let uid = peer?.uid ?? UInt32.max
+            let user = peer.map { PeerCredentials.userName(uid: $0.uid) } ?? "unknown"
+            logger.warning("refused \(method) for \(user) (uid \(uid)): not an admin")
+            Task {
+                do {
+                    try await serving.registry.auditRefusal(user: user, uid: uid, method: method)
+                } catch {
+                    logger.error("could not audit a refused \(method): \(error)")
+                }
+            }
+            return refusal
+        }
 
         table.register(DaemonMethod.Health.self) { _, _ in
             await daemon.health()
@@ -77,15 +96,16 @@ struct DaemonMethods {
             return change
         }
         table.register(DaemonMethod.ModelsRegister.self) { params, context in
-            let path = ChurnLocations.absolute(params.file)
+            let path = try files.readable(params.file, field: "file")
             let bytes = try await NIOThreadPool.singleton.runIfActive {
                 do {
                     return try Data(contentsOf: URL(fileURLWithPath: path))
                 } catch {
-                    throw RPCError(.fileError, "cannot read \(path): \(error.localizedDescription)", data: ["field": "file"])
+                    throw RPCError(.fileError, "cannot read \(params.file): \(error.localizedDescription)", data: ["field": "file"])
                 }
             }
-            let version = try await serving.registry.importFile(bytes, file: path, name: params.name, user: Self.user(context))
+            let version = try await serving.registry.importFile(
+                bytes, file: files.displayName(params.file), name: params.name, user: Self.user(context))
             serving.invalidate()
             return version
         }
@@ -93,17 +113,28 @@ struct DaemonMethods {
             guard let reference = ModelReference(parsing: params.model) else {
                 throw RPCError.invalidParams(field: "model", "\"\(params.model)\" is not a model reference")
             }
+            // The target is checked before any work: outside the export roots nothing is written.
+            let target = try params.file.map { try files.writable($0, field: "file", overwrite: params.overwrite ?? false) }
             let version = try await serving.registry.resolve(reference)
             let bytes = try await serving.registry.export(version.ref)
-            let path = ChurnLocations.absolute(params.file)
+            guard let target else {
+                let (download, sha256) = try await NIOThreadPool.singleton.runIfActive { try files.offer(bytes) }
+                return ExportResult(model: version.ref, download: download, bytes: bytes.count, sha256: sha256)
+            }
             try await NIOThreadPool.singleton.runIfActive {
                 do {
-                    try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+                    try bytes.write(to: URL(fileURLWithPath: target), options: .atomic)
                 } catch {
-                    throw RPCError(.fileError, "cannot write \(path): \(error.localizedDescription)", data: ["field": "file"])
+                    throw RPCError(.fileError, "cannot write \(target): \(error.localizedDescription)", data: ["field": "file"])
                 }
             }
-            return ExportResult(model: version.ref, file: path, bytes: bytes.count)
+            return ExportResult(model: version.ref, file: target, bytes: bytes.count, sha256: bytes.sha256Hex)
+        }
+        table.register(DaemonMethod.FilesUpload.self) { params, _ in
+            try await NIOThreadPool.singleton.runIfActive { try files.receive(params) }
+        }
+        table.register(DaemonMethod.FilesDownload.self) { params, _ in
+            try await NIOThreadPool.singleton.runIfActive { try files.read(params) }
         }
         table.register(DaemonMethod.ModelsDelete.self) { params, context in
             guard let reference = ModelReference(parsing: params.model), case .version = reference.selector else {

@@ -27,6 +27,18 @@ public struct DaemonOptions: ParsableArguments {
     @Option(name: .customLong("batch-window-ms"), help: "How long a request that finds its model idle waits for others to batch with (default 0).")
     var batchWindowMilliseconds: Double?
 
+    @Option(name: .customLong("admin-group"), help: "A group whose members may call changing methods (train, promote, ...); repeatable. Root and churnd's own user always may.")
+    var adminGroups: [String] = []
+
+    @Option(name: .customLong("admin-user"), help: "A user who may call changing methods; repeatable.")
+    var adminUsers: [String] = []
+
+    @Option(name: .customLong("data-root"), help: "A folder under which requests may name files for churnd to read (default: none; clients send the bytes); repeatable.")
+    var dataRoots: [String] = []
+
+    @Option(name: .customLong("export-root"), help: "A folder under which models.export may write files on churnd's side (default: none; clients receive the bytes); repeatable.")
+    var exportRoots: [String] = []
+
     public init() {}
 
     public mutating func validate() throws {
@@ -52,6 +64,10 @@ public struct DaemonOptions: ParsableArguments {
         settings.logLevel = logLevel.flatMap(Logger.Level.init(rawValue:))
         if noBatching { settings.batching = false }
         settings.batchWindowMilliseconds = batchWindowMilliseconds
+        settings.adminGroups = adminGroups
+        settings.adminUsers = adminUsers
+        settings.dataRoots = dataRoots
+        settings.exportRoots = exportRoots
         return settings
     }
 }

@@ -13,12 +13,33 @@ import NIOPosix
 struct ModelTraining: Sendable {
     let serving: ModelServing
     let runsDirectory: String
+    /// Checks the files a request names (uploads, or paths under the data roots).
+    let files: ClientFiles
     let logger: Logger
 
     /// Rows per predict call while evaluating (well under the frame limit).
     static let evaluationBatch = 2000
 
     func train(_ params: TrainParams, context: RPCCallContext) async throws -> ModelVersionInfo {
+        do {
+            return try await trainChecked(params, context: context)
+        } catch let error as RPCErrorConvertible {
+            // Messages name uploaded files as the client named them.
+            throw files.naming(error.rpcError)
+        }
+    }
+
+    private func trainChecked(_ params: TrainParams, context: RPCCallContext) async throws -> ModelVersionInfo {
+        // Every file the request names becomes a path churnd may read, or the call is refused
+        // before anything is opened.
+        let shownData = files.displayName(params.data)
+        var checkedParams = params
+        checkedParams.data = try files.readable(params.data, field: "data")
+        if let history = params.history { checkedParams.history = try files.readable(history, field: "history") }
+        if let mapping = params.mapping, BuiltInSchemas.all[mapping] == nil {
+            checkedParams.mapping = try files.readable(mapping, field: "mapping")
+        }
+        let params = checkedParams
         let name = params.name ?? ModelReference.defaultName
         guard ModelReference.isValidName(name) else {
             throw RPCError.invalidParams(field: "name", "\"\(name)\" is not a model name: use letters, digits, _ - .")
@@ -39,7 +60,7 @@ struct ModelTraining: Sendable {
         }
 
         // Read, check and split the data off the event loop.
-        await progress("split", 0, 1, "reading \(params.data)")
+        await progress("split", 0, 1, "reading \(shownData)")
         let prepared = try await NIOThreadPool.singleton.runIfActive {
             try Self.prepare(params, seed: seed, testFraction: testFraction, validationFraction: validationFraction,
                 runs: runsDirectory, kind: plugin.kind)

@@ -417,7 +417,7 @@ public final class ChurnWebApp: Sendable {
     /// it, or the error the daemon answered with.
     private func failure(_ error: any Error) -> [String: Any] {
         switch error as? ChurnClientError {
-        case .noDaemon?, .transport?: ["daemon_error": describe(error)]
+        case .noDaemon?, .transport?, .localFile?: ["daemon_error": describe(error)]
         case .daemon?: ["daemon_failure": describe(error)]
         case nil: ["data_problem": describe(error)]
         }

@@ -105,8 +105,23 @@ struct DaemonIntegrationTests {
             () async throws(ChurnClientError) in
             try await client.train(TrainParams(kind: "gradient_boosting", data: data))
         }
+        // A local file that is not there: the client says so before sending anything.
+        do {
+            _ = try await client.train(TrainParams(kind: "echo", data: "/nonexistent/file.csv"))
+            Issue.record("training on a missing local file must fail")
+        } catch {
+            guard case .localFile(let path, let reason) = error else {
+                Issue.record("expected a local file error, got \(error)")
+                return
+            }
+            #expect(path == "/nonexistent/file.csv" && reason.contains("no such file"))
+        }
+        // Named for churnd to read: outside its data roots it is refused, inside but missing a file error.
+        await expectDaemonError(.invalidParams, field: "data", messageContains: "outside churnd's data roots") { () async throws(ChurnClientError) in
+            try await client.train(TrainParams(kind: "echo", data: "/nonexistent/file.csv"), filesOnServer: true)
+        }
         await expectDaemonError(.fileError, field: "data") { () async throws(ChurnClientError) in
-            try await client.train(TrainParams(kind: "echo", data: "/nonexistent/file.csv"))
+            try await client.train(TrainParams(kind: "echo", data: harness.root + "/missing.csv"), filesOnServer: true)
         }
         await expectDaemonError(.modelNotFound) { () async throws(ChurnClientError) in
             try await client.predict([testCustomer("a")], model: "churn@9")

@@ -145,8 +145,15 @@ struct HistoryTests {
         await expectDaemonError(.invalidParams, field: "history") { () async throws(ChurnClientError) in
             try await client.train(TrainParams(kind: "echo", data: fixture.customersPath, schema: SyntheticTelco.schemaWithHistory.jsonValue))
         }
-        await expectDaemonError(.fileError) { () async throws(ChurnClientError) in
-            try await client.train(TrainParams(kind: "echo", data: fixture.customersPath, history: harness.root + "/missing.csv"))
+        do {
+            _ = try await client.train(TrainParams(kind: "echo", data: fixture.customersPath, history: harness.root + "/missing.csv"))
+            Issue.record("a missing panel file must be refused")
+        } catch {
+            guard case .localFile(let path, _) = error else {
+                Issue.record("expected a local file error, got \(error)")
+                return
+            }
+            #expect(path.hasSuffix("missing.csv"))
         }
         // And appending months for a model that reads no panel says what to do.
         await expectDaemonError(.invalidParams, field: "model", messageContains: "--history") { () async throws(ChurnClientError) in

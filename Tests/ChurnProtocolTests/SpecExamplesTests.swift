@@ -53,6 +53,12 @@ struct SpecExamplesTests {
         try response("history.append response", HistoryMethod.Append.self, in: examples)
         try request("history.get request", HistoryMethod.Get.self, in: examples)
         try response("history.get response", HistoryMethod.Get.self, in: examples)
+        try request("files.upload request", DaemonMethod.FilesUpload.self, in: examples)
+        try response("files.upload response", DaemonMethod.FilesUpload.self, in: examples)
+        try request("files.download request", DaemonMethod.FilesDownload.self, in: examples)
+        try response("files.download response", DaemonMethod.FilesDownload.self, in: examples)
+        try request("models.export request", DaemonMethod.ModelsExport.self, in: examples)
+        try response("models.export response", DaemonMethod.ModelsExport.self, in: examples)
         // The inline months are a record's `history`, and the answer says where months came from.
         let withHistory = try JSONDecoder().decode(
             RequestEnvelope<PredictParams>.self, from: try #require(examples["predict with history request"]))

@@ -31,6 +31,10 @@ extension HealthResult: JSONDirectWriting {
             writeKey("serving", into: &output)
             writeArray(serving, into: &output)
         }
+        if let maxFrameBytes {
+            writeKey("max_frame_bytes", into: &output)
+            JSONWriter.writeNumber(Double(maxFrameBytes), into: &output)
+        }
         output.append(UInt8(ascii: "}"))
     }
 }

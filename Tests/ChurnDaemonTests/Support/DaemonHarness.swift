@@ -61,6 +61,10 @@ final class DaemonHarness: @unchecked Sendable {
         configuration.plugins.initialBackoff = .milliseconds(50)
         configuration.plugins.healthCheckInterval = .seconds(1)
         configuration.pluginLogLevel = .warning
+        // Daemon-side paths (PROTOCOL.md's examples name files) only under this test's folder.
+        let root = URL(fileURLWithPath: self.root).resolvingSymlinksInPath().path
+        configuration.dataRoots = [root]
+        configuration.exportRoots = [root]
         return configuration
     }
 
