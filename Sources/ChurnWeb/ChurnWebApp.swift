@@ -28,6 +28,8 @@ public final class ChurnWebApp: Sendable {
     let pages: PageBuilder
     private let signInTokens = Mutex<[String: (user: String, expires: ContinuousClock.Instant)]>([:])
     private let retentionCache = Mutex<(key: String, report: RetentionReport)?>(nil)
+    /// Failed sign-ins per user and per address.
+    let signInLimiter = SignInLimiter()
 
     /// Prepares the app: the customer bases (read on first use, under each champion's schema),
     /// the retention configuration, and the templates.
@@ -124,12 +126,28 @@ public final class ChurnWebApp: Sendable {
         router.post("/login") { [self] _, context -> Response in
             let user = context.form["user"] ?? ""
             let password = context.form["password"] ?? ""
+            if let refusal = signInLimiter.check(user: user, address: context.remoteAddress) {
+                let (key, wait) =
+                    switch refusal {
+                    case .user(let wait): ("login.limited_user", wait)
+                    case .address(let wait): ("login.limited_address", wait)
+                    }
+                let minutes = max(1, Int((Double(wait.components.seconds) / 60).rounded(.up)))
+                logger.warning("sign-in refused for \"\(user)\" from \(context.remoteAddress): too many failures")
+                var response = render("login", status: .tooManyRequests, context: context, values: [
+                    "title": text("login.title", context), "limited": text(key, context).replacingOccurrences(of: "{minutes}", with: "\(minutes)"),
+                    "entered_user": user, "next": safeNext(context.form["next"]),
+                ])
+                response.headers[.retryAfter] = "\(minutes * 60)"
+                return response
+            }
             let hash = configuration.accounts[user]
             // Always pay for one bcrypt check, so timing does not reveal which users exist.
             let valid = try await NIOThreadPool.singleton.runIfActive {
                 Bcrypt.verify(password, hash: hash ?? Self.decoyHash) && hash != nil
             }
             guard valid else {
+                signInLimiter.failed(user: user, address: context.remoteAddress)
                 logger.warning("failed sign-in for \"\(user)\"")
                 return render("login", status: .unauthorized, context: context, values: [
                     "title": text("login.title", context), "failed": true, "entered_user": user,
@@ -137,6 +155,7 @@ public final class ChurnWebApp: Sendable {
                 ])
             }
             // A fresh session id at sign-in (no fixation), with a fresh CSRF token.
+            signInLimiter.succeeded(user: user)
             context.sessions.createSession(WebSession(user: user, csrf: randomToken()))
             logger.info("\(user) signed in")
             return .redirect(to: safeNext(context.form["next"]), type: .normal)
@@ -450,7 +469,13 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: WebRequestContext, next: (Request, WebRequestContext) async throws -> Response)
         async throws -> Response
     {
-        var response = try await next(request, context)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPResponseError {
+            // Errors (a 404 for an unknown path) carry the headers too.
+            response = try error.response(from: request, context: context)
+        }
         response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'"
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"

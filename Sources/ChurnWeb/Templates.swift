@@ -63,6 +63,7 @@ enum Templates {
         <section class="narrow">
         <h1>{{t.login.title}}</h1>
         {{#failed}}<p class="error" id="login-failed">{{t.login.failed}}</p>{{/failed}}
+        {{#limited}}<p class="error" id="login-limited">{{limited}}</p>{{/limited}}
         <form method="post" action="/login">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="next" value="{{next}}">

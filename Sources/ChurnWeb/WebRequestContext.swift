@@ -27,10 +27,13 @@ struct WebRequestContext: SessionRequestContext, RequestContext {
     /// The fields of a POSTed `application/x-www-form-urlencoded` body.
     var form: [String: String] = [:]
     var language: Language = .english
+    /// The client's address, for sign-in limits ("unknown" when the transport has none).
+    let remoteAddress: String
 
     init(source: Source) {
         coreContext = .init(source: source)
         sessions = .init()
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     var user: String? { sessions.session?.user }

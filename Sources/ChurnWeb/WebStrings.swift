@@ -62,6 +62,14 @@ enum WebStrings {
         "login.password": ("Password", "비밀번호"),
         "login.submit": ("Sign in", "로그인"),
         "login.failed": ("Wrong user or password.", "사용자 또는 비밀번호가 올바르지 않습니다."),
+        "login.limited_user": (
+            "Too many failed sign-ins for this user. Try again in {minutes} minutes.",
+            "이 사용자의 로그인 실패가 너무 많습니다. {minutes}분 후에 다시 시도하세요."
+        ),
+        "login.limited_address": (
+            "Too many failed sign-ins from your address. Try again in {minutes} minutes.",
+            "이 주소에서 로그인 실패가 너무 많습니다. {minutes}분 후에 다시 시도하세요."
+        ),
         "error.daemon": ("The daemon is not answering", "데몬이 응답하지 않습니다"),
         "error.daemon_failed": ("The daemon could not answer", "데몬이 요청을 처리하지 못했습니다"),
         "error.daemon_start": ("Start it on this machine with", "이 컴퓨터에서 다음 명령으로 시작하세요:"),

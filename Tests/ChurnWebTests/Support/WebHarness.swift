@@ -38,7 +38,10 @@ final class WebHarness: @unchecked Sendable {
     /// months (challenger); with
     /// `operatorModel`, also a forest named `operator` on the synthetic operator file (another
     /// schema, no id column), with `offers` as the retention configuration when given.
-    static func start(operatorModel: Bool = false, offers: String? = nil) async throws -> WebHarness {
+    /// A customer id no page may show unescaped: markup, quotes and a template tag.
+    static let hostileID = #"<script>alert("x")</script>'{{t.login.title}}"#
+
+    static func start(operatorModel: Bool = false, offers: String? = nil, hostileCustomer: Bool = false) async throws -> WebHarness {
         var template = Array("/tmp/churn-web-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw CancellationError() }
         let root = String(cString: created)
@@ -69,6 +72,16 @@ final class WebHarness: @unchecked Sendable {
         try synthetic.rows(Array(0..<900)).writeCSV(to: training)
         try synthetic.rows(Array(900..<1_200)).writeCSV(to: customers)
         try generated.panel.writeCSV(to: history, ids: synthetic.customers.ids)
+        if hostileCustomer {
+            // The first customer of the web's base gets an id full of markup (CSV-quoted).
+            var lines = try String(contentsOfFile: customers, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let header = lines[0].split(separator: ",").map(String.init)
+            let column = try #require(header.firstIndex(of: "customerID"))
+            var fields = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[column] = "\"" + hostileID.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            lines[1] = fields.joined(separator: ",")
+            try lines.joined(separator: "\n").write(toFile: customers, atomically: true, encoding: .utf8)
+        }
 
         var client: ChurnClient?
         for _ in 0..<600 where client == nil {
