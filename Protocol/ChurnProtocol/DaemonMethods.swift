@@ -747,6 +747,10 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
     /// The history the version reads: `panel` (observed months), `derived` (derived from tenure
     /// and charges, a fallback), or `none`. Absent for versions of earlier releases.
     public var historySource: String?
+    /// How the version's probabilities are calibrated: the calibrator it serves with (Platt or
+    /// isotonic, fitted on its validation split) and its held-back ECE, Brier score and
+    /// reliability curve before and after. Absent for versions trained before calibration.
+    public var calibration: JSONValue?
     /// Present in `models.get`: ROC curve points on the held-back split.
     public var rocCurve: [ROCPoint]?
     /// Present in `models.get`.
@@ -764,8 +768,9 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         artifact: ArtifactInfo, trainingData: TrainingDataInfo?, notes: String?, tags: [String],
         lossCurve: [EpochRecord]? = nil, lossCurveUnit: String? = nil, rocCurve: [ROCPoint]? = nil,
         importances: [FeatureImportance]? = nil, featureSchema: JSONValue? = nil, datasetSchema: JSONValue? = nil,
-        historySource: String? = nil
+        historySource: String? = nil, calibration: JSONValue? = nil
     ) {
+        self.calibration = calibration
         self.historySource = historySource
         self.lossCurveUnit = lossCurveUnit
         self.datasetSchema = datasetSchema
@@ -800,6 +805,7 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         brief.importances = nil
         brief.featureSchema = nil
         brief.datasetSchema = nil
+        brief.calibration = nil
         return brief
     }
 
@@ -816,6 +822,7 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         case featureSchema = "feature_schema"
         case datasetSchema = "dataset_schema"
         case historySource = "history_source"
+        case calibration
     }
 }
 

@@ -96,7 +96,8 @@ extension ModelRegistry {
             lossCurve: info.lossCurve ?? [], rocCurve: info.rocCurve ?? [], importances: info.importances ?? [],
             featureSchema: info.featureSchema, trainingData: info.trainingData,
             notes: [info.notes, note].compactMap { $0 }.joined(separator: "; "), tags: info.tags,
-            lossCurveUnit: info.lossCurveUnit, datasetSchema: info.datasetSchema, historySource: info.historySource)
+            lossCurveUnit: info.lossCurveUnit, datasetSchema: info.datasetSchema, historySource: info.historySource,
+            calibration: info.calibration)
         return try await insert(
             registration,
             artifact: StoredArtifact(sha256: info.artifact.sha256, rawSize: info.artifact.rawBytes, compressed: compressed),

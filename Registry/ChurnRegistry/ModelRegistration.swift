@@ -18,6 +18,8 @@ public struct ModelRegistration: Sendable, Hashable {
     public var datasetSchema: JSONValue?
     /// The history the version reads: `panel`, `derived` or `none`.
     public var historySource: String?
+    /// How its probabilities are calibrated (``CalibrationRecord``'s JSON), when they are.
+    public var calibration: JSONValue?
     public var trainingData: TrainingDataInfo?
     public var notes: String?
     public var tags: [String]
@@ -27,8 +29,9 @@ public struct ModelRegistration: Sendable, Hashable {
         params: [String: JSONValue] = [:], metrics: [String: Double] = [:], lossCurve: [EpochRecord] = [],
         rocCurve: [ROCPoint] = [], importances: [FeatureImportance] = [], featureSchema: JSONValue? = nil,
         trainingData: TrainingDataInfo? = nil, notes: String? = nil, tags: [String] = [], lossCurveUnit: String? = nil,
-        datasetSchema: JSONValue? = nil, historySource: String? = nil
+        datasetSchema: JSONValue? = nil, historySource: String? = nil, calibration: JSONValue? = nil
     ) {
+        self.calibration = calibration
         self.historySource = historySource
         self.lossCurveUnit = lossCurveUnit
         self.datasetSchema = datasetSchema

@@ -126,8 +126,8 @@ public actor ModelRegistry {
                     """
                     INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
                         loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
-                        training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema, history_source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema, history_source, calibration)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         .integer(modelID), .integer(Int64(number)), .text(registration.kind),
@@ -142,6 +142,7 @@ public actor ModelRegistry {
                         .optional(registration.lossCurveUnit),
                         registration.datasetSchema.map { .text(json($0)) } ?? .null,
                         .optional(registration.historySource),
+                        registration.calibration.map { .text(json($0)) } ?? .null,
                     ])
                 let versionID = database.lastInsertRowID
                 Self.afterVersionRowForTesting?()
@@ -509,7 +510,7 @@ public actor ModelRegistry {
             importances: detailed ? decode([FeatureImportance].self, "importances") : nil,
             featureSchema: detailed ? decode(JSONValue.self, "feature_schema") : nil,
             datasetSchema: detailed ? decode(JSONValue.self, "dataset_schema") : nil,
-            historySource: row.text("history_source"))
+            historySource: row.text("history_source"), calibration: detailed ? decode(JSONValue.self, "calibration") : nil)
     }
 
     private func modelID(named name: String, creating: Bool, at now: String) throws -> Int64? {

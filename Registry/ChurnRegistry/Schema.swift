@@ -152,6 +152,11 @@ enum RegistrySchema {
             PRIMARY KEY (model, customer_id, period)
         ) WITHOUT ROWID;
         """,
+        // 6: each version's probability calibration (the calibrator it serves with, and how
+        // well calibrated its held-back probabilities are).
+        """
+        ALTER TABLE versions ADD COLUMN calibration TEXT;
+        """,
     ]
 
     /// The schema version this build writes and reads.

@@ -24,6 +24,8 @@ final class ModelServing: Sendable {
     private let resolved = Mutex<[ModelReference: ModelVersionInfo]>([:])
     /// Record validators by version (a version's schema never changes).
     private let validators = Mutex<[ModelRef: RecordValidator]>([:])
+    /// Calibrators by version (nil: the version serves its plugin's probabilities as they are).
+    private let calibrators = Mutex<[ModelRef: Calibrator?]>([:])
     private let batchers = Mutex<[String: PredictBatcher]>([:])
     private let experiment = Mutex<ExperimentInfo?>(nil)
     private let requests = Atomic<Int>(0)
@@ -181,7 +183,8 @@ final class ModelServing: Sendable {
                     timeout: predictTimeout
                 ).probabilities
             }
-            let checkedProbabilities = try checked(probabilities, count: records.count, kind: target.version.kind)
+            var checkedProbabilities = try checked(probabilities, count: records.count, kind: target.version.kind)
+            if let calibrator = target.calibrator { checkedProbabilities = calibrator.apply(checkedProbabilities) }
             metrics.record(model: target.version.ref, arm: arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
             return checkedProbabilities
         } catch {
@@ -261,8 +264,12 @@ final class ModelServing: Sendable {
         }
         metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
         return result.explanations.indices.map { row in
-            CustomerExplanation(
-                customerID: batch.ids[row], model: target.version.ref, arm: target.arm, explanation: result.explanations[row],
+            var explanation = result.explanations[row]
+            // The probability is the calibrated one the version serves; the drivers explain the
+            // model's score before calibration (calibration keeps its order).
+            if let calibrator = target.calibrator { explanation.churnProbability = calibrator.apply(explanation.churnProbability) }
+            return CustomerExplanation(
+                customerID: batch.ids[row], model: target.version.ref, arm: target.arm, explanation: explanation,
                 history: batch.sources?[row] ?? batch.source)
         }
     }
@@ -280,6 +287,8 @@ final class ModelServing: Sendable {
         /// What the version reads as history: its panel's months (``CheckedBatch/sources``), the
         /// derived history, or none.
         let historySource: HistorySource?
+        /// Applied to the plugin's probabilities (nil for versions trained before calibration).
+        let calibrator: Calibrator?
     }
 
     /// Customers checked for one version: the records as the plugin gets them (with the months
@@ -337,7 +346,7 @@ final class ModelServing: Sendable {
         let validator = try validator(for: version)
         return Target(
             version: version, plugin: plugin, connection: connection, handle: handle, arm: arm, validator: validator,
-            historySource: Self.historySource(of: version, schema: validator.schema))
+            historySource: Self.historySource(of: version, schema: validator.schema), calibrator: calibrator(for: version))
     }
 
     /// What a version reads as history when it is not a panel's months: `derived` for a version
@@ -366,6 +375,14 @@ final class ModelServing: Sendable {
         throw RPCError.invalidParams(
             field: "model",
             "\(model) has no version that reads a monthly panel, so there is no panel schema to check months against: train one with a history file first (churn train --history panel.csv)")
+    }
+
+    /// The calibrator a version serves with, decoded once per version.
+    func calibrator(for version: ModelVersionInfo) -> Calibrator? {
+        if let cached = calibrators.withLock({ $0[version.ref] }) { return cached }
+        let calibrator = version.calibration.flatMap { try? JSONValueDecoder.decode(CalibrationRecord.self, from: $0) }?.calibrator
+        calibrators.withLock { $0[version.ref] = .some(calibrator) }
+        return calibrator
     }
 
     /// The record validator of a version's dataset schema, built once per version.

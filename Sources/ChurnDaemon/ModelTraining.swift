@@ -95,28 +95,59 @@ struct ModelTraining: Sendable {
         let handle = "evaluate-\(UUID().uuidString.prefix(8))"
         let evaluationConnection = try await plugin.connection(
             loading: PluginLoadParams(model: handle, artifactPath: prepared.artifactPath, sha256: artifact.sha256))
-        var probabilities: [Double] = []
-        let records = prepared.testRecords
-        for start in stride(from: 0, to: records.count, by: Self.evaluationBatch) {
-            let batch = Array(records[start..<min(start + Self.evaluationBatch, records.count)])
-            let scored = try await plugin.call(
-                PluginMethod.Predict.self, PluginPredictParams(model: handle, customers: batch),
-                over: evaluationConnection, timeout: .seconds(120))
-            probabilities += scored.probabilities
+        func score(_ records: [CustomerRecord], _ what: String) async throws -> [Double] {
+            var probabilities: [Double] = []
+            for start in stride(from: 0, to: records.count, by: Self.evaluationBatch) {
+                let batch = Array(records[start..<min(start + Self.evaluationBatch, records.count)])
+                let scored = try await plugin.call(
+                    PluginMethod.Predict.self, PluginPredictParams(model: handle, customers: batch),
+                    over: evaluationConnection, timeout: .seconds(120))
+                probabilities += scored.probabilities
+            }
+            guard probabilities.count == records.count else {
+                throw RPCError(.internalError, "plugin \(plugin.kind) scored \(probabilities.count) of \(records.count) \(what) customers")
+            }
+            return probabilities
         }
+        let raw = try await score(prepared.testRecords, "held-back")
+        let validationScores = try await score(prepared.validationRecords, "validation")
         await plugin.unload(handle)
         let labels = prepared.test.churned ?? []
-        guard probabilities.count == labels.count else {
-            throw RPCError(.internalError, "plugin \(plugin.kind) scored \(probabilities.count) of \(labels.count) held-back customers")
-        }
+
+        // Calibrate on the validation rows (never the held-back ones), then judge the served,
+        // calibrated probabilities on the held-back rows.
+        let (calibrator, losses) = Calibrator.choose(validationScores, prepared.validationLabels, seed: seed)
+        let probabilities = calibrator.apply(raw)
+        let calibration = CalibrationRecord(
+            calibrator: calibrator, validationRows: prepared.validationLabels.count,
+            validationLogLoss: Dictionary(uniqueKeysWithValues: losses.map { ($0.key.rawValue, $0.value) }),
+            testECE: Metrics.expectedCalibrationError(labels, probabilities), testECERaw: Metrics.expectedCalibrationError(labels, raw),
+            testBrier: Metrics.brier(labels, probabilities), testBrierRaw: Metrics.brier(labels, raw),
+            reliability: Metrics.calibration(labels, probabilities))
         var metrics = result.metrics
         for (key, value) in Metrics.report(labels, probabilities) { metrics["test_" + key] = value }
+        metrics["test_ece"] = calibration.testECE
+        metrics["test_ece_raw"] = calibration.testECERaw
+        metrics["test_brier_raw"] = calibration.testBrierRaw
+        if let auc = Metrics.rocAUC(labels, raw) { metrics["test_roc_auc_raw"] = auc }
         let roc = Self.downsample(Metrics.rocCurve(labels, probabilities), to: 101).map {
             ROCPoint(threshold: $0.threshold.isFinite ? $0.threshold : 1, falsePositiveRate: $0.fpr, truePositiveRate: $0.tpr)
         }
         await progress(
             "evaluate", labels.count, labels.count,
             String(format: "held-back ROC-AUC %.4f, F1 %.4f", metrics["test_roc_auc"] ?? .nan, metrics["test_f1"] ?? .nan))
+        if calibrator.method == .none {
+            await progress(
+                "calibrate", 1, 1,
+                "not calibrated: \(prepared.validationLabels.count) validation rows, fewer than \(Calibrator.minimumRows) (or under \(Calibrator.minimumPerClass) of a class); probabilities are served as the plugin gives them")
+        } else {
+            await progress(
+                "calibrate", 1, 1,
+                String(
+                    format: "calibrated with %@ (validation log loss: platt %.4f, isotonic %.4f); held-back ECE %.4f → %.4f, Brier %.4f → %.4f",
+                    calibrator.method.rawValue, losses[.platt] ?? .nan, losses[.isotonic] ?? .nan, calibration.testECERaw,
+                    calibration.testECE, calibration.testBrierRaw, calibration.testBrier))
+        }
 
         // Register.
         let description = await plugin.pluginDescription
@@ -126,7 +157,8 @@ struct ModelTraining: Sendable {
             importances: result.importances, featureSchema: result.featureSchema,
             trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: prepared.dataPath),
             notes: params.notes, tags: params.tags ?? [], lossCurveUnit: result.lossCurveUnit,
-            datasetSchema: prepared.test.schema.jsonValue, historySource: result.historySource)
+            datasetSchema: prepared.test.schema.jsonValue, historySource: result.historySource,
+            calibration: try? JSONValueEncoder.encode(calibration))
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
         let version = try await serving.registry.register(registration, stored: artifact, user: user)
         serving.invalidate()
@@ -153,6 +185,9 @@ struct ModelTraining: Sendable {
         let test: Dataset
         /// The held-back rows as records, with their months when the schema names a panel.
         let testRecords: [CustomerRecord]
+        /// The validation rows as records (the calibrator is fitted on their scores) and labels.
+        let validationRecords: [CustomerRecord]
+        let validationLabels: [Bool]
         /// How the schema was settled, for the progress line.
         let schemaSummary: String
         /// The panel read with the data, and what it holds (for the progress line).
@@ -201,6 +236,8 @@ struct ModelTraining: Sendable {
         var historySummary: String?
         let test = dataset.rows(split.test)
         var testRecords = test.records
+        let validation = dataset.rows(split.validation)
+        var validationRecords = validation.records
         if let panel {
             let ids = dataset.customers.ids
             let covered = ids.filter { panel.histories[$0] != nil }.count
@@ -217,6 +254,9 @@ struct ModelTraining: Sendable {
             for (row, id) in test.customers.ids.enumerated() {
                 testRecords[row].history = panel.schema.records(of: panel.histories[id] ?? [])
             }
+            for (row, id) in validation.customers.ids.enumerated() {
+                validationRecords[row].history = panel.schema.records(of: panel.histories[id] ?? [])
+            }
             let months = panel.histories.values.reduce(0) { $0 + $1.count }
             let periods = panel.histories.values.flatMap { [$0.first?.period, $0.last?.period] }.compactMap { $0 }
             historySummary =
@@ -225,7 +265,8 @@ struct ModelTraining: Sendable {
         let digest = try Data(contentsOf: URL(fileURLWithPath: dataPath), options: .mappedIfSafe).sha256Hex
         return Prepared(
             dataPath: dataPath, dataSHA256: digest, rows: labels.count, trainRows: split.train.count,
-            validationRows: split.validation.count, test: test, testRecords: testRecords, schemaSummary: summary,
+            validationRows: split.validation.count, test: test, testRecords: testRecords,
+            validationRecords: validationRecords, validationLabels: validation.churned ?? [], schemaSummary: summary,
             panel: panel, historySummary: historySummary, trainPath: trainPath,
             validationPath: validationPath, historyPath: historyPath,
             artifactPath: (run as NSString).appendingPathComponent("model.artifact"))

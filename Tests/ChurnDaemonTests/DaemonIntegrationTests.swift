@@ -52,7 +52,7 @@ struct DaemonIntegrationTests {
         #expect(first.artifact.rawBytes > 0)
         let stages = progress.withLock { $0.map { "\($0.stage) \($0.step)" } }
         #expect(
-            stages == ["split 0", "schema 1", "split 1", "epoch 1", "epoch 2", "epoch 3", "evaluate 0", "evaluate 8", "register 1"],
+            stages == ["split 0", "schema 1", "split 1", "epoch 1", "epoch 2", "epoch 3", "evaluate 0", "evaluate 8", "calibrate 1", "register 1"],
             "the daemon's and the plugin's progress arrive in order, before the result")
         #expect(first.metrics["test_roc_auc"] != nil && first.metrics["test_f1"] != nil, "held-back metrics are recorded")
         #expect(first.rocCurve?.first?.falsePositiveRate == 0 && first.rocCurve?.last?.truePositiveRate == 1)
