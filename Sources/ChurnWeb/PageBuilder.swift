@@ -106,6 +106,43 @@ struct PageBuilder: Sendable {
                     columns: [text("exp.model", context), text("axis.points", context), "ROC-AUC"],
                     rows: withROC.map { [$0.ref.description + " " + $0.kind, "\($0.rocCurve?.count ?? 0)", Self.metric($0, "roc_auc")] }))
         }
+        // Reliability of the served (calibrated) probabilities, one line per kind, with the diagonal.
+        let calibrated = latest.compactMap { model -> (ModelVersionInfo, CalibrationRecord)? in
+            guard let json = model.calibration, let record = try? JSONValueDecoder.decode(CalibrationRecord.self, from: json),
+                !record.reliability.isEmpty
+            else { return nil }
+            return (model, record)
+        }
+        if !calibrated.isEmpty {
+            var datasets: [JSONValue] = [
+                .object([
+                    "label": .string(text("dash.perfect", context)),
+                    "data": .array([.object(["x": 0, "y": 0]), .object(["x": 1, "y": 1])]), "showLine": .bool(true),
+                    "pointRadius": .number(0), "borderColor": .string("#999999"), "backgroundColor": .string("#999999"),
+                    "borderDash": .array([4, 4]),
+                ])
+            ]
+            for (index, (model, record)) in calibrated.enumerated() {
+                datasets.append(
+                    .object([
+                        "label": .string("\(model.kind) \(model.ref) ECE \(String(format: "%.3f", record.testECE))"),
+                        "data": .array(record.reliability.map { .object(["x": .number($0.meanPredicted), "y": .number($0.observedRate)]) }),
+                        "showLine": .bool(true), "pointRadius": .number(3), "borderColor": .string(Self.palette[index % Self.palette.count]),
+                        "backgroundColor": .string(Self.palette[index % Self.palette.count]),
+                    ]))
+            }
+            charts.append(
+                ChartSpec(
+                    id: "reliability-chart", title: text("dash.reliability", context), type: "scatter", data: .object(["datasets": .array(datasets)]),
+                    options: Self.axes(x: text("axis.predicted", context), y: text("axis.observed", context), maximum: 1),
+                    columns: [text("exp.model", context), text("dash.calibration_method", context), text("dash.ece", context)],
+                    rows: calibrated.map { model, record in
+                        [
+                            model.ref.description + " " + model.kind, record.calibrator.method.rawValue,
+                            String(format: "%.3f → %.3f", record.testECERaw, record.testECE),
+                        ]
+                    }))
+        }
         // Feature importance of the champion (or the newest model that has it).
         let ranked = models.sorted { ($0.aliases.contains("champion") ? 1 : 0, $0.version) > ($1.aliases.contains("champion") ? 1 : 0, $1.version) }
         if let model = ranked.first(where: { !($0.importances ?? []).isEmpty }) {
@@ -403,16 +440,22 @@ struct PageBuilder: Sendable {
     func retentionValues(_ report: RetentionReport, context: WebRequestContext) -> ([String: Any], ChartSpec) {
         let hasReasons = report.segments.contains { !$0.reasons.isEmpty }
         let language = context.language.rawValue
-        let money = { (value: Double?) -> String in value.map { String(format: "%.0f", $0) } ?? "—" }
+        let money = { (value: Double?) -> String in value.map { Self.money($0, currency: report.currency) } ?? "—" }
         let values: [String: Any] = [
             "scored_by": report.model.description, "at_risk": "\(report.atRiskCustomers)",
-            "revenue_at_risk": money(report.revenueAtRisk), "has_revenue": report.revenueField != nil, "has_reasons": hasReasons,
+            "revenue_at_risk": money(report.revenueAtRisk), "bills_at_risk": money(report.billsAtRisk),
+            "already_left": "\(report.alreadyLeft)", "already_left_at_risk": "\(report.alreadyLeftAtRisk)",
+            "has_left": report.alreadyLeft > 0,
+            "has_revenue": report.revenueField != nil, "has_reasons": hasReasons,
             "segment_fields": report.segmentFields,
             "offers": report.offers.enumerated().map { index, result -> [String: Any] in
                 [
                     "rank": "\(index + 1)", "title": result.offer.title(language), "eligible": "\(result.eligible)",
                     "drop": String(format: "%.1f ", result.meanRiskDrop * 100) + text("unit.points", context),
-                    "kept": result.monthlyRevenueKept.map { String(format: "%.0f", $0) } ?? String(format: "%.1f", result.customersKept),
+                    "kept": result.monthlyRevenueKept.map { money($0) } ?? String(format: "%.1f", result.customersKept),
+                    "cost": money(result.offer.monthlyCost) + (result.offer.monthlyCostShare > 0
+                        ? String(format: " + %.0f%% ", result.offer.monthlyCostShare * 100) + text("ret.of_bill", context) : ""),
+                    "acceptance": String(format: "%.0f%%", result.offer.acceptance * 100),
                 ]
             },
             "inapplicable": report.inapplicable.map { ["title": $0.offer.title(language), "reason": $0.reason] },
@@ -444,6 +487,19 @@ struct PageBuilder: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Money as the retention page shows it: the currency, then the amount rounded to whole
+    /// units with thousands separators (`USD 92,501`).
+    static func money(_ value: Double, currency: String) -> String {
+        let rounded = Int(value.rounded())
+        let digits = String(abs(rounded))
+        var grouped = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { grouped.append(",") }
+            grouped.append(digit)
+        }
+        return "\(currency) \(rounded < 0 ? "-" : "")\(grouped)"
+    }
 
     private func text(_ key: String, _ context: WebRequestContext) -> String { WebStrings.text(key, context.language) }
 

@@ -35,8 +35,17 @@ struct RetentionReport: Sendable {
 
     var model: ModelRef
     var atRiskThreshold: Double
+    /// Customers at or above the threshold who have not already left: those targeted.
     var atRiskCustomers: Int
+    /// Σ risk × monthly bill over exactly those customers (nil without a revenue field).
     var revenueAtRisk: Double?
+    /// Σ monthly bill over them: what they pay now.
+    var billsAtRisk: Double?
+    /// Customers the file's label says have already left: never targeted, counted apart.
+    var alreadyLeft: Int
+    /// At or above the threshold among those who already left.
+    var alreadyLeftAtRisk: Int
+    var currency: String
     var revenueField: String?
     var segmentFields: [String]
     var segments: [Segment]
@@ -53,7 +62,13 @@ struct RetentionReport: Sendable {
         let schema = base.dataset.schema
         let table = base.customers
         let revenue = schema.revenue.flatMap { table.numberColumn($0) }
-        let atRisk = base.byRisk.prefix(while: { base.risk[$0] >= threshold }).prefix(maximumScored).map { $0 }
+        // Customers the file says have already left are not offered anything.
+        let left = base.dataset.churned ?? []
+        let hasLeft = { (row: Int) in row < left.count && left[row] }
+        let aboveThreshold = base.byRisk.prefix(while: { base.risk[$0] >= threshold })
+        let atRiskAll = aboveThreshold.filter { !hasLeft($0) }
+        let atRisk = Array(atRiskAll.prefix(maximumScored))
+        let bill = { (row: Int) -> Double in revenue.map { $0[row].isNaN ? 0 : $0[row] } ?? 0 }
         let version = base.model.description
 
         var usable: [RetentionOffer] = []
@@ -77,12 +92,13 @@ struct RetentionReport: Sendable {
             var dropSum = 0.0
             var perCustomer: [Int: Double] = [:]
             for (index, row) in rows.enumerated() {
-                let drop = base.risk[row] - after[index]
+                // Only the share assumed to accept changes anything: their drop in risk, and
+                // the offer's cost for each of them expected to stay.
+                let drop = (base.risk[row] - after[index]) * offer.acceptance
                 dropSum += drop
-                if let revenue {
-                    let bill = revenue[row].isNaN ? 0 : revenue[row]
-                    let cost = (offer.monthlyCost + offer.monthlyCostShare * bill) * (1 - after[index])
-                    perCustomer[row] = drop * bill - cost
+                if revenue != nil {
+                    let cost = (offer.monthlyCost + offer.monthlyCostShare * bill(row)) * (1 - after[index]) * offer.acceptance
+                    perCustomer[row] = drop * bill(row) - cost
                 } else {
                     perCustomer[row] = drop
                 }
@@ -100,7 +116,7 @@ struct RetentionReport: Sendable {
         let fields = segmentFields(configuration: configuration, schema: schema, champion: base.champion)
         let indices = fields.compactMap { table.layout.field($0)?.index }
         var members: [[UInt32]: [Int]] = [:]
-        for row in 0..<table.count { members[indices.map { table.codes[$0][row] }, default: []].append(row) }
+        for row in 0..<table.count where !hasLeft(row) { members[indices.map { table.codes[$0][row] }, default: []].append(row) }
         var segments: [Segment] = members.map { key, rows in
             var risk = 0.0
             var money = 0.0
@@ -122,11 +138,12 @@ struct RetentionReport: Sendable {
                 bestOffer: best?.0)
         }
         segments.sort { ($0.revenueAtRisk ?? $0.meanRisk * Double($0.customers)) > ($1.revenueAtRisk ?? $1.meanRisk * Double($1.customers)) }
-        let totalAtRisk = revenue.map { revenue in
-            (0..<table.count).reduce(0.0) { $0 + (revenue[$1].isNaN ? 0 : base.risk[$1] * revenue[$1]) }
-        }
         return RetentionReport(
-            model: base.model, atRiskThreshold: threshold, atRiskCustomers: atRisk.count, revenueAtRisk: totalAtRisk,
+            model: base.model, atRiskThreshold: threshold, atRiskCustomers: atRiskAll.count,
+            revenueAtRisk: revenue == nil ? nil : atRiskAll.reduce(0.0) { $0 + base.risk[$1] * bill($1) },
+            billsAtRisk: revenue == nil ? nil : atRiskAll.reduce(0.0) { $0 + bill($1) },
+            alreadyLeft: left.filter { $0 }.count, alreadyLeftAtRisk: aboveThreshold.count - atRiskAll.count,
+            currency: configuration.currency,
             revenueField: revenue == nil ? nil : schema.revenue, segmentFields: fields, segments: Array(segments.prefix(12)),
             offers: results, inapplicable: inapplicable)
     }

@@ -210,11 +210,12 @@ enum Templates {
         {{> head}}
         <h1>{{t.ret.title}}</h1>
         {{#report}}
-        <p>{{scored_by}} · {{at_risk}} {{t.ret.at_risk}}{{#has_revenue}} · {{t.ret.revenue}}: {{revenue_at_risk}}{{/has_revenue}}</p>
+        <p id="retention-headline">{{scored_by}} · {{at_risk}} {{t.ret.at_risk}}{{#has_revenue}} · {{t.ret.revenue_over}}: <strong id="revenue-at-risk">{{revenue_at_risk}}</strong> ({{t.ret.bills}}: {{bills_at_risk}}){{/has_revenue}}</p>
+        {{#has_left}}<p class="note" id="already-left">{{already_left}} {{t.ret.already_left}} ({{already_left_at_risk}} {{t.ret.already_left_at_risk}})</p>{{/has_left}}
         <h2>{{t.ret.actions}}</h2>
         <p class="note">{{t.ret.method}}</p>
-        <div class="scroll"><table id="actions"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th></tr></thead><tbody>
-        {{#offers}}<tr><td>{{rank}}</td><td>{{title}}</td><td>{{eligible}}</td><td>{{drop}}</td><td>{{kept}}</td></tr>{{/offers}}
+        <div class="scroll"><table id="actions"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.cost}}</th><th>{{t.ret.acceptance}}</th><th>{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th></tr></thead><tbody>
+        {{#offers}}<tr><td>{{rank}}</td><td>{{title}}</td><td>{{eligible}}</td><td>{{drop}}</td><td>{{cost}}</td><td>{{acceptance}}</td><td>{{kept}}</td></tr>{{/offers}}
         </tbody></table></div>
         {{#has_inapplicable}}<p class="note" id="inapplicable">{{t.ret.inapplicable}}</p><ul>{{#inapplicable}}<li>{{title}}: {{reason}}</li>{{/inapplicable}}</ul>{{/has_inapplicable}}
         <figure><figcaption>{{t.ret.kept}}</figcaption><canvas id="actions-chart" height="120"></canvas></figure>

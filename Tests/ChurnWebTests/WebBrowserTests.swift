@@ -131,7 +131,7 @@ struct WebBrowserTests {
         try await harness.app.application().test(.live) { client in
             let port = try #require(client.port)
             let base = "http://127.0.0.1:\(port)"
-            let pages: [(path: String, charts: Int)] = [("/", 5), ("/retention", 1), ("/predict?customer=SYN-0000950", 0)]
+            let pages: [(path: String, charts: Int)] = [("/", 6), ("/retention", 1), ("/predict?customer=SYN-0000950", 0)]
             for (path, charts) in pages {
                 let (dom, log) = try Self.load(base + harness.app.issueSignInLink(for: WebHarness.user, next: path), profile: profile)
                 #expect(dom.contains(#"id="logout""#), "\(path): not signed in; browser log: \(log.suffix(1500))")

@@ -140,6 +140,8 @@ struct WebRouteTests {
                 "churn@1", "churn@2", "random_forest", "lstm_attention", #"class="badge champion""#, #"class="badge challenger""#,
                 #"id="roc-chart""#, #"id="importance-chart""#, #"id="curve-random_forest""#, #"id="curve-lstm_attention""#, #"id="risk-chart""#,
                 #"id="riskiest-table""#, "&amp;customer=",
+                // Each kind's reliability curve with the calibration it serves with.
+                #"id="reliability-chart""#, "perfectly calibrated",
                 // The attention heatmap: a table with calendar months as columns and a legend.
                 #"id="heatmap""#, "<th>2026-10</th>", #"id="heatmap-legend""#, #"<th scope="row">SYN-"#,
                 // Each version says what history it reads.
@@ -153,7 +155,7 @@ struct WebRouteTests {
             let start = try #require(html.range(of: #"<script type="application/json" id="churn-charts">"#))
             let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
             let specs = try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [[String: Any]]
-            #expect(specs?.count == 5)
+            #expect(specs?.count == 6)
 
             // Riskiest first, 20 a page, searchable.
             let risks = html.components(separatedBy: "<td>").compactMap { cell -> Double? in
@@ -287,8 +289,14 @@ struct WebRouteTests {
             let rows = html[table.upperBound...].components(separatedBy: "</tr>").prefix(7).dropFirst()
             let kept = rows.compactMap { row -> Double? in
                 let cells = row.components(separatedBy: "<td>").dropFirst().map { $0.replacingOccurrences(of: "</td>", with: "") }
-                return cells.count == 5 ? Double(cells[4]) : nil
+                // "USD 1,234" → 1234: money carries its currency and thousands separators.
+                guard cells.count == 7 else { return nil }
+                #expect(cells[6].hasPrefix("USD "), "\(cells[6])")
+                #expect(cells[5].hasSuffix("%"), "the assumed acceptance is shown")
+                return Double(cells[6].dropFirst(4).replacingOccurrences(of: ",", with: ""))
             }
+            #expect(html.contains(#"id="revenue-at-risk">USD "#))
+            #expect(html.contains("what-if simulation, not a measured effect"))
             #expect(kept.count == 6, "one row per offer")
             #expect(kept == kept.sorted(by: >), "offers are ranked by revenue kept")
             #expect(kept.contains { $0 != 0 }, "re-scoring moved some risk")
@@ -312,7 +320,7 @@ struct WebRouteTests {
             #expect(html.contains(#"id="chart-missing""#))
             #expect(html.contains("apt-get install libjs-chart.js"))
             #expect(!html.contains("/assets/chart.min.js"))
-            #expect(html.components(separatedBy: "<details open>").count - 1 == 5, "every chart's numbers are shown open")
+            #expect(html.components(separatedBy: "<details open>").count - 1 == 6, "every chart's numbers are shown open")
             #expect(html.contains(#"id="heatmap""#), "the heatmap is a table: it needs no Chart.js")
             #expect(try await browser.get("/assets/chart.min.js").status == .notFound)
         }

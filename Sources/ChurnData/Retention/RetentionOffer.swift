@@ -26,11 +26,15 @@ public struct RetentionOffer: Sendable, Hashable {
     public var monthlyCost: Double
     /// What it costs per month as a share of the customer's bill (a discount's share).
     public var monthlyCostShare: Double
+    /// The share of customers offered it who are assumed to accept (0...1, default 1): the
+    /// what-if counts its effect and its cost only for them.
+    public var acceptance: Double
 
     public init(
         id: String, title: [String: String], when: [String: [String]] = [:], set: [String: FieldValue] = [:],
-        scale: [String: Double] = [:], monthlyCost: Double = 0, monthlyCostShare: Double = 0
+        scale: [String: Double] = [:], monthlyCost: Double = 0, monthlyCostShare: Double = 0, acceptance: Double = 1
     ) {
+        self.acceptance = acceptance
         self.id = id
         self.title = title
         self.when = when
@@ -83,10 +87,13 @@ public struct RetentionOffer: Sendable, Hashable {
 public struct RetentionOffers: Sendable, Hashable {
     public var offers: [RetentionOffer]
     public var segments: [String]?
+    /// How money is labelled (`"currency": "EUR"` in the offers file; default USD).
+    public var currency: String
 
-    public init(offers: [RetentionOffer], segments: [String]? = nil) {
+    public init(offers: [RetentionOffer], segments: [String]? = nil, currency: String = "USD") {
         self.offers = offers
         self.segments = segments
+        self.currency = currency
     }
 
     /// Reads an offers file; every problem names the offer and member (`offers[2].set`).
@@ -108,7 +115,7 @@ public struct RetentionOffers: Sendable, Hashable {
         for (index, item) in items.enumerated() {
             let path = "offers[\(index)]"
             guard case .object(let members) = item else { throw fail(path, "expected an object") }
-            let allowed: Set<String> = ["id", "title", "when", "set", "scale", "monthly_cost", "monthly_cost_share"]
+            let allowed: Set<String> = ["id", "title", "when", "set", "scale", "monthly_cost", "monthly_cost_share", "acceptance"]
             for key in members.keys.sorted() where !allowed.contains(key) {
                 throw fail("\(path).\(key)", "unknown member\(NearMiss.hint(for: key, among: allowed.sorted())); expected \(allowed.sorted().joined(separator: ", "))")
             }
@@ -147,8 +154,12 @@ public struct RetentionOffers: Sendable, Hashable {
             let share = members["monthly_cost_share"]?.numberValue ?? 0
             guard cost >= 0 else { throw fail("\(path).monthly_cost", "must be 0 or more") }
             guard (0...1).contains(share) else { throw fail("\(path).monthly_cost_share", "must be between 0 and 1") }
+            let acceptance = members["acceptance"]?.numberValue ?? 1
+            guard acceptance > 0, acceptance <= 1 else { throw fail("\(path).acceptance", "must be above 0 and at most 1") }
             offers.append(
-                RetentionOffer(id: id, title: title, when: when, set: set, scale: scale, monthlyCost: cost, monthlyCostShare: share))
+                RetentionOffer(
+                    id: id, title: title, when: when, set: set, scale: scale, monthlyCost: cost, monthlyCostShare: share,
+                    acceptance: acceptance))
         }
         var segments: [String]?
         if let value = root["segments"] {
@@ -157,7 +168,14 @@ public struct RetentionOffers: Sendable, Hashable {
             }
             segments = list
         }
-        return RetentionOffers(offers: offers, segments: segments)
+        var currency = "USD"
+        if let value = root["currency"] {
+            guard let text = value.stringValue, (1...8).contains(text.count) else {
+                throw fail("currency", "expected a currency code or symbol of 1 to 8 characters, such as EUR or ₩")
+            }
+            currency = text
+        }
+        return RetentionOffers(offers: offers, segments: segments, currency: currency)
     }
 }
 
