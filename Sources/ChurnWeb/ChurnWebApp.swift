@@ -183,6 +183,7 @@ public final class ChurnWebApp: Sendable {
         signedIn.get("/predict") { [self] request, context in try await predictPage(request, context) }
         signedIn.post("/predict") { [self] request, context in try await predictPage(request, context) }
         signedIn.get("/retention") { [self] request, context in try await retentionPage(request, context) }
+        signedIn.get("/retention/targets.csv") { [self] request, context in try await targetsCSV(request, context) }
         signedIn.post("/rescore") { [self] request, context -> Response in
             let model = selectedModel(request, context)
             do {
@@ -367,24 +368,87 @@ public final class ChurnWebApp: Sendable {
         return render("predict", status: status, context: context, values: values)
     }
 
+    /// The retention report of `model`'s customer base, built once per scoring.
+    private func retentionReport(_ model: String) async throws -> (RetentionReport, CustomerBase.Scored, CustomerBase) {
+        let base = try base(model)
+        let scored = try await base.current(link)
+        let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)"
+        if let cached = retentionCache.withLock({ $0 }), cached.key == key { return (cached.report, scored, base) }
+        let report = try await RetentionReport.build(scored, configuration: retention, link: link)
+        retentionCache.withLock { $0 = (key, report) }
+        return (report, scored, base)
+    }
+
+    /// The top drivers of each target, from the champion's explanations (in calls of 500).
+    private func drivers(of targets: ArraySlice<RetentionReport.Target>, scored: CustomerBase.Scored) async throws -> [String] {
+        var drivers: [String] = []
+        for start in stride(from: targets.startIndex, to: targets.endIndex, by: 500) {
+            let records = targets[start..<min(start + 500, targets.endIndex)].map { scored.records[$0.row] }
+            let model = scored.model.description
+            let explained = try await link.with { client throws(ChurnClientError) in try await client.explain(records, model: model, top: 3) }
+            drivers += explained.map { Self.driverText($0.explanation) }
+        }
+        return drivers
+    }
+
+    /// "Contract=Month-to-month +0.12; tenure=2 +0.08" or, for sequence models, the months that weigh most.
+    static func driverText(_ explanation: ModelExplanation) -> String {
+        let top = explanation.contributions.sorted { abs($0.contribution) > abs($1.contribution) }.prefix(3)
+        if !top.isEmpty {
+            return top.map { "\($0.feature)=\($0.value.text ?? "") " + String(format: "%+.2f", $0.contribution) }.joined(separator: "; ")
+        }
+        let months = (explanation.months ?? []).sorted { $0.weight > $1.weight }.prefix(3)
+        return months.map { "\($0.period) " + String(format: "%.2f", $0.weight) }.joined(separator: "; ")
+    }
+
+    /// Every target as CSV: id, risk, bill, offer, expected value, drivers.
+    private func targetsCSV(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        let model = selectedModel(request, context)
+        let (report, scored, _) = try await retentionReport(model)
+        let drivers = try await drivers(of: report.targets[...], scored: scored)
+        let valueColumn = report.revenueField == nil ? "expected_churners_kept" : "expected_monthly_revenue_kept_net_\(report.currency)"
+        var lines = [["rank", "customer_id", "risk", "monthly_bill", "offer", valueColumn, "drivers"].joined(separator: ",")]
+        for (index, target) in report.targets.enumerated() {
+            let fields = [
+                "\(index + 1)", target.id, String(format: "%.4f", target.risk), target.bill.map { String(format: "%.2f", $0) } ?? "",
+                target.offer.id, String(format: "%.2f", target.value), drivers[index],
+            ]
+            lines.append(fields.map(Self.csvField).joined(separator: ","))
+        }
+        var response = Response(
+            status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+        response.headers[.contentDisposition] = "attachment; filename=\"churn-targets-\(scored.model.name)-\(scored.model.version).csv\""
+        return response
+    }
+
+    /// A CSV field: quoted when it holds a comma, quote or line break; a leading =, +, - or @
+    /// (a spreadsheet formula) is neutralised with a leading apostrophe.
+    static func csvField(_ value: String) -> String {
+        var text = value
+        if let first = text.first, "=+-@".contains(first), Double(text) == nil { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
     private func retentionPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let model = selectedModel(request, context)
         var values: [String: Any] = ["title": text("ret.title", context), "nav_retention": true]
         do {
             let everyVersion = try await link.with { client throws(ChurnClientError) in try await client.models() }
             values.merge(pages.modelSwitch(everyVersion, selected: model)) { $1 }
-            let base = try base(model)
+            let (report, scored, base) = try await retentionReport(model)
             values["synthetic"] = base.isSynthetic
-            let scored = try await base.current(link)
-            let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)"
-            let report: RetentionReport
-            if let cached = retentionCache.withLock({ $0 }), cached.key == key {
-                report = cached.report
-            } else {
-                report = try await RetentionReport.build(scored, configuration: retention, link: link)
-                retentionCache.withLock { $0 = (key, report) }
-            }
-            let (reportValues, chart) = pages.retentionValues(report, context: context)
+            // The target list, 20 a page, with each target's drivers.
+            let perPage = 20
+            let pageCount = max(1, (report.targets.count + perPage - 1) / perPage)
+            let page = min(max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1), pageCount)
+            let shown = report.targets[min((page - 1) * perPage, report.targets.count)..<min(page * perPage, report.targets.count)]
+            let drivers = try await drivers(of: shown, scored: scored)
+            var (reportValues, chart) = pages.retentionValues(report, context: context)
+            reportValues.merge(
+                pages.targetValues(
+                    report, shown: shown, drivers: drivers, page: page, pageCount: pageCount, model: model, context: context)) { $1 }
             values["report"] = reportValues
             values.merge(pages.chartValues([chart])) { $1 }
         } catch {

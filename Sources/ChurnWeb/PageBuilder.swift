@@ -486,6 +486,32 @@ struct PageBuilder: Sendable {
         return (values, chart)
     }
 
+    /// The target list's rows, paging and export link.
+    func targetValues(
+        _ report: RetentionReport, shown: ArraySlice<RetentionReport.Target>, drivers: [String], page: Int, pageCount: Int, model: String,
+        context: WebRequestContext
+    ) -> [String: Any] {
+        let language = context.language.rawValue
+        let query = "model=" + (model.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? model)
+        return [
+            "targets": zip(shown, drivers).enumerated().map { index, pair -> [String: Any] in
+                let (target, drivers) = pair
+                return [
+                    "rank": "\((page - 1) * 20 + index + 1)", "id": target.id, "risk": String(format: "%.1f%%", target.risk * 100),
+                    "bill": target.bill.map { Self.money($0, currency: report.currency) } ?? "—", "offer": target.offer.title(language),
+                    "value": report.revenueField == nil
+                        ? String(format: "%.2f", target.value) : Self.money(target.value, currency: report.currency),
+                    "drivers": drivers.isEmpty ? "—" : drivers,
+                ]
+            },
+            "has_targets": !report.targets.isEmpty, "targets_total": "\(report.targets.count)",
+            "page": "\(page)", "pages": "\(pageCount)",
+            "prev_link": page > 1 ? "/retention?\(query)&page=\(page - 1)" : "",
+            "next_link": page < pageCount ? "/retention?\(query)&page=\(page + 1)" : "",
+            "csv_link": "/retention/targets.csv?\(query)",
+        ]
+    }
+
     // MARK: Helpers
 
     /// Money as the retention page shows it: the currency, then the amount rounded to whole

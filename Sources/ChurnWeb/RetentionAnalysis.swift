@@ -33,6 +33,19 @@ struct RetentionReport: Sendable {
         var customersKept: Double
     }
 
+    /// One customer to contact: the offer worth most for them and what it is expected to keep.
+    struct Target: Sendable {
+        var row: Int
+        var id: String
+        var risk: Double
+        /// The monthly bill (nil without a revenue field).
+        var bill: Double?
+        var offer: RetentionOffer
+        /// Expected monthly revenue kept net of the offer's cost (or, without a revenue field,
+        /// churners kept), for the share assumed to accept.
+        var value: Double
+    }
+
     var model: ModelRef
     var atRiskThreshold: Double
     /// Customers at or above the threshold who have not already left: those targeted.
@@ -52,6 +65,9 @@ struct RetentionReport: Sendable {
     var offers: [OfferResult]
     /// Offers that do not fit the model's schema, with why.
     var inapplicable: [(offer: RetentionOffer, reason: String)]
+    /// Whom to contact: at-risk customers for whom some offer is expected to keep more than it
+    /// costs, ranked by that value.
+    var targets: [Target]
 
     /// At most this many of the riskiest customers are re-scored per offer.
     static let maximumScored = 3_000
@@ -138,6 +154,21 @@ struct RetentionReport: Sendable {
                 bestOffer: best?.0)
         }
         segments.sort { ($0.revenueAtRisk ?? $0.meanRisk * Double($0.customers)) > ($1.revenueAtRisk ?? $1.meanRisk * Double($1.customers)) }
+        // The target list: each at-risk customer's best offer, if it is worth anything.
+        var targets: [Target] = []
+        for row in atRisk {
+            var best: (RetentionOffer, Double)?
+            for result in results {
+                guard let value = values[result.offer.id]?[row], value > 0, value > (best?.1 ?? 0) else { continue }
+                best = (result.offer, value)
+            }
+            guard let best else { continue }
+            targets.append(
+                Target(
+                    row: row, id: table.ids[row], risk: base.risk[row], bill: revenue == nil ? nil : bill(row), offer: best.0,
+                    value: best.1))
+        }
+        targets.sort { ($0.value, $1.id) > ($1.value, $0.id) }
         return RetentionReport(
             model: base.model, atRiskThreshold: threshold, atRiskCustomers: atRiskAll.count,
             revenueAtRisk: revenue == nil ? nil : atRiskAll.reduce(0.0) { $0 + base.risk[$1] * bill($1) },
@@ -145,7 +176,7 @@ struct RetentionReport: Sendable {
             alreadyLeft: left.filter { $0 }.count, alreadyLeftAtRisk: aboveThreshold.count - atRiskAll.count,
             currency: configuration.currency,
             revenueField: revenue == nil ? nil : schema.revenue, segmentFields: fields, segments: Array(segments.prefix(12)),
-            offers: results, inapplicable: inapplicable)
+            offers: results, inapplicable: inapplicable, targets: targets)
     }
 
     /// The categorical fields segments are cut by: the configuration's (those the schema has),

@@ -219,6 +219,13 @@ enum Templates {
         </tbody></table></div>
         {{#has_inapplicable}}<p class="note" id="inapplicable">{{t.ret.inapplicable}}</p><ul>{{#inapplicable}}<li>{{title}}: {{reason}}</li>{{/inapplicable}}</ul>{{/has_inapplicable}}
         <figure><figcaption>{{t.ret.kept}}</figcaption><canvas id="actions-chart" height="120"></canvas></figure>
+        <h2>{{t.ret.targets}}</h2>
+        {{#has_targets}}<p class="note">{{targets_total}} {{t.ret.targets_note}} · <a id="targets-csv" href="{{csv_link}}">{{t.ret.export_csv}}</a></p>
+        <div class="scroll"><table id="targets"><thead><tr><th>#</th><th>{{t.ret.customer}}</th><th>{{t.ret.risk}}</th>{{#has_revenue}}<th>{{t.ret.bill}}</th>{{/has_revenue}}<th>{{t.ret.action}}</th><th>{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th><th>{{t.ret.drivers}}</th></tr></thead><tbody>
+        {{#targets}}<tr><td>{{rank}}</td><td>{{id}}</td><td>{{risk}}</td>{{#has_revenue}}<td>{{bill}}</td>{{/has_revenue}}<td>{{offer}}</td><td>{{value}}</td><td>{{drivers}}</td></tr>{{/targets}}
+        </tbody></table></div>
+        <p class="pager">{{#prev_link}}<a id="targets-prev" href="{{prev_link}}">←</a>{{/prev_link}} {{page}} / {{pages}} {{#next_link}}<a id="targets-next" href="{{next_link}}">→</a>{{/next_link}}</p>{{/has_targets}}
+        {{^has_targets}}<p class="note" id="no-targets">{{t.ret.no_targets}}</p>{{/has_targets}}
         <h2>{{t.ret.segments}}</h2>
         {{^has_reasons}}<p class="note">{{t.ret.no_reasons}}</p>{{/has_reasons}}
         <div class="scroll"><table id="segments"><thead><tr>{{#segment_fields}}<th>{{.}}</th>{{/segment_fields}}<th>{{t.ret.size}}</th><th>{{t.ret.mean_risk}}</th>{{#has_revenue}}<th>{{t.ret.revenue}}</th>{{/has_revenue}}{{#has_reasons}}<th>{{t.ret.reasons}}</th>{{/has_reasons}}<th>{{t.ret.best}}</th></tr></thead><tbody>

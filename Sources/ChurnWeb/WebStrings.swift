@@ -215,5 +215,14 @@ enum WebStrings {
         "ret.cost": ("Monthly cost per customer who stays", "유지 고객당 월 비용"),
         "ret.of_bill": ("of the bill", "요금의"),
         "ret.acceptance": ("Assumed acceptance", "가정 수락률"),
+        "ret.targets": ("Whom to contact", "연락할 고객"),
+        "ret.targets_note": ("at-risk customers for whom an offer is expected to keep more than it costs, ranked by that value (a what-if simulation)", "제안이 비용보다 더 많이 유지할 것으로 예상되는 위험 고객, 그 값 순 (가상 시뮬레이션)"),
+        "ret.export_csv": ("Export all as CSV", "전체를 CSV로 내보내기"),
+        "ret.customer": ("Customer", "고객"),
+        "ret.risk": ("Risk", "위험"),
+        "ret.bill": ("Monthly bill", "월 요금"),
+        "ret.value": ("Expected monthly revenue kept, net of cost", "비용을 뺀 예상 유지 월 매출"),
+        "ret.drivers": ("Top drivers", "주요 요인"),
+        "ret.no_targets": ("No at-risk customer has an offer expected to keep more than it costs.", "비용보다 더 많이 유지할 것으로 예상되는 제안이 있는 위험 고객이 없습니다."),
     ]
 }

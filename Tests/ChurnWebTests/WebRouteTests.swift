@@ -275,6 +275,55 @@ struct WebRouteTests {
         try await harness.stop()
     }
 
+    @Test func theTargetListRanksWhomToContactPagesAndExportsAsCSV() async throws {
+        let harness = try await WebHarness.start()
+        let (customers, _) = try DatasetReader.read(harness.customersFile, schema: BuiltInSchemas.kaggle)
+        let alreadyLeft = Set(zip(customers.customers.ids, customers.churned ?? []).filter { $0.1 }.map(\.0))
+        #expect(!alreadyLeft.isEmpty, "the fixture has customers who already left")
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            let html = try await browser.get("/retention").text
+            #expect(html.contains(#"<table id="targets">"#))
+            #expect(html.contains(#"id="targets-csv" href="/retention/targets.csv?model=churn""#))
+            #expect(html.contains(#"id="already-left""#))
+            let total = try #require(html.range(of: #"<p class="note">"#, range: html.range(of: "Whom to contact")!.upperBound..<html.endIndex))
+            let count = Int(html[total.upperBound...].prefix { $0.isNumber }) ?? 0
+            #expect(count > 0)
+            if count > 20 {
+                #expect(html.contains(#"id="targets-next" href="/retention?model=churn&amp;page=2""#))
+                let second = try await browser.get("/retention?model=churn&page=2").text
+                #expect(second.contains(#"id="targets-prev""#))
+                #expect(second.contains("<td>21</td>"), "the second page starts at rank 21")
+            }
+            // The export: every target once, ranked by value, none who already left, each with an offer and drivers.
+            let csv = try await browser.get("/retention/targets.csv?model=churn")
+            #expect(csv.status == .ok)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(csv.headers[.contentDisposition]?.contains("attachment; filename=\"churn-targets-churn-1.csv\"") == true)
+            let lines = csv.text.split(separator: "\n").map(String.init)
+            #expect(lines.first == "rank,customer_id,risk,monthly_bill,offer,expected_monthly_revenue_kept_net_USD,drivers")
+            #expect(lines.count - 1 == count)
+            let rows = lines.dropFirst().map { $0.split(separator: ",", maxSplits: 6, omittingEmptySubsequences: false).map(String.init) }
+            let values = rows.compactMap { Double($0[5]) }
+            #expect(values.count == count && values == values.sorted(by: >), "ranked by expected revenue kept")
+            #expect(values.allSatisfy { $0 > 0 }, "only offers worth more than they cost")
+            #expect(rows.allSatisfy { !alreadyLeft.contains($0[1]) }, "nobody who already left is targeted")
+            #expect(rows.allSatisfy { (Double($0[2]) ?? 0) >= 0.5 }, "only at-risk customers")
+            #expect(rows.allSatisfy { !$0[6].isEmpty }, "every target has its drivers")
+        }
+        try await harness.stop()
+    }
+
+    @Test func csvFieldsAreQuotedAndFormulasNeutralised() {
+        #expect(ChurnWebApp.csvField("plain") == "plain")
+        #expect(ChurnWebApp.csvField("a,b") == "\"a,b\"")
+        #expect(ChurnWebApp.csvField(#"say "hi""#) == #""say ""hi""""#)
+        #expect(ChurnWebApp.csvField("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
+        #expect(ChurnWebApp.csvField("-12.5") == "-12.5", "a negative number stays a number")
+        #expect(ChurnWebApp.csvField("@SUM(A1)") == "'@SUM(A1)")
+    }
+
     @Test func retentionRanksOffersByRevenueKeptFromReScoring() async throws {
         let harness = try await WebHarness.start()
         try await harness.app.application().test(.router) { client in
