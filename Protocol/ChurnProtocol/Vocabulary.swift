@@ -89,4 +89,6 @@ public struct AuditAction: OpenVocabulary {
     public static let delete: AuditAction = "delete"
     /// A call refused for want of the admin role (`detail` names the user and the method).
     public static let refused: AuditAction = "refused"
+    public static let campaignStart: AuditAction = "campaign_start"
+    public static let campaignStop: AuditAction = "campaign_stop"
 }

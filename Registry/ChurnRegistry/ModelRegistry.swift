@@ -531,7 +531,7 @@ public actor ModelRegistry {
         )?.int("version")
     }
 
-    private func audit(
+    func audit(
         at: String, user: String, action: AuditAction, model: String, from: Int?, to: Int?, detail: String?
     ) throws {
         try database.run(

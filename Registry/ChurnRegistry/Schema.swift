@@ -157,6 +157,32 @@ enum RegistrySchema {
         """
         ALTER TABLE versions ADD COLUMN calibration TEXT;
         """,
+        // 7: retention campaigns: an offer, its cohort, and which customers were treated or held
+        // back as the control group (outcomes come from feedback).
+        """
+        CREATE TABLE campaigns (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            offer TEXT NOT NULL,
+            control_share REAL NOT NULL,
+            monthly_cost REAL NOT NULL,
+            status TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            started_by TEXT NOT NULL,
+            stopped_at TEXT,
+            stopped_by TEXT,
+            note TEXT
+        );
+        CREATE TABLE campaign_members (
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+            customer_id TEXT NOT NULL,
+            arm TEXT NOT NULL CHECK (arm IN ('treated', 'control')),
+            risk REAL,
+            monthly_bill REAL,
+            segment TEXT,
+            PRIMARY KEY (campaign_id, customer_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// The schema version this build writes and reads.

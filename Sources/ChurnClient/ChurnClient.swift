@@ -326,6 +326,25 @@ public final class ChurnClient: Sendable {
         try await call(DaemonMethod.Feedback.self, FeedbackParams(outcomes: outcomes))
     }
 
+    /// Starts a retention campaign: `offer` for the cohort, a random `controlShare` held back.
+    public func startCampaign(_ params: CampaignStartParams) async throws(ChurnClientError) -> CampaignInfo {
+        try await call(CampaignMethod.Start.self, params)
+    }
+
+    /// Every campaign, newest first.
+    public func campaigns() async throws(ChurnClientError) -> [CampaignInfo] {
+        try await call(CampaignMethod.List.self, NoParams()).campaigns
+    }
+
+    public func stopCampaign(_ id: Int) async throws(ChurnClientError) -> CampaignInfo {
+        try await call(CampaignMethod.Stop.self, CampaignRefParams(campaign: id))
+    }
+
+    /// Churn treated vs control and the measured uplift of campaign `id`.
+    public func campaignReport(_ id: Int) async throws(ChurnClientError) -> CampaignReport {
+        try await call(CampaignMethod.Report.self, CampaignRefParams(campaign: id))
+    }
+
     /// Serving metrics in Prometheus text format.
     public func metrics() async throws(ChurnClientError) -> String {
         try await call(DaemonMethod.Metrics.self, NoParams()).prometheus

@@ -24,7 +24,8 @@ public struct AccessPolicy: Sendable {
     /// The methods every socket user may call.
     public static let readMethods: Set<String> = [
         "describe", "health", "predict", "explain", "models.list", "models.get", "plugins.list",
-        "experiments.status", "experiments.report", "metrics", "history.get", "models.audit",
+        "experiments.status", "experiments.report", "metrics", "history.get", "models.audit", "campaigns.list",
+        "campaigns.report",
     ]
 
     /// Root and the daemon's own user.

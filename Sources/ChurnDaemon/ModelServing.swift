@@ -157,8 +157,13 @@ final class ModelServing: Sendable {
 
     /// Where a customer falls in [0, 1) for an experiment: FNV-1a of "experiment:customer".
     static func bucket(experiment: Int, customer: String) -> Double {
+        bucket(key: "\(experiment):\(customer)")
+    }
+
+    /// Where a key falls in [0, 1): FNV-1a, then splitmix.
+    static func bucket(key: String) -> Double {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(experiment):\(customer)".utf8 {
+        for byte in key.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
         }

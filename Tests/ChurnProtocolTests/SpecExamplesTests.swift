@@ -57,6 +57,10 @@ struct SpecExamplesTests {
         try response("files.upload response", DaemonMethod.FilesUpload.self, in: examples)
         try request("files.download request", DaemonMethod.FilesDownload.self, in: examples)
         try response("files.download response", DaemonMethod.FilesDownload.self, in: examples)
+        try request("campaigns.start request", CampaignMethod.Start.self, in: examples)
+        try response("campaigns.start response", CampaignMethod.Start.self, in: examples)
+        try request("campaigns.report request", CampaignMethod.Report.self, in: examples)
+        try response("campaigns.report response", CampaignMethod.Report.self, in: examples)
         try request("models.export request", DaemonMethod.ModelsExport.self, in: examples)
         try response("models.export response", DaemonMethod.ModelsExport.self, in: examples)
         // The inline months are a record's `history`, and the answer says where months came from.

@@ -1,0 +1,118 @@
+import ChurnProtocol
+import Foundation
+
+/// A campaign member with the latest outcome observed since the campaign started.
+public struct CampaignMember: Sendable, Hashable {
+    public var customerID: String
+    public var treated: Bool
+    public var risk: Double?
+    public var monthlyBill: Double?
+    public var segment: String?
+    /// Nil until feedback observed on or after the campaign's start says whether they left.
+    public var churned: Bool?
+}
+
+extension ModelRegistry {
+    // MARK: Campaigns
+
+    /// Starts a campaign: each customer is treated or held back as control by `assign` (given
+    /// the new campaign's id, so assignment is sticky per campaign and customer); audited.
+    public func startCampaign(
+        model: String, offer: String, controlShare: Double, monthlyCost: Double, customers: [CampaignCustomer], user: String,
+        note: String?, assign: (_ campaign: Int, _ customer: String) -> Bool
+    ) throws(RegistryError) -> CampaignInfo {
+        let now = Self.timestamp()
+        let id: Int64 = try storageOperation {
+            try database.transaction {
+                try database.run(
+                    """
+                    INSERT INTO campaigns (model, offer, control_share, monthly_cost, status, started_at, started_by, note)
+                    VALUES (?, ?, ?, ?, 'running', ?, ?, ?)
+                    """,
+                    [.text(model), .text(offer), .real(controlShare), .real(monthlyCost), .text(now), .text(user), .optional(note)])
+                let id = database.lastInsertRowID
+                let insert = try database.prepare(
+                    "INSERT INTO campaign_members (campaign_id, customer_id, arm, risk, monthly_bill, segment) VALUES (?, ?, ?, ?, ?, ?)")
+                var treated = 0
+                for customer in customers {
+                    let control = assign(Int(id), customer.customerID)
+                    if !control { treated += 1 }
+                    try insert.reset()
+                    try insert.bind([
+                        .integer(id), .text(customer.customerID), .text(control ? "control" : "treated"),
+                        customer.risk.map { .real($0) } ?? .null, customer.monthlyBill.map { .real($0) } ?? .null,
+                        .optional(customer.segment),
+                    ])
+                    while try insert.step() {}
+                }
+                try audit(
+                    at: now, user: user, action: .campaignStart, model: model, from: nil, to: nil,
+                    detail: "campaign \(id): offer \(offer) to \(treated) of \(customers.count) customers, \(customers.count - treated) held back as control")
+                return id
+            }
+        }
+        return try campaign(Int(id))
+    }
+
+    /// Stops a running campaign; audited.
+    public func stopCampaign(_ id: Int, user: String) throws(RegistryError) -> CampaignInfo {
+        let info = try campaign(id)
+        guard info.status == .running else { throw .conflict("campaign \(id) is already stopped") }
+        let now = Self.timestamp()
+        try storageOperation {
+            try database.transaction {
+                try database.run(
+                    "UPDATE campaigns SET status = 'stopped', stopped_at = ?, stopped_by = ? WHERE id = ?",
+                    [.text(now), .text(user), .integer(Int64(id))])
+                try audit(at: now, user: user, action: .campaignStop, model: info.model, from: nil, to: nil, detail: "campaign \(id)")
+            }
+        }
+        return try campaign(id)
+    }
+
+    /// Every campaign, newest first.
+    public func campaigns() throws(RegistryError) -> [CampaignInfo] {
+        let ids = try storageOperation { try database.query("SELECT id FROM campaigns ORDER BY id DESC").compactMap { $0.int("id") } }
+        var result: [CampaignInfo] = []
+        for id in ids { result.append(try campaign(id)) }
+        return result
+    }
+
+    /// One campaign, with its arm sizes.
+    public func campaign(_ id: Int) throws(RegistryError) -> CampaignInfo {
+        let found = try storageOperation {
+            try database.queryOne(
+                """
+                SELECT c.*, (SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.id AND m.arm = 'treated') AS treated,
+                    (SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.id AND m.arm = 'control') AS control
+                FROM campaigns c WHERE c.id = ?
+                """, [.integer(Int64(id))])
+        }
+        guard let row = found else { throw .invalid(field: "campaign", reason: "there is no campaign \(id) (see churn campaign list)") }
+        return CampaignInfo(
+            id: id, model: row.text("model") ?? "", offer: row.text("offer") ?? "", controlShare: row.double("control_share") ?? 0,
+            monthlyCost: row.double("monthly_cost") ?? 0, status: ExperimentStatus(rawValue: row.text("status") ?? ""),
+            startedAt: row.text("started_at") ?? "", startedBy: row.text("started_by") ?? "", stoppedAt: row.text("stopped_at"),
+            treated: row.int("treated") ?? 0, control: row.int("control") ?? 0, note: row.text("note"))
+    }
+
+    /// The members of a campaign with their latest outcome observed on or after its start day.
+    public func campaignMembers(_ id: Int) throws(RegistryError) -> [CampaignMember] {
+        let info = try campaign(id)
+        let startDay = String(info.startedAt.prefix(10))
+        return try storageOperation {
+            try database.query(
+                """
+                SELECT m.customer_id AS customer, m.arm AS arm, m.risk AS risk, m.monthly_bill AS bill, m.segment AS segment,
+                    (SELECT f.churned FROM feedback f WHERE f.customer_id = m.customer_id AND f.observed_on >= ?
+                     ORDER BY f.observed_on DESC, f.id DESC LIMIT 1) AS churned
+                FROM campaign_members m WHERE m.campaign_id = ? ORDER BY m.customer_id
+                """, [.text(startDay), .integer(Int64(id))]
+            ).map { row in
+                CampaignMember(
+                    customerID: row.text("customer") ?? "", treated: row.text("arm") == "treated", risk: row.double("risk"),
+                    monthlyBill: row.double("bill"), segment: row.text("segment"), churned: row.int("churned").map { $0 == 1 })
+            }
+        }
+    }
+}
