@@ -22,6 +22,13 @@ public enum CampaignMethod {
         public typealias Result = CampaignInfo
     }
 
+    /// Who is in which arm: the treated are the customers to contact.
+    public enum Members: RPCMethod {
+        public static let name = "campaigns.members"
+        public typealias Params = CampaignRefParams
+        public typealias Result = CampaignMembersResult
+    }
+
     /// Churn treated vs control, the uplift with its test, revenue kept net of cost, per segment.
     public enum Report: RPCMethod {
         public static let name = "campaigns.report"
@@ -135,6 +142,29 @@ public struct CampaignInfo: Codable, Sendable, Hashable {
         case startedBy = "started_by"
         case stoppedAt = "stopped_at"
     }
+}
+
+/// The `campaigns.members` result.
+public struct CampaignMembersResult: Codable, Sendable, Hashable {
+    public struct Member: Codable, Sendable, Hashable {
+        public var customerID: String
+        /// `treated` (contact them with the offer) or `control` (do not).
+        public var arm: String
+
+        public init(customerID: String, arm: String) {
+            self.customerID = customerID
+            self.arm = arm
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case arm
+            case customerID = "customer_id"
+        }
+    }
+
+    public var members: [Member]
+
+    public init(members: [Member]) { self.members = members }
 }
 
 /// The `campaigns.list` result.

@@ -205,8 +205,37 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(format: "    %@  %.3f  ", explained.customerID as NSString, explained.explanation.churnProbability) + reasons.joined(separator: ", "))
         }
 
-        // 6. A month later: who left. Feed it back and compare the champion with the shadow.
-        let cohortLabels = cohort.churned!
+        // 6. A retention campaign on the at-risk customers: a two-year contract offer, with 20% of
+        // them held back at random as the control group. On synthetic customers the offer's
+        // effect is the generator's documented response (TreatmentResponse), a truth to recover.
+        var cohortLabels = cohort.churned!
+        let rowOf = Dictionary(uniqueKeysWithValues: cohort.customers.ids.enumerated().map { ($1, $0) })
+        let revenue = cohort.schema.revenue
+        let targets = predictions.filter(\.churn).compactMap { prediction -> CampaignCustomer? in
+            guard let row = rowOf[prediction.customerID], let segment = TreatmentResponse.segment(of: records[row]) else { return nil }
+            let bill: Double? = if let revenue, case .number(let value)? = records[row][revenue] { value } else { nil }
+            return CampaignCustomer(customerID: prediction.customerID, risk: prediction.churnProbability, monthlyBill: bill, segment: segment)
+        }
+        var campaignID: Int?
+        if !targets.isEmpty {
+            let campaign = try await reporting { () async throws(ChurnClientError) in
+                try await client.startCampaign(
+                    CampaignStartParams(offer: "two_year_contract", customers: targets, controlShare: 0.2, note: "churn demo"))
+            }
+            campaignID = campaign.id
+            step("campaign", "#\(campaign.id): two-year contract offer to \(campaign.treated) at-risk customers, \(campaign.control) held back at random as control")
+            let members = try await reporting { () async throws(ChurnClientError) in try await client.campaignMembers(campaign.id) }
+            let segments = Dictionary(uniqueKeysWithValues: targets.map { ($0.customerID, $0.segment ?? "") })
+            for member in members where member.arm == "treated" {
+                guard let row = rowOf[member.customerID] else { continue }
+                cohortLabels[row] = TreatmentResponse.outcome(
+                    customerID: member.customerID, wouldChurn: cohortLabels[row], segment: segments[member.customerID] ?? "")
+            }
+        } else {
+            step("campaign", "skipped: the generator's response model covers synthetic telco customers only")
+        }
+
+        // 7. A month later: who left. Feed it back and compare the champion with the shadow.
         let outcomes = cohort.customers.ids.enumerated().map { Outcome(customerID: $1, churned: cohortLabels[$0]) }
         let recorded = try await reporting { () async throws(ChurnClientError) in try await client.feedback(outcomes) }
         step("feedback", "\(recorded.recorded) outcomes recorded (\(cohortLabels.filter { $0 }.count) churned)")
@@ -221,6 +250,21 @@ struct DemoCommand: AsyncParsableCommand {
             if !keepRunning && !web {
                 _ = try await reporting { () async throws(ChurnClientError) in try await client.stopExperiment() }
             }
+        }
+        if let campaignID {
+            let report = try await reporting { () async throws(ChurnClientError) in try await client.campaignReport(campaignID) }
+            func rate(_ arm: CampaignArm) -> String {
+                arm.churnRate.map { String(format: "%.1f%% [%.1f, %.1f]", $0.value * 100, $0.low * 100, $0.high * 100) } ?? "n/a"
+            }
+            print("    treated: \(report.treated.outcomes) customers, churn \(rate(report.treated)); control: \(report.control.outcomes), churn \(rate(report.control))")
+            for segment in report.segments {
+                let uplift = segment.uplift.map { String(format: "uplift %+.1f points [%.1f, %.1f]", $0.uplift.value * 100, $0.uplift.low * 100, $0.uplift.high * 100) } ?? "no uplift yet"
+                let few = min(segment.treated.outcomes, segment.control.outcomes) < 30 ? " (under 30 outcomes in an arm: too few to tell)" : ""
+                print("    \(segment.segment): treated \(rate(segment.treated)), control \(rate(segment.control)), \(uplift)\(few)")
+            }
+            print(String(format: "    the generator's truth: the offer keeps %.0f%% of would-be churners among persuadables (month-to-month, under 24 months), none elsewhere", TreatmentResponse.persuadableEffect * 100))
+            if let kept = report.monthlyRevenueKept { print(String(format: "    monthly revenue kept net of cost: %.0f", kept)) }
+            step("campaign", report.verdict)
         }
         let health = try await reporting { () async throws(ChurnClientError) in try await client.health() }
         step("health", "\(health.status), champion \(health.champion?.description ?? "none")")

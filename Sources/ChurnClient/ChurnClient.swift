@@ -336,6 +336,11 @@ public final class ChurnClient: Sendable {
         try await call(CampaignMethod.List.self, NoParams()).campaigns
     }
 
+    /// Who is treated (to contact) and who is held back in campaign `id`.
+    public func campaignMembers(_ id: Int) async throws(ChurnClientError) -> [CampaignMembersResult.Member] {
+        try await call(CampaignMethod.Members.self, CampaignRefParams(campaign: id)).members
+    }
+
     public func stopCampaign(_ id: Int) async throws(ChurnClientError) -> CampaignInfo {
         try await call(CampaignMethod.Stop.self, CampaignRefParams(campaign: id))
     }

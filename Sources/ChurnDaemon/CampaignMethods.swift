@@ -30,6 +30,12 @@ struct CampaignMethods {
         table.register(CampaignMethod.Stop.self) { params, context in
             try await registry.stopCampaign(params.campaign, user: DaemonMethods.user(context))
         }
+        table.register(CampaignMethod.Members.self) { params, _ in
+            CampaignMembersResult(
+                members: try await registry.campaignMembers(params.campaign).map {
+                    CampaignMembersResult.Member(customerID: $0.customerID, arm: $0.treated ? "treated" : "control")
+                })
+        }
         table.register(CampaignMethod.Report.self) { params, _ in
             // Feedback just recorded is in the database already; the report reads it there.
             let info = try await registry.campaign(params.campaign)

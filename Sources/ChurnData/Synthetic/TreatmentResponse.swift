@@ -1,0 +1,40 @@
+import ChurnProtocol
+
+/// How the synthetic telco population responds to a retention offer: a documented,
+/// heterogeneous effect, so a campaign run on synthetic customers has a known truth to recover.
+///
+/// - **Persuadables**: month-to-month customers in their first two years. A two-year contract
+///   offer keeps half of those who would have left (each churner stays with probability 0.5).
+/// - **Everyone else** ("sure things" on long contracts who would mostly stay anyway, and
+///   customers in their third year or later who leave for reasons an offer does not touch):
+///   no effect.
+///
+/// Draws are seeded by the customer id, so the same customer responds the same way every run.
+public enum TreatmentResponse {
+    /// The share of would-be churners among persuadables whom the offer keeps.
+    public static let persuadableEffect = 0.5
+
+    /// The segment a customer falls in, from its contract and tenure (fields of the telco schema).
+    public static func segment(contract: String, tenure: Double) -> String {
+        contract == "Month-to-month" && tenure < 24 ? "persuadable" : "unaffected"
+    }
+
+    /// The segment of a customer record of the synthetic telco population (nil for records of
+    /// another schema, which the generator's response model does not cover).
+    public static func segment(of record: CustomerRecord) -> String? {
+        guard case .string(let contract)? = record["Contract"], case .number(let tenure)? = record["tenure"] else { return nil }
+        return segment(contract: contract, tenure: tenure)
+    }
+
+    /// Whether a treated customer leaves, given whether it would have left untreated.
+    public static func outcome(customerID: String, wouldChurn: Bool, segment: String) -> Bool {
+        guard wouldChurn, segment == "persuadable" else { return wouldChurn }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "treatment:\(customerID)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        var random = SeededRandom(seed: hash)
+        return random.unit() >= persuadableEffect
+    }
+}
