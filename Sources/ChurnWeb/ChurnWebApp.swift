@@ -449,6 +449,13 @@ public final class ChurnWebApp: Sendable {
             reportValues.merge(
                 pages.targetValues(
                     report, shown: shown, drivers: drivers, page: page, pageCount: pageCount, model: model, context: context)) { $1 }
+            // Campaigns and their measured uplift (the five newest).
+            let campaigns = try await link.with { client throws(ChurnClientError) in
+                var reports: [CampaignReport] = []
+                for campaign in try await client.campaigns().prefix(5) { reports.append(try await client.campaignReport(campaign.id)) }
+                return reports
+            }
+            reportValues.merge(pages.campaignValues(campaigns, currency: report.currency, context: context)) { $1 }
             values["report"] = reportValues
             values.merge(pages.chartValues([chart])) { $1 }
         } catch {

@@ -486,6 +486,27 @@ struct PageBuilder: Sendable {
         return (values, chart)
     }
 
+    /// Campaigns with their measured effect.
+    func campaignValues(_ reports: [CampaignReport], currency: String, context: WebRequestContext) -> [String: Any] {
+        func rate(_ arm: CampaignArm) -> String {
+            arm.churnRate.map { String(format: "%.1f%% [%.1f, %.1f]", $0.value * 100, $0.low * 100, $0.high * 100) } ?? "—"
+        }
+        return [
+            "has_campaigns": !reports.isEmpty,
+            "campaigns": reports.map { report -> [String: Any] in
+                [
+                    "id": "\(report.campaign.id)", "offer": report.campaign.offer, "status": report.campaign.status.rawValue,
+                    "arms": "\(report.campaign.treated) / \(report.campaign.control)",
+                    "treated": rate(report.treated), "control": rate(report.control),
+                    "uplift": report.uplift.map {
+                        String(format: "%+.1f [%.1f, %.1f] · p %.4f", $0.uplift.value * 100, $0.uplift.low * 100, $0.uplift.high * 100, $0.p)
+                    } ?? "—",
+                    "kept": report.monthlyRevenueKept.map { Self.money($0, currency: currency) } ?? "—",
+                ]
+            },
+        ]
+    }
+
     /// The target list's rows, paging and export link.
     func targetValues(
         _ report: RetentionReport, shown: ArraySlice<RetentionReport.Target>, drivers: [String], page: Int, pageCount: Int, model: String,

@@ -219,6 +219,11 @@ enum Templates {
         </tbody></table></div>
         {{#has_inapplicable}}<p class="note" id="inapplicable">{{t.ret.inapplicable}}</p><ul>{{#inapplicable}}<li>{{title}}: {{reason}}</li>{{/inapplicable}}</ul>{{/has_inapplicable}}
         <figure><figcaption>{{t.ret.kept}}</figcaption><canvas id="actions-chart" height="120"></canvas></figure>
+        <h2>{{t.ret.campaigns}}</h2>
+        {{#has_campaigns}}<div class="scroll"><table id="campaigns"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.campaign_status}}</th><th>{{t.ret.campaign_arms}}</th><th>{{t.ret.churn_treated}}</th><th>{{t.ret.churn_control}}</th><th>{{t.ret.uplift}}</th><th>{{t.ret.kept}}</th></tr></thead><tbody>
+        {{#campaigns}}<tr><td>{{id}}</td><td>{{offer}}</td><td>{{status}}</td><td>{{arms}}</td><td>{{treated}}</td><td>{{control}}</td><td>{{uplift}}</td><td>{{kept}}</td></tr>{{/campaigns}}
+        </tbody></table></div>{{/has_campaigns}}
+        {{^has_campaigns}}<p class="note" id="no-campaigns">{{t.ret.no_campaigns}}</p>{{/has_campaigns}}
         <h2>{{t.ret.targets}}</h2>
         {{#has_targets}}<p class="note">{{targets_total}} {{t.ret.targets_note}} · <a id="targets-csv" href="{{csv_link}}">{{t.ret.export_csv}}</a></p>
         <div class="scroll"><table id="targets"><thead><tr><th>#</th><th>{{t.ret.customer}}</th><th>{{t.ret.risk}}</th>{{#has_revenue}}<th>{{t.ret.bill}}</th>{{/has_revenue}}<th>{{t.ret.action}}</th><th>{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th><th>{{t.ret.drivers}}</th></tr></thead><tbody>

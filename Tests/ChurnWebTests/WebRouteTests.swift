@@ -315,6 +315,32 @@ struct WebRouteTests {
         try await harness.stop()
     }
 
+    @Test func theRetentionPageShowsCampaignsAndTheirMeasuredUplift() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await signIn(browser)
+            #expect(try await browser.get("/retention").text.contains(#"id="no-campaigns""#))
+            let admin = try await harness.client()
+            let cohort = (0..<200).map { CampaignCustomer(customerID: "k\($0)", monthlyBill: 40) }
+            let campaign = try await admin.startCampaign(CampaignStartParams(offer: "two_year_contract", customers: cohort))
+            let members = try await admin.campaignMembers(campaign.id)
+            // Treated customers churn 1 in 10, control ones 1 in 2.
+            _ = try await admin.feedback(members.enumerated().map { index, member in
+                Outcome(customerID: member.customerID, churned: member.arm == "treated" ? index % 10 == 0 : index % 2 == 0)
+            })
+            await admin.close()
+            let html = try await browser.get("/retention").text
+            #expect(html.contains(#"<table id="campaigns">"#))
+            let report = try #require(html.range(of: #"<table id="campaigns">"#).map { String(html[$0.upperBound...].prefix(1500)) })
+            #expect(report.contains("<td>two_year_contract</td>"))
+            #expect(report.contains("<td>\(campaign.treated) / \(campaign.control)</td>"))
+            #expect(report.contains("· p "), "the uplift is shown with its test")
+            #expect(report.contains("USD "), "revenue kept in the configured currency")
+        }
+        try await harness.stop()
+    }
+
     @Test func csvFieldsAreQuotedAndFormulasNeutralised() {
         #expect(ChurnWebApp.csvField("plain") == "plain")
         #expect(ChurnWebApp.csvField("a,b") == "\"a,b\"")
