@@ -49,16 +49,6 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
         return channel.eventLoop.makeSucceededFuture(nil)
         #endif
     }
-
-    /// Reads the peer credentials of a connected Unix-domain channel, on Linux.
-    static func of(_ channel: any Channel) async -> PeerCredentials? {
-        #if os(Linux)
-        guard let provider = channel as? any SocketOptionProvider else { return nil }
-        return try? await readPeerCredentials(provider).get()
-        #else
-        return nil
-        #endif
-    }
 }
 
 #if os(Linux)
