@@ -43,8 +43,8 @@ public struct RPCServerConfiguration: Sendable {
 ///
 /// Each connection's frames are read by an ``RPCRequestHandler`` in its NIO pipeline, which
 /// starts one task per request; the task answers by writing to the channel. With NIO's event
-/// loops as the concurrency executor, that task runs on the connection's own event loop thread,
-/// so a request is read, handled and answered without changing threads.
+/// loops as the concurrency executor, that task runs on the connection's own event loop thread
+/// (what it awaits, such as a plugin's connection, may live on another loop).
 ///
 /// On graceful shutdown (swift-service-lifecycle) it stops accepting, lets in-flight requests
 /// finish and answer while refusing new ones on open connections with -32003 (see

@@ -570,8 +570,13 @@ public actor ModelRegistry {
 extension Data {
     /// Lower-case hex sha256.
     public var sha256Hex: String {
-        SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: self).hex
     }
+}
+
+extension SHA256.Digest {
+    /// Lower-case hex, as the registry records sha256s.
+    public var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 extension ModelRegistry {

@@ -33,34 +33,6 @@ public enum Zlib {
         output.count = Int(bound)
         return output
     }
-
-    /// Inflates `data`, which must expand to exactly `expectedSize` bytes; never allocates more.
-    public static func decompress(_ data: Data, expectedSize: Int) throws(Failure) -> Data {
-        guard expectedSize >= 0 else { throw .corruptStream(detail: "negative recorded size") }
-        // One spare byte tells "exactly the recorded size" from "more than recorded".
-        var length = uLong(expectedSize + 1)
-        var output = Data(count: expectedSize + 1)
-        let status = output.withUnsafeMutableBytes { target in
-            data.withUnsafeBytes { source in
-                uncompress(
-                    target.bindMemory(to: Bytef.self).baseAddress, &length,
-                    source.bindMemory(to: Bytef.self).baseAddress, uLong(data.count))
-            }
-        }
-        switch status {
-        case Z_OK where Int(length) == expectedSize:
-            output.count = expectedSize
-            return output
-        case Z_OK:
-            throw .corruptStream(detail: "inflates to \(length) bytes, recorded size is \(expectedSize)")
-        case Z_BUF_ERROR:
-            throw .corruptStream(detail: "inflates to more than the recorded \(expectedSize) bytes, or is truncated")
-        case Z_DATA_ERROR:
-            throw .corruptStream(detail: "not a valid zlib stream")
-        default:
-            throw .corruptStream(detail: "zlib status \(status)")
-        }
-    }
 }
 
 // MARK: Streaming
@@ -113,7 +85,7 @@ extension Zlib {
             }
             if piece.isEmpty { break }
         }
-        return (compressed, hasher.finalize().map { String(format: "%02x", $0) }.joined(), rawSize)
+        return (compressed, hasher.finalize().hex, rawSize)
     }
 
     /// Inflates `compressed` piece by piece into `sink`, checking that it expands to exactly
@@ -157,7 +129,7 @@ extension Zlib {
         case Z_DATA_ERROR: throw Failure.corruptStream(detail: "not a valid zlib stream")
         default: throw Failure.corruptStream(detail: "zlib status \(status)")
         }
-        let actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let actual = hasher.finalize().hex
         guard actual == sha256 else { throw ArtifactMismatch(actual: actual, recorded: sha256) }
     }
 

@@ -126,7 +126,7 @@ struct CampaignCommand: AsyncParsableCommand {
             let report = try await reporting { () async throws(ChurnClientError) in try await client.campaignReport(campaign) }
             if output.json { return try printJSON(report) }
             func rate(_ arm: CampaignArm) -> String {
-                arm.churnRate.map { String(format: "%.1f%% [%.1f, %.1f]", $0.value * 100, $0.low * 100, $0.high * 100) } ?? "-"
+                arm.churnRate?.percentText ?? "-"
             }
             print("campaign \(report.campaign.id): offer \(report.campaign.offer), \(report.campaign.status.rawValue)")
             printTable(

@@ -254,7 +254,7 @@ struct DemoCommand: AsyncParsableCommand {
         if let campaignID {
             let report = try await reporting { () async throws(ChurnClientError) in try await client.campaignReport(campaignID) }
             func rate(_ arm: CampaignArm) -> String {
-                arm.churnRate.map { String(format: "%.1f%% [%.1f, %.1f]", $0.value * 100, $0.low * 100, $0.high * 100) } ?? "n/a"
+                arm.churnRate?.percentText ?? "n/a"
             }
             print("    treated: \(report.treated.outcomes) customers, churn \(rate(report.treated)); control: \(report.control.outcomes), churn \(rate(report.control))")
             for segment in report.segments {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ChurnProtocol
 import ChurnRPC
+import ChurnRegistry
 import Crypto
 import Foundation
 import Synchronization
@@ -230,7 +231,7 @@ final class ClientFiles: Sendable {
             state.received += piece.count
             state.hasher.update(data: piece)
             guard params.last == true else { return UploadResult(upload: id, received: state.received) }
-            let actual = state.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let actual = state.hasher.finalize().hex
             guard let expected = params.sha256?.lowercased() else {
                 throw RPCError.invalidParams(field: "sha256", "the last piece must carry the whole file's sha256")
             }
@@ -255,7 +256,7 @@ final class ClientFiles: Sendable {
         guard FileManager.default.createFile(atPath: path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
             throw RPCError(.fileError, "cannot write \(path)")
         }
-        let sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let sha256 = bytes.sha256Hex
         downloads.withLock { $0[id] = Download(path: path, bytes: bytes.count, sha256: sha256) }
         return (id, sha256)
     }

@@ -489,7 +489,7 @@ struct PageBuilder: Sendable {
     /// Campaigns with their measured effect.
     func campaignValues(_ reports: [CampaignReport], currency: String, context: WebRequestContext) -> [String: Any] {
         func rate(_ arm: CampaignArm) -> String {
-            arm.churnRate.map { String(format: "%.1f%% [%.1f, %.1f]", $0.value * 100, $0.low * 100, $0.high * 100) } ?? "—"
+            arm.churnRate?.percentText ?? "—"
         }
         return [
             "has_campaigns": !reports.isEmpty,

@@ -1,3 +1,4 @@
+import ChurnProtocol
 import Foundation
 
 /// The statistics of a retention campaign: churn rates with Wilson intervals, and the uplift
@@ -33,4 +34,9 @@ public enum CampaignStatistics {
         let p = pooledError > 0 ? erfc(abs(z) / 2.squareRoot()) : 1
         return (difference, difference - z95 * error, difference + z95 * error, z, p)
     }
+}
+
+extension Interval {
+    /// A rate and its interval in percent, for people: `20.0% [17.3, 23.0]`.
+    public var percentText: String { String(format: "%.1f%% [%.1f, %.1f]", value * 100, low * 100, high * 100) }
 }
