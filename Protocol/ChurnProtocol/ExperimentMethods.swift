@@ -154,7 +154,6 @@ public struct ExperimentsStatusResult: Codable, Sendable, Hashable {
 
 /// A value with its bootstrap 95% interval.
 public struct Interval: Codable, Sendable, Hashable {
-
     public var value: Double
     public var low: Double
     public var high: Double
