@@ -35,6 +35,109 @@ public enum CampaignMethod {
         public typealias Params = CampaignRefParams
         public typealias Result = CampaignReport
     }
+
+    /// Trains an uplift model (two forests: treated and control) on a campaign's customers with
+    /// outcomes, judges it by the Qini coefficient on held-back campaign customers, and
+    /// registers it as a version like any other. Streams `progress`.
+    public enum TrainUplift: RPCMethod {
+        public static let name = "campaigns.train_uplift"
+        public typealias Params = UpliftTrainParams
+        public typealias Result = ModelVersionInfo
+    }
+
+    /// Each customer's churn probability without and with the offer, and the difference (the
+    /// churn the offer is expected to prevent), from an uplift model's champion.
+    public enum PredictUplift: RPCMethod {
+        public static let name = "uplift.predict"
+        public typealias Params = UpliftPredictParams
+        public typealias Result = UpliftPredictResult
+    }
+}
+
+/// Params of `campaigns.train_uplift`.
+public struct UpliftTrainParams: Codable, Sendable, Hashable {
+    public var campaign: Int
+    /// A customer CSV holding every campaign customer with an outcome (their fields as of the
+    /// campaign's start, under the campaign model's schema); its label column, if any, is not
+    /// read: the outcomes are the campaign's feedback.
+    public var data: String
+    /// The model name the version is registered under (default `<campaign model>-uplift`).
+    public var name: String?
+    /// Random forest hyperparameters (both forests use them).
+    public var params: [String: JSONValue]?
+    public var seed: UInt64?
+    /// Share of the campaign's customers (per arm and outcome) held back to judge the ranking
+    /// (default 0.3).
+    public var holdout: Double?
+    public var notes: String?
+
+    public init(
+        campaign: Int, data: String, name: String? = nil, params: [String: JSONValue]? = nil, seed: UInt64? = nil,
+        holdout: Double? = nil, notes: String? = nil
+    ) {
+        self.campaign = campaign
+        self.data = data
+        self.name = name
+        self.params = params
+        self.seed = seed
+        self.holdout = holdout
+        self.notes = notes
+    }
+}
+
+/// Params of `uplift.predict`.
+public struct UpliftPredictParams: Codable, Sendable, Hashable {
+    /// An uplift model's name (its champion answers) or `name@version`.
+    public var model: String
+    public var customers: [CustomerRecord]
+
+    public init(model: String, customers: [CustomerRecord]) {
+        self.model = model
+        self.customers = customers
+    }
+}
+
+/// Result of `uplift.predict`.
+public struct UpliftPredictResult: Codable, Sendable, Hashable {
+    /// The version that answered.
+    public var model: ModelRef
+    /// The campaign whose evidence trained it, and its offer.
+    public var campaign: Int?
+    public var offer: String?
+    public var predictions: [UpliftPrediction]
+
+    public init(model: ModelRef, campaign: Int?, offer: String?, predictions: [UpliftPrediction]) {
+        self.model = model
+        self.campaign = campaign
+        self.offer = offer
+        self.predictions = predictions
+    }
+}
+
+/// One customer's predicted response to the offer.
+public struct UpliftPrediction: Codable, Sendable, Hashable {
+    public var customerID: String
+    /// Churn probability if not offered anything.
+    public var churnWithoutOffer: Double
+    /// Churn probability if given the offer.
+    public var churnWithOffer: Double
+    /// `churnWithoutOffer − churnWithOffer`: the churn the offer is expected to prevent
+    /// (negative: the offer is expected to push the customer out).
+    public var uplift: Double
+
+    public init(customerID: String, churnWithoutOffer: Double, churnWithOffer: Double) {
+        self.customerID = customerID
+        self.churnWithoutOffer = churnWithoutOffer
+        self.churnWithOffer = churnWithOffer
+        self.uplift = churnWithoutOffer - churnWithOffer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uplift
+        case customerID = "customer_id"
+        case churnWithoutOffer = "churn_without_offer"
+        case churnWithOffer = "churn_with_offer"
+    }
 }
 
 /// One customer of a campaign's cohort.
@@ -255,5 +358,25 @@ public struct CampaignReport: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case campaign, treated, control, uplift, segments, verdict
         case monthlyRevenueKept = "monthly_revenue_kept"
+    }
+}
+
+/// The campaign an uplift model learned from, as its version's tags record it: `uplift`,
+/// `campaign:<id>` and `offer:<offer id>`.
+public struct UpliftEvidence: Sendable, Hashable {
+    /// True for a version trained by `campaigns.train_uplift`.
+    public var isUplift: Bool
+    public var campaign: Int?
+    public var offer: String?
+
+    public init(tags: [String]) {
+        isUplift = tags.contains("uplift")
+        campaign = tags.first { $0.hasPrefix("campaign:") }.flatMap { Int($0.dropFirst("campaign:".count)) }
+        offer = tags.first { $0.hasPrefix("offer:") }.map { String($0.dropFirst("offer:".count)) }
+    }
+
+    /// The tags of an uplift model trained on `campaign`'s evidence of `offer`.
+    public static func tags(campaign: Int, offer: String) -> [String] {
+        ["uplift", "campaign:\(campaign)", "offer:\(offer)"]
     }
 }

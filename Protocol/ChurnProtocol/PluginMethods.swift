@@ -45,6 +45,15 @@ public enum PluginMethod {
         public typealias Result = PluginExplainResult
     }
 
+    /// For an uplift model (trained with a treatment column): each customer's churn
+    /// probability without the offer and with it. Plugins without the `uplift` capability, and
+    /// models that are not uplift models, answer -32015.
+    public enum Uplift: RPCMethod {
+        public static let name = "uplift"
+        public typealias Params = PluginPredictParams
+        public typealias Result = PluginUpliftResult
+    }
+
     /// Finish in-flight work, answer, and exit.
     public enum Shutdown: RPCMethod {
         public static let name = "shutdown"
@@ -161,11 +170,18 @@ public struct PluginTrainParams: Codable, Sendable, Hashable {
     /// The dataset schema of the training files (canonical: fields named as columns), which the
     /// model keeps so it can read prediction records. The daemon always sends it.
     public var schema: JSONValue?
+    /// When present, train an uplift model: both files also hold this column, saying whether
+    /// each customer was given the offer (a randomized campaign's treated and control groups),
+    /// and the label is the outcome observed after the campaign started. Plugins without the
+    /// `uplift` capability refuse it.
+    public var treatment: TreatmentColumn?
 
     public init(
         trainPath: String, validationPath: String? = nil, historyPath: String? = nil,
-        params: [String: JSONValue] = [:], seed: UInt64 = 0, artifactPath: String, schema: JSONValue? = nil
+        params: [String: JSONValue] = [:], seed: UInt64 = 0, artifactPath: String, schema: JSONValue? = nil,
+        treatment: TreatmentColumn? = nil
     ) {
+        self.treatment = treatment
         self.schema = schema
         self.trainPath = trainPath
         self.validationPath = validationPath
@@ -176,7 +192,7 @@ public struct PluginTrainParams: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case params, seed, schema
+        case params, seed, schema, treatment
         case trainPath = "train_path"
         case validationPath = "validation_path"
         case historyPath = "history_path"
@@ -310,6 +326,32 @@ public struct PluginPredictParams: Codable, Sendable, Hashable {
 public struct PluginPredictResult: Codable, Sendable, Hashable {
     public var probabilities: [Double]
     public init(probabilities: [Double]) { self.probabilities = probabilities }
+}
+
+/// The column of an uplift training file that says who was given the offer.
+public struct TreatmentColumn: Codable, Sendable, Hashable {
+    /// The column's name (never one of the schema's inputs).
+    public var column: String
+    /// The value that means "given the offer"; every other value means control.
+    public var treated: String
+
+    public init(column: String, treated: String) {
+        self.column = column
+        self.treated = treated
+    }
+}
+
+/// Churn probabilities of an uplift model, in the order of the customers sent.
+public struct PluginUpliftResult: Codable, Sendable, Hashable {
+    /// Without the offer (the control group's model).
+    public var untreated: [Double]
+    /// With the offer (the treated group's model).
+    public var treated: [Double]
+
+    public init(untreated: [Double], treated: [Double]) {
+        self.untreated = untreated
+        self.treated = treated
+    }
 }
 
 /// Params of the plugin `explain` method.

@@ -20,8 +20,14 @@ struct CampaignCommand: AsyncParsableCommand {
               churn campaign list
               churn campaign report 1
               churn campaign stop 1
+              churn campaign uplift 1 --data customers.csv
+              churn campaign targets customers.csv --model churn-uplift --top 50
+
+            Once a campaign has outcomes, `uplift` trains an uplift model from them (two forests, \
+            treated and control: a T-learner) and `targets` ranks customers by the churn the offer \
+            is expected to prevent, instead of by risk.
             """,
-        subcommands: [Start.self, List.self, Report.self, Stop.self])
+        subcommands: [Start.self, List.self, Report.self, Stop.self, Uplift.self, Targets.self])
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -153,6 +159,138 @@ struct CampaignCommand: AsyncParsableCommand {
             let info = try await reporting { () async throws(ChurnClientError) in try await client.stopCampaign(campaign) }
             if output.json { return try printJSON(info) }
             print("campaign \(info.id) stopped")
+        }
+    }
+
+    struct Uplift: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train an uplift model from a campaign's outcomes (two forests: treated and control).",
+            discussion: """
+                --data is a customer CSV holding every campaign customer with an outcome, with their fields \
+                as of the campaign's start (the file the targets came from); its label column is not read: \
+                the outcomes are the campaign's feedback. A share of the campaign's customers (--holdout) \
+                is held back to judge the ranking with the Qini coefficient. The version is registered \
+                under --name (default <model>-uplift); promote it to use it.
+                """)
+
+        @Argument(help: "The campaign id.")
+        var campaign: Int
+
+        @Option(help: "Customer CSV with the campaign customers' fields.")
+        var data: String
+
+        @Option(help: "The model name to register under (default <campaign model>-uplift).")
+        var name: String?
+
+        @Option(help: "Share of campaign customers held back to judge the model, 0.1-0.5.")
+        var holdout: Double = 0.3
+
+        @Option(help: "Random forest hyperparameters as a JSON object, e.g. '{\"n_trees\": 200}'.")
+        var params: String?
+
+        @Option(help: "Seed for the split and the forests.")
+        var seed: UInt64 = 0
+
+        @Flag(help: "DATA is a path on churnd's host (under its --data-root) instead of a file here.")
+        var filesOnServer = false
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            var hyperparameters: [String: JSONValue]?
+            if let params {
+                guard case .object(let object)? = try? JSONParser.parse(Array(params.utf8)) else {
+                    throw ValidationError("--params must be a JSON object, e.g. '{\"n_trees\": 200}'")
+                }
+                hyperparameters = object
+            }
+            let client = try await connection.connect()
+            let request = UpliftTrainParams(
+                campaign: campaign, data: filesOnServer ? data : ChurnPath.absolute(data), name: name, params: hyperparameters,
+                seed: seed, holdout: holdout)
+            let quiet = output.json
+            let version = try await reporting { () async throws(ChurnClientError) in
+                try await client.trainUplift(request, filesOnServer: filesOnServer) { update in
+                    guard !quiet else { return }
+                    FileHandle.standardError.write(Data((ProgressLine.text(update) + "\n").utf8))
+                }
+            }
+            if output.json { return try printJSON(version) }
+            print("registered \(version.ref) (uplift model of campaign \(campaign))")
+            if let q = version.metrics["val_qini"] {
+                print(String(format: "Qini on held-back campaign customers: %.3f by predicted uplift, %.3f by risk (0 = random ranking, 1 = best possible)", q, version.metrics["val_qini_by_risk"] ?? .nan))
+            }
+            print("promote it with: churn promote \(version.ref)")
+        }
+    }
+
+    struct Targets: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rank customers by the churn an offer is expected to prevent (an uplift model's champion).",
+            discussion: """
+                Ranks by predicted uplift: churn without the offer minus churn with it, learned from a \
+                campaign's treated and control groups. Customers whose churn the offer is not expected \
+                to change (or to raise) rank last.
+                """)
+
+        @Argument(help: "A .csv or .json file of customers.")
+        var input: String
+
+        @Option(help: "The uplift model (its champion answers), or NAME@VERSION.")
+        var model: String = "churn-uplift"
+
+        @Option(help: "Show the first N.")
+        var top: Int = 20
+
+        @Option(help: "Write every customer, ranked, to this CSV file.")
+        var csv: String?
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if top < 1 { throw ValidationError("--top must be at least 1") }
+        }
+
+        func run() async throws {
+            let client = try await connection.connect()
+            let reference = model.contains("@") ? model : "\(model)@champion"
+            let customers = try await CustomerInput.read(file: input, inline: nil, schema: nil, model: reference, client: client)
+            var predictions: [UpliftPrediction] = []
+            var answered: UpliftPredictResult?
+            for start in stride(from: 0, to: customers.count, by: 2000) {
+                let batch = Array(customers[start..<min(start + 2000, customers.count)])
+                let result = try await reporting { () async throws(ChurnClientError) in try await client.predictUplift(batch, model: reference) }
+                predictions += result.predictions
+                answered = result
+            }
+            predictions.sort { ($0.uplift, $1.customerID) > ($1.uplift, $0.customerID) }
+            if let csv {
+                var writer = try CSVWriter(path: ChurnPath.absolute(csv))
+                try writer.write(["rank", "customer_id", "uplift", "churn_without_offer", "churn_with_offer", "offer"])
+                for (index, prediction) in predictions.enumerated() {
+                    try writer.write([
+                        String(index + 1), prediction.customerID, String(format: "%.4f", prediction.uplift),
+                        String(format: "%.4f", prediction.churnWithoutOffer), String(format: "%.4f", prediction.churnWithOffer),
+                        answered?.offer ?? "",
+                    ])
+                }
+                try writer.close()
+            }
+            if output.json { return try printJSON(predictions) }
+            if let answered {
+                print("ranked by \(answered.model): offer \(answered.offer ?? "?") (evidence: campaign \(answered.campaign.map(String.init) ?? "?"))")
+            }
+            printTable(
+                ["RANK", "CUSTOMER", "UPLIFT", "CHURN WITHOUT", "CHURN WITH"],
+                predictions.prefix(top).enumerated().map { index, prediction in
+                    [
+                        String(index + 1), prediction.customerID, String(format: "%+.3f", prediction.uplift),
+                        String(format: "%.3f", prediction.churnWithoutOffer), String(format: "%.3f", prediction.churnWithOffer),
+                    ]
+                })
+            if let csv { print("all \(predictions.count) ranked in \(csv)") }
         }
     }
 }

@@ -205,13 +205,15 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(format: "    %@  %.3f  ", explained.customerID as NSString, explained.explanation.churnProbability) + reasons.joined(separator: ", "))
         }
 
-        // 6. A retention campaign on the at-risk customers: a two-year contract offer, with 20% of
-        // them held back at random as the control group. On synthetic customers the offer's
+        // 6. A retention campaign on the customers at 30% risk or more: a two-year contract offer,
+        // with 30% of them held back at random as the control group. On synthetic customers the offer's
         // effect is the generator's documented response (TreatmentResponse), a truth to recover.
         var cohortLabels = cohort.churned!
         let rowOf = Dictionary(uniqueKeysWithValues: cohort.customers.ids.enumerated().map { ($1, $0) })
         let revenue = cohort.schema.revenue
-        let targets = predictions.filter(\.churn).compactMap { prediction -> CampaignCustomer? in
+        // Every customer at 30% risk or more: a cohort wide enough for the uplift model of step 8
+        // to learn whom the offer moves.
+        let targets = predictions.filter { $0.churnProbability >= 0.3 }.compactMap { prediction -> CampaignCustomer? in
             guard let row = rowOf[prediction.customerID], let segment = TreatmentResponse.segment(of: records[row]) else { return nil }
             let bill: Double? = if let revenue, case .number(let value)? = records[row][revenue] { value } else { nil }
             return CampaignCustomer(customerID: prediction.customerID, risk: prediction.churnProbability, monthlyBill: bill, segment: segment)
@@ -220,10 +222,10 @@ struct DemoCommand: AsyncParsableCommand {
         if !targets.isEmpty {
             let campaign = try await reporting { () async throws(ChurnClientError) in
                 try await client.startCampaign(
-                    CampaignStartParams(offer: "two_year_contract", customers: targets, controlShare: 0.2, note: "churn demo"))
+                    CampaignStartParams(offer: "two_year_contract", customers: targets, controlShare: 0.3, note: "churn demo"))
             }
             campaignID = campaign.id
-            step("campaign", "#\(campaign.id): two-year contract offer to \(campaign.treated) at-risk customers, \(campaign.control) held back at random as control")
+            step("campaign", "#\(campaign.id): two-year contract offer to \(campaign.treated) customers at 30%+ risk, \(campaign.control) held back at random as control")
             let members = try await reporting { () async throws(ChurnClientError) in try await client.campaignMembers(campaign.id) }
             let segments = Dictionary(uniqueKeysWithValues: targets.map { ($0.customerID, $0.segment ?? "") })
             for member in members where member.arm == "treated" {
@@ -265,13 +267,14 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(format: "    the generator's truth: the offer keeps %.0f%% of would-be churners among persuadables (month-to-month, under 24 months), none elsewhere", TreatmentResponse.persuadableEffect * 100))
             if let kept = report.monthlyRevenueKept { print(String(format: "    monthly revenue kept net of cost: %.0f", kept)) }
             step("campaign", report.verdict)
+            try await learnFromCampaign(campaignID, cohort: cohort, base: dataset.rows(split.rest), home: home, client: client)
         }
         let health = try await reporting { () async throws(ChurnClientError) in try await client.health() }
         step("health", "\(health.status), champion \(health.champion?.description ?? "none")")
         await client.close()
         if web {
             let cohortPath = home + "/data/cohort.csv"
-            try cohort.writeCSV(to: cohortPath)
+            if !FileManager.default.fileExists(atPath: cohortPath) { try cohort.writeCSV(to: cohortPath) }
             let (accounts, user, generated) = webAccounts.accounts()
             try await WebServer.run(
                 configuration: WebConfiguration(
@@ -284,6 +287,66 @@ struct DemoCommand: AsyncParsableCommand {
             daemon.waitUntilExit()
         } else {
             print("\ndemo finished; state is in \(home) (run again with --keep-running to keep the daemon up)")
+        }
+    }
+
+    /// 8. Learns from the campaign: an uplift model (a forest on the treated, one on the control
+    /// group) judged on held-back campaign customers, promoted, and used to rank the customers
+    /// still with us for the next campaign by the churn the offer is expected to prevent,
+    /// checked against the generator's known truth (who is persuadable).
+    private func learnFromCampaign(_ campaignID: Int, cohort: Dataset, base: Dataset, home: String, client: ChurnClient) async throws {
+        let cohortPath = home + "/data/cohort.csv"
+        try cohort.writeCSV(to: cohortPath)
+        let uplift: ModelVersionInfo
+        do {
+            uplift = try await client.trainUplift(UpliftTrainParams(campaign: campaignID, data: cohortPath, seed: seed)) { update in
+                if update.stage != "trees" { print("    [uplift \(update.stage)] \(update.message)") }
+            }
+        } catch {
+            // Too few outcomes in an arm is a finding, not a failure of the demo.
+            step("uplift", "not trained: \(error)")
+            return
+        }
+        _ = try await reporting { () async throws(ChurnClientError) in
+            try await client.promote(uplift.ref.description, reason: "uplift model of the demo's campaign")
+        }
+        step(
+            "uplift",
+            String(
+                format: "%@ promoted: Qini on held-back campaign customers %.3f ranked by predicted uplift, %.3f ranked by risk (0 = random, 1 = best possible)",
+                uplift.ref.description, uplift.metrics["val_qini"] ?? .nan, uplift.metrics["val_qini_by_risk"] ?? .nan))
+
+        // The next campaign's candidates: customers of the training file who are still with us.
+        let stayed = base.churned ?? []
+        let candidates = base.rows(base.customers.ids.indices.filter { $0 < stayed.count && !stayed[$0] })
+        let records = candidates.records
+        var ranked: [UpliftPrediction] = []
+        for start in stride(from: 0, to: records.count, by: 2000) {
+            let batch = Array(records[start..<min(start + 2000, records.count)])
+            ranked += try await reporting { () async throws(ChurnClientError) in
+                try await client.predictUplift(batch, model: uplift.ref.description).predictions
+            }
+        }
+        let segmentOf = Dictionary(uniqueKeysWithValues: zip(candidates.customers.ids, records).map { ($0, TreatmentResponse.segment(of: $1) ?? "") })
+        let persuadable = { (predictions: ArraySlice<UpliftPrediction>) in
+            Double(predictions.filter { segmentOf[$0.customerID] == "persuadable" }.count) / Double(max(1, predictions.count))
+        }
+        let budget = max(1, ranked.count / 5)
+        let byRisk = ranked.sorted { ($0.churnWithoutOffer, $1.customerID) > ($1.churnWithoutOffer, $0.customerID) }
+        ranked.sort { ($0.uplift, $1.customerID) > ($1.uplift, $0.customerID) }
+        step(
+            "targets",
+            String(
+                format: "next campaign, %d customers still with us ranked by predicted uplift; persuadable (the generator's truth) among the top 20%%: %.0f%% by uplift, %.0f%% by risk, %.0f%% overall",
+                ranked.count, persuadable(ranked.prefix(budget)) * 100, persuadable(byRisk.prefix(budget)) * 100,
+                persuadable(ranked[...]) * 100))
+        print("    rank  customer     uplift  churn without  with   segment (truth)")
+        for (index, prediction) in ranked.prefix(10).enumerated() {
+            print(
+                String(
+                    format: "    %4d  %@  %+.3f  %.3f          %.3f  %@", index + 1,
+                    prediction.customerID.padding(toLength: 11, withPad: " ", startingAt: 0), prediction.uplift,
+                    prediction.churnWithoutOffer, prediction.churnWithOffer, segmentOf[prediction.customerID] ?? "?"))
         }
     }
 

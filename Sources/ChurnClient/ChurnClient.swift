@@ -350,6 +350,21 @@ public final class ChurnClient: Sendable {
         try await call(CampaignMethod.Report.self, CampaignRefParams(campaign: id))
     }
 
+    /// Trains an uplift model from campaign `params.campaign`'s outcomes; `params.data` is a
+    /// local file sent to churnd first (unless `filesOnServer`).
+    public func trainUplift(
+        _ params: UpliftTrainParams, filesOnServer: Bool = false, onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil
+    ) async throws(ChurnClientError) -> ModelVersionInfo {
+        var sent = params
+        if !filesOnServer { sent.data = try await upload(file: params.data) }
+        return try await call(CampaignMethod.TrainUplift.self, sent, onProgress: onProgress)
+    }
+
+    /// Each customer's churn without and with the offer, from the uplift model `model`.
+    public func predictUplift(_ customers: [CustomerRecord], model: String) async throws(ChurnClientError) -> UpliftPredictResult {
+        try await call(CampaignMethod.PredictUplift.self, UpliftPredictParams(model: model, customers: customers))
+    }
+
     /// Serving metrics in Prometheus text format.
     public func metrics() async throws(ChurnClientError) -> String {
         try await call(DaemonMethod.Metrics.self, NoParams()).prometheus

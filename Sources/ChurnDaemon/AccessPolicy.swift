@@ -25,7 +25,7 @@ public struct AccessPolicy: Sendable {
     public static let readMethods: Set<String> = [
         "describe", "health", "predict", "explain", "models.list", "models.get", "plugins.list",
         "experiments.status", "experiments.report", "metrics", "history.get", "models.audit", "campaigns.list",
-        "campaigns.report", "campaigns.members",
+        "campaigns.report", "campaigns.members", "uplift.predict",
     ]
 
     /// Root and the daemon's own user.

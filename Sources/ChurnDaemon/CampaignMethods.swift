@@ -7,6 +7,7 @@ import ChurnRegistry
 /// measured effect from the outcomes that arrive through `feedback`.
 struct CampaignMethods {
     let serving: ModelServing
+    let training: ModelTraining
 
     /// The most customers one campaign may hold.
     static let maximumCohort = 1_000_000
@@ -35,6 +36,14 @@ struct CampaignMethods {
                 members: try await registry.campaignMembers(params.campaign).map {
                     CampaignMembersResult.Member(customerID: $0.customerID, arm: $0.treated ? "treated" : "control")
                 })
+        }
+        let training = self.training
+        table.register(CampaignMethod.TrainUplift.self) { params, context in
+            try await training.trainUplift(params, context: context)
+        }
+        let serving = self.serving
+        table.register(CampaignMethod.PredictUplift.self) { params, _ in
+            try await serving.uplift(params.customers, reference: params.model)
         }
         table.register(CampaignMethod.Report.self) { params, _ in
             // Feedback just recorded is in the database already; the report reads it there.

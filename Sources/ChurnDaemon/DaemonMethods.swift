@@ -167,7 +167,7 @@ struct DaemonMethods {
             return try await serving.history.months(of: params.customerID, model: try Self.modelName(params.model))
         }
         ExperimentMethods(serving: serving).register(into: &table)
-        CampaignMethods(serving: serving).register(into: &table)
+        CampaignMethods(serving: serving, training: training).register(into: &table)
         return table
     }
 

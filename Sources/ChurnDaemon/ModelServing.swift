@@ -279,6 +279,41 @@ final class ModelServing: Sendable {
         }
     }
 
+    /// Each customer's churn probability without and with the offer, from the uplift model
+    /// `reference` names (its champion, or a version). Not logged: an uplift ranking is not a
+    /// churn prediction to judge against outcomes.
+    func uplift(_ customers: [CustomerRecord], reference: String) async throws -> UpliftPredictResult {
+        let start = ContinuousClock.now
+        try Self.checkCount(customers)
+        // A bare name means its champion (predict's bare word would be an alias of `churn`).
+        let target = try await prepare(reference.contains("@") ? reference : "\(reference)@\(ModelReference.champion)")
+        guard UpliftEvidence(tags: target.version.tags).isUplift else {
+            throw RPCError(
+                .notSupported, "\(target.version.ref) is not an uplift model: train one from a campaign (churn campaign uplift CAMPAIGN --data FILE)",
+                data: ["field": "model"])
+        }
+        let batch = try await checked(customers, for: target)
+        let records = batch.records
+        let result: PluginUpliftResult
+        do {
+            result = try await target.plugin.call(
+                PluginMethod.Uplift.self, PluginPredictParams(model: target.handle, customers: records), over: target.connection,
+                timeout: predictTimeout)
+            _ = try checked(result.untreated, count: records.count, kind: target.version.kind)
+            _ = try checked(result.treated, count: records.count, kind: target.version.kind)
+        } catch {
+            metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: true)
+            throw error
+        }
+        metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
+        let evidence = UpliftEvidence(tags: target.version.tags)
+        return UpliftPredictResult(
+            model: target.version.ref, campaign: evidence.campaign, offer: evidence.offer,
+            predictions: records.indices.map {
+                UpliftPrediction(customerID: batch.ids[$0], churnWithoutOffer: result.untreated[$0], churnWithOffer: result.treated[$0])
+            })
+    }
+
     // MARK: Resolution and loading
 
     struct Target {

@@ -348,7 +348,7 @@ struct ModelTraining: Sendable {
         return (schema, summary)
     }
 
-    private static func makeRunFolder(_ runs: String, kind: String) throws -> String {
+    static func makeRunFolder(_ runs: String, kind: String) throws -> String {
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let path = (runs as NSString).appendingPathComponent("\(stamp)-\(kind)-\(UUID().uuidString.prefix(8))")
         do {

@@ -66,6 +66,8 @@ public enum DataError: Error, Sendable, Hashable, CustomStringConvertible {
         case .headerOnly(let file): "\(file) has a header but no customer rows"
         case .missingColumns(let file, let columns, let mapping) where mapping == "panel":
             "the monthly panel \(file) lacks column\(columns.count == 1 ? "" : "s") \(columns.joined(separator: ", ")): add them, or name the file's columns in the panel schema (history in the dataset schema)"
+        case .missingColumns(let file, let columns, let mapping) where mapping == "uplift":
+            "the uplift training file \(file) lacks the treatment column \(columns.joined(separator: ", ")) that says who was given the offer"
         case .missingColumns(let file, let columns, let mapping):
             "\(file) lacks required column\(columns.count == 1 ? "" : "s") \(columns.joined(separator: ", ")) under the \(mapping) mapping: pass --mapping or a mapping file that names them"
         case .malformed(let issue): issue.description

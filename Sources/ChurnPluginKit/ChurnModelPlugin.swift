@@ -38,6 +38,16 @@ public protocol LoadedChurnModel: Sendable {
 
     /// Probabilities with reasons, in the order of `customers`; at most `top` contributions each.
     func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation]
+
+    /// For an uplift model, each customer's churn probability without and with the offer.
+    /// The default answers -32015: most models are not uplift models.
+    func uplift(_ customers: [CustomerRecord]) throws -> PluginUpliftResult
+}
+
+extension LoadedChurnModel {
+    public func uplift(_ customers: [CustomerRecord]) throws -> PluginUpliftResult {
+        throw RPCError(.notSupported, "this model is not an uplift model: train one from a campaign (churn campaign uplift)")
+    }
 }
 
 /// Sends `progress` notifications for the call being served, in order, ahead of its response.

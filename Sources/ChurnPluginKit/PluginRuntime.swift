@@ -95,6 +95,10 @@ public enum PluginRuntime {
         table.register(PluginMethod.Describe.self) { _, _ in plugin.description }
         table.register(PluginMethod.Train.self) { params, context in
             context.logger.info("training", metadata: ["train_path": "\(params.trainPath)", "seed": "\(params.seed)"])
+            if params.treatment != nil, !plugin.description.capabilities.contains("uplift") {
+                throw RPCError(
+                    .notSupported, "\(plugin.description.kind) cannot train uplift models (no uplift capability): use random_forest")
+            }
             let stream = ProgressStream(context: context)
             let reporter = ProgressReporter { step in
                 stream.send(
@@ -121,6 +125,10 @@ public enum PluginRuntime {
                 probabilities: try await ComputeThread.runIfLarge(params.customers.count) {
                     try model.predict(params.customers)
                 })
+        }
+        table.register(PluginMethod.Uplift.self) { params, _ in
+            let model = try models.model(params.model)
+            return try await ComputeThread.runIfLarge(params.customers.count * 2) { try model.uplift(params.customers) }
         }
         table.register(PluginMethod.Explain.self) { params, _ in
             if let top = params.top, top < 0 {

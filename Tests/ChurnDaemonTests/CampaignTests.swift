@@ -2,6 +2,7 @@ import ChurnClient
 import ChurnData
 import ChurnProtocol
 import Foundation
+import ChurnTestSupport
 import Testing
 
 @testable import ChurnDaemon
@@ -71,6 +72,79 @@ struct CampaignTests {
         let audit = try await again.audit().map(\.action)
         #expect(audit.contains(.campaignStart) && audit.contains(.campaignStop))
         await again.close()
+        try await harness.stop()
+    }
+
+    @Test func anUpliftModelLearnsFromACampaignsOutcomesAndRanksByPredictedUplift() async throws {
+        let fixture = CampaignFixture(customers: 2400, seed: 31)
+        let folder = NSTemporaryDirectory() + "uplift-campaign-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try fixture.writeCustomers(to: folder + "/customers.csv")
+        let harness = try DaemonHarness(kinds: [], shipped: ["random-forest"])
+        try await harness.start()
+        let client = try await harness.client()
+        let risk = try await client.train(
+            TrainParams(kind: "random_forest", data: folder + "/customers.csv", params: ["n_trees": 30], seed: 1))
+        _ = try await client.promote(risk.ref.description)
+
+        // Half the customers given the offer by the daemon's sticky hash; outcomes follow the
+        // generator's response for the treated.
+        let ids = fixture.customers.customers.ids
+        let info = try await client.startCampaign(
+            CampaignStartParams(offer: "two_year_contract", customers: ids.map { CampaignCustomer(customerID: $0) }, controlShare: 0.5))
+        await expectDaemonError(.invalidData, field: "campaign", messageContains: "has no outcomes yet") { () async throws(ChurnClientError) in
+            try await client.trainUplift(UpliftTrainParams(campaign: info.id, data: folder + "/customers.csv"))
+        }
+        let treated = Set(try await client.campaignMembers(info.id).filter { $0.arm == "treated" }.map(\.customerID))
+        let natural = fixture.customers.churned!
+        let outcomes = ids.enumerated().map { row, id in
+            Outcome(
+                customerID: id,
+                churned: treated.contains(id)
+                    ? TreatmentResponse.outcome(customerID: id, wouldChurn: natural[row], segment: fixture.segments[row]) : natural[row])
+        }
+        _ = try await client.feedback(outcomes)
+
+        // A file without every campaign customer is refused, naming how many are missing.
+        try fixture.customers.rows(Array(0..<2000)).writeCSV(to: folder + "/some.csv")
+        await expectDaemonError(.invalidData, field: "data", messageContains: "400 of 2400 campaign customers with outcomes are not in") {
+            () async throws(ChurnClientError) in
+            try await client.trainUplift(UpliftTrainParams(campaign: info.id, data: folder + "/some.csv"))
+        }
+        await expectDaemonError(.invalidParams, field: "name") { () async throws(ChurnClientError) in
+            try await client.trainUplift(UpliftTrainParams(campaign: info.id, data: folder + "/customers.csv", name: "churn"))
+        }
+        let messages = HistoryTests.Messages()
+        let uplift = try await client.trainUplift(
+            UpliftTrainParams(campaign: info.id, data: folder + "/customers.csv", params: ["n_trees": 60], seed: 2)
+        ) { messages.append($0.message) }
+        #expect(uplift.ref.description == "churn-uplift@1" && uplift.kind == "random_forest")
+        #expect(UpliftEvidence(tags: uplift.tags) == UpliftEvidence(tags: ["uplift", "campaign:\(info.id)", "offer:two_year_contract"]))
+        #expect(uplift.metrics["campaign_outcomes"] == 2400 && uplift.metrics["val_rows"] == 720, "30% held back: \(uplift.metrics)")
+        let qini = try #require(uplift.metrics["val_qini"])
+        #expect(qini > 0.01, "held-back Qini \(qini)")
+        #expect(uplift.metrics["val_qini_by_risk"] != nil, "the risk ranking is judged beside it")
+        #expect(messages.all.contains { $0.contains("held back") && $0.contains("treated") }, "\(messages.all)")
+
+        // uplift.predict: the champion of the uplift model answers; a risk model does not.
+        await expectDaemonError(.noChampion) { () async throws(ChurnClientError) in
+            try await client.predictUplift([fixture.customers.record(at: 0)], model: "churn-uplift")
+        }
+        _ = try await client.promote(uplift.ref.description)
+        let records = (0..<600).map { fixture.customers.record(at: $0) }
+        let answer = try await client.predictUplift(records, model: "churn-uplift")
+        #expect(answer.model == uplift.ref && answer.campaign == info.id && answer.offer == "two_year_contract")
+        #expect(answer.predictions.map(\.customerID) == Array(ids.prefix(600)))
+        #expect(answer.predictions.allSatisfy { abs($0.uplift - ($0.churnWithoutOffer - $0.churnWithOffer)) < 1e-12 })
+        let persuadable = answer.predictions.indices.filter { fixture.segments[$0] == "persuadable" }
+        let others = answer.predictions.indices.filter { fixture.segments[$0] != "persuadable" }
+        let mean = { (rows: [Int]) in rows.reduce(0.0) { $0 + answer.predictions[$1].uplift } / Double(rows.count) }
+        #expect(mean(persuadable) > mean(others) + 0.05, "persuadable \(mean(persuadable)), others \(mean(others))")
+        await expectDaemonError(.notSupported, field: "model") { () async throws(ChurnClientError) in
+            try await client.predictUplift(records, model: "churn")
+        }
+        await client.close()
         try await harness.stop()
     }
 

@@ -311,3 +311,27 @@ struct RecordParser {
         return position
     }
 }
+
+extension CSVReader {
+    /// The values of one column of the file at `path` by the physical line their record starts
+    /// on (the `lines` of a ``Dataset`` read from the same file), trimmed. Throws
+    /// ``DataError/missingColumns(file:columns:mapping:)`` when the header lacks the column.
+    public static func column(_ name: String, of path: String) throws -> [Int: String] {
+        var index: Int?
+        var values: [Int: String] = [:]
+        var isHeader = true
+        try CSVReader(path: path).forEachRecord { record in
+            if isHeader {
+                isHeader = false
+                index = (0..<record.count).first { record.lossyString($0).trimmingCharacters(in: .whitespaces) == name }
+                if index == nil { throw DataError.missingColumns(file: path, columns: [name], mapping: "uplift") }
+                return
+            }
+            if let index, index < record.count {
+                values[record.line] = record.lossyString(index).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        if isHeader { throw DataError.empty(file: path) }
+        return values
+    }
+}

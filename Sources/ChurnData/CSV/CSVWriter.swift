@@ -67,10 +67,13 @@ extension Dataset {
     /// Writes the rows as a canonical CSV, the form the daemon hands plugins: columns named as
     /// the schema's fields, values already translated, missing numbers blank, booleans `true` or
     /// `false`, dates `YYYY-MM-DD`, and the label (when labelled) as the schema's first positive
-    /// or negative value. ``DatasetSchema/canonical`` reads it back.
-    public func writeCSV(to path: String) throws(DataError) {
+    /// or negative value. ``DatasetSchema/canonical`` reads it back. `extra` adds one more
+    /// column after them (a value per row), which the schema does not read: an uplift training
+    /// file's treatment column.
+    public func writeCSV(to path: String, extra: (column: String, values: [String])? = nil) throws(DataError) {
+        precondition(extra.map { $0.values.count == customers.count } ?? true, "one extra value per row")
         var writer = try CSVWriter(path: path)
-        try writer.write(canonicalHeader)
+        try writer.write(canonicalHeader + (extra.map { [$0.column] } ?? []))
         let fields = customers.layout.fields
         var row: [String] = []
         row.reserveCapacity(fields.count + 2)
@@ -94,6 +97,7 @@ extension Dataset {
                 }
             }
             if let churned { row.append(churned[index] ? schema.label.positive[0] : schema.label.negative[0]) }
+            if let extra { row.append(extra.values[index]) }
             try writer.write(row)
         }
         try writer.close()

@@ -45,6 +45,19 @@ public enum ForestParameters {
         return (options, window)
     }
 
+    /// The parameters a forest was trained with, under the names `train` accepts (so training
+    /// again with them gives the same forest).
+    static func applied(_ options: ForestOptions, window: Int) -> [String: JSONValue] {
+        [
+            "n_trees": .number(Double(options.trees)), "max_depth": .number(Double(options.maxDepth)),
+            "min_samples_leaf": .number(Double(options.minSamplesLeaf)),
+            "min_samples_split": .number(Double(options.minSamplesSplit)),
+            "max_features": .number(Double(options.maxFeatures)), "class_weight": .string(options.classWeight),
+            "bins": .number(Double(options.bins)), "history_window": .number(Double(window)),
+            "threads": .number(Double(options.threads)), "bootstrap": .bool(options.bootstrap),
+        ]
+    }
+
     private static func integer(_ params: [String: JSONValue], _ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let raw = params[name], raw != .null else { return value }
         guard case .number(let number) = raw, number.rounded() == number else {

@@ -14,12 +14,13 @@ public struct RandomForestPlugin: ChurnModelPlugin {
     public var description: PluginDescription {
         PluginDescription(
             kind: "random_forest", pluginVersion: "1.0.0",
-            capabilities: ["train", "predict", "explain", "contributions"],
-            summary: "random forest of CART trees (histogram splits, Gini), explained by path attribution",
+            capabilities: ["train", "predict", "explain", "contributions", "uplift"],
+            summary: "random forest of CART trees (histogram splits, Gini), explained by path attribution; two-forest uplift models from campaigns",
             parameters: ForestParameters.specs)
     }
 
     public func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult {
+        if let treatment = request.treatment { return try UpliftForest.train(request, treatment: treatment, progress: progress) }
         let dataset = try request.datasetSchema()
         let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
         let labels = try training.requireLabels(file: request.trainPath)
@@ -68,23 +69,16 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         }
         let artifact = try ForestArtifact.write(forest, schema: schema, dataset: dataset, panelWindow: panel == nil ? nil : window)
         try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
-        var applied: [String: JSONValue] = [
-            "n_trees": .number(Double(options.trees)), "max_depth": .number(Double(options.maxDepth)),
-            "min_samples_leaf": .number(Double(options.minSamplesLeaf)),
-            "min_samples_split": .number(Double(options.minSamplesSplit)),
-            "max_features": .number(Double(options.maxFeatures)), "class_weight": .string(options.classWeight),
-            "bins": .number(Double(options.bins)), "history_window": .number(Double(window)),
-        ]
-        applied["threads"] = .number(Double(options.threads))
-        applied["bootstrap"] = .bool(options.bootstrap)
         return PluginTrainResult(
-            metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue, params: applied,
+            metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue,
+            params: ForestParameters.applied(options, window: window),
             artifactBytes: artifact.count, lossCurveUnit: "trees",
             historySource: panel != nil ? "panel" : derived != nil ? "derived" : "none")
     }
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {
         do {
+            if UpliftForest.isUplift(artifact) { return try UpliftForest.read(artifact) }
             let contents = try ForestArtifact.read(artifact)
             return LoadedForest(forest: contents.forest, schema: contents.schema, dataset: contents.dataset, panelWindow: contents.panelWindow)
         } catch let error as ForestArtifact.Invalid {

@@ -1,0 +1,158 @@
+import ChurnData
+import ChurnPluginKit
+import ChurnProtocol
+import Foundation
+
+/// The two-model ("T-learner") uplift forest: one forest fitted on the customers a randomized
+/// campaign gave the offer to, one on its control group, both on the same encoded fields. A
+/// customer's predicted uplift is P(churn | no offer) − P(churn | offer): the churn the offer is
+/// expected to prevent. Randomization is what makes the difference causal; the forests only
+/// learn how it varies with the customer's fields.
+///
+/// Artifact: `"CHRNUP01"`, then the treated forest's artifact and the control forest's, each
+/// after its length (UInt32, little-endian). Each part is an ordinary forest artifact.
+enum UpliftForest {
+    static let magic = Array("CHRNUP01".utf8)
+    /// Each arm needs this many churners and this many stayers to fit a forest at all.
+    static let minimumPerClass = 5
+
+    static func train(_ request: PluginTrainParams, treatment: TreatmentColumn, progress: ProgressReporter) throws -> PluginTrainResult {
+        guard request.historyPath == nil else {
+            throw RPCError(.notSupported, "uplift forests read the customers' fields, not a monthly panel: send no history_path")
+        }
+        var dataset = try request.datasetSchema()
+        dataset.history = nil
+        let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
+        let labels = try training.requireLabels(file: request.trainPath)
+        let treated = try arms(of: training, path: request.trainPath, treatment: treatment)
+        let treatedRows = treated.indices.filter { treated[$0] }
+        let controlRows = treated.indices.filter { !treated[$0] }
+        for (name, rows) in [("treated", treatedRows), ("control", controlRows)] {
+            let churners = rows.filter { labels[$0] }.count
+            guard churners >= minimumPerClass, rows.count - churners >= minimumPerClass else {
+                throw DataError.unusableLabels(
+                    file: request.trainPath,
+                    reason: "the \(name) group has \(churners) churners and \(rows.count - churners) stayers with outcomes; an uplift forest needs at least \(minimumPerClass) of each in both groups")
+            }
+        }
+        let derived = dataset.derivedHistory
+        let width = FeatureSchema.fit(training.customers, derivedHistory: derived).width
+        var (options, window) = try ForestParameters.parse(request.params, width: width)
+        if request.params["min_samples_leaf"] == nil {
+            // Campaign groups are small (a control group of 50 is common): the default leaf of 20
+            // rows would leave the smaller group's forest a single leaf. A tenth of the smaller
+            // group, between 3 and 20, unless set.
+            options.minSamplesLeaf = max(3, min(20, min(treatedRows.count, controlRows.count) / 10))
+        }
+        let schema = FeatureSchema.fit(training.customers, derivedHistory: derived, window: window)
+        func fit(_ rows: [Int], seed: UInt64, arm: String) -> (RandomForest, FitReport) {
+            let total = options.trees
+            return RandomForest.fit(
+                schema.encode(training.customers.rows(rows)), labels: rows.map { labels[$0] }, options: options, seed: seed
+            ) { done in
+                if done % 50 == 0 || done == total {
+                    progress.report(stage: "trees", step: done, total: total, message: "\(arm) group: \(done)/\(total) trees grown")
+                }
+            }
+        }
+        let (treatedForest, treatedReport) = fit(treatedRows, seed: request.seed, arm: "treated")
+        let (controlForest, controlReport) = fit(controlRows, seed: request.seed &+ 1, arm: "control")
+
+        var metrics: [String: Double] = [
+            "trees": Double(treatedForest.trees.count + controlForest.trees.count),
+            "treated_rows": Double(treatedRows.count), "control_rows": Double(controlRows.count),
+        ]
+        if let auc = treatedReport.outOfBagAUC { metrics["oob_roc_auc_treated"] = auc }
+        if let auc = controlReport.outOfBagAUC { metrics["oob_roc_auc_control"] = auc }
+        if let path = request.validationPath {
+            let (validation, _) = try DatasetReader.read(path, schema: dataset, options: DatasetReadOptions(requireLabel: true))
+            let outcomes = try validation.requireLabels(file: path)
+            let given = try arms(of: validation, path: path, treatment: treatment)
+            let features = schema.encode(validation.customers)
+            let untreated = controlForest.predict(features)
+            let uplift = zip(untreated, treatedForest.predict(features)).map { $0 - $1 }
+            let stayed = outcomes.map { !$0 }
+            metrics["val_rows"] = Double(outcomes.count)
+            if let q = UpliftMetrics.qiniCoefficient(stayed: stayed, treated: given, scores: uplift) { metrics["val_qini"] = q }
+            // The same customers ranked by risk without the offer, as most retention lists are.
+            if let q = UpliftMetrics.qiniCoefficient(stayed: stayed, treated: given, scores: untreated) { metrics["val_qini_by_risk"] = q }
+            metrics["val_predicted_uplift_mean"] = uplift.reduce(0, +) / Double(max(1, uplift.count))
+            if let observed = CampaignStatistics.uplift(
+                treatedChurned: zip(outcomes, given).filter { $0.0 && $0.1 }.count, treated: given.filter { $0 }.count,
+                controlChurned: zip(outcomes, given).filter { $0.0 && !$0.1 }.count, control: given.filter { !$0 }.count)
+            {
+                metrics["val_observed_uplift"] = observed.uplift
+            }
+        }
+        let artifact = write(
+            treated: try ForestArtifact.write(treatedForest, schema: schema, dataset: dataset),
+            control: try ForestArtifact.write(controlForest, schema: schema, dataset: dataset))
+        try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
+        let importance = zip(treatedReport.impurityImportance, controlReport.impurityImportance).map { ($0 + $1) / 2 }
+        return PluginTrainResult(
+            metrics: metrics, lossCurve: [],
+            importances: RandomForestPlugin.fold(importance, schema: schema, method: "impurity (mean of both groups' forests)"),
+            featureSchema: schema.jsonValue, params: ForestParameters.applied(options, window: window), artifactBytes: artifact.count,
+            lossCurveUnit: nil, historySource: derived != nil ? "derived" : "none")
+    }
+
+    /// Whether each row of `dataset` (read from `path`) was given the offer.
+    static func arms(of dataset: Dataset, path: String, treatment: TreatmentColumn) throws -> [Bool] {
+        let values = try CSVReader.column(treatment.column, of: path)
+        return try dataset.lines.map { line in
+            guard let value = values[line] else {
+                throw DataError.malformed(
+                    DataIssue(file: path, line: line, column: treatment.column, problem: "no treatment value"))
+            }
+            return value == treatment.treated
+        }
+    }
+
+    static func write(treated: Data, control: Data) -> Data {
+        var output = Data(magic)
+        for part in [treated, control] {
+            withUnsafeBytes(of: UInt32(part.count).littleEndian) { output.append(contentsOf: $0) }
+            output.append(part)
+        }
+        return output
+    }
+
+    static func isUplift(_ bytes: Data) -> Bool { bytes.starts(with: magic) }
+
+    static func read(_ bytes: Data) throws -> LoadedUpliftForest {
+        var parts: [ForestArtifact.Contents] = []
+        var position = bytes.startIndex + magic.count
+        for name in ["treated", "control"] {
+            guard bytes.endIndex - position >= 4 else { throw ForestArtifact.Invalid(description: "uplift artifact: the \(name) forest is missing") }
+            let length = bytes[position..<position + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            position += 4
+            guard bytes.endIndex - position >= length else {
+                throw ForestArtifact.Invalid(description: "uplift artifact: the \(name) forest is truncated")
+            }
+            parts.append(try ForestArtifact.read(Data(bytes[position..<position + length])))
+            position += length
+        }
+        guard position == bytes.endIndex else { throw ForestArtifact.Invalid(description: "uplift artifact: unexpected bytes after both forests") }
+        func loaded(_ part: ForestArtifact.Contents) -> LoadedForest {
+            LoadedForest(forest: part.forest, schema: part.schema, dataset: part.dataset)
+        }
+        return LoadedUpliftForest(treated: loaded(parts[0]), control: loaded(parts[1]))
+    }
+}
+
+/// A loaded uplift forest: `predict` and `explain` answer for the customer without the offer
+/// (the control group's forest); `uplift` gives both probabilities.
+struct LoadedUpliftForest: LoadedChurnModel {
+    let treated: LoadedForest
+    let control: LoadedForest
+
+    var features: [String] { control.features }
+
+    func predict(_ customers: [CustomerRecord]) throws -> [Double] { try control.predict(customers) }
+
+    func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] { try control.explain(customers, top: top) }
+
+    func uplift(_ customers: [CustomerRecord]) throws -> PluginUpliftResult {
+        PluginUpliftResult(untreated: try control.predict(customers), treated: try treated.predict(customers))
+    }
+}
