@@ -372,11 +372,24 @@ public final class ChurnWebApp: Sendable {
     private func retentionReport(_ model: String) async throws -> (RetentionReport, CustomerBase.Scored, CustomerBase) {
         let base = try base(model)
         let scored = try await base.current(link)
-        let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)"
+        let uplift = try await upliftSource(for: model)
+        let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)+\(uplift.map { "\($0.version.ref)" } ?? "simulation")"
         if let cached = retentionCache.withLock({ $0 }), cached.key == key { return (cached.report, scored, base) }
-        let report = try await RetentionReport.build(scored, configuration: retention, link: link)
+        let report = try await RetentionReport.build(scored, configuration: retention, link: link, uplift: uplift)
         retentionCache.withLock { $0 = (key, report) }
         return (report, scored, base)
+    }
+
+    /// The uplift model targets of `model` are ranked by: the champion of `<model>-uplift`
+    /// (the name `churn campaign uplift` registers under), when it is an uplift model.
+    private func upliftSource(for model: String) async throws -> RetentionReport.UpliftSource? {
+        let name = "\(model)-uplift"
+        let versions = try await link.with { client throws(ChurnClientError) in try await client.models(name: name) }
+        guard let champion = versions.first(where: { $0.aliases.contains(ModelReference.champion) }),
+            let id = UpliftEvidence(tags: champion.tags).campaign ?? (UpliftEvidence(tags: champion.tags).isUplift ? -1 : nil)
+        else { return nil }
+        let campaign = try await link.with { client throws(ChurnClientError) in try await client.campaigns() }.first { $0.id == id }
+        return RetentionReport.UpliftSource(version: champion, campaign: campaign)
     }
 
     /// The top drivers of each target, from the champion's explanations (in calls of 500).

@@ -526,11 +526,28 @@ struct PageBuilder: Sendable {
                 ]
             },
             "has_targets": !report.targets.isEmpty, "targets_total": "\(report.targets.count)",
+            "targets_note": basisNote(report.basis, context: context),
+            "has_uplift": { if case .upliftModel = report.basis { return true } else { return false } }(),
+            "uplift_basis": { () -> String in
+                guard case .upliftModel(let model, let campaign, let offer, let qini) = report.basis else { return "" }
+                var text = "\(self.text("ret.uplift_source", context)) \(model) · \(offer)"
+                if let campaign { text += " · \(self.text("ret.campaign", context)) #\(campaign)" }
+                if let qini { text += String(format: " · %@ %.3f", self.text("ret.qini", context), qini) }
+                return text
+            }(),
             "page": "\(page)", "pages": "\(pageCount)",
             "prev_link": page > 1 ? "/retention?\(query)&page=\(page - 1)" : "",
             "next_link": page < pageCount ? "/retention?\(query)&page=\(page + 1)" : "",
             "csv_link": "/retention/targets.csv?\(query)",
         ]
+    }
+
+    /// What the target list is ranked by, said plainly.
+    func basisNote(_ basis: RetentionReport.TargetBasis, context: WebRequestContext) -> String {
+        switch basis {
+        case .simulation: text("ret.targets_note", context)
+        case .upliftModel: text("ret.targets_note_uplift", context)
+        }
     }
 
     // MARK: Helpers

@@ -68,12 +68,31 @@ struct RetentionReport: Sendable {
     /// Whom to contact: at-risk customers for whom some offer is expected to keep more than it
     /// costs, ranked by that value.
     var targets: [Target]
+    /// How the targets were ranked: by an uplift model learned from a campaign's treated and
+    /// control groups (measured evidence), or, until one exists, by the what-if simulation.
+    var basis: TargetBasis
+
+    /// Where a target list's values come from.
+    enum TargetBasis: Sendable {
+        /// Re-scoring changed records through the churn model: a simulation, not an effect.
+        case simulation
+        /// An uplift model's predicted uplift (churn without the offer − churn with it), learned
+        /// from campaign `campaign`'s randomized groups.
+        case upliftModel(model: ModelRef, campaign: Int?, offer: String, heldBackQini: Double?)
+    }
+
+    /// An uplift model to rank targets by: its champion version and the campaign behind it.
+    struct UpliftSource: Sendable {
+        var version: ModelVersionInfo
+        var campaign: CampaignInfo?
+    }
 
     /// At most this many of the riskiest customers are re-scored per offer.
     static let maximumScored = 3_000
 
     static func build(
-        _ base: CustomerBase.Scored, configuration: RetentionOffers, link: DaemonLink, threshold: Double = 0.5
+        _ base: CustomerBase.Scored, configuration: RetentionOffers, link: DaemonLink, threshold: Double = 0.5,
+        uplift: UpliftSource? = nil
     ) async throws -> RetentionReport {
         let schema = base.dataset.schema
         let table = base.customers
@@ -154,9 +173,38 @@ struct RetentionReport: Sendable {
                 bestOffer: best?.0)
         }
         segments.sort { ($0.revenueAtRisk ?? $0.meanRisk * Double($0.customers)) > ($1.revenueAtRisk ?? $1.meanRisk * Double($1.customers)) }
-        // The target list: each at-risk customer's best offer, if it is worth anything.
+        // The target list: each at-risk customer's best offer, if it is worth anything; with an
+        // uplift model, its offer's predicted effect on every customer still with us instead.
         var targets: [Target] = []
-        for row in atRisk {
+        var basis = TargetBasis.simulation
+        if let uplift {
+            let evidence = UpliftEvidence(tags: uplift.version.tags)
+            let offerID = evidence.offer ?? uplift.campaign?.offer ?? "offer"
+            let offer = configuration.offers.first { $0.id == offerID }
+                ?? RetentionOffer(id: offerID, title: ["en": offerID], monthlyCost: uplift.campaign?.monthlyCost ?? 0)
+            let current = (0..<table.count).filter { !hasLeft($0) }
+            var predictions: [UpliftPrediction] = []
+            for start in stride(from: 0, to: current.count, by: 2000) {
+                let records = current[start..<min(start + 2000, current.count)].map { base.records[$0] }
+                let version = uplift.version.ref.description
+                predictions += try await link.with { client throws(ChurnClientError) in
+                    try await client.predictUplift(records, model: version).predictions
+                }
+            }
+            for (row, prediction) in zip(current, predictions) {
+                // The measured effect already includes who accepts (the treated group is everyone
+                // offered); the offer's cost is paid for each customer expected to stay with it.
+                let value = revenue == nil
+                    ? prediction.uplift
+                    : prediction.uplift * bill(row) - (offer.monthlyCost + offer.monthlyCostShare * bill(row)) * (1 - prediction.churnWithOffer)
+                guard value > 0 else { continue }
+                targets.append(
+                    Target(row: row, id: table.ids[row], risk: base.risk[row], bill: revenue == nil ? nil : bill(row), offer: offer, value: value))
+            }
+            basis = .upliftModel(
+                model: uplift.version.ref, campaign: evidence.campaign, offer: offerID, heldBackQini: uplift.version.metrics["val_qini"])
+        }
+        for row in atRisk where uplift == nil {
             var best: (RetentionOffer, Double)?
             for result in results {
                 guard let value = values[result.offer.id]?[row], value > 0, value > (best?.1 ?? 0) else { continue }
@@ -176,7 +224,7 @@ struct RetentionReport: Sendable {
             alreadyLeft: left.filter { $0 }.count, alreadyLeftAtRisk: aboveThreshold.count - atRiskAll.count,
             currency: configuration.currency,
             revenueField: revenue == nil ? nil : schema.revenue, segmentFields: fields, segments: Array(segments.prefix(12)),
-            offers: results, inapplicable: inapplicable, targets: targets)
+            offers: results, inapplicable: inapplicable, targets: targets, basis: basis)
     }
 
     /// The categorical fields segments are cut by: the configuration's (those the schema has),

@@ -225,7 +225,8 @@ enum Templates {
         </tbody></table></div>{{/has_campaigns}}
         {{^has_campaigns}}<p class="note" id="no-campaigns">{{t.ret.no_campaigns}}</p>{{/has_campaigns}}
         <h2>{{t.ret.targets}}</h2>
-        {{#has_targets}}<p class="note">{{targets_total}} {{t.ret.targets_note}} · <a id="targets-csv" href="{{csv_link}}">{{t.ret.export_csv}}</a></p>
+        {{#has_uplift}}<p class="note" id="uplift-basis">{{uplift_basis}}</p>{{/has_uplift}}{{^has_uplift}}<p class="note" id="no-uplift">{{t.ret.no_uplift}}</p>{{/has_uplift}}
+        {{#has_targets}}<p class="note" id="targets-note">{{targets_total}} {{targets_note}} · <a id="targets-csv" href="{{csv_link}}">{{t.ret.export_csv}}</a></p>
         <div class="scroll"><table id="targets"><thead><tr><th>#</th><th>{{t.ret.customer}}</th><th>{{t.ret.risk}}</th>{{#has_revenue}}<th>{{t.ret.bill}}</th>{{/has_revenue}}<th>{{t.ret.action}}</th><th>{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th><th>{{t.ret.drivers}}</th></tr></thead><tbody>
         {{#targets}}<tr><td>{{rank}}</td><td>{{id}}</td><td>{{risk}}</td>{{#has_revenue}}<td>{{bill}}</td>{{/has_revenue}}<td>{{offer}}</td><td>{{value}}</td><td>{{drivers}}</td></tr>{{/targets}}
         </tbody></table></div>

@@ -230,6 +230,11 @@ enum WebStrings {
         "ret.bill": ("Monthly bill", "월 요금"),
         "ret.value": ("Expected monthly revenue kept, net of cost", "비용을 뺀 예상 유지 월 매출"),
         "ret.drivers": ("Top drivers", "주요 요인"),
+        "ret.targets_note_uplift": ("customers still with us for whom the offer is predicted to keep more than it costs, ranked by predicted uplift (churn without the offer minus churn with it) from a campaign's treated and control groups: measured evidence, not a simulation", "제안이 비용보다 더 많이 유지할 것으로 예측되는 현재 고객, 캠페인의 처리군과 대조군에서 학습한 예측 업리프트(제안이 없을 때의 이탈 확률 − 제안 시 이탈 확률) 순: 시뮬레이션이 아닌 측정된 근거"),
+        "ret.uplift_source": ("Uplift model", "업리프트 모델"),
+        "ret.campaign": ("campaign", "캠페인"),
+        "ret.qini": ("Qini on held-back campaign customers (0 = random, 1 = best possible)", "보류된 캠페인 고객의 Qini (0 = 무작위, 1 = 최선)"),
+        "ret.no_uplift": ("No uplift model yet: once a campaign has outcomes, `churn campaign uplift CAMPAIGN --data FILE` trains one and the list is ranked by measured evidence.", "아직 업리프트 모델이 없습니다: 캠페인 결과가 들어오면 `churn campaign uplift CAMPAIGN --data FILE` 로 학습하며, 그 후 목록은 측정된 근거로 정렬됩니다."),
         "ret.no_targets": ("No at-risk customer has an offer expected to keep more than it costs.", "비용보다 더 많이 유지할 것으로 예상되는 제안이 있는 위험 고객이 없습니다."),
     ]
 }
