@@ -61,6 +61,10 @@ struct SpecExamplesTests {
         try response("campaigns.start response", CampaignMethod.Start.self, in: examples)
         try request("campaigns.report request", CampaignMethod.Report.self, in: examples)
         try response("campaigns.report response", CampaignMethod.Report.self, in: examples)
+        try request("campaigns.train_uplift request", CampaignMethod.TrainUplift.self, in: examples)
+        try request("uplift.predict request", CampaignMethod.PredictUplift.self, in: examples)
+        try response("uplift.predict response", CampaignMethod.PredictUplift.self, in: examples)
+        try response("plugin uplift response", PluginMethod.Uplift.self, in: examples)
         try request("models.export request", DaemonMethod.ModelsExport.self, in: examples)
         try response("models.export response", DaemonMethod.ModelsExport.self, in: examples)
         // The inline months are a record's `history`, and the answer says where months came from.
