@@ -28,5 +28,5 @@ struct ChurnBench: AsyncParsableCommand {
               swift run -c release churn-bench gemm
               swift run -c release churn-bench routing --seconds 20
             """,
-        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self, GEMMBenchmark.self, RoutingBenchmark.self, WebBenchmark.self, CalibrationBenchmark.self])
+        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self, GEMMBenchmark.self, RoutingBenchmark.self, WebBenchmark.self, CalibrationBenchmark.self, UpliftBenchmark.self])
 }

@@ -180,11 +180,19 @@ public struct ArmReport: Codable, Sendable, Hashable {
     public var brier: Interval?
     public var precisionAtTop: Interval?
     public var recallAtTop: Interval?
+    /// The money beside the ranking: the monthly bills of the churners among this arm's riskiest
+    /// `top_fraction`, what contacting them could keep (absent without logged bills).
+    public var revenueAtTop: Interval?
+    /// That as a share of all this arm's churners' monthly bills (comparable across arm sizes).
+    public var revenueShareAtTop: Interval?
 
     public init(
         arm: Arm, version: Int, predictions: Int, outcomes: Int, churners: Int, rocAUC: Interval?, logLoss: Interval?,
-        brier: Interval?, precisionAtTop: Interval?, recallAtTop: Interval?
+        brier: Interval?, precisionAtTop: Interval?, recallAtTop: Interval?, revenueAtTop: Interval? = nil,
+        revenueShareAtTop: Interval? = nil
     ) {
+        self.revenueAtTop = revenueAtTop
+        self.revenueShareAtTop = revenueShareAtTop
         self.arm = arm
         self.version = version
         self.predictions = predictions
@@ -203,6 +211,8 @@ public struct ArmReport: Codable, Sendable, Hashable {
         case logLoss = "log_loss"
         case precisionAtTop = "precision_at_top"
         case recallAtTop = "recall_at_top"
+        case revenueAtTop = "revenue_at_top"
+        case revenueShareAtTop = "revenue_share_at_top"
     }
 }
 

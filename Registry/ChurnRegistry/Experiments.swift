@@ -14,11 +14,14 @@ public struct PredictionLogEntry: Sendable, Hashable {
     /// Seconds since 1970.
     public var at: Double
     public var experimentID: Int?
+    /// The customer's monthly bill (the schema's revenue field), when the schema names one.
+    public var monthlyBill: Double?
 
     public init(
         requestID: String, customerID: String, model: String, version: Int, arm: Arm, probability: Double,
-        latencyMicroseconds: Int, at: Double, experimentID: Int?
+        latencyMicroseconds: Int, at: Double, experimentID: Int?, monthlyBill: Double? = nil
     ) {
+        self.monthlyBill = monthlyBill
         self.requestID = requestID
         self.customerID = customerID
         self.model = model
@@ -40,6 +43,8 @@ public struct ArmOutcomes: Sendable, Hashable {
     public var customerIDs: [String]
     public var probabilities: [Double]
     public var churned: [Bool]
+    /// Monthly bills of the customers with outcomes (nil where the prediction logged none).
+    public var bills: [Double?] = []
 }
 
 extension ModelRegistry {
@@ -152,7 +157,7 @@ extension ModelRegistry {
         let rows = try storageOperation {
             try database.query(
                 """
-                SELECT p.arm AS arm, p.version AS version, p.customer_id AS customer, p.probability AS probability,
+                SELECT p.arm AS arm, p.version AS version, p.customer_id AS customer, p.probability AS probability, p.monthly_bill AS bill,
                     (SELECT f.churned FROM feedback f WHERE f.customer_id = p.customer_id ORDER BY f.id DESC LIMIT 1) AS churned
                 FROM prediction_log p
                 WHERE p.experiment_id = ? AND p.id = (
@@ -170,6 +175,7 @@ extension ModelRegistry {
                 outcomes.customerIDs.append(row.text("customer") ?? "")
                 outcomes.probabilities.append(row.double("probability") ?? 0)
                 outcomes.churned.append(churned == 1)
+                outcomes.bills.append(row.double("bill"))
             }
             arms[arm] = outcomes
         }
@@ -218,15 +224,16 @@ public final class PredictionLogStore: @unchecked Sendable {
             try database.transaction {
                 let statement = try database.prepare(
                     """
-                    INSERT INTO prediction_log (request_id, customer_id, model, version, arm, probability, latency_us, at, experiment_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO prediction_log (request_id, customer_id, model, version, arm, probability, latency_us, at, experiment_id,
+                        monthly_bill)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 for entry in entries {
                     try statement.reset()
                     try statement.bind([
                         .text(entry.requestID), .text(entry.customerID), .text(entry.model), .integer(Int64(entry.version)),
                         .text(entry.arm.rawValue), .real(entry.probability), .integer(Int64(entry.latencyMicroseconds)), .real(entry.at),
-                        entry.experimentID.map { .integer(Int64($0)) } ?? .null,
+                        entry.experimentID.map { .integer(Int64($0)) } ?? .null, entry.monthlyBill.map { .real($0) } ?? .null,
                     ])
                     while try statement.step() {}
                 }

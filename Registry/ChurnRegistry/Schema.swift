@@ -183,6 +183,11 @@ enum RegistrySchema {
             PRIMARY KEY (campaign_id, customer_id)
         ) WITHOUT ROWID;
         """,
+        // 8: each logged prediction's monthly bill (the schema's revenue field; null without
+        // one), so champion/challenger reports weigh what each arm's contact list is worth.
+        """
+        ALTER TABLE prediction_log ADD COLUMN monthly_bill REAL;
+        """,
     ]
 
     /// The schema version this build writes and reads.

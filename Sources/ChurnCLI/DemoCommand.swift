@@ -246,7 +246,10 @@ struct DemoCommand: AsyncParsableCommand {
             for arm in report.arms {
                 let auc = arm.rocAUC.map { String(format: "%.3f [%.3f, %.3f]", $0.value, $0.low, $0.high) } ?? "n/a"
                 let top = arm.precisionAtTop.map { String(format: "%.2f", $0.value) } ?? "n/a"
-                print("    \(arm.arm) v\(arm.version): ROC-AUC \(auc), precision in the riskiest 10% \(top)")
+                let revenue = arm.revenueShareAtTop.map {
+                    String(format: ", churners' revenue reached there %.0f%% [%.0f, %.0f]", $0.value * 100, $0.low * 100, $0.high * 100)
+                } ?? ""
+                print("    \(arm.arm) v\(arm.version): ROC-AUC \(auc), precision in the riskiest 10% \(top)\(revenue)")
             }
             step("report", report.verdict)
             if !keepRunning && !web {

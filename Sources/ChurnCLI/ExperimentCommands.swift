@@ -134,6 +134,18 @@ enum ExperimentReportPrinter {
                 [$0.arm.rawValue, "v\($0.version)", String($0.predictions), String($0.outcomes), cell($0.rocAUC), cell($0.logLoss), cell($0.brier),
                  cell($0.precisionAtTop), cell($0.recallAtTop)]
             })
+        // The money beside the ranking, when predictions logged bills.
+        if report.arms.contains(where: { $0.revenueAtTop != nil }) {
+            printTable(
+                ["ARM", "CHURNERS' MONTHLY REVENUE IN THE RISKIEST \(top) (95%)", "SHARE OF ALL CHURNERS' (95%)"],
+                report.arms.map { arm in
+                    [
+                        arm.arm.rawValue,
+                        arm.revenueAtTop.map { String(format: "%.0f [%.0f, %.0f]", $0.value, $0.low, $0.high) } ?? "-",
+                        arm.revenueShareAtTop.map { String(format: "%.1f%% [%.1f, %.1f]", $0.value * 100, $0.low * 100, $0.high * 100) } ?? "-",
+                    ]
+                })
+        }
         if let paired = report.paired {
             Swift.print(String(format: "paired (DeLong) on %d customers: AUC difference %+.4f ± %.4f, z %.2f, p %.4f", paired.customers, paired.aucDifference, 1.96 * paired.standardError, paired.z, paired.p))
         }

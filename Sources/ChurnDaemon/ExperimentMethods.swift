@@ -117,12 +117,26 @@ enum ExperimentReporting {
                 }
             }
             let usable = !labels.isEmpty
+            // Revenue over the customers whose prediction logged a bill.
+            let billed = arm.bills.indices.filter { arm.bills[$0] != nil }
+            func revenue(_ part: @escaping ((reached: Double, share: Double)) -> Double) -> Interval? {
+                guard !billed.isEmpty else { return nil }
+                let bills = billed.map { arm.bills[$0]! }
+                let billedLabels = billed.map { labels[$0] }
+                let billedScores = billed.map { scores[$0] }
+                return ExperimentStatistics.bootstrap(rows: billed.count, seed: UInt64(experiment.id)) { rows in
+                    ExperimentStatistics.revenueAtTop(
+                        rows.map { billedLabels[$0] }, rows.map { billedScores[$0] }, rows.map { bills[$0] }, fraction: topFraction
+                    ).map(part)
+                }.map { Interval(value: $0.value, low: $0.low, high: $0.high) }
+            }
             return ArmReport(
                 arm: arm.arm, version: arm.version, predictions: arm.predictions, outcomes: labels.count,
                 churners: labels.filter { $0 }.count, rocAUC: usable ? interval(Metrics.rocAUC) : nil,
                 logLoss: usable ? interval { Metrics.logLoss($0, $1) } : nil, brier: usable ? interval { Metrics.brier($0, $1) } : nil,
                 precisionAtTop: usable ? interval { ExperimentStatistics.atTop($0, $1, fraction: topFraction).precision } : nil,
-                recallAtTop: usable ? interval { ExperimentStatistics.atTop($0, $1, fraction: topFraction).recall } : nil)
+                recallAtTop: usable ? interval { ExperimentStatistics.atTop($0, $1, fraction: topFraction).recall } : nil,
+                revenueAtTop: revenue(\.reached), revenueShareAtTop: revenue(\.share))
         }
         var paired: PairedTest?
         if experiment.mode == .shadow,

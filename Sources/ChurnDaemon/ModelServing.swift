@@ -78,7 +78,7 @@ final class ModelServing: Sendable {
         let target = try await prepare(reference)
         let batch = try await checked(customers, for: target)
         let probabilities = try await score(batch.records, on: target, arm: target.arm, start: start)
-        log(batch.ids, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
+        log(batch, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
         return predictions(batch, probabilities, model: target.version.ref, arm: target.arm)
     }
 
@@ -90,7 +90,7 @@ final class ModelServing: Sendable {
         if experiment.mode == .shadow {
             let batch = try await checked(customers, for: champion)
             let probabilities = try await score(batch.records, on: champion, arm: .champion, start: start)
-            log(batch.ids, probabilities, target: champion, arm: .champion, requestID: requestID, experiment: experiment.id, start: start)
+            log(batch, probabilities, target: champion, arm: .champion, requestID: requestID, experiment: experiment.id, start: start)
             // The challenger scores the same customers off the hot path (checked against its own
             // schema); its answers are only logged.
             shadows.submit {
@@ -99,7 +99,7 @@ final class ModelServing: Sendable {
                     let challenger = try await self.prepare(challengerReference)
                     let shadowBatch = try await self.checked(customers, for: challenger)
                     let shadow = try await self.score(shadowBatch.records, on: challenger, arm: .shadow, start: shadowStart)
-                    self.log(shadowBatch.ids, shadow, target: challenger, arm: .shadow, requestID: requestID, experiment: experiment.id, start: shadowStart)
+                    self.log(shadowBatch, shadow, target: challenger, arm: .shadow, requestID: requestID, experiment: experiment.id, start: shadowStart)
                 } catch {
                     self.logger.warning("shadow scoring by \(challengerReference) failed: \(error)")
                 }
@@ -137,9 +137,9 @@ final class ModelServing: Sendable {
             for (position, row) in challengerRows.enumerated() {
                 result[row] = prediction(challengerBatch, position, second[position], model: challenger.version.ref, arm: .challenger)
             }
-            log(challengerBatch.ids, second, target: challenger, arm: .challenger, requestID: requestID, experiment: experiment.id, start: start)
+            log(challengerBatch, second, target: challenger, arm: .challenger, requestID: requestID, experiment: experiment.id, start: start)
         }
-        log(championBatch.ids, first, target: champion, arm: .champion, requestID: requestID, experiment: experiment.id, start: start)
+        log(championBatch, first, target: champion, arm: .champion, requestID: requestID, experiment: experiment.id, start: start)
         return result.map { $0! }
     }
 
@@ -232,20 +232,25 @@ final class ModelServing: Sendable {
             history: batch.sources?[row] ?? batch.source)
     }
 
+    /// Queues the batch's predictions for the log, each with the customer's monthly bill when
+    /// the version's schema names a revenue field (champion/challenger reports weigh by it).
     private func log(
-        _ ids: [String], _ probabilities: [Double], target: Target, arm: Arm, requestID: String, experiment: Int?,
+        _ batch: CheckedBatch, _ probabilities: [Double], target: Target, arm: Arm, requestID: String, experiment: Int?,
         start: ContinuousClock.Instant
     ) {
-        guard let predictionLog, !ids.isEmpty else { return }
+        guard let predictionLog, !batch.ids.isEmpty else { return }
         let elapsed = ContinuousClock.now - start
         let microseconds = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         let now = Date().timeIntervalSince1970
+        let revenue = target.validator.schema.revenue
         predictionLog.append(
-            zip(ids, probabilities).map { id, probability in
-                PredictionLogEntry(
-                    requestID: requestID, customerID: id, model: target.version.name,
-                    version: target.version.version, arm: arm, probability: probability, latencyMicroseconds: microseconds, at: now,
-                    experimentID: experiment)
+            probabilities.indices.map { row in
+                var bill: Double?
+                if let revenue, case .number(let value)? = batch.records[row][revenue], value.isFinite { bill = value }
+                return PredictionLogEntry(
+                    requestID: requestID, customerID: batch.ids[row], model: target.version.name,
+                    version: target.version.version, arm: arm, probability: probabilities[row], latencyMicroseconds: microseconds,
+                    at: now, experimentID: experiment, monthlyBill: bill)
             })
     }
 

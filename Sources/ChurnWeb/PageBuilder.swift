@@ -66,6 +66,10 @@ struct PageBuilder: Sendable {
                         [
                             "arm": arm.arm, "model": "\(experiment.model)@\(arm.version)", "predictions": "\(arm.predictions)",
                             "labelled": "\(arm.outcomes)", "auc": Self.interval(arm.rocAUC), "precision": Self.interval(arm.precisionAtTop),
+                            "revenue": arm.revenueAtTop.map { reached in
+                                let share = arm.revenueShareAtTop.map { String(format: " (%.0f%% [%.0f, %.0f])", $0.value * 100, $0.low * 100, $0.high * 100) } ?? ""
+                                return String(format: "%.0f [%.0f, %.0f]", reached.value, reached.low, reached.high) + share
+                            } ?? "—",
                         ]
                     },
                     "verdict_label": text(Self.verdictKey(report.decision), context),

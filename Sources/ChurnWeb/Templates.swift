@@ -98,8 +98,8 @@ enum Templates {
         {{#experiment}}
         <p id="experiment">{{experiment.mode}} · {{t.dash.champion}} {{experiment.champion}} · {{t.dash.challenger}} {{experiment.challenger}} · {{experiment.started}}</p>
         {{#report}}
-        <div class="scroll"><table id="experiment-report"><thead><tr><th>{{t.exp.arm}}</th><th>{{t.exp.model}}</th><th>{{t.exp.predictions}}</th><th>{{t.exp.outcomes}}</th><th>{{t.metric.roc_auc}}</th><th>{{t.exp.precision_top}}</th></tr></thead><tbody>
-        {{#arms}}<tr><td>{{arm}}</td><td>{{model}}</td><td>{{predictions}}</td><td>{{labelled}}</td><td>{{auc}}</td><td>{{precision}}</td></tr>{{/arms}}
+        <div class="scroll"><table id="experiment-report"><thead><tr><th>{{t.exp.arm}}</th><th>{{t.exp.model}}</th><th>{{t.exp.predictions}}</th><th>{{t.exp.outcomes}}</th><th>{{t.metric.roc_auc}}</th><th>{{t.exp.precision_top}}</th><th>{{t.exp.revenue_top}}</th></tr></thead><tbody>
+        {{#arms}}<tr><td>{{arm}}</td><td>{{model}}</td><td>{{predictions}}</td><td>{{labelled}}</td><td>{{auc}}</td><td>{{precision}}</td><td>{{revenue}}</td></tr>{{/arms}}
         </tbody></table></div>
         <p id="verdict"><strong>{{verdict_label}}</strong> {{verdict_evidence}}</p>
         {{/report}}

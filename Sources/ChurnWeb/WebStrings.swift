@@ -80,6 +80,7 @@ enum WebStrings {
         "exp.predictions": ("Predictions", "예측 수"),
         "exp.outcomes": ("With outcome", "결과 확인 수"),
         "exp.precision_top": ("Precision in the riskiest 10%", "위험 상위 10% 정밀도"),
+        "exp.revenue_top": ("Churners' monthly revenue reached in the riskiest 10% (share of all churners')", "위험 상위 10%가 포함하는 이탈 고객 월 매출 (전체 이탈 고객 매출 대비)"),
         "verdict.better": ("Challenger better:", "챌린저가 더 우수함:"),
         "verdict.worse": ("Challenger worse:", "챌린저가 더 나쁨:"),
         "verdict.undecided": ("Not yet distinguishable:", "아직 구별할 수 없음:"),

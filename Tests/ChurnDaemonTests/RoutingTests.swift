@@ -1,4 +1,5 @@
 import ChurnClient
+import ChurnData
 import ChurnProtocol
 import Foundation
 import Testing
@@ -73,6 +74,18 @@ struct RoutingTests {
         #expect(report.arms.allSatisfy { $0.predictions == 200 && $0.outcomes == 200 && $0.rocAUC != nil })
         #expect(report.paired?.customers == 200)
         #expect(report.verdict.contains("200 outcomes"), "\(report.verdict)")
+        // The money beside the ranking: the logged bills (MonthlyCharges, the schema's revenue
+        // field) of the churners among the champion's riskiest 10%, by hand (rows as the report
+        // reads them, by customer id).
+        let champion = try #require(report.arms.first { $0.arm == "champion" })
+        let rows = customers.indices.sorted { "s\($0)" < "s\($1)" }
+        let expected = try #require(
+            ExperimentStatistics.revenueAtTop(
+                rows.map { $0 % 3 == 0 }, rows.map { during[$0].churnProbability }, rows.map { Double(20 + $0 % 90) }, fraction: 0.1))
+        let reached = try #require(champion.revenueAtTop)
+        let share = try #require(champion.revenueShareAtTop)
+        #expect(abs(reached.value - expected.reached) < 1e-9 && abs(share.value - expected.share) < 1e-12)
+        #expect(reached.low <= reached.value && reached.value <= reached.high && reached.high > reached.low, "a bootstrap interval")
         let health = try await client.health()
         #expect(health.experiment?.mode == "shadow")
         #expect(health.serving?.contains { $0.arm == "shadow" && $0.customers == 200 } == true)

@@ -25,6 +25,38 @@ public enum ExperimentStatistics {
         return (Double(caught) / Double(flagged), positives == 0 ? 0 : Double(caught) / Double(positives))
     }
 
+    /// What contacting the `fraction` riskiest customers (by score) is worth: the monthly bills of
+    /// the churners among them (`reached`), and that as a share of all churners' bills (`share`).
+    /// Nil when the churners' bills add to nothing.
+    public static func revenueAtTop(_ labels: [Bool], _ scores: [Double], _ bills: [Double], fraction: Double)
+        -> (reached: Double, share: Double)?
+    {
+        let total = labels.indices.reduce(0.0) { $0 + (labels[$1] ? bills[$1] : 0) }
+        guard total > 0 else { return nil }
+        let flagged = max(1, Int((Double(labels.count) * fraction).rounded(.up)))
+        let order = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        let reached = order.prefix(flagged).reduce(0.0) { $0 + (labels[$1] ? bills[$1] : 0) }
+        return (reached, reached / total)
+    }
+
+    /// `metric` of the rows `0..<count` with a percentile bootstrap 95% interval: `metric` gets
+    /// the row indices of each resample (`resamples` draws by `seed`); nil when it is undefined
+    /// on all rows.
+    public static func bootstrap(rows count: Int, resamples: Int = 1000, seed: UInt64 = 0, metric: ([Int]) -> Double?) -> Estimate? {
+        guard let value = metric(Array(0..<count)) else { return nil }
+        var random = SeededRandom(seed: seed)
+        var draws: [Double] = []
+        draws.reserveCapacity(resamples)
+        var sample = [Int](repeating: 0, count: count)
+        for _ in 0..<resamples {
+            for index in 0..<count { sample[index] = random.below(count) }
+            if let draw = metric(sample) { draws.append(draw) }
+        }
+        guard draws.count >= 10 else { return Estimate(value: value, low: value, high: value) }
+        draws.sort()
+        return Estimate(value: value, low: percentile(draws, 0.025), high: percentile(draws, 0.975))
+    }
+
     /// `metric` on all rows with a percentile bootstrap 95% interval (`resamples` draws by `seed`);
     /// nil when the metric is undefined on the rows.
     public static func bootstrap(

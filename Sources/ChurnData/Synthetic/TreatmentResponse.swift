@@ -37,4 +37,15 @@ public enum TreatmentResponse {
         var random = SeededRandom(seed: hash)
         return random.unit() >= persuadableEffect
     }
+
+    /// The outcomes of a campaign on synthetic telco customers: each row's label, changed by the
+    /// response model for the rows given the offer (`treated`).
+    public static func campaignOutcomes(of customers: Dataset, treated: [Bool]) -> [Bool] {
+        let natural = customers.churned ?? []
+        let ids = customers.customers.ids
+        return natural.indices.map { row in
+            guard treated[row], let segment = segment(of: customers.record(at: row)) else { return natural[row] }
+            return outcome(customerID: ids[row], wouldChurn: natural[row], segment: segment)
+        }
+    }
 }

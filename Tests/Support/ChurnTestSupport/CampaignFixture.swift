@@ -20,15 +20,9 @@ public struct CampaignFixture {
         customers = generated.dataset
         var coin = SeededGenerator(seed: seed &* 31 &+ 7)
         let treated = (0..<count).map { _ in Double.random(in: 0..<1, using: &coin) < treatedShare }
-        let segments = generated.dataset.records.map { TreatmentResponse.segment(of: $0) ?? "" }
-        let natural = generated.dataset.churned!
-        let ids = generated.dataset.customers.ids
-        churned = (0..<count).map { row in
-            treated[row]
-                ? TreatmentResponse.outcome(customerID: ids[row], wouldChurn: natural[row], segment: segments[row]) : natural[row]
-        }
+        segments = generated.dataset.records.map { TreatmentResponse.segment(of: $0) ?? "" }
+        churned = TreatmentResponse.campaignOutcomes(of: generated.dataset, treated: treated)
         self.treated = treated
-        self.segments = segments
     }
 
     /// The customers as a plugin's uplift training file: canonical columns, the observed
