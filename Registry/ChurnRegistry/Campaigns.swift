@@ -16,10 +16,11 @@ extension ModelRegistry {
     // MARK: Campaigns
 
     /// Starts a campaign: each customer is treated or held back as control by `assign` (given
-    /// the new campaign's id, so assignment is sticky per campaign and customer); audited.
+    /// the new campaign's id and start time, so assignment is sticky per campaign and customer,
+    /// and campaign 1 of another registry holds back other customers); audited.
     public func startCampaign(
         model: String, offer: String, controlShare: Double, monthlyCost: Double, customers: [CampaignCustomer], user: String,
-        note: String?, assign: (_ campaign: Int, _ customer: String) -> Bool
+        note: String?, assign: (_ campaign: Int, _ startedAt: String, _ customer: String) -> Bool
     ) throws(RegistryError) -> CampaignInfo {
         let now = Self.timestamp()
         let id: Int64 = try storageOperation {
@@ -35,7 +36,7 @@ extension ModelRegistry {
                     "INSERT INTO campaign_members (campaign_id, customer_id, arm, risk, monthly_bill, segment) VALUES (?, ?, ?, ?, ?, ?)")
                 var treated = 0
                 for customer in customers {
-                    let control = assign(Int(id), customer.customerID)
+                    let control = assign(Int(id), now, customer.customerID)
                     if !control { treated += 1 }
                     try insert.reset()
                     try insert.bind([

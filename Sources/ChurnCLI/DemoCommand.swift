@@ -205,15 +205,15 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(format: "    %@  %.3f  ", explained.customerID as NSString, explained.explanation.churnProbability) + reasons.joined(separator: ", "))
         }
 
-        // 6. A retention campaign on the customers at 30% risk or more: a two-year contract offer,
-        // with 30% of them held back at random as the control group. On synthetic customers the offer's
-        // effect is the generator's documented response (TreatmentResponse), a truth to recover.
+        // 6. A learning campaign: a two-year contract offer to the whole cohort, half held back at
+        // random as the control group, so its evidence covers every kind of customer (an uplift
+        // model learns nothing about customers a campaign never reached). On synthetic customers
+        // the offer's effect is the generator's documented response (TreatmentResponse), a truth
+        // to recover.
         var cohortLabels = cohort.churned!
         let rowOf = Dictionary(uniqueKeysWithValues: cohort.customers.ids.enumerated().map { ($1, $0) })
         let revenue = cohort.schema.revenue
-        // Every customer at 30% risk or more: a cohort wide enough for the uplift model of step 8
-        // to learn whom the offer moves.
-        let targets = predictions.filter { $0.churnProbability >= 0.3 }.compactMap { prediction -> CampaignCustomer? in
+        let targets = predictions.compactMap { prediction -> CampaignCustomer? in
             guard let row = rowOf[prediction.customerID], let segment = TreatmentResponse.segment(of: records[row]) else { return nil }
             let bill: Double? = if let revenue, case .number(let value)? = records[row][revenue] { value } else { nil }
             return CampaignCustomer(customerID: prediction.customerID, risk: prediction.churnProbability, monthlyBill: bill, segment: segment)
@@ -222,10 +222,10 @@ struct DemoCommand: AsyncParsableCommand {
         if !targets.isEmpty {
             let campaign = try await reporting { () async throws(ChurnClientError) in
                 try await client.startCampaign(
-                    CampaignStartParams(offer: "two_year_contract", customers: targets, controlShare: 0.3, note: "churn demo"))
+                    CampaignStartParams(offer: "two_year_contract", customers: targets, controlShare: 0.5, note: "churn demo: a learning campaign"))
             }
             campaignID = campaign.id
-            step("campaign", "#\(campaign.id): two-year contract offer to \(campaign.treated) customers at 30%+ risk, \(campaign.control) held back at random as control")
+            step("campaign", "#\(campaign.id): two-year contract offer to \(campaign.treated) customers of the cohort, \(campaign.control) held back at random as control")
             let members = try await reporting { () async throws(ChurnClientError) in try await client.campaignMembers(campaign.id) }
             let segments = Dictionary(uniqueKeysWithValues: targets.map { ($0.customerID, $0.segment ?? "") })
             for member in members where member.arm == "treated" {

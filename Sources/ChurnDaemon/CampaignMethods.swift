@@ -20,9 +20,8 @@ struct CampaignMethods {
             return try await registry.startCampaign(
                 model: params.model ?? ModelReference.defaultName, offer: params.offer, controlShare: share,
                 monthlyCost: params.monthlyCost ?? 0, customers: params.customers, user: DaemonMethods.user(context), note: params.note
-            ) { campaign, customer in
-                // Sticky: the same campaign and customer always land in the same arm.
-                ModelServing.bucket(key: "campaign:\(campaign):\(customer)") < share
+            ) { campaign, startedAt, customer in
+                Self.isControl(campaign: campaign, startedAt: startedAt, customer: customer, share: share)
             }
         }
         table.register(CampaignMethod.List.self) { _, _ in
@@ -50,6 +49,13 @@ struct CampaignMethods {
             let info = try await registry.campaign(params.campaign)
             return Self.report(info, members: try await registry.campaignMembers(params.campaign))
         }
+    }
+
+    /// Whether a customer is held back: the hash of the campaign's id, its start time and the
+    /// customer below the control share. Sticky (the arms are stored, and the same inputs give
+    /// the same arm), and different for campaign 1 of another registry.
+    static func isControl(campaign: Int, startedAt: String, customer: String, share: Double) -> Bool {
+        ModelServing.bucket(key: "campaign:\(campaign):\(startedAt):\(customer)") < share
     }
 
     static func check(_ params: CampaignStartParams) throws {

@@ -22,7 +22,8 @@ struct CampaignTests {
         let info = try await client.startCampaign(
             CampaignStartParams(offer: "two_year_contract", customers: cohort, controlShare: 0.25, monthlyCost: 5, note: "test"))
         // The assignment is the documented sticky hash of the campaign and the customer.
-        let control = Set(cohort.map(\.customerID).filter { ModelServing.bucket(key: "campaign:\(info.id):\($0)") < 0.25 })
+        let control = Set(
+            cohort.map(\.customerID).filter { ModelServing.bucket(key: "campaign:\(info.id):\(info.startedAt):\($0)") < 0.25 })
         #expect(info.control == control.count && info.treated == 400 - control.count)
         #expect((60...140).contains(control.count), "about a quarter held back: \(control.count)")
 
