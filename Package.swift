@@ -7,7 +7,8 @@ import PackageDescription
 /// Layering (lower never imports higher):
 ///   ChurnProtocol  wire types only (envelope, errors, method params/results)
 ///   ChurnRPC       NIO transport: framing, Unix-socket server and client
-///   ChurnRegistry  SQLite registry of versioned, compressed, checksummed artifacts
+///   ChurnRegistry  registry of versioned, compressed, checksummed artifacts: SQLite (one host)
+///                  or PostgreSQL (shared by several hosts)
 ///   ChurnPluginKit the model contract a plugin implements, and `serve`
 ///   ChurnDaemon    plugin supervision, routing, daemon methods
 ///   ChurnClient    typed client for the daemon's methods
@@ -46,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: Protocol
@@ -77,6 +79,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Registry/ChurnRegistry"
         ),

@@ -25,27 +25,24 @@ extension ModelRegistry {
         let now = Self.timestamp()
         let id: Int64 = try storageOperation {
             try database.transaction {
-                try database.run(
+                let id = try database.insertReturningID(
                     """
                     INSERT INTO campaigns (model, offer, control_share, monthly_cost, status, started_at, started_by, note)
                     VALUES (?, ?, ?, ?, 'running', ?, ?, ?)
                     """,
                     [.text(model), .text(offer), .real(controlShare), .real(monthlyCost), .text(now), .text(user), .optional(note)])
-                let id = database.lastInsertRowID
-                let insert = try database.prepare(
-                    "INSERT INTO campaign_members (campaign_id, customer_id, arm, risk, monthly_bill, segment) VALUES (?, ?, ?, ?, ?, ?)")
                 var treated = 0
-                for customer in customers {
+                let rows: [[SQLValue]] = customers.map { customer in
                     let control = assign(Int(id), now, customer.customerID)
                     if !control { treated += 1 }
-                    try insert.reset()
-                    try insert.bind([
+                    return [
                         .integer(id), .text(customer.customerID), .text(control ? "control" : "treated"),
                         customer.risk.map { .real($0) } ?? .null, customer.monthlyBill.map { .real($0) } ?? .null,
                         .optional(customer.segment),
-                    ])
-                    while try insert.step() {}
+                    ]
                 }
+                try database.runMany(
+                    "INSERT INTO campaign_members (campaign_id, customer_id, arm, risk, monthly_bill, segment) VALUES (?, ?, ?, ?, ?, ?)", rows)
                 try audit(
                     at: now, user: user, action: .campaignStart, model: model, from: nil, to: nil,
                     detail: "campaign \(id): offer \(offer) to \(treated) of \(customers.count) customers, \(customers.count - treated) held back as control")

@@ -60,15 +60,15 @@ extension ModelRegistry {
         }
         let now = Self.timestamp()
         let id: Int64 = try storageOperation {
-            try database.run(
+            try database.insertReturningID(
                 """
                 INSERT INTO experiments (model, mode, share, champion_version, challenger_version, status, started_at, started_by, note)
                 VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)
                 """,
                 [.text(model), .text(mode.rawValue), .real(share), .integer(Int64(champion)), .integer(Int64(challenger)), .text(now),
                  .text(user), .optional(note)])
-            return database.lastInsertRowID
         }
+        try storageOperation { try notifyChange() }
         return try experiment(id: Int(id))!
     }
 
@@ -81,6 +81,7 @@ extension ModelRegistry {
             try database.run(
                 "UPDATE experiments SET status = 'stopped', stopped_at = ?, stopped_by = ? WHERE id = ?",
                 [.text(Self.timestamp()), .text(user), .integer(Int64(running.id))])
+            try notifyChange()
         }
         return try experiment(id: running.id)!
     }
@@ -105,7 +106,7 @@ extension ModelRegistry {
         }.map(Self.experimentInfo)
     }
 
-    private static func experimentInfo(_ row: SQLiteRow) -> ExperimentInfo {
+    private static func experimentInfo(_ row: SQLRow) -> ExperimentInfo {
         ExperimentInfo(
             id: row.int("id") ?? 0, model: row.text("model") ?? "", mode: ExperimentMode(rawValue: row.text("mode") ?? ""), share: row.double("share") ?? 0,
             championVersion: row.int("champion_version") ?? 0, challengerVersion: row.int("challenger_version") ?? 0,
@@ -121,16 +122,14 @@ extension ModelRegistry {
         let now = Self.timestamp()
         return try storageOperation {
             try database.transaction {
-                let insert = try database.prepare(
-                    "INSERT INTO feedback (customer_id, churned, observed_on, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)")
-                for outcome in outcomes {
-                    try insert.reset()
-                    try insert.bind([
-                        .text(outcome.customerID), .integer(outcome.churned ? 1 : 0), .text(outcome.date ?? String(now.prefix(10))),
-                        .text(now), .text(user),
-                    ])
-                    while try insert.step() {}
-                }
+                try database.runMany(
+                    "INSERT INTO feedback (customer_id, churned, observed_on, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)",
+                    outcomes.map { outcome in
+                        [
+                            .text(outcome.customerID), .integer(outcome.churned ? 1 : 0), .text(outcome.date ?? String(now.prefix(10))),
+                            .text(now), .text(user),
+                        ]
+                    })
                 // One pass over the log for the whole call (the log has no customer index, so
                 // that predictions stay plain appends).
                 let ids = JSONWriter.bytes(.array(outcomes.map { .string($0.customerID) }))
@@ -138,7 +137,7 @@ extension ModelRegistry {
                     try database.query(
                         """
                         SELECT DISTINCT customer_id AS customer FROM prediction_log
-                        WHERE customer_id IN (SELECT value FROM json_each(?))
+                        WHERE customer_id IN (\(database.dialect.jsonStrings))
                         """, [.text(String(decoding: ids, as: UTF8.self))]
                     ).compactMap { $0.text("customer") })
                 var unknown: [String] = []
@@ -182,36 +181,42 @@ extension ModelRegistry {
         return arms.values.sorted { $0.arm.rawValue < $1.arm.rawValue }
     }
 
-    /// Runs database work, classifying SQLite failures.
+    /// Runs database work, classifying storage failures.
     func storageOperation<T>(_ body: () throws -> T) throws(RegistryError) -> T {
         do {
             return try body()
-        } catch let error as RegistryError {
-            throw error
-        } catch let error as SQLiteError {
-            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
         } catch {
-            throw .conflict("\(error)")
+            throw RegistryError.classify(error, location: path)
         }
     }
 }
 
-/// The prediction log's writer: its own SQLite connection (so the log never waits on the
-/// registry's), batched inserts in one transaction, and pruning by age and row count.
+/// The prediction log's writer: its own connection (so the log never waits on the registry's),
+/// batched inserts in one transaction, and pruning by age and row count.
 public final class PredictionLogStore: @unchecked Sendable {
-    private let database: SQLiteDatabase
+    private let database: any SQLStore
     private let lock = NSLock()
     /// Rows kept at most; older rows go first.
     public let maximumRows: Int
     /// Rows older than this many days go.
     public let maximumAgeDays: Int
+    /// Where the log is written.
+    public let location: RegistryLocation
 
-    public init(path: String, maximumRows: Int = 2_000_000, maximumAgeDays: Int = 90) throws(RegistryError) {
-        do {
-            database = try SQLiteDatabase(path: path)
-            try database.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL")
-        } catch {
-            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
+    public convenience init(path: String, maximumRows: Int = 2_000_000, maximumAgeDays: Int = 90) throws(RegistryError) {
+        try self.init(location: .sqlite(path: path), maximumRows: maximumRows, maximumAgeDays: maximumAgeDays)
+    }
+
+    /// Opens the log in the registry at `location` on a connection of its own.
+    public init(location: RegistryLocation, maximumRows: Int = 2_000_000, maximumAgeDays: Int = 90) throws(RegistryError) {
+        self.location = location
+        database = try location.openStore()
+        if database.dialect == .sqlite {
+            do {
+                try database.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL")
+            } catch {
+                throw RegistryError.classify(error, location: location.description)
+            }
         }
         self.maximumRows = maximumRows
         self.maximumAgeDays = maximumAgeDays
@@ -222,21 +227,20 @@ public final class PredictionLogStore: @unchecked Sendable {
         guard !entries.isEmpty else { return }
         try lock.withLock {
             try database.transaction {
-                let statement = try database.prepare(
+                try database.runMany(
                     """
                     INSERT INTO prediction_log (request_id, customer_id, model, version, arm, probability, latency_us, at, experiment_id,
                         monthly_bill)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for entry in entries {
-                    try statement.reset()
-                    try statement.bind([
-                        .text(entry.requestID), .text(entry.customerID), .text(entry.model), .integer(Int64(entry.version)),
-                        .text(entry.arm.rawValue), .real(entry.probability), .integer(Int64(entry.latencyMicroseconds)), .real(entry.at),
-                        entry.experimentID.map { .integer(Int64($0)) } ?? .null, entry.monthlyBill.map { .real($0) } ?? .null,
-                    ])
-                    while try statement.step() {}
-                }
+                    """,
+                    entries.map { entry in
+                        [
+                            .text(entry.requestID), .text(entry.customerID), .text(entry.model), .integer(Int64(entry.version)),
+                            .text(entry.arm.rawValue), .real(entry.probability), .integer(Int64(entry.latencyMicroseconds)),
+                            .real(entry.at), entry.experimentID.map { .integer(Int64($0)) } ?? .null,
+                            entry.monthlyBill.map { .real($0) } ?? .null,
+                        ]
+                    })
             }
         }
     }

@@ -36,22 +36,28 @@ public struct HistoryUpsert: Sendable, Hashable {
 /// keyed by model, customer and period: sending it again is idempotent, a correction replaces
 /// it, and nothing else a customer has stored is touched. Call off the event loop.
 public final class HistoryStore: @unchecked Sendable {
-    private let database: SQLiteDatabase
+    private let database: any SQLStore
     private let lock = NSLock()
 
     /// The most customers one lookup query names (SQLite's parameter limit is far above).
     static let lookupChunk = 500
 
-    /// Opens the store in the registry database at `path` (`:memory:` for a private one),
+    /// Opens the store in the SQLite registry at `path` (`:memory:` for a private one),
     /// bringing its schema up to date.
-    public init(path: String) throws(RegistryError) {
-        do {
-            database = try SQLiteDatabase(path: path)
-            try database.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL")
-        } catch {
-            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
+    public convenience init(path: String) throws(RegistryError) {
+        try self.init(location: .sqlite(path: path))
+    }
+
+    /// Opens the store in the registry at `location`, on a connection of its own.
+    public init(location: RegistryLocation) throws(RegistryError) {
+        database = try location.openStore()
+        if database.dialect == .sqlite {
+            do {
+                try database.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL")
+            } catch {
+                throw RegistryError.classify(error, location: location.description)
+            }
         }
-        try RegistrySchema.migrate(database)
     }
 
     /// Stores `months` of `model` in one transaction: all or none.
@@ -62,17 +68,25 @@ public final class HistoryStore: @unchecked Sendable {
         do {
             try lock.withLock {
                 try database.transaction {
-                    let existing = try database.prepare(
-                        #"SELECT "values" FROM history_months WHERE model = ? AND customer_id = ? AND period = ?"#)
-                    let write = try database.prepare(
-                        #"INSERT OR REPLACE INTO history_months (model, customer_id, period, "values", updated_at) VALUES (?, ?, ?, ?, ?)"#)
+                    // What is stored now for these customers, in chunks of one query each.
+                    var stored: [String: String] = [:]
+                    let customers = Array(Set(months.map(\.customerID)))
+                    for start in stride(from: 0, to: customers.count, by: Self.lookupChunk) {
+                        let chunk = customers[start..<min(start + Self.lookupChunk, customers.count)]
+                        let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                        for row in try database.query(
+                            #"SELECT customer_id, period, "values" FROM history_months WHERE model = ? AND customer_id IN (\#(placeholders))"#,
+                            [.text(model)] + chunk.map { .text($0) })
+                        {
+                            stored["\(row.text("customer_id") ?? "")\u{0}\(row.int("period") ?? 0)"] = row.text("values")
+                        }
+                    }
+                    var writes: [[SQLValue]] = []
                     for month in months {
                         let values = String(decoding: try encoder.encode(month.values), as: UTF8.self)
-                        let key: [SQLiteValue] = [.text(model), .text(month.customerID), .integer(Int64(month.period))]
-                        try existing.reset()
-                        try existing.bind(key)
-                        if try existing.step() {
-                            if existing.row().text("values") == values {
+                        let key = "\(month.customerID)\u{0}\(month.period)"
+                        if let existing = stored[key] {
+                            if existing == values {
                                 result.unchanged += 1
                                 continue
                             }
@@ -80,16 +94,23 @@ public final class HistoryStore: @unchecked Sendable {
                         } else {
                             result.appended += 1
                         }
-                        try write.reset()
-                        try write.bind(key + [.text(values), .real(now.timeIntervalSince1970)])
-                        while try write.step() {}
+                        stored[key] = values
+                        writes.append([.text(model), .text(month.customerID), .integer(Int64(month.period)), .text(values), .real(now.timeIntervalSince1970)])
+                    }
+                    // One row per customer and period: a correction replaces the month.
+                    for write in writes {
+                        try database.run(
+                            #"""
+                            INSERT INTO history_months (model, customer_id, period, "values", updated_at) VALUES (?, ?, ?, ?, ?)
+                            ON CONFLICT (model, customer_id, period) DO UPDATE SET "values" = excluded."values", updated_at = excluded.updated_at
+                            """#, write)
                     }
                 }
             }
-        } catch let error as SQLiteError {
-            throw error.isCorruption ? .corrupt(path: database.path, detail: error.message) : .storage(error)
-        } catch {
+        } catch let error as EncodingError {
             throw .conflict("storing months failed: \(error)")
+        } catch {
+            throw RegistryError.classify(error, location: database.location)
         }
         return result
     }
@@ -117,10 +138,10 @@ public final class HistoryStore: @unchecked Sendable {
                     }
                 }
             }
-        } catch let error as SQLiteError {
-            throw error.isCorruption ? .corrupt(path: database.path, detail: error.message) : .storage(error)
-        } catch {
+        } catch let error as DecodingError {
             throw .conflict("stored months are unreadable: \(error)")
+        } catch {
+            throw RegistryError.classify(error, location: database.location)
         }
         return result
     }
@@ -134,10 +155,8 @@ public final class HistoryStore: @unchecked Sendable {
                     [.text(model)])
                 return (row?.int("customers") ?? 0, row?.int("months") ?? 0)
             }
-        } catch let error as SQLiteError {
-            throw error.isCorruption ? .corrupt(path: database.path, detail: error.message) : .storage(error)
         } catch {
-            throw .conflict("counting months failed: \(error)")
+            throw RegistryError.classify(error, location: database.location)
         }
     }
 }

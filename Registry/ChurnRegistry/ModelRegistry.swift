@@ -9,45 +9,40 @@ import Foundation
 /// version numbers are allocated inside `BEGIN IMMEDIATE` transactions, so concurrent
 /// registrations get distinct numbers and a registration killed half-way leaves nothing.
 public actor ModelRegistry {
-    /// The file (or `:memory:`).
+    /// The file (or `:memory:`), or the shared database's URL without its password.
     public nonisolated let path: String
-    let database: SQLiteDatabase
+    /// Where the registry lives.
+    public nonisolated let location: RegistryLocation
+    let database: any SQLStore
 
-    /// SQLite work runs on the registry's own thread, never on an event loop serving clients
+    /// Registry work runs on the registry's own thread, never on an event loop serving clients
     /// (see ``StorageThread``).
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         StorageThread.loop.executor.asUnownedSerialExecutor()
     }
 
-    /// Opens or creates the registry at `path`, migrating it to the current schema.
+    /// Opens or creates the SQLite registry at `path`, migrating it to the current schema.
     public init(path: String, busyTimeout: Duration = .seconds(10)) throws(RegistryError) {
-        self.path = path
-        if path != ":memory:" {
-            let folder = (path as NSString).deletingLastPathComponent
-            if !folder.isEmpty {
-                do {
-                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                } catch {
-                    throw .file(path: folder, reason: error.localizedDescription)
-                }
-            }
-        }
-        do {
-            database = try SQLiteDatabase(path: path)
-        } catch {
-            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
-        }
+        try self.init(location: .sqlite(path: path), busyTimeout: busyTimeout)
+    }
+
+    /// Opens the registry at `location` (an SQLite file, or a shared PostgreSQL database),
+    /// creating and migrating its schema as needed.
+    public init(location: RegistryLocation, busyTimeout: Duration = .seconds(10)) throws(RegistryError) {
+        self.location = location
+        self.path = location.description
+        database = try location.openStore()
+        guard case .sqlite(let file) = location else { return }
         let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
         do {
             try database.execute("PRAGMA busy_timeout = \(milliseconds)")
-            if path != ":memory:" {
+            if file != ":memory:" {
                 _ = try database.queryOne("PRAGMA journal_mode = WAL")
             }
             try database.execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL")
         } catch {
-            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
+            throw RegistryError.classify(error, location: file)
         }
-        try RegistrySchema.migrate(database)
     }
 
     /// The schema version this build reads and writes.
@@ -115,14 +110,19 @@ public actor ModelRegistry {
         func json<T: Encodable>(_ value: T) -> String {
             String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
         }
+        if case .postgres(let address) = location, artifact.compressed.count > address.maximumArtifactBytes {
+            throw .invalid(
+                field: "artifact",
+                reason: "the compressed artifact is \(artifact.compressed.count >> 20) MB, over this shared registry's limit of \(address.maximumArtifactBytes >> 20) MB: raise max_artifact_mb in the registry URL (PostgreSQL stores at most 1 GB in one value), or make the model smaller")
+        }
         let number: Int = try storage {
             try database.transaction {
                 let modelID = try self.modelID(named: registration.name, creating: true, at: now)!
+                // Allocated by one UPDATE, so concurrent registrations (from any host) get distinct numbers.
                 let number = try database.queryOne(
-                    "SELECT next_version FROM models WHERE id = ?", [.integer(modelID)])!.int("next_version")!
-                try database.run(
-                    "UPDATE models SET next_version = ? WHERE id = ?", [.integer(Int64(number + 1)), .integer(modelID)])
-                try database.run(
+                    "UPDATE models SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number",
+                    [.integer(modelID)])!.int("number")!
+                let versionID = try database.insertReturningID(
                     """
                     INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
                         loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
@@ -144,7 +144,6 @@ public actor ModelRegistry {
                         .optional(registration.historySource),
                         registration.calibration.map { .text(json($0)) } ?? .null,
                     ])
-                let versionID = database.lastInsertRowID
                 Self.afterVersionRowForTesting?()
                 try database.run(
                     """
@@ -158,6 +157,7 @@ public actor ModelRegistry {
                 try self.audit(
                     at: now, user: user, action: action, model: registration.name, from: nil, to: number,
                     detail: "\(registration.kind) \(artifact.rawSize) bytes sha256 \(artifact.sha256)")
+                try self.notifyChange()
                 return number
             }
         }
@@ -176,7 +176,7 @@ public actor ModelRegistry {
     public func list(name: String? = nil) throws(RegistryError) -> [ModelVersionInfo] {
         let rows = try storage {
             try database.query(
-                Self.versionSelect + (name == nil ? "" : " WHERE m.name = ?") + " ORDER BY m.name, v.version DESC",
+                versionSelect + (name == nil ? "" : " WHERE m.name = ?") + " ORDER BY m.name, v.version DESC",
                 name.map { [.text($0)] } ?? [])
         }
         var result: [ModelVersionInfo] = []
@@ -309,6 +309,7 @@ public actor ModelRegistry {
                 try self.audit(
                     at: now, user: user, action: .promote, model: name, from: previous, to: version,
                     detail: reason.map { "\(alias): \($0)" } ?? alias)
+                try self.notifyChange()
                 return AliasChange(name: name, alias: alias, from: previous, to: version)
             }
         }
@@ -328,7 +329,7 @@ public actor ModelRegistry {
     /// Where a rollback of `alias` goes: the alias's current version, the promotion being undone,
     /// and the earlier version's row.
     private func rollbackStep(modelID: Int64, alias: String, name: String) throws
-        -> (current: Int, historyID: SQLiteValue, previous: Int, previousRowID: SQLiteValue)
+        -> (current: Int, historyID: SQLValue, previous: Int, previousRowID: SQLValue)
     {
         guard let current = try self.aliasTarget(modelID: modelID, alias: alias) else {
             throw RegistryError.aliasNotSet(name: name, alias: alias)
@@ -382,6 +383,7 @@ public actor ModelRegistry {
                 try self.audit(
                     at: now, user: user, action: .rollback, model: name, from: current, to: previous,
                     detail: reason.map { "\(alias): \($0)" } ?? alias)
+                try self.notifyChange()
                 return AliasChange(name: name, alias: alias, from: current, to: previous)
             }
         }
@@ -410,10 +412,12 @@ public actor ModelRegistry {
 
     // MARK: Verify
 
-    /// Runs SQLite's integrity check and re-checks every artifact's size and sha256.
+    /// Runs SQLite's integrity check (PostgreSQL checks its own pages) and re-checks every
+    /// artifact's size and sha256.
     public func verify() throws(RegistryError) -> VerifyResult {
         let integrity = try storage {
-            try database.query("PRAGMA integrity_check").compactMap { $0.text("integrity_check") }
+            database.dialect == .sqlite
+                ? try database.query("PRAGMA integrity_check").compactMap { $0.text("integrity_check") } : ["ok"]
         }
         let versions = try storage {
             try database.query(
@@ -442,20 +446,46 @@ public actor ModelRegistry {
             artifactsChecked: versions.count, artifactProblems: problems, aliasProblems: aliasProblems)
     }
 
+    // MARK: Changes made elsewhere
+
+    /// A value that changes whenever an alias moves, a version is registered, or an experiment
+    /// starts or stops, by this host or another sharing the registry.
+    public func changeToken() throws(RegistryError) -> String {
+        let row = try storage {
+            try database.queryOne(
+                """
+                SELECT (SELECT MAX(id) FROM alias_history) AS aliases, (SELECT MAX(id) FROM versions) AS versions,
+                    (SELECT MAX(id) FROM experiments) AS experiments,
+                    (SELECT COUNT(*) FROM experiments WHERE status = 'running') AS running
+                """)
+        }
+        return ["aliases", "versions", "experiments", "running"].map { "\(row?.int($0) ?? 0)" }.joined(separator: ":")
+    }
+
+    /// Tells other hosts sharing a PostgreSQL registry that something changed (delivered when
+    /// the current transaction commits); nothing for SQLite.
+    func notifyChange() throws {
+        if database.dialect == .postgres { try database.execute("NOTIFY \(RegistryNotifications.channel)") }
+    }
+
     // MARK: Helpers
 
-    private static let versionSelect = """
+    private var versionSelect: String { Self.versionSelect(aliasList: database.dialect.joined("alias")) }
+
+    private static func versionSelect(aliasList: String) -> String {
+        """
         SELECT v.*, m.name AS name, a.sha256 AS sha256, a.raw_size AS raw_size, a.compressed_size AS compressed_size,
-            (SELECT group_concat(alias, ',') FROM aliases WHERE version_id = v.id) AS alias_names
+            (SELECT \(aliasList) FROM aliases WHERE version_id = v.id) AS alias_names
         FROM versions v JOIN models m ON m.id = v.model_id LEFT JOIN artifacts a ON a.version_id = v.id
         """
+    }
 
-    private func versionRow(_ reference: ModelReference) throws(RegistryError) -> SQLiteRow {
+    private func versionRow(_ reference: ModelReference) throws(RegistryError) -> SQLRow {
         switch reference.selector {
         case .version(let number):
             let row = try storage {
                 try database.queryOne(
-                    Self.versionSelect + " WHERE m.name = ? AND v.version = ?",
+                    versionSelect + " WHERE m.name = ? AND v.version = ?",
                     [.text(reference.name), .integer(Int64(number))])
             }
             guard let row else { throw .versionNotFound(reference: reference.description) }
@@ -485,7 +515,7 @@ public actor ModelRegistry {
         }
     }
 
-    private func versionInfo(_ row: SQLiteRow, detailed: Bool) throws(RegistryError) -> ModelVersionInfo {
+    private func versionInfo(_ row: SQLRow, detailed: Bool) throws(RegistryError) -> ModelVersionInfo {
         let decoder = JSONDecoder()
         func decode<T: Decodable>(_ type: T.Type, _ column: String) -> T? {
             row.text(column).flatMap { try? decoder.decode(T.self, from: Data($0.utf8)) }
@@ -518,8 +548,7 @@ public actor ModelRegistry {
             return Int64(row.int("id")!)
         }
         guard creating else { return nil }
-        try database.run("INSERT INTO models (name, created_at) VALUES (?, ?)", [.text(name), .text(now)])
-        return database.lastInsertRowID
+        return try database.insertReturningID("INSERT INTO models (name, created_at) VALUES (?, ?)", [.text(name), .text(now)])
     }
 
     private func aliasTarget(modelID: Int64, alias: String) throws -> Int? {
@@ -535,7 +564,7 @@ public actor ModelRegistry {
         at: String, user: String, action: AuditAction, model: String, from: Int?, to: Int?, detail: String?
     ) throws {
         try database.run(
-            "INSERT INTO audit_log (at, user, action, model, from_version, to_version, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            #"INSERT INTO audit_log (at, "user", action, model, from_version, to_version, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"#,
             [.text(at), .text(user), .text(action.rawValue), .text(model), .optional(from), .optional(to), .optional(detail)])
     }
 
@@ -547,16 +576,12 @@ public actor ModelRegistry {
         }
     }
 
-    /// Runs database work, classifying SQLite failures.
+    /// Runs database work, classifying storage failures.
     private func storage<T>(_ body: () throws -> T) throws(RegistryError) -> T {
         do {
             return try body()
-        } catch let error as RegistryError {
-            throw error
-        } catch let error as SQLiteError {
-            throw error.isCorruption ? .corrupt(path: path, detail: error.message) : .storage(error)
         } catch {
-            throw .conflict("\(error)")
+            throw RegistryError.classify(error, location: path)
         }
     }
 
@@ -581,7 +606,7 @@ extension SHA256.Digest {
 
 extension ModelRegistry {
     /// Runs raw SQL: for tests that damage a registry on purpose.
-    func rawExecute(_ sql: String) throws(SQLiteError) {
+    func rawExecute(_ sql: String) throws {
         try database.execute(sql)
     }
 }

@@ -20,8 +20,10 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalid(field: String, reason: String)
     /// A file could not be read or written.
     case file(path: String, reason: String)
-    /// Any other SQLite failure.
-    case storage(SQLiteError)
+    /// The shared registry's database server cannot be reached.
+    case unavailable(location: String, detail: String)
+    /// Any other storage failure.
+    case storage(StorageFailure)
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
             "\(field): \(reason)"
         case .file(let path, let reason):
             "cannot use \(path): \(reason)"
+        case .unavailable(let location, let detail):
+            "the shared registry \(location) cannot be reached (\(detail)): check that PostgreSQL runs and accepts churnd's connections"
         case .storage(let error):
             "registry storage error: \(error)"
         }
@@ -62,7 +66,7 @@ extension RegistryError: RPCErrorConvertible {
             RPCError(.modelNotFound, description, data: ["model": .string(name), "alias": .string(alias)])
         case .integrity(let version, _):
             RPCError(.integrityFailure, description, data: ["model": .string(version)])
-        case .corrupt, .newerSchema, .storage:
+        case .corrupt, .newerSchema, .storage, .unavailable:
             RPCError(.internalError, description)
         case .conflict:
             RPCError(.conflict, description)
@@ -70,6 +74,25 @@ extension RegistryError: RPCErrorConvertible {
             .invalidParams(field: field, reason)
         case .file(let path, _):
             RPCError(.fileError, description, data: ["path": .string(path)])
+        }
+    }
+}
+
+extension RegistryError {
+    /// A failure of a store at `location` as the registry reports it: damage, an unreachable
+    /// server, or another storage failure; registry errors pass through.
+    static func classify(_ error: any Error, location: String) -> RegistryError {
+        switch error {
+        case let error as RegistryError:
+            return error
+        case let error as SQLiteError:
+            return error.isCorruption ? .corrupt(path: location, detail: error.message) : .storage(error.failure)
+        case let failure as StorageFailure:
+            if failure.isCorruption { return .corrupt(path: location, detail: failure.message) }
+            if failure.isUnavailable { return .unavailable(location: location, detail: failure.message) }
+            return .storage(failure)
+        default:
+            return .conflict("\(error)")
         }
     }
 }

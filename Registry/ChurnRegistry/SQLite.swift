@@ -16,11 +16,19 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isCorruption: Bool { code == SQLITE_CORRUPT || code == SQLITE_NOTADB }
     /// A constraint (UNIQUE, FOREIGN KEY, trigger) refused the change.
     public var isConstraint: Bool { code == SQLITE_CONSTRAINT }
+
+    /// The failure as the registry reports it.
+    var failure: StorageFailure {
+        StorageFailure(backend: "SQLite", code: String(code), message: message, sql: sql, isCorruption: isCorruption, isUnavailable: false)
+    }
 }
 
 /// A thin, tested wrapper over one SQLite connection: open, execute, prepared statements,
 /// transactions. Not thread-safe by itself; ``ModelRegistry`` serialises access.
-final class SQLiteDatabase {
+final class SQLiteDatabase: SQLStore {
+    let dialect = SQLDialect.sqlite
+    var location: String { path }
+
     private(set) var handle: OpaquePointer?
     let path: String
 
@@ -56,7 +64,7 @@ final class SQLiteDatabase {
     }
 
     /// Prepares a statement with `?` parameters bound to `values`.
-    func prepare(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteStatement {
+    func prepare(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) -> SQLiteStatement {
         var statement: OpaquePointer?
         let status = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
         guard status == SQLITE_OK, let statement else {
@@ -69,24 +77,34 @@ final class SQLiteDatabase {
 
     /// Runs a statement that returns no rows; returns the number of rows changed.
     @discardableResult
-    func run(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> Int {
+    func run(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) -> Int {
         let statement = try prepare(sql, values)
         while try statement.step() {}
         return Int(sqlite3_changes(handle))
     }
 
     /// All rows of a query.
-    func query(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> [SQLiteRow] {
+    func query(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) -> [SQLRow] {
         let statement = try prepare(sql, values)
-        var rows: [SQLiteRow] = []
+        var rows: [SQLRow] = []
         while try statement.step() { rows.append(statement.row()) }
         return rows
     }
 
     /// The first row of a query, if any.
-    func queryOne(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteRow? {
+    func queryOne(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) -> SQLRow? {
         let statement = try prepare(sql, values)
         return try statement.step() ? statement.row() : nil
+    }
+
+    /// Runs `sql` once per row of values, on one prepared statement.
+    func runMany(_ sql: String, _ rows: [[SQLValue]]) throws(SQLiteError) {
+        let statement = try prepare(sql)
+        for values in rows {
+            try statement.reset()
+            try statement.bind(values)
+            while try statement.step() {}
+        }
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`, rolling back when it throws.
@@ -105,48 +123,6 @@ final class SQLiteDatabase {
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     var lastMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection" }
-}
-
-/// A value bound to, or read from, a statement.
-enum SQLiteValue: Sendable, Hashable {
-    case integer(Int64)
-    case real(Double)
-    case text(String)
-    case blob(Data)
-    case null
-
-    static func optional(_ text: String?) -> SQLiteValue { text.map { .text($0) } ?? .null }
-    static func optional(_ number: Int?) -> SQLiteValue { number.map { .integer(Int64($0)) } ?? .null }
-}
-
-/// One result row, by column name.
-struct SQLiteRow {
-    var values: [String: SQLiteValue]
-
-    subscript(column: String) -> SQLiteValue { values[column] ?? .null }
-
-    func text(_ column: String) -> String? {
-        if case .text(let value) = self[column] { return value }
-        return nil
-    }
-
-    func int(_ column: String) -> Int? {
-        if case .integer(let value) = self[column] { return Int(value) }
-        return nil
-    }
-
-    func double(_ column: String) -> Double? {
-        switch self[column] {
-        case .real(let value): value
-        case .integer(let value): Double(value)
-        default: nil
-        }
-    }
-
-    func blob(_ column: String) -> Data? {
-        if case .blob(let value) = self[column] { return value }
-        return nil
-    }
 }
 
 /// A prepared statement; finalized when released.
@@ -168,7 +144,7 @@ final class SQLiteStatement {
     /// SQLite copies bound text and blobs at once.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
+    func bind(_ values: [SQLValue]) throws(SQLiteError) {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let status: Int32 =
@@ -205,8 +181,8 @@ final class SQLiteStatement {
     }
 
     /// The current row.
-    func row() -> SQLiteRow {
-        var values: [String: SQLiteValue] = [:]
+    func row() -> SQLRow {
+        var values: [String: SQLValue] = [:]
         for column in 0..<sqlite3_column_count(statement) {
             let name = String(cString: sqlite3_column_name(statement, column))
             values[name] =
@@ -222,6 +198,6 @@ final class SQLiteStatement {
                 default: .null
                 }
         }
-        return SQLiteRow(values: values)
+        return SQLRow(values: values)
     }
 }

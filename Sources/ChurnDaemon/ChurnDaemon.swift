@@ -47,8 +47,8 @@ public final class ChurnDaemon: Service {
             discovered: discovered, socketDirectory: socketDirectory, configuration: configuration, logger: logger)
         let predictionLog: PredictionLogger? =
             configuration.logPredictions && registry.path != ":memory:"
-            ? PredictionLogger(store: try PredictionLogStore(path: registry.path), logger: logger) : nil
-        let history = CustomerHistory(store: try HistoryStore(path: registry.path))
+            ? PredictionLogger(store: try PredictionLogStore(location: registry.location), logger: logger) : nil
+        let history = CustomerHistory(store: try HistoryStore(location: registry.location))
         let shadows = ShadowScorer()
         let serving = ModelServing(
             registry: registry, supervisor: supervisor, history: history,
@@ -101,6 +101,7 @@ public final class ChurnDaemon: Service {
                     }
                 }),
             .init(service: PluginHealthCheckService(supervisor: supervisor)),
+            .init(service: RegistryWatcher(serving: serving, interval: configuration.registryPoll, logger: logger)),
             .init(service: shadows),
             .init(
                 service: RPCService(server: server, state: state, logger: logger),

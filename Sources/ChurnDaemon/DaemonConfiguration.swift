@@ -1,5 +1,6 @@
 import ChurnProtocol
 import ChurnRPC
+import ChurnRegistry
 import Foundation
 import Logging
 
@@ -33,6 +34,16 @@ public struct DaemonConfiguration: Sendable {
     public var dataRoots: [String] = []
     /// Folders under which `models.export` may write a daemon-side file (`--export-root`).
     public var exportRoots: [String] = []
+    /// The registry (`--registry`); nil: the SQLite file `<home>/registry.sqlite`.
+    public var registry: RegistryLocation?
+    /// With a shared registry, how often changes made by other hosts are looked for (besides
+    /// PostgreSQL's notifications).
+    public var registryPoll: Duration = .seconds(1)
+
+    /// Where the registry is.
+    public var registryLocation: RegistryLocation {
+        registry ?? .sqlite(path: (home as NSString).appendingPathComponent("registry.sqlite"))
+    }
 
     public init(
         socketPath: String, home: String, pluginSearchPaths: [String] = [], searchExecutableDirectory: Bool = true,

@@ -24,6 +24,9 @@ public struct DaemonSettings: Sendable {
     public var dataRoots: [String] = []
     /// Folders under which `models.export` may write daemon-side files.
     public var exportRoots: [String] = []
+    /// The registry (`postgres://...` or an SQLite file).
+    public var registry: String?
+    public var registryPollMilliseconds: Int?
 
     public init() {}
 }
@@ -52,6 +55,8 @@ struct DaemonConfigFile: Decodable {
     var adminUsers: [String]?
     var dataRoots: [String]?
     var exportRoots: [String]?
+    var registry: String?
+    var registryPollMs: Int?
 
     enum CodingKeys: String, CodingKey {
         case socket, batching
@@ -67,6 +72,8 @@ struct DaemonConfigFile: Decodable {
         case adminUsers = "admin_users"
         case dataRoots = "data_roots"
         case exportRoots = "export_roots"
+        case registry
+        case registryPollMs = "registry_poll_ms"
     }
 }
 
@@ -145,6 +152,17 @@ public enum DaemonLauncher {
         }
         configuration.dataRoots = try (settings.dataRoots + (file.dataRoots ?? [])).map { try ClientFiles.root($0, flag: "data root") }
         configuration.exportRoots = try (settings.exportRoots + (file.exportRoots ?? [])).map { try ClientFiles.root($0, flag: "export root") }
+        if let registry = settings.registry ?? environment["CHURN_REGISTRY"] ?? file.registry {
+            do {
+                configuration.registry = try RegistryLocation(parsing: registry)
+            } catch {
+                throw DaemonSettingsError(description: "--registry: \(error)")
+            }
+        }
+        if let poll = settings.registryPollMilliseconds ?? file.registryPollMs {
+            guard (50...60_000).contains(poll) else { throw DaemonSettingsError(description: "registry_poll_ms must be 50...60000") }
+            configuration.registryPoll = .milliseconds(poll)
+        }
         return (configuration, level)
     }
 
@@ -157,7 +175,7 @@ public enum DaemonLauncher {
             return handler
         }
         let logger = Logger(label: "churnd")
-        let registry = try ModelRegistry(path: (configuration.home as NSString).appendingPathComponent("registry.sqlite"))
+        let registry = try ModelRegistry(location: configuration.registryLocation)
         let daemon = ChurnDaemon(configuration: configuration, registry: registry, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

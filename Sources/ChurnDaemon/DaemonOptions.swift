@@ -39,6 +39,12 @@ public struct DaemonOptions: ParsableArguments {
     @Option(name: .customLong("export-root"), help: "A folder under which models.export may write files on churnd's side (default: none; clients receive the bytes); repeatable.")
     var exportRoots: [String] = []
 
+    @Option(help: "The registry: a postgres://USER@HOST[:PORT]/DATABASE URL shared by several churnd hosts (add ?host=/run/postgresql for a Unix socket), or an SQLite file (default <home>/registry.sqlite).")
+    var registry: String?
+
+    @Option(name: .customLong("registry-poll-ms"), help: "With a shared registry: how often to check for promotions, rollbacks and experiments made by other hosts, besides PostgreSQL's notifications (default 1000).")
+    var registryPollMilliseconds: Int?
+
     public init() {}
 
     public mutating func validate() throws {
@@ -47,6 +53,9 @@ public struct DaemonOptions: ParsableArguments {
         }
         if let maxFrame, maxFrame < 1024 {
             throw ValidationError("--max-frame must be at least 1024 bytes")
+        }
+        if let registryPollMilliseconds, !(50...60_000).contains(registryPollMilliseconds) {
+            throw ValidationError("--registry-poll-ms must be between 50 and 60000")
         }
         if let batchWindowMilliseconds, !(0...100).contains(batchWindowMilliseconds) {
             throw ValidationError("--batch-window-ms must be between 0 and 100")
@@ -68,6 +77,8 @@ public struct DaemonOptions: ParsableArguments {
         settings.adminUsers = adminUsers
         settings.dataRoots = dataRoots
         settings.exportRoots = exportRoots
+        settings.registry = registry
+        settings.registryPollMilliseconds = registryPollMilliseconds
         return settings
     }
 }

@@ -57,6 +57,23 @@ final class ModelServing: Sendable {
         resolved.withLock { $0.removeAll() }
     }
 
+    /// Follows a change another host made to a shared registry: warms the champion (and a
+    /// running experiment's challenger) first, then forgets resolved references so routing
+    /// switches to them without a request waiting on a load.
+    func followRegistryChange() async {
+        let running = try? await registry.runningExperiment(model: ModelReference.defaultName)
+        do {
+            let champion = try await registry.resolve(.champion())
+            _ = try await prepare(champion.ref.description)
+            if let running { _ = try await prepare("\(running.model)@\(running.challengerVersion)") }
+        } catch {
+            logger.warning("could not warm the shared registry's champion: \(error)")
+        }
+        invalidate()
+        setRunningExperiment(running)
+        logger.notice("followed a change to the shared registry")
+    }
+
     /// The experiment running on the default model, as routing sees it.
     var runningExperiment: ExperimentInfo? { experiment.withLock { $0 } }
 
