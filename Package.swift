@@ -240,7 +240,7 @@ let package = Package(
         ),
         .target(
             name: "ChurnTestSupport",
-            dependencies: ["ChurnProtocol", "ChurnData"],
+            dependencies: ["ChurnProtocol", "ChurnData", "ChurnRegistry"],
             path: "Tests/Support/ChurnTestSupport"
         ),
 
@@ -275,7 +275,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChurnRegistryTests",
-            dependencies: ["ChurnRegistry", "ChurnProtocol", "churn-registry-helper"]
+            dependencies: ["ChurnRegistry", "ChurnProtocol", "ChurnTestSupport", "churn-registry-helper"]
         ),
         .testTarget(
             name: "ChurnDaemonTests",

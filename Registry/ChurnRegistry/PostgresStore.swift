@@ -73,9 +73,19 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
         }
     }
 
+    /// Write transactions take one advisory lock first, so they run one at a time across every
+    /// host, as SQLite's `BEGIN IMMEDIATE` makes them on one (the registry's read-then-write
+    /// steps rely on it).
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN")
         transactionDepth += 1
+        do {
+            _ = try queryOne("SELECT pg_advisory_xact_lock(7263011) AS locked", [])
+        } catch {
+            transactionDepth -= 1
+            try? execute("ROLLBACK")
+            throw error
+        }
         defer { transactionDepth -= 1 }
         do {
             let result = try body()
@@ -296,6 +306,25 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
             }
         }
         maximumArtifactBytes = maximum << 20
+    }
+
+    /// Creates an empty database `name` on this server (as this URL's user, who needs the
+    /// CREATEDB right) and returns its address.
+    public func creatingDatabase(named name: String) throws(RegistryError) -> PostgresAddress {
+        guard let first = name.first, first.isLetter || first == "_", name.count <= 63,
+            name.allSatisfy({ ($0.isLetter && $0.isASCII && $0.isLowercase) || ($0.isNumber && $0.isASCII) || $0 == "_" })
+        else {
+            throw .invalid(field: "database", reason: "\"\(name)\" is not a database name: lower-case letters, digits and _ (at most 63)")
+        }
+        do {
+            let store = try PostgresStore(self)
+            try store.run("CREATE DATABASE \(name)")
+        } catch {
+            throw RegistryError.classify(error, location: description)
+        }
+        var created = self
+        created.database = name
+        return created
     }
 
     /// How postgres-nio connects to it.

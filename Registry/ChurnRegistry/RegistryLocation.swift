@@ -29,6 +29,19 @@ public enum RegistryLocation: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The location as `--registry` takes it (with a PostgreSQL password, when there is one).
+    public var url: String {
+        switch self {
+        case .sqlite(let path): "sqlite:" + path
+        case .postgres(let address):
+            address.password.map { password in
+                address.description.replacingOccurrences(
+                    of: "postgres://\(address.user)@",
+                    with: "postgres://\(address.user):\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password)@")
+            } ?? address.description
+        }
+    }
+
     /// True for a registry several hosts share.
     public var isShared: Bool {
         if case .postgres = self { return true }

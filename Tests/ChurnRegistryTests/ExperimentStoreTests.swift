@@ -1,4 +1,5 @@
 import ChurnProtocol
+import ChurnTestSupport
 import Foundation
 import Testing
 
@@ -24,10 +25,9 @@ private func entry(_ customer: String, arm: Arm = .champion, version: Int = 1, p
 
 @Suite("Experiments, prediction log and feedback in the registry")
 struct ExperimentStoreTests {
-    @Test func oneRunningExperimentPerModelThatOutlivesTheConnection() async throws {
-        let store = Store()
-        defer { store.remove() }
-        let registry = try ModelRegistry(path: store.path)
+    @Test(arguments: TestRegistry.available) func oneRunningExperimentPerModelThatOutlivesTheConnection(backend: TestRegistry) async throws {
+        let location = try backend.freshLocation()
+        let registry = try ModelRegistry(location: location)
         let started = try await registry.startExperiment(model: "churn", mode: "ab", share: 0.2, champion: 1, challenger: 2, user: "alice", note: "n")
         await #expect(throws: RegistryError.self) {
             try await registry.startExperiment(model: "churn", mode: "shadow", share: 0, champion: 1, challenger: 3, user: "bob", note: nil)
@@ -35,7 +35,7 @@ struct ExperimentStoreTests {
         // Another model may run its own.
         _ = try await registry.startExperiment(model: "other", mode: "shadow", share: 0, champion: 1, challenger: 2, user: "bob", note: nil)
 
-        let reopened = try ModelRegistry(path: store.path)
+        let reopened = try ModelRegistry(location: location)
         #expect(try await reopened.runningExperiment(model: "churn") == started)
         let stopped = try await reopened.stopExperiment(model: "churn", user: "carol")
         #expect(stopped.status == "stopped" && stopped.stoppedBy == "carol" && stopped.stoppedAt != nil)
@@ -44,12 +44,11 @@ struct ExperimentStoreTests {
         #expect(try await reopened.experiments(model: "churn").map(\.id) == [started.id])
     }
 
-    @Test func reportsJoinEachCustomersLatestPredictionWithTheirLatestOutcome() async throws {
-        let store = Store()
-        defer { store.remove() }
-        let registry = try ModelRegistry(path: store.path)
+    @Test(arguments: TestRegistry.available) func reportsJoinEachCustomersLatestPredictionWithTheirLatestOutcome(backend: TestRegistry) async throws {
+        let location = try backend.freshLocation()
+        let registry = try ModelRegistry(location: location)
         let experiment = try await registry.startExperiment(model: "churn", mode: "shadow", share: 0, champion: 1, challenger: 2, user: "a", note: nil)
-        let log = try PredictionLogStore(path: store.path)
+        let log = try PredictionLogStore(location: location)
         try log.append([
             entry("a", probability: 0.1, experiment: experiment.id), entry("a", probability: 0.7, experiment: experiment.id),
             entry("a", arm: "shadow", version: 2, probability: 0.6, experiment: experiment.id),
@@ -72,19 +71,18 @@ struct ExperimentStoreTests {
         #expect(shadow.version == 2 && shadow.predictions == 2 && shadow.probabilities == [0.6, 0.3])
     }
 
-    @Test func theLogIsPrunedByAgeAndByRowCount() async throws {
-        let store = Store()
-        defer { store.remove() }
-        _ = try ModelRegistry(path: store.path)
+    @Test(arguments: TestRegistry.available) func theLogIsPrunedByAgeAndByRowCount(backend: TestRegistry) async throws {
+        let location = try backend.freshLocation()
+        _ = try ModelRegistry(location: location)
         let now = Date()
         let day = 86_400.0
-        let byAge = try PredictionLogStore(path: store.path, maximumRows: 1_000, maximumAgeDays: 90)
+        let byAge = try PredictionLogStore(location: location, maximumRows: 1_000, maximumAgeDays: 90)
         try byAge.append((0..<10).map { entry("old\($0)", probability: 0.5, experiment: nil, at: now.timeIntervalSince1970 - 100 * day + Double($0)) })
         try byAge.append((0..<5).map { entry("new\($0)", probability: 0.5, experiment: nil, at: now.timeIntervalSince1970 - day + Double($0)) })
         #expect(try byAge.prune(now: now) == 10)
         #expect(try byAge.count() == 5)
 
-        let byCount = try PredictionLogStore(path: store.path, maximumRows: 3, maximumAgeDays: 90)
+        let byCount = try PredictionLogStore(location: location, maximumRows: 3, maximumAgeDays: 90)
         #expect(try byCount.prune(now: now) == 2)
         #expect(try byCount.count() == 3)
 
@@ -111,11 +109,10 @@ struct ExperimentStoreTests {
         #expect(plan.contains("INDEX prediction_log_in_experiments"), "\(plan)")
     }
 
-    @Test func feedbackReportsEachUnknownCustomerOnceAmongManyOutcomes() async throws {
-        let store = Store()
-        defer { store.remove() }
-        let registry = try ModelRegistry(path: store.path)
-        let log = try PredictionLogStore(path: store.path)
+    @Test(arguments: TestRegistry.available) func feedbackReportsEachUnknownCustomerOnceAmongManyOutcomes(backend: TestRegistry) async throws {
+        let location = try backend.freshLocation()
+        let registry = try ModelRegistry(location: location)
+        let log = try PredictionLogStore(location: location)
         try log.append((0..<5000).map { entry("c\($0)", probability: 0.5, experiment: nil) })
         var outcomes = (0..<5000).map { Outcome(customerID: "c\($0)", churned: $0 % 4 == 0) }
         outcomes += [Outcome(customerID: "ghost", churned: true), Outcome(customerID: "ghost", churned: false)]

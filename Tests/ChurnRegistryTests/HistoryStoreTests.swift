@@ -1,4 +1,5 @@
 import ChurnProtocol
+import ChurnTestSupport
 import Foundation
 import Testing
 
@@ -17,10 +18,11 @@ struct HistoryStoreTests {
         StoredMonth(customerID: customer, period: period, values: ["calls": .number(calls), "plan": .string(plan)])
     }
 
-    @Test func monthsAreAppendedCorrectedAndKeptAcrossRestarts() throws {
+    @Test(arguments: TestRegistry.available) func monthsAreAppendedCorrectedAndKeptAcrossRestarts(backend: TestRegistry) throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        _ = try ModelRegistry(path: path)  // the daemon opens the registry first
-        let store = try HistoryStore(path: path)
+        let location = try backend.freshLocation()
+        _ = try ModelRegistry(location: location)  // the daemon opens the registry first
+        let store = try HistoryStore(location: location)
         let first = try store.upsert(model: "churn", months: [month("a", 3, calls: 1), month("a", 1, calls: 0), month("b", 2, calls: 5)])
         #expect(first == HistoryUpsert(appended: 3))
         // The same months again change nothing; a correction replaces only its month.
@@ -29,7 +31,7 @@ struct HistoryStoreTests {
         // Another model's months are its own.
         _ = try store.upsert(model: "prepaid", months: [month("a", 1, calls: 9, plan: "plus")])
 
-        let reopened = try HistoryStore(path: path)
+        let reopened = try HistoryStore(location: location)
         let stored = try reopened.months(model: "churn", customers: ["a", "b", "nobody", "a"])
         #expect(stored["a"]?.map(\.period) == [1, 3, 4], "oldest first, a gap kept as a gap")
         #expect(stored["a"]?[1].values["calls"] == .number(4), "the correction")
@@ -39,9 +41,10 @@ struct HistoryStoreTests {
         #expect(try reopened.count(model: "churn") == (customers: 2, months: 4))
     }
 
-    @Test func aLookupOfManyCustomersGoesInChunks() throws {
+    @Test(arguments: TestRegistry.available) func aLookupOfManyCustomersGoesInChunks(backend: TestRegistry) throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try HistoryStore(path: path)
+        let location = try backend.freshLocation()
+        let store = try HistoryStore(location: location)
         let months = (0..<1_300).flatMap { customer in (1...3).map { month("c\(customer)", $0, calls: Double(customer)) } }
         #expect(try store.upsert(model: "churn", months: months).appended == 3_900)
         let stored = try store.months(model: "churn", customers: (0..<1_300).map { "c\($0)" })
@@ -49,11 +52,12 @@ struct HistoryStoreTests {
         #expect(stored["c1234"]?.last?.values["calls"] == .number(1234))
     }
 
-    @Test func twoDaemonsOnOneRegistryShareTheStoreAndLoseNothing() async throws {
+    @Test(arguments: TestRegistry.available) func twoDaemonsOnOneRegistryShareTheStoreAndLoseNothing(backend: TestRegistry) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        _ = try ModelRegistry(path: path)
-        let first = try HistoryStore(path: path)
-        let second = try HistoryStore(path: path)
+        let location = try backend.freshLocation()
+        _ = try ModelRegistry(location: location)
+        let first = try HistoryStore(location: location)
+        let second = try HistoryStore(location: location)
         // Both write at once, each its own customers plus a month they both correct.
         async let a: HistoryUpsert = Task.detached {
             var total = HistoryUpsert()
@@ -74,7 +78,7 @@ struct HistoryStoreTests {
         let (fromFirst, fromSecond) = try await (a, b)
         #expect(fromFirst.appended + fromSecond.appended == 2_001, "every customer's month once, the shared month once")
         // Restarted, each sees everything either wrote.
-        let reopened = try HistoryStore(path: path)
+        let reopened = try HistoryStore(location: location)
         #expect(try reopened.count(model: "churn") == (customers: 2_001, months: 2_001))
         let shared = try reopened.months(model: "churn", customers: ["shared"])["shared"]!
         #expect(shared.count == 1 && [19.0, 119.0].contains { shared[0].values["calls"] == .number($0) }, "the last write wins")

@@ -1,4 +1,5 @@
 import ChurnProtocol
+import ChurnTestSupport
 import Foundation
 import Testing
 
@@ -20,8 +21,13 @@ private let artifact = Data((0..<100_000).map { UInt8(truncatingIfNeeded: ($0 * 
 
 @Suite("Registry")
 struct RegistryTests {
-    @Test func registerResolveAndLoadRoundTrip() async throws {
-        let registry = try ModelRegistry(path: ":memory:")
+    @Test(.disabled(if: TestRegistry.postgresURL == nil, Comment(rawValue: TestRegistry.postgresMissing)))
+    func theSharedRegistryTestsRunOnPostgreSQLToo() {
+        #expect(TestRegistry.available.contains(.postgres))
+    }
+
+    @Test(arguments: TestRegistry.available) func registerResolveAndLoadRoundTrip(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: backend.freshLocation())
         let first = try await registry.register(registration(notes: "first"), artifact: artifact, user: "alice")
         let second = try await registry.register(registration(), artifact: artifact + Data([1]), user: "bob")
         #expect(first.version == 1 && second.version == 2)
@@ -33,8 +39,8 @@ struct RegistryTests {
         #expect(try await registry.resolve(ModelReference(selector: .version(1))).lossCurve?.first?.values["loss"] == 0.5)
     }
 
-    @Test func aliasesMoveAndRollBackThroughTheirHistory() async throws {
-        let registry = try ModelRegistry(path: ":memory:")
+    @Test(arguments: TestRegistry.available) func aliasesMoveAndRollBackThroughTheirHistory(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: backend.freshLocation())
         for _ in 0..<3 { _ = try await registry.register(registration(), artifact: artifact, user: "a") }
         await #expect(throws: RegistryError.aliasNotSet(name: "churn", alias: "champion")) {
             _ = try await registry.resolve(.champion())
@@ -52,8 +58,8 @@ struct RegistryTests {
         #expect(audit.first?.user == "b" && audit.first?.fromVersion == 2 && audit.first?.toVersion == 1)
     }
 
-    @Test func deleteIsRefusedWhileAliasedAndNumbersAreNeverReused() async throws {
-        let registry = try ModelRegistry(path: ":memory:")
+    @Test(arguments: TestRegistry.available) func deleteIsRefusedWhileAliasedAndNumbersAreNeverReused(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: backend.freshLocation())
         _ = try await registry.register(registration(), artifact: artifact, user: "a")
         _ = try await registry.register(registration(), artifact: artifact, user: "a")
         _ = try await registry.setAlias("champion", of: "churn", to: 2, user: "a")
@@ -68,11 +74,11 @@ struct RegistryTests {
         }
     }
 
-    @Test func theAuditLogIsAppendOnly() async throws {
-        let registry = try ModelRegistry(path: ":memory:")
+    @Test(arguments: TestRegistry.available) func theAuditLogIsAppendOnly(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: backend.freshLocation())
         _ = try await registry.register(registration(), artifact: artifact, user: "a")
-        await #expect(throws: SQLiteError.self) { try await registry.rawExecute("UPDATE audit_log SET user = 'mallory'") }
-        await #expect(throws: SQLiteError.self) { try await registry.rawExecute("DELETE FROM audit_log") }
+        await #expect(throws: (any Error).self) { try await registry.rawExecute(#"UPDATE audit_log SET "user" = 'mallory'"#) }
+        await #expect(throws: (any Error).self) { try await registry.rawExecute("DELETE FROM audit_log") }
         #expect(try await registry.auditLog().first?.user == "a")
     }
 
@@ -94,8 +100,8 @@ struct RegistryTests {
         #expect(!report.healthy && report.artifactProblems.count == 1 && report.artifactProblems[0].hasPrefix("churn@1"))
     }
 
-    @Test func aWrongRecordedSizeIsCaughtWithoutInflatingMore() async throws {
-        let registry = try ModelRegistry(path: ":memory:")
+    @Test(arguments: TestRegistry.available) func aWrongRecordedSizeIsCaughtWithoutInflatingMore(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: backend.freshLocation())
         _ = try await registry.register(registration(), artifact: artifact, user: "a")
         try await registry.rawExecute("UPDATE artifacts SET raw_size = raw_size - 10")
         await #expect(throws: RegistryError.self) { _ = try await registry.artifact(of: ModelRef(name: "churn", version: 1)) }
@@ -157,11 +163,11 @@ struct RegistryTests {
         #expect(try await registry.verify().aliasProblems == ["churn@champion names a missing version"])
     }
 
-    @Test func exportAndImportCarryEverythingAndCheckTheChecksum() async throws {
-        let source = try ModelRegistry(path: ":memory:")
+    @Test(arguments: TestRegistry.available) func exportAndImportCarryEverythingAndCheckTheChecksum(backend: TestRegistry) async throws {
+        let source = try ModelRegistry(location: backend.freshLocation())
         let original = try await source.register(registration(notes: "trained on Tuesday"), artifact: artifact, user: "a")
         let file = try await source.export(original.ref)
-        let target = try ModelRegistry(path: ":memory:")
+        let target = try ModelRegistry(location: backend.freshLocation())
         _ = try await target.register(registration(), artifact: Data([1, 2, 3]), user: "b")
         let imported = try await target.importFile(file, file: "churn-1.churnmodel", user: "b")
         #expect(imported.version == 2)
@@ -193,9 +199,10 @@ struct RegistryProcessTests {
         return process
     }
 
-    @Test func twoProcessesRegisteringAtOnceGetDistinctNumbers() async throws {
-        let path = scratch() + "/r.sqlite"
-        _ = try ModelRegistry(path: path)
+    @Test(arguments: TestRegistry.available) func twoProcessesRegisteringAtOnceGetDistinctNumbers(backend: TestRegistry) async throws {
+        let location = try backend.freshLocation()
+        let path = location.url
+        _ = try ModelRegistry(location: location)
         let first = try run(["register", path, "20", "churn"])
         let second = try run(["register", path, "20", "churn"])
         first.waitUntilExit()
@@ -206,7 +213,7 @@ struct RegistryProcessTests {
                 .split(separator: "\n").compactMap { Int($0) }
         }
         #expect(numbers.count == 40 && Set(numbers) == Set(1...40))
-        let registry = try ModelRegistry(path: path)
+        let registry = try ModelRegistry(location: location)
         #expect(try await registry.list().count == 40)
         #expect(try await registry.verify().healthy)
     }

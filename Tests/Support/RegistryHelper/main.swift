@@ -1,5 +1,5 @@
 // Test helper for the registry's fault tests (never shipped). Usage:
-//   churn-registry-helper register DB COUNT NAME   registers COUNT versions of NAME, printing their numbers
+//   churn-registry-helper register DB COUNT NAME   (DB: a file or a postgres:// URL) registers COUNT versions of NAME, printing their numbers
 //   churn-registry-helper die-mid-register DB      starts a registration and SIGKILLs itself between its writes
 @_spi(Testing) import ChurnRegistry
 import Foundation
@@ -13,7 +13,7 @@ guard arguments.count >= 3 else {
     FileHandle.standardError.write(Data("usage: churn-registry-helper register DB COUNT NAME | die-mid-register DB\n".utf8))
     exit(64)
 }
-let registry = try ModelRegistry(path: arguments[2])
+let registry = try ModelRegistry(location: RegistryLocation(parsing: arguments[2]))
 let artifact = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) })
 
 switch arguments[1] {
