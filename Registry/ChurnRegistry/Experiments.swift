@@ -2,7 +2,7 @@ import ChurnProtocol
 import Foundation
 
 /// One logged prediction.
-public struct PredictionLogEntry: Sendable, Hashable {
+public struct PredictionLogEntry: Sendable, Hashable, Codable {
     public var requestID: String
     public var customerID: String
     public var model: String

@@ -47,7 +47,10 @@ public final class ChurnDaemon: Service {
             discovered: discovered, socketDirectory: socketDirectory, configuration: configuration, logger: logger)
         let predictionLog: PredictionLogger? =
             configuration.logPredictions && registry.path != ":memory:"
-            ? PredictionLogger(store: try PredictionLogStore(location: registry.location), logger: logger) : nil
+            ? PredictionLogger(
+                store: try PredictionLogStore(location: registry.location),
+                spool: try PredictionLogSpool(folder: (configuration.home as NSString).appendingPathComponent("spool/prediction-log")),
+                logger: logger) : nil
         let history = CustomerHistory(store: try HistoryStore(location: registry.location))
         let shadows = ShadowScorer()
         let serving = ModelServing(

@@ -11,19 +11,25 @@ import Synchronization
 ///
 /// Durability: an answered prediction reaches the database within one flush interval (plus the
 /// time of the write). A graceful shutdown writes everything queued (``finish()``); a SIGKILL or
-/// power loss can lose at most the predictions of the last interval.
+/// power loss can lose at most the predictions of the last interval. When the registry cannot
+/// take a batch (a shared PostgreSQL registry that is down), the batch goes to the local
+/// ``PredictionLogSpool`` and is replayed, in order, once the registry answers again.
 final class PredictionLogger: Service, Sendable {
     /// How often queued entries are written: the bound on what a crash can lose.
     static let flushInterval: Duration = .milliseconds(250)
 
     private let store: PredictionLogStore
+    private let spool: PredictionLogSpool?
+    /// True while batches are going to the spool (for one warning per outage).
+    private let spooling = Atomic<Bool>(false)
     private let queue = Mutex<[PredictionLogEntry]>([])
     private let stopping = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let stopped = Atomic<Bool>(false)
     private let logger: Logger
 
-    init(store: PredictionLogStore, logger: Logger) {
+    init(store: PredictionLogStore, spool: PredictionLogSpool?, logger: Logger) {
         self.store = store
+        self.spool = spool
         self.logger = logger
     }
 
@@ -31,25 +37,59 @@ final class PredictionLogger: Service, Sendable {
         queue.withLock { $0.append(contentsOf: entries) }
     }
 
-    /// Writes what is queued, on NIO's thread pool.
+    /// Writes what is queued (after anything spooled), on NIO's thread pool.
     func flush() async {
         let entries = takeQueued()
-        guard !entries.isEmpty else { return }
-        let store = self.store
+        guard !entries.isEmpty || !(spool?.pending().isEmpty ?? true) else { return }
         do {
-            try await NIOThreadPool.singleton.runIfActive { try store.append(entries) }
+            try await NIOThreadPool.singleton.runIfActive { self.write(entries) }
         } catch {
             // Cancelled or the pool is gone: write here rather than lose them.
             write(entries)
         }
     }
 
-    /// Writes on the calling thread (shutdown, when nothing else runs).
+    /// Replays the spool, oldest first, then writes `entries`; what the registry cannot take
+    /// goes to the spool (behind what is already there, so the order holds).
     private func write(_ entries: [PredictionLogEntry]) {
+        guard let spool else {
+            do {
+                try store.append(entries)
+            } catch {
+                logger.error("could not write \(entries.count) prediction log entries: \(error)")
+            }
+            return
+        }
+        var replayed = 0
+        var blocked = false
+        for file in spool.pending() {
+            do {
+                let batch = try spool.load(file)
+                try store.append(batch)
+                spool.remove(file)
+                replayed += batch.count
+            } catch is DecodingError {
+                logger.error("unreadable prediction log spool file \(file): moved aside")
+                try? FileManager.default.moveItem(atPath: file, toPath: file + ".unreadable")
+            } catch {
+                blocked = true
+                break
+            }
+        }
+        if replayed > 0 { logger.notice("the registry answers again: replayed \(replayed) buffered prediction log entries") }
         do {
+            if blocked { throw CancellationError() }
             try store.append(entries)
+            if spooling.exchange(false, ordering: .relaxed), !blocked { logger.notice("prediction log writing to the registry again") }
         } catch {
-            logger.error("could not write \(entries.count) prediction log entries: \(error)")
+            do {
+                try spool.save(entries)
+                if !spooling.exchange(true, ordering: .relaxed) {
+                    logger.warning("the registry cannot take the prediction log (\(error)): buffering it in \(spool.folder) until it can")
+                }
+            } catch let spoolError {
+                logger.error("could not write \(entries.count) prediction log entries to the registry (\(error)) nor to \(spool.folder) (\(spoolError))")
+            }
         }
     }
 

@@ -22,6 +22,8 @@ final class DaemonHarness: @unchecked Sendable {
     /// The daemon's registry, once started.
     private(set) var registry: ModelRegistry?
     private var runTask: Task<Void, any Error>?
+    /// The registry the daemon uses (nil: `<home>/registry.sqlite`).
+    let registryLocation: RegistryLocation?
 
     /// The folder holding the built executables (beside the test bundle).
     static var productsDirectory: String {
@@ -35,7 +37,8 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Prepares a scratch folder with the test plugin linked as `churn-plugin-<kind>` for each of
     /// `kinds`, and the shipped plugins named in `shipped` (e.g. `random-forest`) linked as themselves.
-    init(kinds: [String] = ["echo"], shipped: [String] = []) throws {
+    init(kinds: [String] = ["echo"], shipped: [String] = [], registry: RegistryLocation? = nil) throws {
+        registryLocation = registry
         var template = Array("/tmp/churn-test-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw RawSocketError.system("mkdtemp", errno) }
         root = String(cString: created)
@@ -65,12 +68,14 @@ final class DaemonHarness: @unchecked Sendable {
         let root = URL(fileURLWithPath: self.root).resolvingSymlinksInPath().path
         configuration.dataRoots = [root]
         configuration.exportRoots = [root]
+        configuration.registry = registryLocation
+        configuration.registryPoll = .milliseconds(200)
         return configuration
     }
 
     /// Starts the daemon and waits until its socket answers and every plugin has settled.
     func start(configuration: DaemonConfiguration? = nil) async throws {
-        let registry = try ModelRegistry(path: home + "/registry.sqlite")
+        let registry = try ModelRegistry(location: registryLocation ?? .sqlite(path: home + "/registry.sqlite"))
         self.registry = registry
         var logger = Logger(label: "test-churnd")
         logger.logLevel = .critical

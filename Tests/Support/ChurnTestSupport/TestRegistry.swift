@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ChurnRegistry
 import Foundation
 
@@ -33,6 +36,44 @@ public enum TestRegistry: String, Sendable, CaseIterable, CustomStringConvertibl
             let server = try PostgresAddress(url: url)
             let name = "churn_test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
             return .postgres(try server.creatingDatabase(named: name))
+        }
+    }
+}
+
+/// The throwaway PostgreSQL server `scripts/with-postgres` started, for tests of an outage:
+/// stopped and started again with `scripts/postgres-test-server pause|resume DIR`.
+public enum PostgresTestServer {
+    /// The server's folder (the parent of its socket folder).
+    public static var folder: String? {
+        guard let url = TestRegistry.postgresURL, let address = try? PostgresAddress(url: url), let socket = address.socketDirectory
+        else { return nil }
+        return (socket as NSString).deletingLastPathComponent
+    }
+
+    public static func pause() throws { try run("pause") }
+    public static func resume() throws { try run("resume") }
+
+    /// Runs the script with posix_spawn and waitpid (Foundation's `Process.waitUntilExit` was
+    /// seen to miss the exit of a script whose child, the server, lives on).
+    private static func run(_ command: String) throws {
+        guard let folder else { throw CocoaError(.featureUnsupported) }
+        let script = repositoryRoot + "/scripts/postgres-test-server"
+        var pid: pid_t = 0
+        let arguments = [script, command, folder]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        guard posix_spawn(&pid, script, &actions, nil, &argv, environ) == 0 else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "cannot run \(script)"])
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "postgres-test-server \(command) failed (\(status))"])
         }
     }
 }

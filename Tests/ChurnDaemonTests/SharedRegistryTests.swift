@@ -1,0 +1,121 @@
+import ChurnClient
+import ChurnProtocol
+import ChurnRegistry
+import ChurnTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+@testable import ChurnDaemon
+
+/// Two daemons on one PostgreSQL registry (two daemons, two sockets, one database), and one
+/// daemon through a PostgreSQL outage under load.
+@Suite(
+    "Shared PostgreSQL registry", .serialized,
+    .disabled(if: TestRegistry.postgresURL == nil, Comment(rawValue: TestRegistry.postgresMissing)))
+struct SharedRegistryTests {
+    /// Polls `condition` until it holds (or `limit` passes); returns how long it took.
+    private func waitFor(_ limit: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Duration {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < limit {
+            if try await condition() { return ContinuousClock.now - start }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the condition did not hold within \(limit)")
+        return limit
+    }
+
+    @Test func aPromoteOnOneHostReachesTheOtherAndBothLogIntoOneExperiment() async throws {
+        let location = try TestRegistry.postgres.freshLocation()
+        let first = try DaemonHarness(kinds: ["echo"], registry: location)
+        let second = try DaemonHarness(kinds: ["echo"], registry: location)
+        try await first.start()
+        try await second.start()
+        let a = try await first.client()
+        let b = try await second.client()
+        let data = try first.writeTrainingCSV()
+        _ = try await a.train(TrainParams(kind: "echo", data: data))
+        _ = try await a.train(TrainParams(kind: "echo", data: data, params: ["smoothing": 20]))
+        _ = try await a.promote("1")
+        let customers = (0..<50).map { testCustomer("h\($0)", tenure: Double($0), charges: Double(20 + $0)) }
+        _ = try await waitFor { (try? await b.predict([customers[0]]).first?.model.version) == 1 }
+
+        // A promotes; B serves the new champion within the bound (NOTIFY, else a 200 ms poll).
+        _ = try await a.promote("2")
+        let took = try await waitFor { try await b.predict([customers[0]]).first?.model.version == 2 }
+        #expect(took < .seconds(2), "B followed the promote in \(took)")
+        #expect(try await b.models().first { $0.version == 2 }?.aliases == ["champion"])
+
+        // A starts a shadow experiment; B follows it; both hosts' predictions land in one report.
+        _ = try await a.startExperiment(challenger: "1", mode: "shadow")
+        _ = try await waitFor { try await b.health().experiment?.mode == "shadow" }
+        let fromA = try await a.predict(Array(customers[0..<25]))
+        let fromB = try await b.predict(Array(customers[25..<50]))
+        #expect((fromA + fromB).allSatisfy { $0.model.version == 2 && $0.arm == "champion" })
+        _ = try await a.feedback(customers.enumerated().map { Outcome(customerID: "h\($0.offset)", churned: $0.offset % 3 == 0) })
+        _ = try await waitFor {
+            let report = try await a.experimentReport()
+            return report.arms.count == 2 && report.arms.allSatisfy { $0.predictions == 50 && $0.outcomes == 50 }
+        }
+        let report = try await b.experimentReport()
+        #expect(report.arms.map(\.predictions) == [50, 50], "\(report.arms)")
+        #expect(report.paired?.customers == 50)
+        await a.close()
+        await b.close()
+        try await first.stop()
+        try await second.stop()
+    }
+
+    @Test func predictionsContinueAndNoLogEntryIsLostWhilePostgreSQLIsDown() async throws {
+        let location = try TestRegistry.postgres.freshLocation()
+        let harness = try DaemonHarness(kinds: ["echo"], registry: location)
+        try await harness.startWithChampion()
+        final class Tally: Sendable {
+            let answered = Atomic<Int>(0)
+            let failed = Atomic<Int>(0)
+            let spooledDuringOutage = Atomic<Bool>(false)
+        }
+        let tally = Tally()
+        let deadline = ContinuousClock.now + .seconds(5)
+        // 16 clients of single-row predicts; PostgreSQL goes down after 1 s and comes back 2 s later.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for clientIndex in 0..<16 {
+                group.addTask {
+                    let client = try await harness.client()
+                    var index = 0
+                    while ContinuousClock.now < deadline {
+                        do {
+                            _ = try await client.predict([testCustomer("load-\(clientIndex)-\(index)")])
+                            tally.answered.add(1, ordering: .relaxed)
+                        } catch {
+                            tally.failed.add(1, ordering: .relaxed)
+                        }
+                        index += 1
+                    }
+                    await client.close()
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(1))
+                try PostgresTestServer.pause()
+                try await Task.sleep(for: .seconds(2))
+                // Meanwhile the log went to the local spool.
+                let spooled = (try? FileManager.default.contentsOfDirectory(atPath: harness.home + "/spool/prediction-log")) ?? []
+                tally.spooledDuringOutage.store(spooled.contains { $0.hasSuffix(".spool") }, ordering: .relaxed)
+                try PostgresTestServer.resume()
+            }
+            try await group.waitForAll()
+        }
+        #expect(tally.failed.load(ordering: .relaxed) == 0, "predictions continued while PostgreSQL was down")
+        let total = tally.answered.load(ordering: .relaxed)
+        #expect(total > 1_000)
+        #expect(tally.spooledDuringOutage.load(ordering: .relaxed), "the outage happened and the log was buffered on disk")
+        // Every answered prediction reaches the registry once it is back: the spool replays.
+        let log = try PredictionLogStore(location: location)
+        _ = try await waitFor(.seconds(20)) { try log.count() >= total }
+        #expect(try log.count() == total, "zero lost log entries")
+        let spool = harness.home + "/spool/prediction-log"
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).isEmpty, "the spool is empty again")
+        try await harness.stop()
+    }
+}
