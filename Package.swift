@@ -195,6 +195,7 @@ let package = Package(
                 "ChurnClient",
                 "ChurnData",
                 "ChurnDaemon",
+                "ChurnRegistry",
                 "ChurnWeb",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -91,4 +91,6 @@ public struct AuditAction: OpenVocabulary {
     public static let refused: AuditAction = "refused"
     public static let campaignStart: AuditAction = "campaign_start"
     public static let campaignStop: AuditAction = "campaign_stop"
+    /// The registry was copied here from another one (`churn registry migrate`).
+    public static let migrate: AuditAction = "migrate"
 }
