@@ -5,6 +5,7 @@ import ArgumentParser
 import ChurnClient
 import ChurnData
 import ChurnProtocol
+import ChurnRegistry
 import ChurnRPC
 import Foundation
 import Histogram
@@ -35,13 +36,30 @@ struct RoutingBenchmark: AsyncParsableCommand {
     @Option(help: "Labelled telco CSV to train the forest on and draw customers from.")
     var data = repositoryParent + "/shared/data/telco/telco_train.csv"
 
-    @Option(help: "Runs, comma-separated: on (batching on), off (batching off), shadow (batching on, shadow experiment), nolog (batching on, prediction log off).")
+    @Option(help: "Runs, comma-separated: on (batching on), off (batching off), shadow (batching on, shadow experiment), nolog (batching on, prediction log off), postgres and postgres-shadow (batching on, the registry and prediction log on a shared PostgreSQL database).")
     var runs = "on,off,shadow"
 
+    @Option(help: "A PostgreSQL server for the postgres runs (a fresh database is created there); default CHURN_TEST_POSTGRES_URL, which scripts/with-postgres sets.")
+    var postgresURL: String?
+
     func validate() throws {
-        let known: Set = ["on", "off", "shadow", "nolog"]
+        let known: Set = ["on", "off", "shadow", "nolog", "postgres", "postgres-shadow"]
         let asked = runs.split(separator: ",").map(String.init)
-        guard !asked.isEmpty, asked.allSatisfy(known.contains) else { throw ValidationError("--runs takes on, off, shadow and nolog, got \(runs)") }
+        guard !asked.isEmpty, asked.allSatisfy(known.contains) else {
+            throw ValidationError("--runs takes on, off, shadow, nolog, postgres and postgres-shadow, got \(runs)")
+        }
+        if asked.contains(where: { $0.hasPrefix("postgres") }), postgresServer == nil {
+            throw ValidationError("the postgres runs need a server: --postgres-url URL, or run under scripts/with-postgres")
+        }
+    }
+
+    private var postgresServer: String? { postgresURL ?? ProcessInfo.processInfo.environment["CHURN_TEST_POSTGRES_URL"] }
+
+    /// A fresh database on the PostgreSQL server, as `--registry` takes it.
+    private func freshPostgresRegistry() throws -> String {
+        let server = try PostgresAddress(url: postgresServer!)
+        let created = try server.creatingDatabase(named: "churn_bench_\(getpid())_\(UInt32.random(in: 0...UInt32.max))")
+        return RegistryLocation.postgres(created).url
     }
 
     func run() async throws {
@@ -70,11 +88,18 @@ struct RoutingBenchmark: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: noLogConfig) }
 
         var results: [(String, LoadResult)] = []
+        let postgresRuns: [(String, String, [String], Bool)] =
+            postgresServer == nil
+            ? []
+            : [
+                ("postgres", "batching on, PostgreSQL registry", ["--registry", try freshPostgresRegistry()], false),
+                ("postgres-shadow", "shadow experiment, PostgreSQL", ["--registry", try freshPostgresRegistry()], true),
+            ]
         for (key, name, arguments, experiment) in [
             ("on", "batching on", [String](), false), ("off", "batching off", ["--no-batching"], false),
             ("shadow", "batching on, shadow experiment", [], true),
             ("nolog", "batching on, no prediction log", ["--config", noLogConfig], false),
-        ] where asked.contains(key) {
+        ] + postgresRuns where asked.contains(key) {
             let daemon = try await DaemonProcess.start(kind: "random_forest", data: path, arguments: arguments, versions: experiment ? 2 : 1)
             defer { daemon.stop() }
             if experiment {
@@ -111,6 +136,13 @@ struct RoutingBenchmark: AsyncParsableCommand {
         print(cell("run", 32) + "predictions/s    p50 µs    p99 µs  errors  vs floor  churnd µs  plugin µs")
         print(row("raw echo floor", floor, 1))
         for (name, result) in results { print(row(name, result, result.perSecond / floor.perSecond)) }
+        for (sqlite, postgres) in [("batching on", "batching on, PostgreSQL registry"), ("batching on, shadow experiment", "shadow experiment, PostgreSQL")] {
+            guard let a = results.first(where: { $0.0 == sqlite })?.1, let b = results.first(where: { $0.0 == postgres })?.1 else { continue }
+            print(
+                String(
+                    format: "%@: PostgreSQL / SQLite registry: throughput %.2fx, p99 %.2fx (the predict path never waits on the database)",
+                    sqlite, b.perSecond / a.perSecond, b.p99 / a.p99))
+        }
         if let on = results.first(where: { $0.0 == "batching on" })?.1 {
             if let off = results.first(where: { $0.0 == "batching off" })?.1 {
                 print(String(format: "batching on / off throughput = %.2f", on.perSecond / off.perSecond))

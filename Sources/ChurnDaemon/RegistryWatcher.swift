@@ -20,7 +20,11 @@ struct RegistryWatcher: Service {
 
     func run() async {
         let location = serving.registry.location
-        guard location.isShared else { return }
+        guard location.isShared else {
+            // One host: nothing to follow; a service that returned early would stop the group.
+            try? await gracefulShutdown()
+            return
+        }
         let notified = Atomic<Bool>(false)
         let listener = Task { await RegistryNotifications.listen(location) { notified.store(true, ordering: .relaxed) } }
         defer { listener.cancel() }
