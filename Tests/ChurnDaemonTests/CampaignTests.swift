@@ -122,7 +122,8 @@ struct CampaignTests {
         ) { messages.append($0.message) }
         #expect(uplift.ref.description == "churn-uplift@1" && uplift.kind == "random_forest")
         #expect(UpliftEvidence(tags: uplift.tags) == UpliftEvidence(tags: ["uplift", "campaign:\(info.id)", "offer:two_year_contract"]))
-        #expect(uplift.metrics["campaign_outcomes"] == 2400 && uplift.metrics["val_rows"] == 720, "30% held back: \(uplift.metrics)")
+        // 30% of each arm's churners and stayers held back (rounded per group).
+        #expect(uplift.metrics["campaign_outcomes"] == 2400 && abs((uplift.metrics["val_rows"] ?? 0) - 720) <= 2, "30% held back: \(uplift.metrics)")
         let qini = try #require(uplift.metrics["val_qini"])
         #expect(qini > 0.01, "held-back Qini \(qini)")
         #expect(uplift.metrics["val_qini_by_risk"] != nil, "the risk ranking is judged beside it")
