@@ -27,10 +27,13 @@ struct SharedRegistryTests {
 
     @Test func aPromoteOnOneHostReachesTheOtherAndBothLogIntoOneExperiment() async throws {
         let location = try TestRegistry.postgres.freshLocation()
+        // Two daemons, two sockets: this process runs one, the real churnd executable the other.
         let first = try DaemonHarness(kinds: ["echo"], registry: location)
         let second = try DaemonHarness(kinds: ["echo"], registry: location)
         try await first.start()
-        try await second.start()
+        let secondProcess = try second.launchProcess()
+        try await second.waitUntilLive()
+        try await second.waitUntilPluginsSettle()
         let a = try await first.client()
         let b = try await second.client()
         let data = try first.writeTrainingCSV()
@@ -63,7 +66,10 @@ struct SharedRegistryTests {
         await a.close()
         await b.close()
         try await first.stop()
-        try await second.stop()
+        secondProcess.terminate()
+        secondProcess.waitUntilExit()
+        #expect(secondProcess.terminationStatus == 0, "\(second.processLog())")
+        try? FileManager.default.removeItem(atPath: second.root)
     }
 
     @Test func predictionsContinueAndNoLogEntryIsLostWhilePostgreSQLIsDown() async throws {

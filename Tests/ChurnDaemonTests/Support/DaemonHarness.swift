@@ -138,7 +138,7 @@ final class DaemonHarness: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.productsDirectory + "/churnd")
         process.arguments = [
             "--socket", socketPath, "--home", home, "--plugin-path", pluginFolder, "--log-level", "warning",
-        ]
+        ] + (registryLocation.map { ["--registry", $0.url, "--registry-poll-ms", "200"] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         FileManager.default.createFile(atPath: root + "/churnd-\(index).log", contents: nil)
         process.standardError = FileHandle(forWritingAtPath: root + "/churnd-\(index).log")
