@@ -81,7 +81,8 @@ public final class HistoryStore: @unchecked Sendable {
                             stored["\(row.text("customer_id") ?? "")\u{0}\(row.int("period") ?? 0)"] = row.text("values")
                         }
                     }
-                    var writes: [[SQLValue]] = []
+                    var writes: [String: [SQLValue]] = [:]
+                    var order: [String] = []
                     for month in months {
                         let values = String(decoding: try encoder.encode(month.values), as: UTF8.self)
                         let key = "\(month.customerID)\u{0}\(month.period)"
@@ -95,16 +96,16 @@ public final class HistoryStore: @unchecked Sendable {
                             result.appended += 1
                         }
                         stored[key] = values
-                        writes.append([.text(model), .text(month.customerID), .integer(Int64(month.period)), .text(values), .real(now.timeIntervalSince1970)])
+                        if writes[key] == nil { order.append(key) }
+                        writes[key] = [.text(model), .text(month.customerID), .integer(Int64(month.period)), .text(values), .real(now.timeIntervalSince1970)]
                     }
-                    // One row per customer and period: a correction replaces the month.
-                    for write in writes {
-                        try database.run(
-                            #"""
-                            INSERT INTO history_months (model, customer_id, period, "values", updated_at) VALUES (?, ?, ?, ?, ?)
-                            ON CONFLICT (model, customer_id, period) DO UPDATE SET "values" = excluded."values", updated_at = excluded.updated_at
-                            """#, write)
-                    }
+                    // One row per customer and period (the last sent wins), written in batches:
+                    // a correction replaces the month.
+                    try database.runMany(
+                        #"""
+                        INSERT INTO history_months (model, customer_id, period, "values", updated_at) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (model, customer_id, period) DO UPDATE SET "values" = excluded."values", updated_at = excluded.updated_at
+                        """#, order.map { writes[$0]! })
                 }
             }
         } catch let error as EncodingError {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 
 /// A shared registry's database: one PostgreSQL connection (postgres-nio) behind the same
@@ -106,7 +107,7 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
                 backend: "PostgreSQL", code: "", message: "the connection closed during a transaction", isUnavailable: true)
         }
         let opened = try wait(
-            PostgresConnection.connect(on: Self.loop, configuration: address.configuration, id: 1, logger: logger), sql: nil)
+            PostgresConnection.connect(on: Self.loop, configuration: try address.configuration, id: 1, logger: logger), sql: nil)
         lock.withLock { self.connection = opened }
         return opened
     }
@@ -218,14 +219,23 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
         return statements
     }
 
-    /// The `(?, ?, ...)` after the last `VALUES` of an INSERT, if it has one.
+    /// The `(?, ?, ...)` after the `VALUES` keyword of an INSERT, if it has one (a column
+    /// named "values" is passed over: the keyword is the one followed by the tuple).
     static func valuesTuple(in sql: String) -> Range<String.Index>? {
-        guard sql.uppercased().hasPrefix("INSERT"), let values = sql.range(of: "VALUES", options: [.caseInsensitive, .backwards]),
-            let open = sql[values.upperBound...].firstIndex(of: "("), let close = sql[open...].firstIndex(of: ")")
-        else { return nil }
-        let inside = sql[sql.index(after: open)..<close]
-        guard inside.allSatisfy({ $0 == "?" || $0 == "," || $0 == " " || $0 == "'" || $0.isLetter || $0.isNumber }) else { return nil }
-        return open..<sql.index(after: close)
+        guard sql.uppercased().hasPrefix("INSERT") else { return nil }
+        var searchFrom = sql.startIndex
+        while let keyword = sql.range(of: "VALUES", options: .caseInsensitive, range: searchFrom..<sql.endIndex) {
+            searchFrom = keyword.upperBound
+            guard let open = sql[keyword.upperBound...].firstIndex(where: { !$0.isWhitespace }), sql[open] == "(",
+                let close = sql[open...].firstIndex(of: ")")
+            else { continue }
+            let inside = sql[sql.index(after: open)..<close]
+            guard inside.contains("?"),
+                inside.allSatisfy({ $0 == "?" || $0 == "," || $0 == " " || $0 == "'" || $0.isLetter || $0.isNumber })
+            else { continue }
+            return open..<sql.index(after: close)
+        }
+        return nil
     }
 
     /// A result row as the registry reads rows: integers, reals, text, bytes, null.
@@ -255,8 +265,10 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
 }
 
 /// Where a shared registry's PostgreSQL database is: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
-/// with `?host=/run/postgresql` for a Unix socket folder and `max_artifact_mb=N` for the largest
-/// compressed artifact it stores (default 256; PostgreSQL's own limit for one value is 1 GB).
+/// with `?host=/run/postgresql` for a Unix socket folder, `max_artifact_mb=N` for the largest
+/// compressed artifact it stores (default 256; PostgreSQL's own limit for one value is 1 GB), and
+/// `sslmode=require` for TLS with the server's certificate verified against the system's trust
+/// store and host name (`disable`, the default, for a Unix socket or a private network).
 public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
     public var user: String
     public var password: String?
@@ -267,6 +279,8 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
     public var socketDirectory: String?
     /// The largest compressed artifact stored, in bytes.
     public var maximumArtifactBytes: Int
+    /// TLS to the server (`sslmode=require`), its certificate fully verified.
+    public var requiresTLS = false
 
     /// The socket file in ``socketDirectory``.
     var socketPath: String? { socketDirectory.map { ($0 as NSString).appendingPathComponent(".s.PGSQL.\(port)") } }
@@ -296,13 +310,20 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
                     throw .invalid(field: "registry", reason: "host= must be the folder of the server's Unix socket, e.g. /run/postgresql")
                 }
                 socketDirectory = value
+            case "sslmode":
+                switch item.value {
+                case "disable": requiresTLS = false
+                case "require", "verify-full": requiresTLS = true
+                default:
+                    throw .invalid(field: "registry", reason: "sslmode must be disable or require (TLS, the server's certificate verified), got \(item.value ?? "")")
+                }
             case "max_artifact_mb":
                 guard let value = item.value.flatMap(Int.init), (1...1_000).contains(value) else {
                     throw .invalid(field: "registry", reason: "max_artifact_mb must be a whole number from 1 to 1000 (PostgreSQL stores at most 1 GB in one value)")
                 }
                 maximum = value
             default:
-                throw .invalid(field: "registry", reason: "unknown setting \(item.name) in \(text): use host= or max_artifact_mb=")
+                throw .invalid(field: "registry", reason: "unknown setting \(item.name) in \(text): use host=, sslmode= or max_artifact_mb=")
             }
         }
         maximumArtifactBytes = maximum << 20
@@ -329,16 +350,24 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// How postgres-nio connects to it.
     var configuration: PostgresConnection.Configuration {
-        if let socketPath {
-            return .init(unixSocketPath: socketPath, username: user, password: password, database: database)
+        get throws {
+            if let socketPath {
+                return .init(unixSocketPath: socketPath, username: user, password: password, database: database)
+            }
+            let tls: PostgresConnection.Configuration.TLS =
+                requiresTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+            return .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
         }
-        return .init(host: host, port: port, username: user, password: password, database: database, tls: .disable)
     }
 
     /// The URL without its password.
     public var description: String {
         var text = "postgres://\(user)@\(host):\(port)/\(database)"
-        if let socketDirectory { text += "?host=\(socketDirectory)" }
+        var settings: [String] = []
+        if let socketDirectory { settings.append("host=\(socketDirectory)") }
+        if requiresTLS { settings.append("sslmode=require") }
+        if maximumArtifactBytes != 256 << 20 { settings.append("max_artifact_mb=\(maximumArtifactBytes >> 20)") }
+        if !settings.isEmpty { text += "?" + settings.joined(separator: "&") }
         return text
     }
 }
@@ -362,7 +391,7 @@ public enum RegistryNotifications {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(
-                    on: PostgresStore.loop, configuration: address.configuration, id: 2, logger: logger)
+                    on: PostgresStore.loop, configuration: try address.configuration, id: 2, logger: logger)
                 defer { let _: EventLoopFuture<Void> = connection.close() }
                 // Whatever happened while not listening is found by the caller's next poll.
                 onChange()
