@@ -338,6 +338,28 @@ public struct AuditRecord: Codable, Sendable, Hashable {
 // MARK: - health, plugins.list
 
 /// The `health` result.
+/// The registry a daemon uses, as `health` reports it.
+public struct RegistryHealth: Codable, Sendable, Hashable {
+    /// `sqlite` (one host) or `postgresql` (shared by several hosts).
+    public var engine: String
+    /// The file, or the database's URL without its password.
+    public var location: String
+    /// Prediction log entries waiting on the host's disk because the registry could not take
+    /// them (replayed when it can; 0 normally).
+    public var spooledLogEntries: Int
+
+    public init(engine: String, location: String, spooledLogEntries: Int) {
+        self.engine = engine
+        self.location = location
+        self.spooledLogEntries = spooledLogEntries
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case engine, location
+        case spooledLogEntries = "spooled_log_entries"
+    }
+}
+
 public struct HealthResult: Codable, Sendable, Hashable {
     /// `ok` when every discovered plugin is ready, `degraded` otherwise, `draining` while shutting down.
     public var status: String
@@ -355,12 +377,15 @@ public struct HealthResult: Codable, Sendable, Hashable {
     public var serving: [ServingSeries]?
     /// The largest frame payload churnd accepts: clients size file pieces by it.
     public var maxFrameBytes: Int?
+    /// The registry the daemon uses, and what waits for it.
+    public var registry: RegistryHealth?
 
     public init(
         status: String, daemonVersion: String, protocolVersion: Int = ChurnProtocolVersion.current, pid: Int32,
         uptimeSeconds: Double, socket: String, plugins: [PluginStatus], champion: ModelRef?,
-        experiment: ExperimentInfo? = nil, serving: [ServingSeries]? = nil, maxFrameBytes: Int? = nil
+        experiment: ExperimentInfo? = nil, serving: [ServingSeries]? = nil, maxFrameBytes: Int? = nil, registry: RegistryHealth? = nil
     ) {
+        self.registry = registry
         self.maxFrameBytes = maxFrameBytes
         self.status = status
         self.daemonVersion = daemonVersion
@@ -375,7 +400,7 @@ public struct HealthResult: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, pid, socket, plugins, champion, experiment, serving
+        case status, pid, socket, plugins, champion, experiment, serving, registry
         case daemonVersion = "daemon_version"
         case protocolVersion = "protocol_version"
         case uptimeSeconds = "uptime_seconds"

@@ -27,6 +27,10 @@ struct HealthCommand: AsyncParsableCommand {
             print("status:    \(health.status)")
             print("daemon:    churnd \(health.daemonVersion), protocol \(health.protocolVersion), pid \(health.pid), up \(Int(health.uptimeSeconds)) s")
             print("socket:    \(health.socket)")
+            if let registry = health.registry {
+                print("registry:  \(registry.engine) \(registry.location)"
+                    + (registry.spooledLogEntries > 0 ? " (\(registry.spooledLogEntries) prediction log entries waiting on this host's disk for it)" : ""))
+            }
             print("champion:  \(health.champion?.description ?? "none (train one with `churn train`, then `churn promote`)")")
             print("plugins:   " + (health.plugins.isEmpty ? "none found" : health.plugins.map { "\($0.kind) (\($0.state))" }.joined(separator: ", ")))
             if let experiment = health.experiment {

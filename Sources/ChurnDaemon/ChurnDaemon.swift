@@ -166,6 +166,6 @@ final class DaemonState: Sendable {
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
             socket: configuration.socketPath, plugins: plugins, champion: champion?.ref,
             experiment: serving.runningExperiment, serving: Optional(serving.metrics.summary()).flatMap { $0.isEmpty ? nil : $0 },
-            maxFrameBytes: configuration.maximumFramePayload)
+            maxFrameBytes: configuration.maximumFramePayload, registry: serving.registryHealth)
     }
 }

@@ -74,6 +74,14 @@ final class ModelServing: Sendable {
         logger.notice("followed a change to the shared registry")
     }
 
+    /// The registry as `health` reports it.
+    var registryHealth: RegistryHealth {
+        let location = registry.location
+        return RegistryHealth(
+            engine: location.isShared ? "postgresql" : "sqlite", location: location.description,
+            spooledLogEntries: predictionLog?.spooledEntries ?? 0)
+    }
+
     /// The experiment running on the default model, as routing sees it.
     var runningExperiment: ExperimentInfo? { experiment.withLock { $0 } }
 

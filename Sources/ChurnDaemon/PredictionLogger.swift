@@ -22,6 +22,8 @@ final class PredictionLogger: Service, Sendable {
     private let spool: PredictionLogSpool?
     /// True while batches are going to the spool (for one warning per outage).
     private let spooling = Atomic<Bool>(false)
+    /// Entries waiting in the spool.
+    private let spooled = Atomic<Int>(0)
     private let queue = Mutex<[PredictionLogEntry]>([])
     private let stopping = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let stopped = Atomic<Bool>(false)
@@ -31,7 +33,12 @@ final class PredictionLogger: Service, Sendable {
         self.store = store
         self.spool = spool
         self.logger = logger
+        // A previous run may have left entries waiting.
+        spooled.store(spool?.pendingEntries() ?? 0, ordering: .relaxed)
     }
+
+    /// Prediction log entries waiting on local disk for the registry.
+    var spooledEntries: Int { spooled.load(ordering: .relaxed) }
 
     func append(_ entries: [PredictionLogEntry]) {
         queue.withLock { $0.append(contentsOf: entries) }
@@ -68,6 +75,7 @@ final class PredictionLogger: Service, Sendable {
                 try store.append(batch)
                 spool.remove(file)
                 replayed += batch.count
+                spooled.subtract(batch.count, ordering: .relaxed)
             } catch is DecodingError {
                 logger.error("unreadable prediction log spool file \(file): moved aside")
                 try? FileManager.default.moveItem(atPath: file, toPath: file + ".unreadable")
@@ -84,6 +92,7 @@ final class PredictionLogger: Service, Sendable {
         } catch {
             do {
                 try spool.save(entries)
+                spooled.add(entries.count, ordering: .relaxed)
                 if !spooling.exchange(true, ordering: .relaxed) {
                     logger.warning("the registry cannot take the prediction log (\(error)): buffering it in \(spool.folder) until it can")
                 }

@@ -80,6 +80,7 @@ struct SharedRegistryTests {
             let answered = Atomic<Int>(0)
             let failed = Atomic<Int>(0)
             let spooledDuringOutage = Atomic<Bool>(false)
+            let reportedWaiting = Atomic<Int>(0)
         }
         let tally = Tally()
         let deadline = ContinuousClock.now + .seconds(5)
@@ -108,6 +109,9 @@ struct SharedRegistryTests {
                 // Meanwhile the log went to the local spool.
                 let spooled = (try? FileManager.default.contentsOfDirectory(atPath: harness.home + "/spool/prediction-log")) ?? []
                 tally.spooledDuringOutage.store(spooled.contains { $0.hasSuffix(".spool") }, ordering: .relaxed)
+                let observer = try await harness.client()
+                tally.reportedWaiting.store(try await observer.health().registry?.spooledLogEntries ?? 0, ordering: .relaxed)
+                await observer.close()
                 try PostgresTestServer.resume()
             }
             try await group.waitForAll()
@@ -117,10 +121,16 @@ struct SharedRegistryTests {
         #expect(total > 1_000)
         let spooled = tally.spooledDuringOutage.load(ordering: .relaxed)
         #expect(spooled, "the outage happened and the log was buffered on disk")
+        let waiting = tally.reportedWaiting.load(ordering: .relaxed)
+        #expect(waiting > 0, "health said how many entries waited")
         // Every answered prediction reaches the registry once it is back: the spool replays.
         let log = try PredictionLogStore(location: location)
         _ = try await waitFor(.seconds(20)) { try log.count() >= total }
         #expect(try log.count() == total, "zero lost log entries")
+        let after = try await harness.client()
+        let registry = try #require(try await after.health().registry)
+        #expect(registry.engine == "postgresql" && registry.spooledLogEntries == 0)
+        await after.close()
         let spool = harness.home + "/spool/prediction-log"
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).isEmpty, "the spool is empty again")
         try await harness.stop()

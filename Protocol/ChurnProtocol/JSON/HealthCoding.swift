@@ -35,6 +35,17 @@ extension HealthResult: JSONDirectWriting {
             writeKey("max_frame_bytes", into: &output)
             JSONWriter.writeNumber(Double(maxFrameBytes), into: &output)
         }
+        if let registry {
+            writeKey("registry", into: &output)
+            output.append(UInt8(ascii: "{"))
+            writeKey("engine", first: true, into: &output)
+            JSONWriter.writeString(registry.engine, into: &output)
+            writeKey("location", into: &output)
+            JSONWriter.writeString(registry.location, into: &output)
+            writeKey("spooled_log_entries", into: &output)
+            JSONWriter.writeNumber(Double(registry.spooledLogEntries), into: &output)
+            output.append(UInt8(ascii: "}"))
+        }
         output.append(UInt8(ascii: "}"))
     }
 }
