@@ -43,11 +43,20 @@ final class CustomerHistory: Sendable {
             attached[row].history = panel.records(of: Array(months.suffix(panel.window)))
             sources[row] = .inline
         }
+        // A shared registry that cannot be reached: customers are scored without stored months
+        // (their answers say `history: none`) rather than not at all.
+        var unreachable = false
         if !lookups.isEmpty {
             let wanted = lookups.map { ids[$0] }
             let store = self.store
-            let stored = try await NIOThreadPool.singleton.runIfActive {
-                try store.months(model: model, customers: wanted)
+            var stored: [String: [StoredMonth]] = [:]
+            do {
+                stored = try await NIOThreadPool.singleton.runIfActive {
+                    try store.months(model: model, customers: wanted)
+                }
+            } catch {
+                guard case .unavailable? = error as? RegistryError else { throw error }
+                unreachable = true
             }
             for row in lookups {
                 guard let months = stored[ids[row]], !months.isEmpty else { continue }
@@ -58,7 +67,9 @@ final class CustomerHistory: Sendable {
         if panel.required, let missing = sources.firstIndex(of: .noMonths) {
             throw RPCError.invalidParams(
                 field: "customers[\(positions[missing])].history",
-                "the model requires each customer's months and \(ids[missing]) has none: send them in history, or store them with history.append")
+                unreachable
+                    ? "the model requires each customer's months; \(ids[missing]) sent none and the shared registry that stores them cannot be reached now: send them in history"
+                    : "the model requires each customer's months and \(ids[missing]) has none: send them in history, or store them with history.append")
         }
         return (attached, sources)
     }

@@ -22,6 +22,9 @@ final class ModelServing: Sendable {
     private let logger: Logger
     /// Resolved references; cleared whenever an alias moves or a version is added.
     private let resolved = Mutex<[ModelReference: ModelVersionInfo]>([:])
+    /// What each reference last resolved to, kept through ``invalidate()``: served while a shared
+    /// registry cannot be reached.
+    private let lastResolved = Mutex<[ModelReference: ModelVersionInfo]>([:])
     /// Record validators by version (a version's schema never changes).
     private let validators = Mutex<[ModelRef: RecordValidator]>([:])
     /// Calibrators by version (nil: the version serves its plugin's probabilities as they are).
@@ -476,9 +479,31 @@ final class ModelServing: Sendable {
     /// The version a reference names, from the cache when it was resolved before.
     func resolve(_ reference: ModelReference) async throws -> ModelVersionInfo {
         if let hit = resolved.withLock({ $0[reference] }) { return hit }
-        let version = try await registry.resolve(reference)
-        resolved.withLock { $0[reference] = version }
+        let version: ModelVersionInfo
+        do {
+            version = try await registry.resolve(reference)
+        } catch {
+            // A shared registry that cannot be reached: keep serving what this reference last
+            // named (the champion this host has loaded) until it answers again.
+            guard Self.isUnreachable(error), let known = lastKnown(reference) else { throw error }
+            return known
+        }
+        remember(version, as: reference)
         return version
+    }
+
+    private static func isUnreachable(_ error: any Error) -> Bool {
+        if case .unavailable? = error as? RegistryError { return true }
+        return false
+    }
+
+    private func lastKnown(_ reference: ModelReference) -> ModelVersionInfo? {
+        lastResolved.withLock { $0[reference] }
+    }
+
+    private func remember(_ version: ModelVersionInfo, as reference: ModelReference) {
+        resolved.withLock { $0[reference] = version }
+        lastResolved.withLock { $0[reference] = version }
     }
 
     /// The artifact as a file the plugin can read, written once per sha256.

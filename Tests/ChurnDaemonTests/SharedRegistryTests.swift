@@ -61,7 +61,7 @@ struct SharedRegistryTests {
             return report.arms.count == 2 && report.arms.allSatisfy { $0.predictions == 50 && $0.outcomes == 50 }
         }
         let report = try await b.experimentReport()
-        #expect(report.arms.map(\.predictions) == [50, 50], "\(report.arms)")
+        #expect(report.arms.map(\.predictions) == [50, 50], "\(report.arms); the second host's log: \(second.processLog())")
         #expect(report.paired?.customers == 50)
         await a.close()
         await b.close()
@@ -133,6 +133,29 @@ struct SharedRegistryTests {
         await after.close()
         let spool = harness.home + "/spool/prediction-log"
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).isEmpty, "the spool is empty again")
+        try await harness.stop()
+    }
+
+    @Test func aPanelModelScoresWithoutStoredMonthsWhilePostgreSQLIsDownAndSaysSo() async throws {
+        let fixture = try PanelFixture(customers: 800, seed: 43)
+        defer { fixture.remove() }
+        let location = try TestRegistry.postgres.freshLocation()
+        let harness = try DaemonHarness(kinds: [], shipped: ["random-forest"], registry: location)
+        try await harness.start()
+        let client = try await harness.client()
+        _ = try await client.train(
+            TrainParams(kind: "random_forest", data: fixture.customersPath, history: fixture.fullHistoryPath, params: ["n_trees": 20], seed: 1))
+        _ = try await client.promote("1")
+        let known = fixture.generated.dataset.customers.ids.filter { fixture.generated.panel.histories[$0] != nil }.prefix(5)
+        let records = known.map { id in fixture.generated.dataset.record(at: fixture.generated.dataset.customers.ids.firstIndex(of: id)!) }
+        #expect(try await client.predict(records).allSatisfy { $0.history == .stored })
+        try PostgresTestServer.pause()
+        let during = await Result { try await client.predict(records) }
+        try PostgresTestServer.resume()
+        let answers = try during.get()
+        #expect(answers.count == 5 && answers.allSatisfy { $0.history == .noMonths }, "served without the stored months, and said so")
+        _ = try await waitFor { (try? await client.predict(records))?.allSatisfy { $0.history == .stored } == true }
+        await client.close()
         try await harness.stop()
     }
 }
