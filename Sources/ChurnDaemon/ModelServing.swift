@@ -64,13 +64,24 @@ final class ModelServing: Sendable {
     /// running experiment's challenger) first, then forgets resolved references so routing
     /// switches to them without a request waiting on a load.
     func followRegistryChange() async {
-        let running = try? await registry.runningExperiment(model: ModelReference.defaultName)
         do {
             let champion = try await registry.resolve(.champion())
             _ = try await prepare(champion.ref.description)
-            if let running { _ = try await prepare("\(running.model)@\(running.challengerVersion)") }
+            if let running = try await registry.runningExperiment(model: ModelReference.defaultName) {
+                _ = try await prepare("\(running.model)@\(running.challengerVersion)")
+            }
         } catch {
             logger.warning("could not warm the shared registry's champion: \(error)")
+        }
+        // Read last, just before it is applied: an experiment started on this host while the
+        // models warmed must not be overwritten by an older read (a later change is followed
+        // on the next notification or poll anyway).
+        let running: ExperimentInfo?
+        do {
+            running = try await registry.runningExperiment(model: ModelReference.defaultName)
+        } catch {
+            logger.warning("cannot read the shared registry's experiments: \(error)")
+            return
         }
         invalidate()
         setRunningExperiment(running)
