@@ -198,13 +198,7 @@ struct CampaignCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            var hyperparameters: [String: JSONValue]?
-            if let params {
-                guard case .object(let object)? = try? JSONParser.parse(Array(params.utf8)) else {
-                    throw ValidationError("--params must be a JSON object, e.g. '{\"n_trees\": 200}'")
-                }
-                hyperparameters = object
-            }
+            let hyperparameters = try Hyperparameters.parse(params)
             let client = try await connection.connect()
             let request = UpliftTrainParams(
                 campaign: campaign, data: filesOnServer ? data : ChurnPath.absolute(data), name: name, params: hyperparameters,

@@ -69,13 +69,7 @@ struct TrainCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        var hyperparameters: [String: JSONValue]?
-        if let params {
-            guard case .object(let object)? = try? JSONParser.parse(Array(params.utf8)) else {
-                throw ValidationError("--params must be a JSON object, e.g. '{\"n_trees\": 300}'")
-            }
-            hyperparameters = object
-        }
+        let hyperparameters = try Hyperparameters.parse(params)
         var schemaValue: JSONValue?
         if let schema {
             if BuiltInSchemas.all[schema] != nil {
@@ -257,5 +251,16 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         if output.json { return try printJSON(change) }
         print("\(change.name)@\(change.alias): version \(change.from.map(String.init) ?? "unset") -> version \(change.to.map(String.init) ?? "unset")")
+    }
+}
+
+/// `--params` as the JSON object of hyperparameters it must be.
+enum Hyperparameters {
+    static func parse(_ text: String?) throws -> [String: JSONValue]? {
+        guard let text else { return nil }
+        guard case .object(let object)? = try? JSONParser.parse(Array(text.utf8)) else {
+            throw ValidationError("--params must be a JSON object, e.g. '{\"n_trees\": 300}'")
+        }
+        return object
     }
 }

@@ -47,7 +47,8 @@ final class PredictionLogger: Service, Sendable {
     /// Writes what is queued (after anything spooled), on NIO's thread pool.
     func flush() async {
         let entries = takeQueued()
-        guard !entries.isEmpty || !(spool?.pending().isEmpty ?? true) else { return }
+        // The spool's folder is read only while entries wait there (its count says so).
+        guard !entries.isEmpty || spooledEntries > 0 else { return }
         do {
             try await NIOThreadPool.singleton.runIfActive { self.write(entries) }
         } catch {
@@ -69,7 +70,7 @@ final class PredictionLogger: Service, Sendable {
         }
         var replayed = 0
         var blocked = false
-        for file in spool.pending() {
+        for file in spooledEntries > 0 ? spool.pending() : [] {
             do {
                 let batch = try spool.load(file)
                 try store.append(batch)
