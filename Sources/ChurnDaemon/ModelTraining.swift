@@ -72,23 +72,13 @@ struct ModelTraining: Sendable {
             "\(prepared.rows) rows: \(prepared.trainRows) to train, \(prepared.validationRows) to validate, \(prepared.test.customers.count) held back")
 
         // Train.
-        let pluginProgress = ProgressStream(context: context)
-        let trained = await Result(catching: {
-            try await plugin.call(
-                PluginMethod.Train.self,
-                PluginTrainParams(
-                    trainPath: prepared.trainPath, validationPath: prepared.validationPath,
-                    historyPath: prepared.historyPath, params: params.params ?? [:], seed: seed,
-                    artifactPath: prepared.artifactPath, schema: prepared.test.schema.canonical.jsonValue),
-                over: connection, timeout: nil, onProgress: { pluginProgress.send($0) })
-        })
-        await pluginProgress.finish()
-        let result = try trained.get()
-        guard FileManager.default.fileExists(atPath: prepared.artifactPath) else {
-            throw RPCError(.internalError, "plugin \(plugin.kind) reported success but wrote no artifact at \(prepared.artifactPath)")
-        }
-        // Compressed and hashed as it streams from the file, off the event loops.
-        let artifact = try await ModelRegistry.prepareArtifact(file: prepared.artifactPath)
+        let (result, artifact) = try await runPlugin(
+            plugin, over: connection,
+            PluginTrainParams(
+                trainPath: prepared.trainPath, validationPath: prepared.validationPath,
+                historyPath: prepared.historyPath, params: params.params ?? [:], seed: seed,
+                artifactPath: prepared.artifactPath, schema: prepared.test.schema.canonical.jsonValue),
+            context: context)
 
         // Evaluate on the held-back rows, with a temporary handle.
         await progress("evaluate", 0, prepared.testRecords.count, "scoring \(prepared.testRecords.count) held-back customers")
@@ -173,6 +163,24 @@ struct ModelTraining: Sendable {
         }
         logger.info("registered \(version.ref) (\(plugin.kind)), held-back ROC-AUC \(metrics["test_roc_auc"] ?? .nan)")
         return version
+    }
+
+    /// Has `plugin` train (its progress forwarded to the caller), checks that it wrote its
+    /// artifact, and compresses and hashes the artifact as it streams from the file, off the
+    /// event loops.
+    func runPlugin(
+        _ plugin: PluginProcess, over connection: RPCConnection, _ request: PluginTrainParams, context: RPCCallContext
+    ) async throws -> (PluginTrainResult, ModelRegistry.StoredArtifact) {
+        let pluginProgress = ProgressStream(context: context)
+        let trained = await Result(catching: {
+            try await plugin.call(PluginMethod.Train.self, request, over: connection, timeout: nil, onProgress: { pluginProgress.send($0) })
+        })
+        await pluginProgress.finish()
+        let result = try trained.get()
+        guard FileManager.default.fileExists(atPath: request.artifactPath) else {
+            throw RPCError(.internalError, "plugin \(plugin.kind) reported success but wrote no artifact at \(request.artifactPath)")
+        }
+        return (result, try await ModelRegistry.prepareArtifact(file: request.artifactPath))
     }
 
     /// The files of one training run.

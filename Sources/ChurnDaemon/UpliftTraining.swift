@@ -61,22 +61,13 @@ extension ModelTraining {
         }
         await progress("split", 1, 1, prepared.summary)
 
-        let pluginProgress = ProgressStream(context: context)
-        let trained = await Result(catching: {
-            try await plugin.call(
-                PluginMethod.Train.self,
-                PluginTrainParams(
-                    trainPath: prepared.trainPath, validationPath: prepared.holdoutPath, params: params.params ?? [:], seed: seed,
-                    artifactPath: prepared.artifactPath, schema: prepared.schema.canonical.jsonValue,
-                    treatment: TreatmentColumn(column: prepared.treatmentColumn, treated: "treated")),
-                over: connection, timeout: nil, onProgress: { pluginProgress.send($0) })
-        })
-        await pluginProgress.finish()
-        let result = try trained.get()
-        guard FileManager.default.fileExists(atPath: prepared.artifactPath) else {
-            throw RPCError(.internalError, "plugin \(plugin.kind) reported success but wrote no artifact at \(prepared.artifactPath)")
-        }
-        let artifact = try await ModelRegistry.prepareArtifact(file: prepared.artifactPath)
+        let (result, artifact) = try await runPlugin(
+            plugin, over: connection,
+            PluginTrainParams(
+                trainPath: prepared.trainPath, validationPath: prepared.holdoutPath, params: params.params ?? [:], seed: seed,
+                artifactPath: prepared.artifactPath, schema: prepared.schema.canonical.jsonValue,
+                treatment: TreatmentColumn(column: prepared.treatmentColumn, treated: "treated")),
+            context: context)
         var metrics = result.metrics
         metrics["campaign_outcomes"] = Double(prepared.outcomes)
         await progress(
