@@ -13,9 +13,11 @@ import Synchronization
 /// churnd runs with its own rights, often more than its clients': it never opens a path a
 /// client chose unless the operator allowed that folder. By default clients send a file's bytes
 /// (`files.upload`, in pieces, checked by size and sha256) and name it `upload:<id>`; exports
-/// are offered for download (`files.download`). A daemon-side path is accepted only under a
-/// configured root (`--data-root` to read, `--export-root` to write), with `..` refused and
-/// symlinks followed before the check; an export never replaces a file unless asked.
+/// are offered for download (`files.download`). A daemon-side path is accepted only when it is
+/// absolute and beneath a configured root (`--data-root` to read, `--export-root` to write),
+/// with `..` refused; it is resolved beneath the root's descriptor without following any
+/// symlink (``ConfinedFolder``), only regular files are read, and an export never replaces a
+/// file unless asked.
 final class ClientFiles: Sendable {
     /// How a request names an upload.
     static let uploadPrefix = "upload:"
@@ -28,8 +30,8 @@ final class ClientFiles: Sendable {
 
     /// Where uploads and offered downloads live (mode 0700).
     let folder: String
-    let dataRoots: [String]
-    let exportRoots: [String]
+    private let dataRoots: [ConfinedFolder]
+    private let exportRoots: [ConfinedFolder]
 
     private final class Upload: Sendable {
         let path: String
@@ -53,10 +55,24 @@ final class ClientFiles: Sendable {
     private let uploads = Mutex<[String: Upload]>([:])
     private let downloads = Mutex<[String: Download]>([:])
 
+    /// Opens every root once (see ``ConfinedFolder``); `dataRoots` and `exportRoots` are
+    /// absolute folders as ``root(_:flag:)`` checked them.
     init(folder: String, dataRoots: [String], exportRoots: [String]) throws {
         self.folder = folder
-        self.dataRoots = dataRoots
-        self.exportRoots = exportRoots
+        func open(_ roots: [String], flag: String) throws -> [ConfinedFolder] {
+            try roots.map { root in
+                guard let resolved = Self.realPath(root) else {
+                    throw RPCError(.fileError, "\(flag) \(root) does not exist")
+                }
+                do throws(ConfinedPathError) {
+                    return try ConfinedFolder(path: resolved, configuredPath: root)
+                } catch {
+                    throw RPCError(.fileError, "\(flag) \(root): \(error.reason)")
+                }
+            }
+        }
+        self.dataRoots = try open(dataRoots, flag: "--data-root")
+        self.exportRoots = try open(exportRoots, flag: "--export-root")
         do {
             try FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -68,84 +84,122 @@ final class ClientFiles: Sendable {
 
     // MARK: Roots
 
-    /// A configured root as churnd checks paths against it: absolute, symlinks resolved, a folder.
+    /// A configured root as churnd keeps it: absolute (not resolved: requests may spell paths
+    /// either way), and a folder.
     static func root(_ path: String, flag: String) throws -> String {
-        guard let resolved = realPath(ChurnLocations.absolute(path)) else {
+        let absolute = ChurnLocations.absolute(path)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isFolder) else {
             throw DaemonSettingsError(description: "\(flag) \(path) does not exist")
         }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isFolder), isFolder.boolValue else {
-            throw DaemonSettingsError(description: "\(flag) \(path) is not a folder")
-        }
-        return resolved
+        guard isFolder.boolValue else { throw DaemonSettingsError(description: "\(flag) \(path) is not a folder") }
+        return absolute
     }
 
-    /// The file `value` names for churnd to read: a finished upload, or a path under a data root.
-    func readable(_ value: String, field: String) throws -> String {
+    /// The files one request reads: opened as the request names them, read through until the
+    /// request ends (``RequestFiles/close()``), named in messages as the client named them.
+    func request() -> RequestFiles { RequestFiles(files: self) }
+
+    /// A regular file `value` names for churnd to read: a finished upload, or a path under a data
+    /// root opened beneath it. Returns a path to read it by (the upload's, or the opened
+    /// descriptor's under `/proc/self/fd`) and the descriptor to close when done (nil for an
+    /// upload).
+    fileprivate func open(_ value: String, field: String) throws -> (path: String, descriptor: Int32?) {
         if value.hasPrefix(Self.uploadPrefix) {
             let id = String(value.dropFirst(Self.uploadPrefix.count))
             guard let upload = uploads.withLock({ $0[id] }), upload.state.withLock({ $0.complete }) else {
                 throw RPCError.invalidParams(
                     field: field, "\(value) is not a finished upload of this churnd (send the file with files.upload first)")
             }
-            return upload.path
+            return (upload.path, nil)
         }
-        let path = try checked(value, field: field, roots: dataRoots, rootFlag: "--data-root", verb: "read")
-        guard let resolved = Self.realPath(path) else {
-            throw RPCError(.fileError, "cannot read \(value): it does not exist", data: ["field": .string(field), "path": .string(value)])
+        let (root, components) = try confined(value, field: field, roots: dataRoots, rootFlag: "--data-root", verb: "read")
+        do {
+            let descriptor = try root.openFile(components)
+            return ("/proc/self/fd/\(descriptor)", descriptor)
+        } catch {
+            throw Self.refusal(error, value: value, field: field)
         }
-        guard Self.isUnder(resolved, dataRoots) else {
-            throw RPCError.invalidParams(
-                field: field, "\(value) leads outside churnd's data roots (through a symlink): churnd reads only under \(dataRoots.joined(separator: ", "))")
-        }
-        return resolved
     }
 
-    /// Where `models.export` may write `value`: under an export root (its folder resolved), not an
-    /// existing file unless `overwrite`, never through a symlink.
-    func writable(_ value: String, field: String, overwrite: Bool) throws -> String {
-        let path = try checked(value, field: field, roots: exportRoots, rootFlag: "--export-root", verb: "write")
-        let parent = (path as NSString).deletingLastPathComponent
-        guard let resolvedParent = Self.realPath(parent), Self.isUnder(resolvedParent + "/x", exportRoots) else {
-            throw RPCError.invalidParams(
-                field: field, "\(value) is not in a folder under churnd's export roots (\(exportRoots.joined(separator: ", ")))")
-        }
-        let target = (resolvedParent as NSString).appendingPathComponent((path as NSString).lastPathComponent)
-        var status = stat()
-        if lstat(target, &status) == 0 {
-            if (status.st_mode & S_IFMT) == S_IFLNK {
-                throw RPCError.invalidParams(field: field, "\(value) is a symlink: churnd does not write through one")
-            }
-            guard overwrite else {
+    /// Where `models.export` may write `value`: beneath an export root, through no symlink, not
+    /// an existing file unless `overwrite`. Checked before any work; ``write(_:to:)`` writes.
+    func exportTarget(_ value: String, field: String, overwrite: Bool) throws -> ExportTarget {
+        let (root, components) = try confined(value, field: field, roots: exportRoots, rootFlag: "--export-root", verb: "write")
+        do {
+            if try root.exists(components), !overwrite {
                 throw RPCError(
                     .conflict, "\(value) exists: pass overwrite (churn export --overwrite) to replace it",
                     data: ["field": .string(field), "path": .string(value)])
             }
+        } catch let error as ConfinedPathError {
+            throw Self.refusal(error, value: value, field: field)
         }
-        return target
+        return ExportTarget(root: root, components: components, path: value, field: field, overwrite: overwrite)
     }
 
-    /// `value` as an absolute path under one of `roots`, with no `..`; refused when no root is set.
-    private func checked(_ value: String, field: String, roots: [String], rootFlag: String, verb: String) throws -> String {
+    /// Where an export goes, as ``exportTarget(_:field:overwrite:)`` checked it.
+    struct ExportTarget: Sendable {
+        fileprivate let root: ConfinedFolder
+        fileprivate let components: [String]
+        /// The path as the request named it.
+        let path: String
+        fileprivate let field: String
+        fileprivate let overwrite: Bool
+    }
+
+    /// Writes `bytes` to `target` atomically (a temporary file in the target's folder, renamed
+    /// there). Call off the event loop.
+    func write(_ bytes: Data, to target: ExportTarget) throws {
+        do {
+            try target.root.write(bytes, to: target.components, overwrite: target.overwrite)
+        } catch .exists {
+            throw RPCError(
+                .conflict, "\(target.path) exists: pass overwrite (churn export --overwrite) to replace it",
+                data: ["field": .string(target.field), "path": .string(target.path)])
+        } catch {
+            throw Self.refusal(error, value: target.path, field: target.field)
+        }
+    }
+
+    /// `value` beneath one of `roots`: absolute, no NUL, no `..`; refused when no root is set.
+    private func confined(
+        _ value: String, field: String, roots: [ConfinedFolder], rootFlag: String, verb: String
+    ) throws -> (ConfinedFolder, [String]) {
         guard !roots.isEmpty else {
             throw RPCError.invalidParams(
                 field: field,
                 "churnd does not \(verb) files named by clients: send the file's bytes instead (the churn CLI does), or start churnd with \(rootFlag) FOLDER to allow paths under FOLDER")
         }
-        guard !value.isEmpty, !value.split(separator: "/").contains("..") else {
+        guard !value.utf8.contains(0) else {
+            throw RPCError.invalidParams(field: field, "contains a NUL character: name the file without it")
+        }
+        guard value.hasPrefix("/") else {
+            throw RPCError.invalidParams(
+                field: field, "\"\(value)\" is not an absolute path: churnd does not resolve paths against its own working folder; name the file from /")
+        }
+        guard !value.split(separator: "/").contains("..") else {
             throw RPCError.invalidParams(field: field, "\(value) contains \"..\": name the file without it")
         }
-        // Made absolute without following symlinks: those are followed, and checked, afterwards.
-        let absolute = value.hasPrefix("/") ? value : FileManager.default.currentDirectoryPath + "/" + value
-        guard Self.isUnder(absolute, roots) || Self.realPath((absolute as NSString).deletingLastPathComponent).map({ Self.isUnder($0 + "/x", roots) }) == true else {
-            throw RPCError.invalidParams(
-                field: field, "\(value) is outside churnd's \(verb == "read" ? "data" : "export") roots: churnd \(verb)s only under \(roots.joined(separator: ", "))")
+        for root in roots {
+            if let components = root.components(of: value) { return (root, components) }
         }
-        return absolute
+        throw RPCError.invalidParams(
+            field: field,
+            "\(value) is outside churnd's \(verb == "read" ? "data" : "export") roots: churnd \(verb)s only under \(roots.map(\.configuredPath).joined(separator: ", "))")
     }
 
-    private static func isUnder(_ path: String, _ roots: [String]) -> Bool {
-        roots.contains { root in path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
+    /// A path refused beneath its root, as the client sees it: what and where, never content.
+    private static func refusal(_ error: ConfinedPathError, value: String, field: String) -> RPCError {
+        let data: JSONValue = ["field": .string(field), "path": .string(value)]
+        switch error {
+        case .symlink, .notARegularFile, .notAFolder:
+            return RPCError(.invalidParams, "\(field): \(value): \(error.reason)", data: data)
+        case .missing:
+            return RPCError(.fileError, "cannot read \(value): \(error.reason)", data: data)
+        case .exists, .system:
+            return RPCError(.fileError, "\(value): \(error.reason)", data: data)
+        }
     }
 
     private static func realPath(_ path: String) -> String? {
@@ -161,12 +215,14 @@ final class ClientFiles: Sendable {
         return uploads.withLock { $0[id]?.name } ?? value
     }
 
-    /// `error` with every upload's path in it replaced by the file's name on the client, so a
-    /// message about a bad row names the file the person sent.
-    func naming(_ error: RPCError) -> RPCError {
-        let names = uploads.withLock { $0.values.map { ($0.path, $0.name) } }
+    /// `error` with every upload's path (and `opened`'s paths) in it replaced by the file's name
+    /// on the client, so a message about a bad row names the file the person sent.
+    func naming(_ error: RPCError, opened: [(path: String, name: String)] = []) -> RPCError {
+        // Longest first: /proc/self/fd/1 is a prefix of /proc/self/fd/12.
+        let names = (opened + uploads.withLock { $0.values.map { ($0.path, $0.name) } })
+            .sorted { $0.path.count > $1.path.count }
         func rename(_ text: String) -> String {
-            names.reduce(text) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+            names.reduce(text) { $0.replacingOccurrences(of: $1.path, with: $1.name) }
         }
         func rename(_ value: JSONValue) -> JSONValue {
             switch value {
@@ -220,13 +276,14 @@ final class ClientFiles: Sendable {
             guard state.received + piece.count <= Self.maximumUpload else {
                 throw RPCError.invalidParams(field: "data", "the upload would exceed \(Self.maximumUpload) bytes")
             }
-            do {
-                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: upload.path))
-                defer { try? handle.close() }
-                try handle.seekToEnd()
-                try handle.write(contentsOf: piece)
-            } catch {
-                throw RPCError(.fileError, "cannot write upload \(id): \(error.localizedDescription)")
+            if let code = Self.append(piece, to: upload.path) {
+                // A partial upload is useless and, on a full disk, keeps it full: discard it.
+                uploads.withLock { _ = $0.removeValue(forKey: id) }
+                unlink(upload.path)
+                throw RPCError(
+                    .fileError,
+                    "cannot store upload \(id) in \(folder): \(String(cString: strerror(code)))\(code == ENOSPC ? " (the disk is full)" : ""); the upload is discarded: free space (or fix the folder), then send the file again",
+                    data: ["field": "data", "upload": .string(id)])
             }
             state.received += piece.count
             state.hasher.update(data: piece)
@@ -243,6 +300,25 @@ final class ClientFiles: Sendable {
             }
             state.complete = true
             return UploadResult(upload: id, received: state.received, file: Self.uploadPrefix + id)
+        }
+    }
+
+    /// Appends `bytes` to the file at `path`; the errno when that failed, else nil.
+    private static func append(_ bytes: Data, to path: String) -> Int32? {
+        let file = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
+        guard file >= 0 else { return errno }
+        defer { Glibc.close(file) }
+        return bytes.withUnsafeBytes { raw -> Int32? in
+            var offset = 0
+            while offset < raw.count {
+                let count = Glibc.write(file, raw.baseAddress! + offset, raw.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += count
+            }
+            return nil
         }
     }
 
@@ -304,5 +380,41 @@ final class ClientFiles: Sendable {
             uploads.withLock { _ = $0.removeValue(forKey: id) }
             downloads.withLock { _ = $0.removeValue(forKey: id) }
         }
+    }
+}
+
+/// The files one request reads (see ``ClientFiles/request()``): each opened once, by descriptor
+/// when it lies under a data root, and kept open until ``close()``, so what is read is what was
+/// checked.
+final class RequestFiles: Sendable {
+    private let files: ClientFiles
+    private let opened = Mutex<[(path: String, name: String, descriptor: Int32?)]>([])
+
+    fileprivate init(files: ClientFiles) {
+        self.files = files
+    }
+
+    deinit { close() }
+
+    /// Opens the file `value` names (an upload, or a regular file under a data root) and returns
+    /// the path to read it by until ``close()``.
+    func open(_ value: String, field: String) throws -> String {
+        let (path, descriptor) = try files.open(value, field: field)
+        opened.withLock { $0.append((path, files.displayName(value), descriptor)) }
+        return path
+    }
+
+    /// `error` naming every file as the client named it.
+    func naming(_ error: RPCError) -> RPCError {
+        files.naming(error, opened: opened.withLock { $0.map { ($0.path, $0.name) } })
+    }
+
+    /// Closes what was opened under the data roots. Safe to call more than once.
+    func close() {
+        let descriptors = opened.withLock { list in
+            defer { list = list.map { ($0.path, $0.name, nil) } }
+            return list.compactMap(\.descriptor)
+        }
+        for descriptor in descriptors { Glibc.close(descriptor) }
     }
 }

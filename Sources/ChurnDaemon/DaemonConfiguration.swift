@@ -9,6 +9,8 @@ import Logging
 public struct DaemonConfiguration: Sendable {
     /// The Unix socket clients connect to.
     public var socketPath: String
+    /// Who may connect to the socket: its mode and group (see ``SocketPermissions``).
+    public var socketPermissions = SocketPermissions()
     /// The state folder: registry, artifact cache, training runs.
     public var home: String
     /// Folders searched for `churn-plugin-<kind>` executables, in order, before the daemon's own folder.

@@ -9,6 +9,9 @@ import ServiceLifecycle
 /// else the config file (`--config`, else `<home>/churnd.json` when present), else defaults.
 public struct DaemonSettings: Sendable {
     public var socket: String?
+    /// The socket's group (a name or gid) and mode (octal text).
+    public var socketGroup: String?
+    public var socketMode: String?
     public var home: String?
     public var configFile: String?
     public var pluginPaths: [String] = []
@@ -34,7 +37,7 @@ public struct DaemonSettings: Sendable {
 /// The JSON config file of `churnd`. Every member is optional.
 ///
 /// ```json
-/// {"socket": "/run/churn/churnd.sock", "plugin_paths": ["/opt/churn/plugins"],
+/// {"socket": "/run/churn/churnd.sock", "socket_group": "churn", "socket_mode": "0660", "plugin_paths": ["/opt/churn/plugins"],
 ///  "max_frame_bytes": 16777216, "predict_timeout_seconds": 30, "health_check_interval_seconds": 5,
 ///  "log_level": "info", "batching": true, "batch_window_ms": 0, "max_batch": 512, "log_predictions": true,
 ///  "admin_groups": ["churn-admin"], "admin_users": ["alice"], "data_roots": ["/srv/churn/data"],
@@ -42,6 +45,8 @@ public struct DaemonSettings: Sendable {
 /// ```
 struct DaemonConfigFile: Decodable {
     var socket: String?
+    var socketGroup: String?
+    var socketMode: String?
     var pluginPaths: [String]?
     var maxFrameBytes: Int?
     var predictTimeoutSeconds: Double?
@@ -60,6 +65,8 @@ struct DaemonConfigFile: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case socket, batching
+        case socketGroup = "socket_group"
+        case socketMode = "socket_mode"
         case batchWindowMs = "batch_window_ms"
         case maxBatch = "max_batch"
         case logPredictions = "log_predictions"
@@ -115,6 +122,19 @@ public enum DaemonLauncher {
         }
         pluginPaths += file.pluginPaths ?? []
         var configuration = DaemonConfiguration(socketPath: socket, home: home, pluginSearchPaths: pluginPaths)
+        if let group = settings.socketGroup ?? file.socketGroup {
+            guard let gid = AccessPolicy.groupID(group) else {
+                throw DaemonSettingsError(description: "socket group \"\(group)\" does not exist on this machine (see getent group)")
+            }
+            configuration.socketPermissions.group = gid
+        }
+        if let text = settings.socketMode ?? file.socketMode {
+            guard let mode = SocketPermissions.mode(parsing: text) else {
+                throw DaemonSettingsError(
+                    description: "socket mode \(text) is not an octal mode with read and write for churnd's user (e.g. 0660 or 0600)")
+            }
+            configuration.socketPermissions.mode = mode
+        }
         if let frame = settings.maximumFramePayload ?? file.maxFrameBytes {
             guard frame >= 1024 else {
                 throw DaemonSettingsError(description: "max frame of \(frame) bytes is too small: use at least 1024")
@@ -175,6 +195,11 @@ public enum DaemonLauncher {
             return handler
         }
         let logger = Logger(label: "churnd")
+        // churnd's state is its own: new files 0600, folders 0700, and an existing home that
+        // others could read is tightened (and said so) before the registry opens.
+        StatePermissions.restrictNewFiles()
+        try StatePermissions.secureHome(
+            configuration.home, socket: configuration.socketPermissions, socketPath: configuration.socketPath, logger: logger)
         let registry = try ModelRegistry(location: configuration.registryLocation)
         let daemon = ChurnDaemon(configuration: configuration, registry: registry, logger: logger)
         let group = ServiceGroup(

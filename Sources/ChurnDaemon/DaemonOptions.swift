@@ -6,7 +6,13 @@ public struct DaemonOptions: ParsableArguments {
     @Option(help: "Unix socket to serve on (else CHURN_SOCKET, else $XDG_RUNTIME_DIR/churn/churnd.sock, else <home>/churnd.sock).")
     var socket: String?
 
-    @Option(help: "State folder (else CHURN_HOME, else ./var).")
+    @Option(name: .customLong("socket-group"), help: "The group that owns the socket (and may reach its folder): its members may connect and use the read methods; give them the admin role with --admin-group (default: churnd's own group).")
+    var socketGroup: String?
+
+    @Option(name: .customLong("socket-mode"), help: "The socket's permission bits, in octal (default 0660: churnd's user and the socket group; 0600: churnd's user only).")
+    var socketMode: String?
+
+    @Option(help: "State folder (else CHURN_HOME, else ./var). Created 0700; files in it are churnd's alone (0600).")
     var home: String?
 
     @Option(help: "JSON config file (default <home>/churnd.json when it exists).")
@@ -57,6 +63,9 @@ public struct DaemonOptions: ParsableArguments {
         if let registryPollMilliseconds, !(50...60_000).contains(registryPollMilliseconds) {
             throw ValidationError("--registry-poll-ms must be between 50 and 60000")
         }
+        if let socketMode, SocketPermissions.mode(parsing: socketMode) == nil {
+            throw ValidationError("--socket-mode \(socketMode) is not an octal mode with read and write for churnd's user (e.g. 0660 or 0600)")
+        }
         if let batchWindowMilliseconds, !(0...100).contains(batchWindowMilliseconds) {
             throw ValidationError("--batch-window-ms must be between 0 and 100")
         }
@@ -67,6 +76,8 @@ public struct DaemonOptions: ParsableArguments {
         var settings = DaemonSettings()
         settings.socket = socket
         settings.home = home
+        settings.socketGroup = socketGroup
+        settings.socketMode = socketMode
         settings.configFile = config
         settings.pluginPaths = pluginPaths
         settings.maximumFramePayload = maxFrame

@@ -21,23 +21,25 @@ struct ModelTraining: Sendable {
     static let evaluationBatch = 2000
 
     func train(_ params: TrainParams, context: RPCCallContext) async throws -> ModelVersionInfo {
+        let opened = files.request()
+        defer { opened.close() }
         do {
-            return try await trainChecked(params, context: context)
+            return try await trainChecked(params, opened: opened, context: context)
         } catch let error as RPCErrorConvertible {
-            // Messages name uploaded files as the client named them.
-            throw files.naming(error.rpcError)
+            // Messages name files as the client named them.
+            throw opened.naming(error.rpcError)
         }
     }
 
-    private func trainChecked(_ params: TrainParams, context: RPCCallContext) async throws -> ModelVersionInfo {
-        // Every file the request names becomes a path churnd may read, or the call is refused
-        // before anything is opened.
+    private func trainChecked(_ params: TrainParams, opened: RequestFiles, context: RPCCallContext) async throws -> ModelVersionInfo {
+        // Every file the request names is opened (an upload, or a regular file beneath a data
+        // root) before anything else, and read through what was opened.
         let shownData = files.displayName(params.data)
         var checkedParams = params
-        checkedParams.data = try files.readable(params.data, field: "data")
-        if let history = params.history { checkedParams.history = try files.readable(history, field: "history") }
+        checkedParams.data = try opened.open(params.data, field: "data")
+        if let history = params.history { checkedParams.history = try opened.open(history, field: "history") }
         if let mapping = params.mapping, BuiltInSchemas.all[mapping] == nil {
-            checkedParams.mapping = try files.readable(mapping, field: "mapping")
+            checkedParams.mapping = try opened.open(mapping, field: "mapping")
         }
         let params = checkedParams
         let name = params.name ?? ModelReference.defaultName
@@ -62,8 +64,8 @@ struct ModelTraining: Sendable {
         // Read, check and split the data off the event loop.
         await progress("split", 0, 1, "reading \(shownData)")
         let prepared = try await NIOThreadPool.singleton.runIfActive {
-            try Self.prepare(params, seed: seed, testFraction: testFraction, validationFraction: validationFraction,
-                runs: runsDirectory, kind: plugin.kind)
+            try Self.prepare(params, shownData: shownData, seed: seed, testFraction: testFraction,
+                validationFraction: validationFraction, runs: runsDirectory, kind: plugin.kind)
         }
         await progress("schema", 1, 1, prepared.schemaSummary)
         if let summary = prepared.historySummary { await progress("history", 1, 1, summary) }
@@ -145,13 +147,14 @@ struct ModelTraining: Sendable {
             name: name, kind: plugin.kind, pluginVersion: description?.pluginVersion ?? "unknown",
             params: result.params, metrics: metrics, lossCurve: result.lossCurve, rocCurve: roc,
             importances: result.importances, featureSchema: result.featureSchema,
-            trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: prepared.dataPath),
+            trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: shownData),
             notes: params.notes, tags: params.tags ?? [], lossCurveUnit: result.lossCurveUnit,
             datasetSchema: prepared.test.schema.jsonValue, historySource: result.historySource,
             calibration: try? JSONValueEncoder.encode(calibration))
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
         let version = try await serving.registry.register(registration, stored: artifact, user: user)
         serving.invalidate()
+        Self.removeRun(of: prepared.artifactPath)
         await progress("register", 1, 1, "registered \(version.ref)")
         if let panel = prepared.panel {
             // The training panel's months become the model's stored history, so the customers it
@@ -208,7 +211,8 @@ struct ModelTraining: Sendable {
     }
 
     static func prepare(
-        _ params: TrainParams, seed: UInt64, testFraction: Double, validationFraction: Double, runs: String, kind: String
+        _ params: TrainParams, shownData: String, seed: UInt64, testFraction: Double, validationFraction: Double, runs: String,
+        kind: String
     ) throws -> Prepared {
         let dataPath = ChurnLocations.absolute(params.data)
         guard FileManager.default.isReadableFile(atPath: dataPath) else {
@@ -216,7 +220,7 @@ struct ModelTraining: Sendable {
                 .fileError, "cannot read the training data \(dataPath): check the path (churnd reads it)",
                 data: ["field": "data", "path": .string(dataPath)])
         }
-        var (schema, summary) = try settleSchema(params, path: dataPath)
+        var (schema, summary) = try settleSchema(params, path: dataPath, shown: shownData)
         let panel = try readPanel(params, schema: &schema)
         let (dataset, _) = try DatasetReader.read(
             dataPath, schema: schema, options: DatasetReadOptions(requireLabel: true, skipBadRows: params.skipBadRows ?? false))
@@ -320,7 +324,8 @@ struct ModelTraining: Sendable {
     /// (a built-in name or a schema object), a first-release mapping, the built-in schema whose
     /// columns the file has, or one inferred from the file (its label named by `label`, or the
     /// most churn-like column).
-    static func settleSchema(_ params: TrainParams, path: String) throws -> (DatasetSchema, String) {
+    /// `shown` is the file as the client named it (an inferred schema is named after it).
+    static func settleSchema(_ params: TrainParams, path: String, shown: String) throws -> (DatasetSchema, String) {
         switch params.schema {
         case .string(let name)?:
             guard let builtIn = BuiltInSchemas.all[name] else {
@@ -347,7 +352,7 @@ struct ModelTraining: Sendable {
         }
         let report = try SchemaInference.inspect(path, label: params.label)
         var schema = report.schema
-        schema.name = "inferred from \((path as NSString).lastPathComponent)"
+        schema.name = "inferred from \((shown as NSString).lastPathComponent)"
         var summary =
             "schema inferred from the file: label \(schema.label.column) (\(schema.label.positive[0]) = churned), \(schema.inputs.count) inputs"
         summary += schema.id.map { ", id \($0.column)" } ?? ", no id column (rows named row-<n>)"
@@ -356,11 +361,38 @@ struct ModelTraining: Sendable {
         return (schema, summary)
     }
 
+    /// How long a failed run's folder (its copies of the data, the plugin's artifact) is kept
+    /// for inspection before the next training removes it. A registered run's folder is removed
+    /// as soon as the version is stored: the registry holds the artifact, and the customer file
+    /// is not copied anywhere else.
+    static let failedRunRetention: TimeInterval = 7 * 24 * 3600
+
+    /// Removes the folder of the run that wrote `artifactPath`, once its version is registered.
+    static func removeRun(of artifactPath: String) {
+        try? FileManager.default.removeItem(atPath: (artifactPath as NSString).deletingLastPathComponent)
+    }
+
+    /// Removes run folders older than ``failedRunRetention`` (runs still going are never that old).
+    static func removeExpiredRuns(_ runs: String, now: Date = Date()) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: runs) else { return }
+        for name in names {
+            let path = (runs as NSString).appendingPathComponent(name)
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                now.timeIntervalSince(modified) > failedRunRetention
+            else { continue }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    /// A new folder for one training run (mode 0700: it holds copies of customer data), after
+    /// removing expired ones.
     static func makeRunFolder(_ runs: String, kind: String) throws -> String {
+        removeExpiredRuns(runs)
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let path = (runs as NSString).appendingPathComponent("\(stamp)-\(kind)-\(UUID().uuidString.prefix(8))")
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw RPCError(.fileError, "cannot create the training run folder \(path): \(error.localizedDescription)")
         }

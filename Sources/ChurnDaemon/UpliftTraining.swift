@@ -18,16 +18,20 @@ extension ModelTraining {
     static let upliftKind = "random_forest"
 
     func trainUplift(_ params: UpliftTrainParams, context: RPCCallContext) async throws -> ModelVersionInfo {
+        let opened = files.request()
+        defer { opened.close() }
         do {
-            return try await trainUpliftChecked(params, context: context)
+            return try await trainUpliftChecked(params, opened: opened, context: context)
         } catch let error as RPCErrorConvertible {
-            throw files.naming(error.rpcError)
+            throw opened.naming(error.rpcError)
         }
     }
 
-    private func trainUpliftChecked(_ params: UpliftTrainParams, context: RPCCallContext) async throws -> ModelVersionInfo {
+    private func trainUpliftChecked(
+        _ params: UpliftTrainParams, opened: RequestFiles, context: RPCCallContext
+    ) async throws -> ModelVersionInfo {
         let shownData = files.displayName(params.data)
-        let dataPath = try files.readable(params.data, field: "data")
+        let dataPath = try opened.open(params.data, field: "data")
         let holdout = params.holdout ?? 0.3
         guard (0.1...0.5).contains(holdout) else {
             throw RPCError.invalidParams(field: "holdout", "must be between 0.1 and 0.5, got \(holdout)")
@@ -80,13 +84,14 @@ extension ModelTraining {
         let registration = ModelRegistration(
             name: name, kind: plugin.kind, pluginVersion: description?.pluginVersion ?? "unknown", params: result.params,
             metrics: metrics, lossCurve: [], rocCurve: [], importances: result.importances, featureSchema: result.featureSchema,
-            trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.outcomes, path: dataPath),
+            trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.outcomes, path: shownData),
             notes: params.notes ?? "uplift model from campaign \(campaign.id) (offer \(campaign.offer))",
             tags: UpliftEvidence.tags(campaign: campaign.id, offer: campaign.offer), lossCurveUnit: nil,
             datasetSchema: prepared.schema.jsonValue, historySource: result.historySource)
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
         let version = try await registry.register(registration, stored: artifact, user: user)
         serving.invalidate()
+        Self.removeRun(of: prepared.artifactPath)
         await progress("register", 1, 1, "registered \(version.ref) (uplift model of campaign \(campaign.id))")
         logger.info("registered uplift model \(version.ref) from campaign \(campaign.id), held-back Qini \(metrics["val_qini"] ?? .nan)")
         return version
