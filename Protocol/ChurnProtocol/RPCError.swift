@@ -73,6 +73,15 @@ extension RPCError {
         RPCError(.parseError, "parse error: \(detail)")
     }
 
+    /// -32700 for bytes that are not JSON: the message says what and where, `data.offset` is
+    /// the byte where reading stopped and `data.path` the value it was in (`params.customers[2]`;
+    /// empty at the top level).
+    public static func parseError(_ error: JSONSyntaxError) -> RPCError {
+        RPCError(
+            .parseError, "parse error: \(error)",
+            data: ["offset": .number(Double(error.offset)), "path": .string(error.path)])
+    }
+
     /// -32600: the payload is JSON but not a valid request.
     public static func invalidRequest(_ detail: String) -> RPCError {
         RPCError(.invalidRequest, "invalid request: \(detail)")

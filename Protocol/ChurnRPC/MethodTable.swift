@@ -248,7 +248,7 @@ extension RPCMethodTable {
         do {
             message = try frame.parseJSON()
         } catch {
-            return RPCFrames.error(id: nil, .parseError(error.description))
+            return RPCFrames.error(id: nil, .parseError(error))
         }
         guard case .object(let envelope) = message else {
             return RPCFrames.error(

@@ -1,9 +1,27 @@
-/// Why bytes are not JSON, with the byte offset where parsing stopped.
+/// Why bytes are not JSON, with the byte offset where parsing stopped and the path of the
+/// value it was in (`params.customers[2]`; empty at the top level).
 public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
     public var offset: Int
     public var reason: String
+    /// Where in the document: member names and array indices from the top, as in
+    /// `params.customers[2].tenure`; empty for the top-level value.
+    public var path: String = ""
 
-    public var description: String { "\(reason) at byte \(offset)" }
+    public var description: String { path.isEmpty ? "\(reason) at byte \(offset)" : "\(path): \(reason) at byte \(offset)" }
+
+    /// The same error, seen from the object holding it under `key`.
+    func inside(member key: String) -> Self {
+        var error = self
+        error.path = key + (path.isEmpty || path.hasPrefix("[") ? path : "." + path)
+        return error
+    }
+
+    /// The same error, seen from the array holding it at `index`.
+    func inside(element index: Int) -> Self {
+        var error = self
+        error.path = "[\(index)]" + (path.isEmpty || path.hasPrefix("[") ? path : "." + path)
+        return error
+    }
 }
 
 /// A strict RFC 8259 JSON parser over UTF-8 bytes, producing ``JSONValue``.
@@ -11,7 +29,9 @@ public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertibl
 /// It exists because the protocol's hot path (a frame per request, three processes per
 /// prediction) cannot afford Foundation's decoder: see `Protocol/PROTOCOL.md` and the `rpc`
 /// benchmark. Strings are checked to be valid UTF-8; nesting is limited to 512 levels so hostile
-/// input cannot exhaust the stack.
+/// input cannot exhaust the stack. A member name that appears twice in one object is refused
+/// (RFC 8259 leaves its meaning open: one reader takes the first, another the last), naming the
+/// member and where it is.
 public struct JSONParser {
     /// The deepest nesting of arrays and objects accepted.
     public static let maximumDepth = 512
@@ -45,7 +65,7 @@ public struct JSONParser {
     /// Members of the objects being parsed, innermost last: an object's members are collected
     /// here and put into a dictionary sized for them once, instead of growing one (and
     /// rehashing every key) member by member.
-    private var pendingMembers: [(String, JSONValue)] = []
+    private var pendingMembers: [(key: String, value: JSONValue, keyOffset: Int)] = []
 
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -102,13 +122,19 @@ public struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
                 throw fail("expected a member name in quotes")
             }
+            let keyOffset = position
             let key = try parseString()
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
             skipWhitespace()
-            let value = try parseValue(depth: depth)
-            pendingMembers.append((key, value))
+            let value: JSONValue
+            do {
+                value = try parseValue(depth: depth)
+            } catch {
+                throw error.inside(member: key)
+            }
+            pendingMembers.append((key, value, keyOffset))
             skipWhitespace()
             guard position < bytes.count else { throw fail("unexpected end of input in an object") }
             if bytes[position] == UInt8(ascii: ",") {
@@ -119,8 +145,12 @@ public struct JSONParser {
                 position += 1
                 var members = [String: JSONValue](minimumCapacity: pendingMembers.count - first)
                 for index in first..<pendingMembers.count {
-                    let (key, value) = pendingMembers[index]
-                    members[key] = value  // a repeated name: the last one wins
+                    let (key, value, keyOffset) = pendingMembers[index]
+                    if members.updateValue(value, forKey: key) != nil {
+                        throw JSONSyntaxError(
+                            offset: keyOffset,
+                            reason: "member \(JSONValue.string(key).brief) appears twice in one object (send each name once)")
+                    }
                 }
                 pendingMembers.removeSubrange(first...)
                 return .object(members)
@@ -140,7 +170,11 @@ public struct JSONParser {
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth))
+            do {
+                elements.append(try parseValue(depth: depth))
+            } catch {
+                throw error.inside(element: elements.count)
+            }
             skipWhitespace()
             guard position < bytes.count else { throw fail("unexpected end of input in an array") }
             if bytes[position] == UInt8(ascii: ",") {
