@@ -147,92 +147,84 @@ struct AnyMethodHandler: Sendable {
     }
 }
 
-/// Frames of the envelope, written with the fast JSON path.
+/// Frames of the envelope, written with the fast JSON path. The id is written as it was
+/// received (``RPCID/writeJSON(into:)``): a number's text byte for byte.
 public enum RPCFrames {
     /// A success response.
     public static func success<R: Encodable>(id: RPCID, result: R) throws -> ByteBuffer {
         if let direct = result as? any JSONDirectWriting {
-            return frame(head: #"{"jsonrpc":"2.0","id":"#, id: id, middle: #","result":"#, body: direct)
+            return response(id: id, member: #","result":"#) { direct.writeJSON(into: &$0) }
         }
-        return frame(.object(["jsonrpc": "2.0", "id": id.jsonValue, "result": try JSONValueEncoder.encode(result)]))
+        let tree = try JSONValueEncoder.encode(result)
+        return response(id: id, member: #","result":"#) { JSONWriter.write(tree, into: &$0) }
     }
 
     /// An error response (`id` null when unknown).
     public static func error(id: RPCID?, _ error: RPCError) -> ByteBuffer {
         var body: [String: JSONValue] = ["code": .number(Double(error.code)), "message": .string(error.message)]
         if let data = error.data { body["data"] = data }
-        return frame(.object(["jsonrpc": "2.0", "id": id?.jsonValue ?? .null, "error": .object(body)]))
+        return response(id: id, member: #","error":"#) { JSONWriter.write(.object(body), into: &$0) }
     }
 
     /// A request.
     public static func request<P: Encodable>(id: RPCID, method: String, params: P) throws -> ByteBuffer {
-        if let direct = params as? any JSONDirectWriting {
-            var middle: [UInt8] = Array(#","method":"#.utf8)
-            JSONWriter.write(.string(method), into: &middle)
-            middle.append(contentsOf: #","params":"#.utf8)
-            return frame(head: #"{"jsonrpc":"2.0","id":"#, id: id, middle: middle, body: direct)
-        }
-        return frame(
-            .object([
-                "jsonrpc": "2.0", "id": id.jsonValue, "method": .string(method),
-                "params": try JSONValueEncoder.encode(params),
-            ]))
-    }
-
-    /// A notification.
-    public static func notification<P: Encodable>(method: String, params: P) throws -> ByteBuffer {
-        frame(.object(["jsonrpc": "2.0", "method": .string(method), "params": try JSONValueEncoder.encode(params)]))
-    }
-
-    static func frame(_ value: JSONValue) -> ByteBuffer {
-        ByteBuffer(bytes: JSONWriter.bytes(value))
-    }
-
-    /// `head` id `middle` body `}`: an envelope around a directly written body.
-    private static func frame(head: String, id: RPCID, middle: some Sequence<UInt8>, body: any JSONDirectWriting) -> ByteBuffer {
         var output: [UInt8] = []
         output.reserveCapacity(512)
-        output.append(contentsOf: head.utf8)
-        JSONWriter.write(id.jsonValue, into: &output)
-        output.append(contentsOf: middle)
-        body.writeJSON(into: &output)
+        output.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        id.writeJSON(into: &output)
+        output.append(contentsOf: #","method":"#.utf8)
+        JSONWriter.write(.string(method), into: &output)
+        output.append(contentsOf: #","params":"#.utf8)
+        if let direct = params as? any JSONDirectWriting {
+            direct.writeJSON(into: &output)
+        } else {
+            JSONWriter.write(try JSONValueEncoder.encode(params), into: &output)
+        }
         output.append(UInt8(ascii: "}"))
         return ByteBuffer(bytes: output)
     }
 
-    private static func frame(head: String, id: RPCID, middle: String, body: any JSONDirectWriting) -> ByteBuffer {
-        frame(head: head, id: id, middle: Array(middle.utf8), body: body)
-    }
-}
-
-extension RPCID {
-    /// The id as JSON.
-    public var jsonValue: JSONValue {
-        switch self {
-        case .number(let number): .number(Double(number))
-        case .string(let text): .string(text)
+    /// A notification.
+    public static func notification<P: Encodable>(method: String, params: P) throws -> ByteBuffer {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        output.append(contentsOf: #"{"jsonrpc":"2.0","method":"#.utf8)
+        JSONWriter.write(.string(method), into: &output)
+        output.append(contentsOf: #","params":"#.utf8)
+        // Progress names its request by id: written directly, the id keeps its exact text.
+        if let direct = params as? any JSONDirectWriting {
+            direct.writeJSON(into: &output)
+        } else {
+            JSONWriter.write(try JSONValueEncoder.encode(params), into: &output)
         }
+        output.append(UInt8(ascii: "}"))
+        return ByteBuffer(bytes: output)
     }
 
-    /// The id a JSON value holds, if it is a string or an integer.
-    public init?(json: JSONValue) {
-        switch json {
-        case .string(let text): self = .string(text)
-        case .number(let number) where number.rounded(.towardZero) == number && abs(number) < 9_007_199_254_740_992:
-            self = .number(Int64(number))
-        default: return nil
-        }
+    /// `{"jsonrpc":"2.0","id":` id `member` body `}`.
+    private static func response(id: RPCID?, member: String, body: (inout [UInt8]) -> Void) -> ByteBuffer {
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        output.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        if let id { id.writeJSON(into: &output) } else { JSONWriter.write(.null, into: &output) }
+        output.append(contentsOf: member.utf8)
+        body(&output)
+        output.append(UInt8(ascii: "}"))
+        return ByteBuffer(bytes: output)
     }
 }
 
 extension ByteBuffer {
-    /// Parses the readable bytes as JSON.
-    func parseJSON() throws(JSONSyntaxError) -> JSONValue {
+    /// Parses the readable bytes as a JSON-RPC message, keeping a numeric `id`'s exact text.
+    func parseMessage() throws(JSONSyntaxError) -> (message: JSONValue, numericIDText: String?) {
         let result = readableBytesView.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONSyntaxError) in try JSONParser.parse(UnsafeRawBufferPointer(buffer)) }
+            Result { () throws(JSONSyntaxError) in try JSONParser.parseMessage(UnsafeRawBufferPointer(buffer)) }
         }
         if let result { return try result.get() }
-        return try JSONParser.parse(Array(readableBytesView))
+        let copy = Array(readableBytesView).withUnsafeBytes { bytes in
+            Result { () throws(JSONSyntaxError) in try JSONParser.parseMessage(bytes) }
+        }
+        return try copy.get()
     }
 }
 
@@ -245,8 +237,9 @@ extension RPCMethodTable {
     /// `params` that are not an object with -32602.
     public func respond(to frame: ByteBuffer, dispatch: RPCDispatch) async -> ByteBuffer? {
         let message: JSONValue
+        let numericIDText: String?
         do {
-            message = try frame.parseJSON()
+            (message, numericIDText) = try frame.parseMessage()
         } catch {
             return RPCFrames.error(id: nil, .parseError(error))
         }
@@ -261,10 +254,10 @@ extension RPCMethodTable {
         if let rawID = envelope["id"] {
             guard rawID != .null else {
                 return RPCFrames.error(
-                    id: nil, .invalidRequest("\"id\" must be a string or an integer; null is not accepted (omit id for a notification)"))
+                    id: nil, .invalidRequest("\"id\" must be a string or a number; null is not accepted (omit id for a notification)"))
             }
-            guard let parsed = RPCID(json: rawID) else {
-                return RPCFrames.error(id: nil, .invalidRequest("\"id\" must be a string or an integer"))
+            guard let parsed = RPCID(member: rawID, numericText: numericIDText) else {
+                return RPCFrames.error(id: nil, .invalidRequest("\"id\" must be a string or a number, got \(rawID.brief)"))
             }
             id = parsed
         }

@@ -84,7 +84,7 @@ public final class RPCConnection: Sendable {
         timeout: Duration? = nil,
         onProgress: (@Sendable (ProgressUpdate) -> Void)? = nil
     ) async throws -> M.Result {
-        let id = RPCID.number(nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
+        let id = RPCID.number(.init(nextID.wrappingAdd(1, ordering: .relaxed).oldValue))
         let frame = try RPCFrames.request(id: id, method: M.name, params: params)
         guard frame.readableBytes <= maximumFramePayload else {
             throw RPCConnectionError.requestTooLarge(bytes: frame.readableBytes, maximum: maximumFramePayload)
@@ -230,7 +230,7 @@ final class RPCClientHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard case .object(let envelope)? = try? frame.parseJSON() else {
+        guard let (message, numericIDText) = try? frame.parseMessage(), case .object(let envelope) = message else {
             // Not JSON, or not an object: the peer is broken. Fail everything and close.
             failAll(RPCConnectionError.invalidResponse(method: "?", reason: "the peer sent a frame that is not a JSON object"))
             context.close(promise: nil)
@@ -248,7 +248,7 @@ final class RPCClientHandler: ChannelDuplexHandler {
             }
             return
         }
-        let id = RPCID(json: rawID)
+        let id = RPCID(member: rawID, numericText: numericIDText)
         if let errorValue = envelope["error"] {
             let error =
                 (try? JSONValueDecoder.decode(RPCError.self, from: errorValue))

@@ -55,6 +55,8 @@ struct PredictPathCodingTests {
             PluginPredictParams(model: "churn@3", customers: [Self.withMonths]),
             PredictResult(predictions: Self.predictions), PluginPredictParams(model: "churn@3", customers: Self.customers),
             PluginPredictResult(probabilities: [0, 0.5, 1e-12, 0.9999999999]),
+            ProgressUpdate(request: .number(12), stage: "epoch", step: 3, total: 30, message: "epoch 3/30", metrics: ["loss": 0.42]),
+            ProgressUpdate(request: .string("a \"b\""), stage: "trees", step: 0, message: ""),
         ]
         for sample in samples {
             let (direct, tree) = try bothWays(sample)

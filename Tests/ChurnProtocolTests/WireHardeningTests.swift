@@ -86,4 +86,45 @@ struct WireHardeningTests {
         #expect(message.contains(#"params.customers[0]: member "customerID" appears twice"#), "\(message)")
         #expect(runs.value == 0)
     }
+
+    // MARK: Ids echoed exactly (item 15)
+
+    @Test(arguments: [
+        "9007199254740992", "9007199254740993", "18446744073709551616", "123456789012345678901234567890", "-9007199254740993",
+        "1.0", "1e2", "1E+2", "-0", "0.1", "2.50", "\"9007199254740993\"", "\"\"", "\"a \\\" b\"",
+    ])
+    func theAnswerCarriesTheIdExactlyAsSent(id: String) async throws {
+        let success = try #require(await respond(#"{"jsonrpc":"2.0","id":\#(id),"method":"echo","params":{"customers":[],"count":3}}"#))
+        #expect(success.hasPrefix(#"{"jsonrpc":"2.0","id":\#(id),"result":"#), "\(success)")
+        // Errors after the id was read carry it too: an unknown method, bad params.
+        let unknown = try #require(await respond(#"{"jsonrpc":"2.0","id":\#(id),"method":"nope"}"#))
+        #expect(unknown.hasPrefix(#"{"jsonrpc":"2.0","id":\#(id),"error":"#), "\(unknown)")
+        let invalid = try #require(await respond(#"{"jsonrpc":"2.0","id":\#(id),"method":"echo","params":{"count":"x"}}"#))
+        #expect(invalid.hasPrefix(#"{"jsonrpc":"2.0","id":\#(id),"error":"#), "\(invalid)")
+    }
+
+    @Test(arguments: ["true", "[1]", #"{"n":1}"#])
+    func anIdThatIsNeitherAStringNorANumberIsInvalidRequest(id: String) async throws {
+        let answer = try await respond(#"{"jsonrpc":"2.0","id":\#(id),"method":"echo","params":{"customers":[],"count":3}}"#)
+        let (code, message, _) = try error(answer)
+        #expect(code == -32600)
+        #expect(message.contains("must be a string or a number"), "\(message)")
+        #expect(try object(answer)["id"] is NSNull)
+        #expect(runs.value == 0)
+    }
+
+    @Test func aNumericIdKeepsItsTextThroughProgressAndBack() throws {
+        let id = RPCID.number(try #require(RPCID.Number(text: "9007199254740993")))
+        let frame = try RPCFrames.notification(
+            method: ProgressNotification.name, params: ProgressUpdate(request: id, stage: "trees", step: 1, message: "1 tree"))
+        #expect(String(buffer: frame).contains(#""request":9007199254740993"#), "\(String(buffer: frame))")
+        // Only JSON numbers are numeric ids.
+        for text in ["1.0", "-0", "1e2", "123456789012345678901234567890"] { #expect(RPCID.Number(text: text)?.text == text) }
+        for text in [" 1", "1 ", "01", "1.", ".5", "1e", "+1", "0x10", "NaN", "", "\"1\""] {
+            #expect(RPCID.Number(text: text) == nil, "\(text) is not a JSON number")
+        }
+        // Ids are equal when their texts are: the client's matching relies on it.
+        #expect(RPCID.number(7) == RPCID(member: .number(7), numericText: "7"))
+        #expect(RPCID.number(1) != RPCID(member: .number(1), numericText: "1.0"))
+    }
 }

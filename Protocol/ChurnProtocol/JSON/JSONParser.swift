@@ -39,13 +39,19 @@ public struct JSONParser {
     /// Parses one JSON value that must span all of `bytes` (whitespace aside).
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes.bindMemory(to: UInt8.self))
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.position == parser.bytes.count else {
-            throw JSONSyntaxError(offset: parser.position, reason: "unexpected text after the JSON value")
-        }
-        return value
+        return try parser.parseDocument()
+    }
+
+    /// Parses a JSON-RPC message as `parse(_:)` does, and keeps the exact text of its
+    /// top-level `id` member when that is a number: the answer must carry the id as it was sent,
+    /// and a `Double` would turn `9007199254740993` into `9007199254740992` and `1.0` into `1`.
+    public static func parseMessage(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(JSONSyntaxError) -> (message: JSONValue, numericIDText: String?) {
+        var parser = JSONParser(bytes: bytes.bindMemory(to: UInt8.self))
+        parser.keepsIDText = true
+        let message = try parser.parseDocument()
+        return (message, parser.idText)
     }
 
     /// Parses one JSON value from a byte collection.
@@ -67,8 +73,20 @@ public struct JSONParser {
     /// rehashing every key) member by member.
     private var pendingMembers: [(key: String, value: JSONValue, keyOffset: Int)] = []
 
+    /// Whether to keep the text of the top-level `id` member when it is a number (in ``idText``).
+    private var keepsIDText = false
+    private var idText: String?
+
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
+    }
+
+    private mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue(depth: 0)
+        skipWhitespace()
+        guard position == bytes.count else { throw fail("unexpected text after the JSON value") }
+        return value
     }
 
     private mutating func skipWhitespace() {
@@ -128,11 +146,15 @@ public struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
             skipWhitespace()
+            let valueOffset = position
             let value: JSONValue
             do {
                 value = try parseValue(depth: depth)
             } catch {
                 throw error.inside(member: key)
+            }
+            if depth == 1, keepsIDText, case .number = value, key == "id" {
+                idText = String(decoding: UnsafeBufferPointer(rebasing: bytes[valueOffset..<position]), as: UTF8.self)
             }
             pendingMembers.append((key, value, keyOffset))
             skipWhitespace()
