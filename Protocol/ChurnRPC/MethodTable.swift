@@ -234,7 +234,9 @@ extension RPCMethodTable {
     ///
     /// Nothing runs unless the request is well formed: `"id": null` is refused with -32600
     /// (JSON-RPC reserves a null id for responses to requests whose id could not be read), and
-    /// `params` that are not an object with -32602.
+    /// `params` that are not an object with -32602. The checks go in this order: the envelope,
+    /// the method's existence, the drain, the caller's role (``authorize``), then the params,
+    /// so a caller without the role gets -32017 whatever its params are.
     public func respond(to frame: ByteBuffer, dispatch: RPCDispatch) async -> ByteBuffer? {
         let message: JSONValue
         let numericIDText: String?
@@ -273,6 +275,14 @@ extension RPCMethodTable {
         guard let handler = handlers[method] else {
             return isNotification ? nil : RPCFrames.error(id: id, .methodNotFound(method))
         }
+        if dispatch.refuses(method) {
+            return isNotification
+                ? nil : RPCFrames.error(id: id, RPCError(.shuttingDown, "shutting down: \(method) is refused while the server drains; retry on a running server"))
+        }
+        // The role comes before the params: a caller without it learns nothing about them.
+        if let authorize, let refusal = authorize(method, dispatch.peer) {
+            return isNotification ? nil : RPCFrames.error(id: id, refusal)
+        }
         if let raw = envelope["params"] {
             guard case .object = raw else {
                 return isNotification
@@ -280,13 +290,6 @@ extension RPCMethodTable {
                     : RPCFrames.error(
                         id: id, .invalidParams(field: "params", "must be a JSON object (by-name parameters), got \(raw.brief)"))
             }
-        }
-        if dispatch.refuses(method) {
-            return isNotification
-                ? nil : RPCFrames.error(id: id, RPCError(.shuttingDown, "shutting down: \(method) is refused while the server drains; retry on a running server"))
-        }
-        if let authorize, let refusal = authorize(method, dispatch.peer) {
-            return isNotification ? nil : RPCFrames.error(id: id, refusal)
         }
         let params: any Sendable
         do {

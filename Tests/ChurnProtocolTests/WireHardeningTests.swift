@@ -127,4 +127,19 @@ struct WireHardeningTests {
         #expect(RPCID.number(7) == RPCID(member: .number(7), numericText: "7"))
         #expect(RPCID.number(1) != RPCID(member: .number(1), numericText: "1.0"))
     }
+
+    // MARK: The role before the params (item 7)
+
+    @Test(arguments: [#""bad""#, "null", "[1,2]", "3", #"{"count":"not a number"}"#, "{}"])
+    func aCallerWithoutTheRoleGetsPermissionDeniedWhateverItsParams(params: String) async throws {
+        var table = self.table
+        table.authorize = { method, _ in RPCError(.permissionDenied, "\(method) needs the admin role") }
+        let answer = try await respond(#"{"jsonrpc":"2.0","id":1,"method":"echo","params":\#(params)}"#, to: table)
+        #expect(try error(answer).code == -32017, "\(answer ?? "")")
+        #expect(runs.value == 0)
+        // With the role, the same params are checked as before.
+        table.authorize = { _, _ in nil }
+        let allowed = try await respond(#"{"jsonrpc":"2.0","id":1,"method":"echo","params":\#(params)}"#, to: table)
+        #expect(try error(allowed).code == -32602, "\(allowed ?? "")")
+    }
 }
