@@ -99,12 +99,15 @@ final class ConfinedFolder: Sendable {
         return file
     }
 
-    /// True when an entry (of any type, symlinks not followed) exists at `components`.
+    /// True when an entry exists at `components` (symlinks not followed); a symlink there is
+    /// refused, so an export never replaces one.
     func exists(_ components: [String]) throws(ConfinedPathError) -> Bool {
         let (folder, name) = try openParent(components)
         defer { close(folder) }
         var status = stat()
-        return fstatat(folder, name, &status, AT_SYMLINK_NOFOLLOW) == 0
+        guard fstatat(folder, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
+        if (status.st_mode & S_IFMT) == S_IFLNK { throw .symlink(component: components.joined(separator: "/")) }
+        return true
     }
 
     /// Writes `bytes` to `components` atomically: a temporary file created in the opened target
