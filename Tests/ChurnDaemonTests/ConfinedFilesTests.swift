@@ -156,6 +156,40 @@ struct ConfinedFilesTests {
         try await harness.stop()
     }
 
+    /// A piece that cannot be stored (here: the file-size limit, as a full disk would) discards
+    /// the whole upload, so its partial file does not keep the disk full.
+    @Test func anUploadThatCannotBeStoredLeavesNothingBehind() async throws {
+        let harness = try DaemonHarness(kinds: ["echo"])
+        try await harness.start()
+        let client = try await harness.client()
+        let piece = Data(repeating: UInt8(ascii: "x"), count: 3 << 20).base64EncodedString()
+        let first = try await client.call(DaemonMethod.FilesUpload.self, UploadParams(upload: nil, offset: 0, data: piece))
+        // Files of this process may not grow past 4 MiB while the next piece is written.
+        signal(SIGXFSZ, SIG_IGN)
+        var previous = rlimit()
+        getrlimit(Int32(RLIMIT_FSIZE.rawValue), &previous)
+        var limited = previous
+        limited.rlim_cur = 4 << 20
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited)
+        let refused = await outcome { () async throws(ChurnClientError) in
+            try await client.call(DaemonMethod.FilesUpload.self, UploadParams(upload: first.upload, offset: first.received, data: piece))
+        }
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &previous)
+        guard case .failure(let error) = refused else {
+            Issue.record("a piece past the size limit was stored")
+            return
+        }
+        #expect(error.rpcError?.knownCode == .fileError, "\(error)")
+        #expect(error.description.contains("discarded"), "\(error)")
+        let transfers = try FileManager.default.contentsOfDirectory(atPath: harness.home + "/transfers")
+        #expect(transfers.isEmpty, "the partial upload is removed: \(transfers)")
+        await expectDaemonError(.invalidParams, field: "upload") { () async throws(ChurnClientError) in
+            try await client.call(DaemonMethod.FilesUpload.self, UploadParams(upload: first.upload, offset: first.received, data: piece))
+        }
+        await client.close()
+        try await harness.stop()
+    }
+
     @Test func aRegisteredRunLeavesNoCopyOfTheDataAndAFailedOneIsKeptForAWhile() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
         try await harness.start()
