@@ -40,7 +40,8 @@ struct WebBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "bench-web")
         logger.logLevel = .error
         let app = try ChurnWebApp(
-            configuration: WebConfiguration(port: 0, socketPath: daemon.socketPath, accounts: ["bench": "$2b$04$unused"], customersFile: customersFile),
+            configuration: WebConfiguration(
+                port: 0, socketPath: daemon.socketPath, accounts: ["bench": "$2b$04$unused"], customersFile: customersFile, signInLinks: true),
             logger: logger)
         let port = PortBox()
         let application = app.application { channel in port.set(channel.localAddress?.port ?? 0) }
@@ -66,7 +67,7 @@ struct WebBenchmark: AsyncParsableCommand {
         print(String(format: "p50 %.0f µs   p99 %.0f µs", floorP50, Double(floor.valueAtPercentile(99))))
 
         // Sign in once with a one-time link; every client shares the session.
-        let link = app.issueSignInLink(for: "bench")
+        guard let link = app.issueSignInLink(for: "bench") else { throw ValidationError("the web app offers no sign-in links: configure signInLinks") }
         let cookie = try await onThread { try HTTPConnection(port: bound).signIn(path: link) }
 
         printHeader("first retention page: what-if re-scoring of every at-risk customer")

@@ -176,7 +176,7 @@ struct CampaignCommand: AsyncParsableCommand {
         @Argument(help: "The campaign id.")
         var campaign: Int
 
-        @Option(help: "Customer CSV with the campaign customers' fields.")
+        @Option(help: "Customer CSV with the campaign customers' fields (read here and sent to churnd).")
         var data: String
 
         @Option(help: "The model name to register under (default <campaign model>-uplift).")

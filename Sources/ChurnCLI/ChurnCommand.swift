@@ -17,8 +17,9 @@ public struct ChurnCommand: AsyncParsableCommand {
         commandName: "churn",
         abstract: "Predict which telecom customers will leave, explain why, and manage the models that say so.",
         discussion: """
-            Every command talks to the churn daemon over its Unix socket (--socket, else CHURN_SOCKET, \
-            else the default); `churn serve` runs one. State lives under --home (else CHURN_HOME, else ./var).
+            Commands talk to the churn daemon over its Unix socket (--socket, else CHURN_SOCKET, else \
+            the default); `churn serve` runs one. `data inspect`, `generate` and `registry migrate` work \
+            on files alone. State lives under --home (else CHURN_HOME, else ./var).
 
             Start here:
               churn demo                  train, register and serve a model on synthetic data, end to end

@@ -19,16 +19,19 @@ struct DemoCommand: AsyncParsableCommand {
             with the plugins beside it; trains and registers a model with each plugin it finds, on the \
             months and (as model churn-no-history) without them, and prints what the months add; \
             promotes the best by held-back ROC-AUC and runs the runner-up \
-            in shadow beside it; scores the cohort and explains the riskiest customers; then feeds \
-            the cohort's outcomes back and prints the champion/challenger report. State goes under \
-            --home (default ./var/demo); the daemon's log is <home>/logs/churnd.log.
+            in shadow beside it; scores the cohort and explains the riskiest customers; on synthetic \
+            customers, offers the cohort a two-year contract with half held back at random; then feeds \
+            the cohort's outcomes back and prints the champion/challenger report and the campaign's \
+            measured uplift, and learns an uplift model from the campaign to rank the customers still \
+            with us by the churn the offer would prevent. State goes under --home (default ./var/demo); \
+            the daemon's log is <home>/logs/churnd.log.
 
             Examples:
               churn demo
               churn demo --data ../shared/data/telco/telco_train.csv
               churn demo --data customers.csv --history months.csv
               churn demo --customers 20000 --keep-running
-              churn demo --web            (then open the printed link)
+              churn demo --web            (then open the printed address: with a generated password, its one-time link)
             """)
 
     @Option(help: "State folder for the demo.")

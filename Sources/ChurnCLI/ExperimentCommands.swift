@@ -156,7 +156,7 @@ enum ExperimentReportPrinter {
 struct FeedbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feedback",
-        abstract: "Record who churned (outcomes), for experiment reports.",
+        abstract: "Record who churned (outcomes), for experiment and campaign reports and uplift models.",
         discussion: """
             A CSV needs an id column (customerID or customer_id; else name it with --id-column) and an \
             outcome column: churned, or the training file's own label column (Churn, Churn Label, \

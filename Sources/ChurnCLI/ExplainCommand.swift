@@ -11,8 +11,9 @@ struct ExplainCommand: AsyncParsableCommand {
             Input as for `churn predict`: a JSON object of customer fields, a JSON array of them, or a \
             CSV file with a header. Each customer gets its churn probability, the version and arm that \
             answered, and its top drivers: how much each field moved the probability (random forest), \
-            or, for the LSTMs, each month of history with its weight (attention, or for the plain LSTM the \
-            change in probability without that month) and its values of the most influential panel columns.
+            or, for the LSTMs, each month of history with its weight (attention, or for the plain LSTM \
+            what the month adds to the probability: with it minus without it, so a positive month raises \
+            the risk) and its values of the most influential panel columns.
 
             Examples:
               churn explain --customer '{"customerID":"7590-VHVEG","tenure":1,"Contract":"Month-to-month", ...}'
@@ -86,7 +87,7 @@ struct ExplainCommand: AsyncParsableCommand {
             lines.append(String(format: "  %+.3f  %@ = %@", contribution.contribution, contribution.feature, value))
         }
         if let months = explanation.months, !months.isEmpty {
-            let method = explanation.monthMethod == "occlusion" ? "change in probability without the month" : "attention"
+            let method = explanation.monthMethod == "occlusion" ? "what the month adds to the probability (with it minus without it)" : "attention"
             let source = explained.history.map { " (\($0.rawValue))" } ?? ""
             lines.append("  months: \(explanation.history ?? "history")\(source), weighed by \(method)")
             for month in months {

@@ -39,7 +39,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Seed: the same seed writes the same files.")
     var seed: UInt64 = 0
 
-    @Option(help: "Folder to write customers.csv and history.csv into.")
+    @Option(help: "Folder to write the files into (telco: customers.csv and history.csv; operator: operator.csv).")
     var out: String
 
     func validate() throws {

@@ -15,10 +15,13 @@ struct ConnectionOptions: ParsableArguments {
     var homePath: String { ChurnLocations.home(flag: home) }
     var socketPath: String { ChurnLocations.socket(flag: socket, home: homePath) }
 
-    /// A connected client, or an error that says how to start a daemon.
+    /// A connected client, or an error that says how to start a daemon (exit status 69,
+    /// EX_UNAVAILABLE), or how to be let in to its socket (77, EX_NOPERM).
     func connect() async throws -> ChurnClient {
         do {
             return try await ChurnClient.connect(socketPath: socketPath)
+        } catch .socketAccessDenied(let access) {
+            throw CleanExit.message(access.description, code: 77)
         } catch {
             throw CleanExit.message(error.description, code: 69)
         }

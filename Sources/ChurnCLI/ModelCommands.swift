@@ -9,12 +9,14 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Train a model version with a plugin, evaluate it on held-back rows, and register it.",
         discussion: """
-            The daemon reads the file (its path is resolved here and read by churnd) under a dataset \
-            schema: --schema (kaggle, ibm, or a schema file, sent with the request), else the built-in \
-            schema whose columns the file has, else one inferred from the file with --label naming the \
-            label column (see `churn data inspect`). It checks every cell, holds back --test-fraction \
-            of the rows, has the plugin train on the rest with live progress, scores the held-back rows \
-            itself and registers the version with its schema. It does not promote it.
+            churn reads --data (and --history, and a --mapping file) here and sends them to churnd, \
+            which reads the data under a dataset schema: --schema (kaggle, ibm, or a schema file, sent \
+            with the request), else the built-in schema whose columns the file has, else one inferred \
+            from the file with --label naming the label column (see `churn data inspect`). It checks \
+            every cell, holds back --test-fraction of the rows, has the plugin train on the rest with \
+            live progress, scores the held-back rows itself and registers the version with its schema. \
+            It does not promote it. With --files-on-server, churnd reads the paths itself instead, under \
+            one of its --data-root folders.
 
             Examples:
               churn train --kind random_forest --data ../shared/data/telco/telco_train.csv
@@ -26,7 +28,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Plugin kind: random_forest, lstm, lstm_attention (see `churn plugins`).")
     var kind: String
 
-    @Option(help: "Labelled customer CSV.")
+    @Option(help: "Labelled customer CSV (read here and sent to churnd).")
     var data: String
 
     @Option(help: "Dataset schema: kaggle, ibm, or a schema file (default: recognised from the header, else inferred).")
@@ -35,7 +37,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "The label column, when the schema is inferred from the file.")
     var label: String?
 
-    @Option(help: "A first-release column mapping file (use --schema for new files).")
+    @Option(help: "A first-release column mapping: kaggle, ibm, or a mapping file (use --schema for new files).")
     var mapping: String?
 
     @Option(help: "Monthly panel CSV (customer_id, period, numeric columns...).")
@@ -227,6 +229,10 @@ struct RollbackCommand: AsyncParsableCommand {
         commandName: "rollback",
         abstract: "Point the champion (or another alias) back at the version it named before.",
         discussion: """
+            The alias goes back to the version its latest promotion (not yet rolled back) moved it \
+            from; again, and it goes one further back. Refused when it has no earlier version, or while \
+            an experiment compares the champion and the challenger (stop it first).
+
             Examples:
               churn rollback
               churn rollback --alias challenger --reason "drifted"

@@ -10,7 +10,8 @@ struct PredictCommand: AsyncParsableCommand {
         discussion: """
             Input is a JSON object of the model's fields (`churn models champion --json` shows its \
             dataset_schema), a JSON array of them, or a CSV file with a header, read under the model's \
-            schema (or --schema). Predictions come from the champion unless --model names a version or alias. \
+            schema (or --schema). Predictions come from the champion (during an A/B experiment, the challenger answers its \
+            share of customers: the ARM column says which) unless --model names a version or alias. \
             A model that reads customers' real months reads those sent with the record (a "history" array, \
             or --history FILE), else the daemon's stored months (churn history import); the HISTORY column \
             says which: inline, stored, none (scored without months), or derived (the fallback derived from \

@@ -8,11 +8,12 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Write a model version, with its metrics and schema, to a file another registry can import.",
         discussion: """
+            churn receives the bytes from churnd and writes the file itself; with --on-server churnd \
+            writes it, under one of its --export-root folders.
+
             Examples:
               churn export champion champion.churnmodel
               churn export churn@3 /backups/churn-3.churnmodel --overwrite
-            churn receives the bytes from churnd and writes the file itself; with --on-server churnd \
-            writes it, under one of its --export-root folders.
             """)
 
     @Argument(help: "The version: 3, churn@3, or an alias.")
@@ -99,7 +100,7 @@ struct DeleteCommand: AsyncParsableCommand {
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check the registry: SQLite's integrity check, every artifact's size and sha256, every alias.",
+        abstract: "Check the registry: the database's integrity (SQLite's check), every artifact's size and sha256, every alias.",
         discussion: """
             Exit status 0 when healthy, 2 when something is wrong.
 
@@ -129,7 +130,7 @@ struct VerifyCommand: AsyncParsableCommand {
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Show the registry's audit log: who registered, promoted, rolled back or deleted what, and when.",
+        abstract: "Show the registry's audit log: who registered, imported, promoted, rolled back or deleted what, started or stopped which campaign, and who was refused a change, and when.",
         discussion: """
             Examples:
               churn audit

@@ -7,7 +7,8 @@ struct HealthCommand: AsyncParsableCommand {
         commandName: "health",
         abstract: "Show whether the daemon is up, its plugins and its champion.",
         discussion: """
-            Exit status 0 when every plugin is ready, 2 when some are not, 69 when no daemon answers.
+            Exit status 0 when every plugin is ready, 2 when some are not, 69 when no daemon answers, 77 \
+            when its socket is closed to you (the message names the socket's owner, group and mode).
 
             Examples:
               churn health

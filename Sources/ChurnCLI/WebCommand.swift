@@ -32,14 +32,17 @@ struct WebCommand: AsyncParsableCommand {
         commandName: "web",
         abstract: "Serve the web UI: admin dashboard, prediction and retention pages, as a client of the daemon.",
         discussion: """
-            Every page needs a signed-in user except /healthz. The password is bcrypt-checked; set
-            CHURN_WEB_PASSWORD_BCRYPT (a bcrypt hash) or CHURN_WEB_PASSWORD, or let churn generate one
-            and print it. Charts use Debian's Chart.js (sudo apt-get install libjs-chart.js); without it
-            the numbers show as tables. The dashboards of --model score the customers in --customers, read
-            under that model's champion's schema (or --schema), else a synthetic telco population (labelled
-            as such on every page); other models get their own file with --customers NAME=FILE, and the
-            pages switch between models. Retention offers come from --offers (a JSON file; default: the
-            telco offers, shown where the model has their fields).
+            Every page needs a signed-in user except /healthz. The password is bcrypt-checked; set \
+            CHURN_WEB_PASSWORD_BCRYPT (a bcrypt hash) or CHURN_WEB_PASSWORD, or let churn generate one \
+            and print it with a one-time sign-in link (good for 5 minutes; printed only beside a \
+            generated password). Charts use Debian's Chart.js (sudo apt-get install libjs-chart.js); \
+            without it the numbers show as tables. The dashboards of --model score the customers in \
+            --customers, read under that model's champion's schema (or --schema), else a synthetic telco \
+            population (labelled as such on every page); other models get their own file with \
+            --customers NAME=FILE, and the pages switch between models. Retention offers come from \
+            --offers (a JSON file; default: the telco offers, shown where the model has their fields). \
+            The dashboard offers only the changes churnd would accept (no rollback without an earlier \
+            champion, no promotion while an experiment runs), and says a refusal on the same page.
 
             Examples:
               churn web
@@ -98,7 +101,10 @@ struct WebCommand: AsyncParsableCommand {
 
 /// Runs the web UI until SIGINT/SIGTERM, printing where it is and how to sign in.
 enum WebServer {
-    static func run(configuration: WebConfiguration, user: String, generatedPassword: String?, announce: String = "") async throws {
+    /// Serves `configuration`; with a generated password, prints it with a one-time sign-in link
+    /// (a password someone chose is never joined by a link: it would be a second way in).
+    static func run(configuration given: WebConfiguration, user: String, generatedPassword: String?, announce: String = "") async throws {
+        let configuration = Self.configuration(given, generatedPassword: generatedPassword)
         var logger = Logger(label: "churn-web")
         logger.logLevel = .info
         let app: ChurnWebApp
@@ -112,7 +118,7 @@ enum WebServer {
             let port = channel.localAddress?.port ?? configuration.port
             let base = "http://\(host):\(port)"
             var lines = ["web UI: \(base)/  (user \(user)" + (generatedPassword.map { ", generated password \($0))" } ?? ")")]
-            lines.append("one-time sign-in link (5 minutes): \(base)\(app.issueSignInLink(for: user))")
+            if let link = app.issueSignInLink(for: user) { lines.append("one-time sign-in link (5 minutes): \(base)\(link)") }
             if !announce.isEmpty { lines.append(announce) }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
@@ -120,5 +126,12 @@ enum WebServer {
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// `given`, offering one-time sign-in links only beside a generated password.
+    static func configuration(_ given: WebConfiguration, generatedPassword: String?) -> WebConfiguration {
+        var configuration = given
+        configuration.signInLinks = generatedPassword != nil
+        return configuration
     }
 }

@@ -5,8 +5,10 @@ import Foundation
 
 /// Why a client call failed, phrased so a person knows what to do next.
 public enum ChurnClientError: Error, Sendable, CustomStringConvertible {
-    /// Nothing answers at the socket path.
+    /// Nothing answers at the socket path (no such file, or nobody listening on it).
     case noDaemon(path: String, reason: String)
+    /// A daemon may be there, but this user may not use its socket (or a folder on the way to it).
+    case socketAccessDenied(SocketAccess)
     /// The daemon answered with an error.
     case daemon(RPCError)
     /// The connection failed or the answer was unreadable.
@@ -18,6 +20,8 @@ public enum ChurnClientError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .noDaemon(let path, let reason):
             "no daemon at \(path) (\(reason)): start one with `churn serve`, or point --socket / CHURN_SOCKET at a running one"
+        case .socketAccessDenied(let access):
+            access.description
         case .daemon(let error):
             error.message
         case .transport(let detail):
@@ -32,6 +36,87 @@ public enum ChurnClientError: Error, Sendable, CustomStringConvertible {
         if case .daemon(let error) = self { return error }
         return nil
     }
+}
+
+/// Why this user may not connect to a socket: the socket's (or a closed folder's) owner, group and
+/// mode, and who the user is, so the message can say who lets them in and how.
+public struct SocketAccess: Sendable, Hashable, CustomStringConvertible {
+    /// The socket the client tried.
+    public var socket: String
+    /// What refused the user: the socket itself, or a folder on its path they may not enter.
+    public var refusedBy: String
+    /// The owner, group and permission bits of `refusedBy`; nil when it could not be looked at.
+    public var owner: String?
+    public var group: String?
+    public var mode: UInt32?
+    /// The user running the client, and whether `group` is one of this process's groups.
+    public var user: String
+    public var inGroup: Bool
+
+    /// Whether a connect failure's reason is a refusal (EACCES, EPERM), not a missing daemon.
+    static func isDenial(_ reason: String) -> Bool {
+        [EACCES, EPERM].contains { String(cString: strerror($0)) == reason }
+    }
+
+    /// Looks at the socket, or (when the socket cannot even be looked at) at the first folder on
+    /// its path this user may not enter.
+    static func inspect(socket: String) -> SocketAccess {
+        var refusedBy = socket
+        var info = stat()
+        if stat(socket, &info) != 0 {
+            // Looking needs search permission on every folder above: find the one that lacks it.
+            var folder = ""
+            for component in (socket as NSString).deletingLastPathComponent.split(separator: "/") {
+                folder += "/" + component
+                if access(folder, X_OK) != 0 {
+                    refusedBy = folder
+                    break
+                }
+            }
+            if refusedBy == socket || stat(refusedBy, &info) != 0 {
+                return SocketAccess(
+                    socket: socket, refusedBy: refusedBy, user: PeerCredentials.currentUserName, inGroup: false)
+            }
+        }
+        var groups = [gid_t](repeating: 0, count: Int(max(0, getgroups(0, nil))))
+        let count = getgroups(Int32(groups.count), &groups)
+        groups = Array(groups.prefix(Int(max(0, count))))
+        return SocketAccess(
+            socket: socket, refusedBy: refusedBy, owner: PeerCredentials.userName(uid: info.st_uid),
+            group: groupName(info.st_gid), mode: UInt32(info.st_mode) & 0o7777, user: PeerCredentials.currentUserName,
+            inGroup: info.st_gid == getegid() || groups.contains(info.st_gid))
+    }
+
+    public var description: String {
+        let onSocket = refusedBy == socket
+        let what = onSocket ? "use churnd's socket \(socket)" : "enter \(refusedBy), a folder on the way to churnd's socket \(socket)"
+        guard let owner, let group, let mode else {
+            return "permission denied: you (\(user)) may not \(what): ask an administrator for access "
+                + "(churnd's --socket-group names the group allowed to connect)"
+        }
+        let facts = "permission denied: you (\(user)) may not \(what) (owner \(owner), group \(group), mode "
+            + String(format: "%04o", mode) + ")"
+        let widen = onSocket ? "run churnd with --socket-mode 0660" : "open the folder (chmod u+x,g+x \(refusedBy))"
+        if owner == user {
+            return facts + ": you own it, but its mode shuts you out; " + (onSocket ? "run churnd with --socket-mode 0660" : "chmod u+x \(refusedBy)")
+        }
+        if inGroup {
+            return facts + ": you are in group \(group), but its mode shuts the group out; an administrator can \(widen)"
+        }
+        return facts + ": ask an administrator to add you to group \(group) (e.g. `sudo usermod -aG \(group) \(user)`, "
+            + "then log in again), or to run churnd with --socket-group naming a group you are in"
+    }
+}
+
+/// The name of group `gid`, or its number.
+private func groupName(_ gid: gid_t) -> String {
+    var entry = group()
+    var result: UnsafeMutablePointer<group>?
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getgrgid_r(gid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.gr_name else {
+        return "\(gid)"
+    }
+    return String(cString: name)
 }
 
 /// A typed client of `churnd`'s methods. Safe to share: concurrent calls are pipelined on
@@ -54,6 +139,8 @@ public final class ChurnClient: Sendable {
             return ChurnClient(
                 connection: try await RPCConnection.connect(to: socketPath, maximumFramePayload: maximumFramePayload))
         } catch let RPCConnectionError.cannotConnect(path, reason) {
+            // EACCES/EPERM: the socket is there but closed to this user, which `churn serve` won't fix.
+            if SocketAccess.isDenial(reason) { throw .socketAccessDenied(SocketAccess.inspect(socket: path)) }
             throw .noDaemon(path: path, reason: reason)
         } catch {
             throw .transport("\(error)")

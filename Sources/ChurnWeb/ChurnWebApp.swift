@@ -26,7 +26,9 @@ public final class ChurnWebApp: Sendable {
     let retention: RetentionOffers
     let templates: MustacheLibrary
     let pages: PageBuilder
-    private let signInTokens = Mutex<[String: (user: String, expires: ContinuousClock.Instant)]>([:])
+    /// One-time sign-in links by token: kept a day after they expire or are used, so a second
+    /// click is told the link was used (or expired), not that a password was wrong.
+    private let signInTokens = Mutex<[String: SignInToken]>([:])
     private let retentionCache = Mutex<(key: String, report: RetentionReport)?>(nil)
     /// Failed sign-ins per user and per address.
     let signInLimiter = SignInLimiter()
@@ -65,11 +67,18 @@ public final class ChurnWebApp: Sendable {
         return base
     }
 
-    /// A link that signs `user` in once, within five minutes (for `churn demo`, and browser tests).
-    public func issueSignInLink(for user: String, next: String = "/") -> String {
+    /// A link that signs `user` in once, within five minutes (printed beside a generated
+    /// password by `churn web` and `churn demo`); nil unless the configuration offers links
+    /// (``WebConfiguration/signInLinks``).
+    public func issueSignInLink(for user: String, next: String = "/") -> String? {
+        guard configuration.signInLinks else { return nil }
         let token = randomToken()
-        signInTokens.withLock { $0[token] = (user, ContinuousClock.now + .seconds(300)) }
-        return "/login/token?t=\(token)&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")"
+        let now = ContinuousClock.now
+        signInTokens.withLock { tokens in
+            tokens = tokens.filter { $0.value.expires + SignInToken.remembered > now }
+            tokens[token] = SignInToken(user: user, expires: now + SignInToken.lifetime)
+        }
+        return "/login/token?t=\(token)&next=\(queryValue(next))"
     }
 
     /// The Hummingbird application, ready to run as a service.
@@ -162,16 +171,28 @@ public final class ChurnWebApp: Sendable {
         }
         router.get("/login/token") { [self] request, context -> Response in
             let token = request.uri.queryParameters.get("t") ?? ""
+            let next = safeNext(request.uri.queryParameters.get("next"))
             let now = ContinuousClock.now
-            let user = signInTokens.withLock { tokens -> String? in
-                tokens = tokens.filter { $0.value.expires > now }
-                return tokens.removeValue(forKey: token)?.user
+            let outcome = signInTokens.withLock { tokens -> Result<String, SignInToken.Refusal> in
+                guard var entry = tokens[token] else { return .failure(.unknown) }
+                if entry.used { return .failure(.used) }
+                if entry.expires <= now { return .failure(.expired) }
+                entry.used = true
+                tokens[token] = entry
+                return .success(entry.user)
             }
-            guard let user else {
-                return message(status: .unauthorized, headingKey: "login.title", textKey: "login.failed", context: context)
+            switch outcome {
+            case .success(let user):
+                context.sessions.createSession(WebSession(user: user, csrf: randomToken()))
+                logger.info("\(user) signed in with a one-time link")
+                return .redirect(to: next, type: .normal)
+            case .failure(let refusal):
+                // The sign-in form, saying what happened to the link (never "wrong password").
+                if context.sessions.session == nil { context.sessions.createSession(.anonymous()) }
+                return render("login", status: .unauthorized, context: context, values: [
+                    "title": text("login.title", context), "link_refused": text(refusal.textKey, context), "next": next,
+                ])
             }
-            context.sessions.createSession(WebSession(user: user, csrf: randomToken()))
-            return .redirect(to: safeNext(request.uri.queryParameters.get("next")), type: .normal)
         }
         router.post("/logout") { _, context -> Response in
             context.sessions.clearSession()
@@ -189,16 +210,16 @@ public final class ChurnWebApp: Sendable {
             do {
                 _ = try await base(model).current(link, refresh: true)
             } catch {
-                return render("message", status: .serviceUnavailable, context: context, values: [
-                    "title": text("dash.title", context), "heading": text("error.daemon", context), "text": describe(error),
-                ])
+                refuse(WebStrings.text("dash.rescore", context.language) + ": " + describe(error), context: context)
             }
             return .redirect(to: "/?model=\(model)", type: .normal)
         }
+        // A refused change is said on the dashboard it was made from, in its language.
         signedIn.post("/models/promote") { [self] request, context -> Response in
             let model = context.form["version"] ?? ""
             let alias = context.form["alias"] ?? "champion"
             let user = context.user ?? "?"
+            let name = ModelReference(parsing: model)?.name ?? selectedModel(request, context)
             do {
                 _ = try await link.with { client throws(ChurnClientError) in
                     try await client.call(
@@ -206,15 +227,12 @@ public final class ChurnWebApp: Sendable {
                         PromoteParams(model: model, alias: alias, reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
                 }
                 logger.info("\(user) promoted \(model) to \(alias)")
-                if alias == "champion", let name = ModelReference(parsing: model)?.name {
-                    _ = try? await bases[name]?.current(link, refresh: true)
-                }
+                if alias == "champion" { _ = try? await bases[name]?.current(link, refresh: true) }
             } catch {
-                return render("message", status: .badRequest, context: context, values: [
-                    "title": text("dash.title", context), "heading": text("dash.promote", context), "text": describe(error),
-                ])
+                let key = alias == "champion" ? "dash.promote" : "dash.make_challenger"
+                refuse(ModelActions.refusal(error, actionKey: key, language: context.language), context: context)
             }
-            return .redirect(to: "/?model=\(ModelReference(parsing: model)?.name ?? configuration.defaultModel)", type: .normal)
+            return .redirect(to: "/?model=\(name)", type: .normal)
         }
         signedIn.post("/models/rollback") { [self] request, context -> Response in
             let user = context.user ?? "?"
@@ -228,11 +246,23 @@ public final class ChurnWebApp: Sendable {
                 logger.info("\(user) rolled the champion of \(name) back")
                 _ = try? await bases[name]?.current(link, refresh: true)
             } catch {
-                return render("message", status: .badRequest, context: context, values: [
-                    "title": text("dash.title", context), "heading": text("dash.rollback", context), "text": describe(error),
-                ])
+                refuse(ModelActions.refusal(error, actionKey: "dash.rollback", language: context.language), context: context)
             }
             return .redirect(to: "/?model=\(name)", type: .normal)
+        }
+    }
+
+    /// Keeps `text` in the session for the next page (the dashboard a form redirects back to).
+    private func refuse(_ text: String, context: WebRequestContext) {
+        context.sessions.withLockedSession { $0?.refusal = text }
+    }
+
+    /// The refusal kept for this page, once.
+    private func takeRefusal(_ context: WebRequestContext) -> String? {
+        context.sessions.withLockedSession { session in
+            guard let text = session?.refusal else { return nil }
+            session?.refusal = nil
+            return text
         }
     }
 
@@ -241,13 +271,14 @@ public final class ChurnWebApp: Sendable {
     private func dashboard(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let model = selectedModel(request, context)
         var values: [String: Any] = ["title": text("dash.title", context), "nav_dashboard": true]
+        if let refusal = takeRefusal(context) { values["refusal"] = refusal }
         let query = request.uri.queryParameters.get("q") ?? ""
         let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
         do {
             let (health, everyVersion, experiments, audit) = try await link.with { client throws(ChurnClientError) in
                 (
                     try await client.health(), try await client.models(), try await client.experiments(name: model),
-                    try await client.audit(limit: 10)
+                    try await client.audit(limit: ModelActions.auditWindow)
                 )
             }
             values.merge(pages.modelSwitch(everyVersion, selected: model)) { $1 }
@@ -264,7 +295,11 @@ public final class ChurnWebApp: Sendable {
             if experiments.running != nil {
                 report = try? await link.with { client throws(ChurnClientError) in try await client.experimentReport(name: model) }
             }
-            values.merge(pages.daemonValues(health: health, models: models, experiment: experiments.running, report: report, audit: audit, context: context)) { $1 }
+            let actions = ModelActions(name: model, versions: listed, experiment: experiments.running, audit: audit)
+            values.merge(
+                pages.daemonValues(
+                    health: health, models: models, actions: actions, experiment: experiments.running, report: report,
+                    audit: Array(audit.prefix(10)), context: context)) { $1 }
             var charts = pages.modelCharts(models: models, context: context)
             values["daemon_ok"] = true
             if models.contains(where: { $0.aliases.contains("champion") }) {
@@ -297,7 +332,7 @@ public final class ChurnWebApp: Sendable {
         } catch {
             values.merge(failure(error)) { $1 }
         }
-        return render("dashboard", status: values["daemon_error"] == nil && values["daemon_failure"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
+        return render("dashboard", status: Self.failed(values) ? .serviceUnavailable : .ok, context: context, values: values)
     }
 
     /// The dataset schema of the version a prediction goes to: the champion, else the newest.
@@ -474,7 +509,7 @@ public final class ChurnWebApp: Sendable {
         } catch {
             values.merge(failure(error)) { $1 }
         }
-        return render("retention", status: values["daemon_error"] == nil && values["daemon_failure"] == nil ? .ok : .serviceUnavailable, context: context, values: values)
+        return render("retention", status: Self.failed(values) ? .serviceUnavailable : .ok, context: context, values: values)
     }
 
     // MARK: Rendering
@@ -517,13 +552,20 @@ public final class ChurnWebApp: Sendable {
     }
 
     /// What a page shows when its daemon calls failed: that the daemon is down and how to start
-    /// it, or the error the daemon answered with.
+    /// it, that its socket is closed to the web UI's user (and who can open it), or the error the
+    /// daemon answered with.
     private func failure(_ error: any Error) -> [String: Any] {
         switch error as? ChurnClientError {
         case .noDaemon?, .transport?, .localFile?: ["daemon_error": describe(error)]
+        case .socketAccessDenied?: ["daemon_access": describe(error)]
         case .daemon?: ["daemon_failure": describe(error)]
         case nil: ["data_problem": describe(error)]
         }
+    }
+
+    /// Whether a page's daemon calls failed (see ``failure(_:)``).
+    private static func failed(_ values: [String: Any]) -> Bool {
+        values["daemon_error"] != nil || values["daemon_access"] != nil || values["daemon_failure"] != nil
     }
 
     private func describe(_ error: any Error) -> String {
@@ -533,6 +575,31 @@ public final class ChurnWebApp: Sendable {
 
     /// A valid bcrypt hash of a random password: checked against when the user is unknown.
     private static let decoyHash = Bcrypt.hash(randomToken(), cost: 12)
+}
+
+/// A one-time sign-in link's token: whom it signs in, until when, and whether it was used.
+struct SignInToken {
+    var user: String
+    var expires: ContinuousClock.Instant
+    var used = false
+
+    /// How long a link works.
+    static let lifetime = Duration.seconds(300)
+    /// How long after it expires a link is still recognised (to say it was used or expired).
+    static let remembered = Duration.seconds(24 * 3600)
+
+    /// Why a link signs nobody in, as the sign-in page says it.
+    enum Refusal: Error {
+        case used, expired, unknown
+
+        var textKey: String {
+            switch self {
+            case .used: "login.link_used"
+            case .expired: "login.link_expired"
+            case .unknown: "login.link_unknown"
+            }
+        }
+    }
 }
 
 /// Why the web app cannot start.

@@ -25,9 +25,11 @@ struct PageBuilder: Sendable {
 
     // MARK: Dashboard
 
+    /// The dashboard's daemon, versions (with only the changes `actions` allows), experiment and
+    /// recent changes.
     func daemonValues(
-        health: HealthResult, models: [ModelVersionInfo], experiment: ExperimentInfo?, report: ExperimentReport?,
-        audit: [AuditRecord], context: WebRequestContext
+        health: HealthResult, models: [ModelVersionInfo], actions: ModelActions, experiment: ExperimentInfo?,
+        report: ExperimentReport?, audit: [AuditRecord], context: WebRequestContext
     ) -> [String: Any] {
         var values: [String: Any] = [:]
         let ready = health.plugins.filter { $0.state == .ready }.count
@@ -43,9 +45,15 @@ struct PageBuilder: Sendable {
                 "history": Self.historyLabel(model, context: context),
                 "roc_auc": Self.metric(model, "roc_auc"), "accuracy": Self.metric(model, "accuracy"),
                 "precision": Self.metric(model, "precision"), "recall": Self.metric(model, "recall"), "f1": Self.metric(model, "f1"),
-                "aliases": model.aliases.sorted(), "is_champion": model.aliases.contains("champion"),
-                "is_challenger": model.aliases.contains("challenger"),
+                "aliases": model.aliases.sorted(), "can_promote": actions.canPromote(model),
+                "can_make_challenger": actions.canMakeChallenger(model),
             ]
+        }
+        if let target = actions.rollbackOffer {
+            values["rollback_label"] = text("dash.rollback_to", context).replacingOccurrences(of: "{version}", with: "\(target)")
+        }
+        if let experiment = actions.experiment {
+            values["changes_blocked"] = text("act.experiment", context).replacingOccurrences(of: "{id}", with: "\(experiment.id)")
         }
         values["compare"] = Self.latestByKind(models).map { model -> [String: Any] in
             [
@@ -283,7 +291,7 @@ struct PageBuilder: Sendable {
         let columns = Self.shownFields(scored)
         let schema = scored.dataset.schema
         var values: [String: Any] = [
-            "query": query, "page": "\(page)", "pages": "\(pages)", "scored_by": scored.model.description,
+            "query": query, "query_param": queryValue(query), "page": "\(page)", "pages": "\(pages)", "scored_by": scored.model.description,
             "customer_count": "\(table.count)", "has_customers": true,
             "customer_columns": columns.map { name in schema.input(named: name)?.label(context.language.rawValue) ?? name },
         ]
@@ -291,7 +299,7 @@ struct PageBuilder: Sendable {
         if page < pages { values["next"] = "\(page + 1)" }
         values["customers"] = shown.map { row -> [String: Any] in
             [
-                "id": table.ids[row], "risk": String(format: "%.1f%%", scored.risk[row] * 100),
+                "id": table.ids[row], "id_query": queryValue(table.ids[row]), "risk": String(format: "%.1f%%", scored.risk[row] * 100),
                 "cells": columns.map { Self.display(table.value(of: $0, at: row)) },
             ]
         }
@@ -365,15 +373,15 @@ struct PageBuilder: Sendable {
                 ]
             }
             if let months = explanation.explanation.months, !months.isEmpty {
-                let occlusion = explanation.explanation.monthMethod == "occlusion"
+                let weighing = MonthWeighing(explanation.explanation)
                 let columns = Array(Set(months.flatMap { $0.values.keys })).sorted()
                 values["has_months"] = true
-                values["month_method"] = text(occlusion ? "pred.month_occlusion" : "pred.month_attention", context)
+                values["month_method"] = text(weighing.titleKey, context)
+                values["month_note"] = text(weighing.noteKey, context)
                 values["month_columns"] = columns
                 values["months"] = months.map { month -> [String: Any] in
                     [
-                        "period": month.period,
-                        "weight": occlusion ? String(format: "%+.1f ", month.weight * 100) + text("unit.points", context) : String(format: "%.1f%%", month.weight * 100),
+                        "period": month.period, "weight": weighing.text(month.weight, context: context),
                         "values": columns.map { Self.display(month.values[$0] ?? .null) },
                     ]
                 }
@@ -386,8 +394,8 @@ struct PageBuilder: Sendable {
     }
 
     /// The customer's months as small multiples: a line per most influential panel column, and
-    /// under them the weight the model gave each month (attention, or the change in probability
-    /// without the month).
+    /// under them the weight the model gave each month (its share of attention, or how many
+    /// points the month adds to the churn probability), in the unit the months table shows.
     func monthCharts(_ explanation: CustomerExplanation, context: WebRequestContext) -> [ChartSpec] {
         guard let months = explanation.explanation.months, !months.isEmpty else { return [] }
         let labels = JSONValue.array(months.map { .string($0.period) })
@@ -416,8 +424,8 @@ struct PageBuilder: Sendable {
                     columns: [text("pred.period", context), column],
                     rows: months.map { [$0.period, Self.display($0.values[column] ?? .null)] }))
         }
-        let occlusion = explanation.explanation.monthMethod == "occlusion"
-        let method = text(occlusion ? "pred.month_occlusion" : "pred.month_attention", context)
+        let weighing = MonthWeighing(explanation.explanation)
+        let method = text(weighing.titleKey, context)
         charts.append(
             ChartSpec(
                 id: "month-weights", title: method, type: "bar",
@@ -425,18 +433,51 @@ struct PageBuilder: Sendable {
                     "labels": labels,
                     "datasets": .array([
                         .object([
-                            "label": .string(method), "data": .array(months.map { .number($0.weight) }),
-                            "backgroundColor": .array(months.map { .string($0.weight >= 0 ? "#d62728" : "#2b9348") }),
+                            "label": .string(method), "data": .array(months.map { .number(weighing.scaled($0.weight)) }),
+                            "backgroundColor": .array(months.map { .string(weighing.colour($0.weight)) }),
                         ])
                     ]),
                 ]),
                 options: .object([
                     "plugins": .object(["legend": .object(["display": .bool(false)])]),
-                    "scales": .object(["x": Self.axisTitle(text("pred.period", context))]),
+                    "scales": .object([
+                        "x": Self.axisTitle(text("pred.period", context)), "y": Self.axisTitle(text(weighing.unitKey, context)),
+                    ]),
                 ]), height: 90,
-                columns: [text("pred.period", context), method], rows: months.map { [$0.period, String(format: "%.4f", $0.weight)] },
+                columns: [text("pred.period", context), method],
+                rows: months.map { [$0.period, weighing.text($0.weight, context: context)] },
                 wide: true))
         return charts
+    }
+
+    /// How an explanation weighs a customer's months, and how the page shows those weights: one
+    /// unit on the chart and in the table (percent of attention, or percentage points of churn
+    /// probability), with a note saying what the bars and their colours mean.
+    struct MonthWeighing {
+        /// `occlusion` (`lstm`): the churn probability with the month minus without it, so a
+        /// positive weight is a month that raises the risk. Otherwise attention shares.
+        let occlusion: Bool
+
+        init(_ explanation: ModelExplanation) { occlusion = explanation.monthMethod == "occlusion" }
+
+        var titleKey: String { occlusion ? "pred.month_occlusion" : "pred.month_attention" }
+        var noteKey: String { occlusion ? "pred.month_occlusion_note" : "pred.month_attention_note" }
+        var unitKey: String { occlusion ? "unit.points_axis" : "unit.attention_axis" }
+
+        /// A weight in the shown unit: points, or percent.
+        func scaled(_ weight: Double) -> Double { weight * 100 }
+
+        func text(_ weight: Double, context: WebRequestContext) -> String {
+            occlusion
+                ? String(format: "%+.1f ", scaled(weight)) + WebStrings.text("unit.points", context.language)
+                : String(format: "%.1f%%", scaled(weight))
+        }
+
+        /// Occlusion: red raises the churn probability, green lowers it. Attention: one colour.
+        func colour(_ weight: Double) -> String {
+            guard occlusion else { return PageBuilder.palette[0] }
+            return weight >= 0 ? "#d62728" : "#2b9348"
+        }
     }
 
     // MARK: Retention
@@ -517,7 +558,7 @@ struct PageBuilder: Sendable {
         context: WebRequestContext
     ) -> [String: Any] {
         let language = context.language.rawValue
-        let query = "model=" + (model.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? model)
+        let query = "model=" + queryValue(model)
         return [
             "targets": zip(shown, drivers).enumerated().map { index, pair -> [String: Any] in
                 let (target, drivers) = pair

@@ -2,10 +2,14 @@ import ChurnData
 import ChurnProtocol
 import Foundation
 
-/// The prediction form, generated from a model's dataset schema: a number input (with its bounds)
-/// per numeric field, a select per closed categorical or boolean field, a text input per open
-/// one, a date input per date; checked with the rules the daemon checks records by, and every
-/// problem shown beside its field at once.
+/// The prediction form, generated from a model's dataset schema: a text input with a number
+/// keypad (its bounds beside it) per numeric field, a select per closed categorical or boolean field, a text
+/// input per open one, a date input per date; checked with the rules the daemon checks records by,
+/// and every problem shown beside its field at once.
+///
+/// Numbers are typed into text inputs, not `type="number"` ones: a browser sends a number input
+/// holding `abc` as an empty value, which a schema that allows blanks would read as missing, so
+/// the prediction would silently go without it. A text input sends `abc`, and its error shows.
 struct PredictionForm {
     let schema: DatasetSchema
     let validator: RecordValidator
@@ -54,9 +58,8 @@ struct PredictionForm {
                 field["has_choices"] = true
             case .numeric:
                 field["number"] = true
-                if let minimum = column.minimum { field["min"] = FieldValue.number(minimum).text ?? "" }
-                if let maximum = column.maximum { field["max"] = FieldValue.number(maximum).text ?? "" }
-                field["step"] = column.integer ? "1" : "any"
+                field["inputmode"] = column.integer && (column.minimum ?? -1) >= 0 ? "numeric" : "decimal"
+                if let range = Self.range(column) { field["range"] = range }
             case .date:
                 field["date"] = true
             default:
@@ -66,6 +69,18 @@ struct PredictionForm {
             fields.append(field)
         }
         return fields
+    }
+
+    /// A numeric field's bounds as the form shows them beside it: `0 – 72`, `≥ 0`, `≤ 100`.
+    static func range(_ column: SchemaColumn) -> String? {
+        let low = column.minimum.flatMap { FieldValue.number($0).text }
+        let high = column.maximum.flatMap { FieldValue.number($0).text }
+        switch (low, high) {
+        case (let low?, let high?): return "\(low) – \(high)"
+        case (let low?, nil): return "≥ \(low)"
+        case (nil, let high?): return "≤ \(high)"
+        default: return nil
+        }
     }
 
     /// The record the form describes, or every field's problem.

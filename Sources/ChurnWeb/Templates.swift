@@ -44,6 +44,7 @@ enum Templates {
         <main>
         {{#synthetic}}<p class="note synthetic">{{t.synthetic}}</p>{{/synthetic}}
         {{#daemon_error}}<div class="error" id="daemon-error"><p><strong>{{t.error.daemon}}</strong> ({{daemon_error}})</p><p>{{t.error.daemon_start}} <code>churn serve --socket {{socket}}</code></p></div>{{/daemon_error}}
+        {{#daemon_access}}<p class="error" id="daemon-access"><strong>{{t.error.daemon_access}}</strong> ({{daemon_access}})</p>{{/daemon_access}}
         {{#daemon_failure}}<p class="error" id="daemon-failure">{{t.error.daemon_failed}}: {{daemon_failure}}</p>{{/daemon_failure}}
         {{#data_problem}}<p class="error" id="data-problem">{{t.error.data}}: {{data_problem}}</p>{{/data_problem}}
         {{#notice}}<p class="notice">{{notice}}</p>{{/notice}}
@@ -64,6 +65,7 @@ enum Templates {
         <h1>{{t.login.title}}</h1>
         {{#failed}}<p class="error" id="login-failed">{{t.login.failed}}</p>{{/failed}}
         {{#limited}}<p class="error" id="login-limited">{{limited}}</p>{{/limited}}
+        {{#link_refused}}<p class="error" id="link-refused">{{link_refused}}</p>{{/link_refused}}
         <form method="post" action="/login">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="next" value="{{next}}">
@@ -84,6 +86,7 @@ enum Templates {
     static let dashboard = """
         {{> head}}
         <h1>{{t.dash.title}} · {{model}}</h1>
+        {{#refusal}}<p class="error" id="refusal">{{refusal}}</p>{{/refusal}}
         {{#chart_missing}}<p class="note" id="chart-missing">{{t.dash.chart_missing}}</p>{{/chart_missing}}
         {{#daemon_ok}}
         <section class="cards">
@@ -109,15 +112,16 @@ enum Templates {
         <h2>{{t.dash.models}}</h2>
         {{^models}}<p>{{t.dash.no_models}}</p>{{/models}}
         {{#has_models}}
-        <form method="post" action="/models/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button id="rollback">{{t.dash.rollback}}</button></form>
+        {{#rollback_label}}<form method="post" action="/models/rollback" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button id="rollback">{{rollback_label}}</button></form>{{/rollback_label}}
+        {{#changes_blocked}}<p class="note" id="changes-blocked">{{changes_blocked}}</p>{{/changes_blocked}}
         <div class="scroll"><table id="models"><thead><tr><th>{{t.dash.version}}</th><th>{{t.dash.kind}}</th><th>{{t.dash.created}}</th>
           <th>{{t.dash.history}}</th><th>{{t.metric.roc_auc}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th>
           <th>{{t.dash.aliases}}</th><th>{{t.dash.actions}}</th></tr></thead><tbody>
         {{#models}}
         <tr><td>{{ref}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{history}}</td><td>{{roc_auc}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td>
           <td>{{#aliases}}<span class="badge {{.}}">{{.}}</span> {{/aliases}}</td>
-          <td>{{^is_champion}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/is_champion}}
-              {{^is_champion}}{{^is_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/is_challenger}}{{/is_champion}}</td></tr>
+          <td>{{#can_promote}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/can_promote}}
+              {{#can_make_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/can_make_challenger}}</td></tr>
         {{/models}}
         </tbody></table></div>
 
@@ -149,11 +153,11 @@ enum Templates {
         <h2 id="riskiest">{{t.dash.riskiest}}</h2>
         <form method="get" action="/" class="inline" role="search"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
         <div class="scroll"><table id="riskiest-table"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th>{{#customer_columns}}<th>{{.}}</th>{{/customer_columns}}</tr></thead><tbody>
-        {{#customers}}<tr><td><a href="/predict?model={{model}}&amp;customer={{id}}">{{id}}</a></td><td>{{risk}}</td>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/customers}}
+        {{#customers}}<tr><td><a href="/predict?model={{model}}&amp;customer={{id_query}}">{{id}}</a></td><td>{{risk}}</td>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/customers}}
         </tbody></table></div>
         <p class="pager">{{t.dash.page}} {{page}} / {{pages}}
-          {{#previous}}<a href="/?model={{model}}&amp;q={{query}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
-          {{#next}}<a href="/?model={{model}}&amp;q={{query}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
+          {{#previous}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
+          {{#next}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
         {{/has_customers}}
 
         <h2>{{t.dash.audit}}</h2>
@@ -181,6 +185,7 @@ enum Templates {
           <div class="multiples">
           {{#charts}}<figure {{#wide}}class="wide"{{/wide}}><figcaption>{{title}}</figcaption><canvas id="{{id}}" height="{{height}}"></canvas></figure>{{/charts}}
           </div>
+          <p class="note" id="month-note">{{month_note}}</p>
           <div class="scroll"><table id="months"><thead><tr><th>{{t.pred.period}}</th><th>{{month_method}}</th>{{#month_columns}}<th>{{.}}</th>{{/month_columns}}</tr></thead><tbody>
           {{#months}}<tr><td>{{period}}</td><td>{{weight}}</td>{{#values}}<td>{{.}}</td>{{/values}}</tr>{{/months}}</tbody></table></div>{{/has_months}}
         </section>
@@ -194,7 +199,7 @@ enum Templates {
           {{#fields}}
           <label data-name="{{name}}">{{label}}
             {{#has_choices}}<select name="{{name}}">{{#choices}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{#shown}}{{shown}}{{/shown}}{{^shown}}{{value}}{{/shown}}</option>{{/choices}}</select>{{/has_choices}}
-            {{#number}}<input name="{{name}}" value="{{value}}" type="number" step="{{step}}" {{#min}}min="{{min}}"{{/min}} {{#max}}max="{{max}}"{{/max}} inputmode="decimal">{{/number}}
+            {{#number}}<input name="{{name}}" value="{{value}}" inputmode="{{inputmode}}" autocomplete="off">{{#range}}<span class="note" data-range="{{name}}">{{range}}</span>{{/range}}{{/number}}
             {{#date}}<input name="{{name}}" value="{{value}}" type="date">{{/date}}
             {{#text}}<input name="{{name}}" value="{{value}}">{{/text}}
             {{#error}}<span class="field-error" data-field="{{name}}">{{error}}</span>{{/error}}

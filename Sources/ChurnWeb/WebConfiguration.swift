@@ -31,13 +31,19 @@ public struct WebConfiguration: Sendable {
     public var sessionLifetime: Duration
     /// Mark the session cookie `Secure` (set when a TLS proxy is in front).
     public var secureCookies: Bool
+    /// Whether ``ChurnWebApp/issueSignInLink(for:next:)`` issues one-time sign-in links: only
+    /// when churn generated the password (a link printed beside it is no weaker). With a password
+    /// the operator chose, a link in the console or its log would be a second way in.
+    public var signInLinks: Bool
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, socketPath: String, accounts: [String: String],
         customersFile: String? = nil, chartJSPath: String = WebConfiguration.debianChartJS,
         sessionLifetime: Duration = .seconds(8 * 3600), secureCookies: Bool = false, defaultModel: String = "churn",
-        modelCustomers: [String: String] = [:], customersSchema: String? = nil, retentionFile: String? = nil
+        modelCustomers: [String: String] = [:], customersSchema: String? = nil, retentionFile: String? = nil,
+        signInLinks: Bool = false
     ) {
+        self.signInLinks = signInLinks
         self.defaultModel = defaultModel
         self.modelCustomers = modelCustomers
         self.customersSchema = customersSchema

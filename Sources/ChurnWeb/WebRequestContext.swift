@@ -4,10 +4,13 @@ import Hummingbird
 import HummingbirdAuth
 import NIOCore
 
-/// What a session remembers: who signed in (nil before sign-in) and the session's CSRF token.
+/// What a session remembers: who signed in (nil before sign-in), the session's CSRF token, and
+/// a refusal to show once on the next page (a change the daemon refused, said after the redirect
+/// back to the page the form was on).
 struct WebSession: Codable, Sendable {
     var user: String?
     var csrf: String
+    var refusal: String?
 
     static func anonymous() -> WebSession { WebSession(user: nil, csrf: randomToken()) }
 }
@@ -39,6 +42,14 @@ struct WebRequestContext: SessionRequestContext, RequestContext {
     var user: String? { sessions.session?.user }
     var csrf: String? { sessions.session?.csrf }
 }
+
+/// `text` as one value in a URL's query: everything but RFC 3986's unreserved ASCII characters
+/// percent-encoded, so an `&`, `=`, `#` or `+` in a customer id stays inside its value.
+func queryValue(_ text: String) -> String {
+    text.addingPercentEncoding(withAllowedCharacters: unreservedCharacters) ?? ""
+}
+
+private let unreservedCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 /// Parses an `application/x-www-form-urlencoded` body. Later duplicates win.
 func parseForm(_ body: ByteBuffer) -> [String: String] {
@@ -103,8 +114,7 @@ struct RequireSignInMiddleware: RouterMiddleware {
         guard context.user != nil else {
             if request.method == .get {
                 let next = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-                let encoded = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
-                return .redirect(to: "/login?next=" + encoded, type: .normal)
+                return .redirect(to: "/login?next=" + queryValue(next), type: .normal)
             }
             return Response(status: .unauthorized)
         }

@@ -70,7 +70,20 @@ enum WebStrings {
             "Too many failed sign-ins from your address. Try again in {minutes} minutes.",
             "이 주소에서 로그인 실패가 너무 많습니다. {minutes}분 후에 다시 시도하세요."
         ),
+        "login.link_used": (
+            "This sign-in link was already used: each link signs in once. Sign in with the user and the password printed beside it.",
+            "이 로그인 링크는 이미 사용되었습니다: 링크는 한 번만 로그인할 수 있습니다. 링크와 함께 출력된 사용자와 비밀번호로 로그인하세요."
+        ),
+        "login.link_expired": (
+            "This sign-in link has expired: links work for 5 minutes. Sign in with the user and the password printed beside it.",
+            "이 로그인 링크는 만료되었습니다: 링크는 5분 동안만 유효합니다. 링크와 함께 출력된 사용자와 비밀번호로 로그인하세요."
+        ),
+        "login.link_unknown": (
+            "This sign-in link is not valid (links end when churn web restarts). Sign in with your user and password.",
+            "유효하지 않은 로그인 링크입니다 (churn web을 다시 시작하면 링크가 무효가 됩니다). 사용자와 비밀번호로 로그인하세요."
+        ),
         "error.daemon": ("The daemon is not answering", "데몬이 응답하지 않습니다"),
+        "error.daemon_access": ("The web UI may not use the daemon's socket", "웹 UI가 데몬 소켓을 사용할 권한이 없습니다"),
         "error.daemon_failed": ("The daemon could not answer", "데몬이 요청을 처리하지 못했습니다"),
         "error.daemon_start": ("Start it on this machine with", "이 컴퓨터에서 다음 명령으로 시작하세요:"),
         "dash.search_button": ("Search", "검색"),
@@ -122,6 +135,19 @@ enum WebStrings {
         "dash.promote": ("Promote to champion", "챔피언으로 승격"),
         "dash.make_challenger": ("Make challenger", "챌린저로 지정"),
         "dash.rollback": ("Roll back champion", "챔피언 롤백"),
+        "dash.rollback_to": ("Roll back champion to version {version}", "챔피언을 버전 {version}(으)로 롤백"),
+        "act.experiment": (
+            "Experiment {id} is comparing this model's champion and challenger: stop it first (churn experiment stop), then change them.",
+            "실험 {id}이(가) 이 모델의 챔피언과 챌린저를 비교하고 있습니다: 먼저 실험을 중지한 후(churn experiment stop) 변경하세요."
+        ),
+        "act.nothing_to_roll_back": ("the champion has no earlier version to go back to.", "챔피언에 되돌아갈 이전 버전이 없습니다."),
+        "act.no_champion": ("this model has no champion yet.", "이 모델에는 아직 챔피언이 없습니다."),
+        "act.no_version": ("that version is no longer in the registry: reload the page.", "해당 버전이 더 이상 레지스트리에 없습니다: 페이지를 새로 고치세요."),
+        "act.not_admin": (
+            "the web UI's Unix user may not change models: an administrator can give it churnd's admin role (churnd --admin-user or --admin-group).",
+            "웹 UI의 Unix 사용자는 모델을 변경할 수 없습니다: 관리자가 churnd의 관리자 역할을 부여할 수 있습니다 (churnd --admin-user 또는 --admin-group)."
+        ),
+        "act.refused": ("the daemon refused the change:", "데몬이 변경을 거부했습니다:"),
         "dash.compare": ("Latest version of each model kind", "모델 종류별 최신 버전 비교"),
         "dash.roc": ("ROC curves (held-back test set)", "ROC 곡선 (보류 테스트 세트)"),
         "dash.importance": ("Feature importance", "특성 중요도"),
@@ -169,7 +195,17 @@ enum WebStrings {
         "pred.period": ("Month", "월"),
         "pred.history": ("Months read", "사용한 월별 기록"),
         "pred.month_attention": ("Attention weight", "어텐션 가중치"),
-        "pred.month_occlusion": ("Change in churn probability without the month", "해당 월을 빼면 달라지는 이탈 확률"),
+        "pred.month_occlusion": ("What the month adds to the churn probability (with it − without it)", "해당 월이 이탈 확률에 더하는 값 (포함 − 제외)"),
+        "pred.month_occlusion_note": (
+            "Each bar is the churn probability with the month minus the probability without it, in percentage points: red, the month raises the risk; green, it lowers it.",
+            "각 막대는 해당 월을 포함한 이탈 확률에서 제외한 확률을 뺀 값(%p)입니다: 빨간색은 그 달이 위험을 높이고, 초록색은 낮춥니다."
+        ),
+        "pred.month_attention_note": (
+            "Each bar is the share of the model's attention the month received (the months add up to 100%): a taller bar weighed more in the prediction, whichever way it pushed.",
+            "각 막대는 모델이 해당 월에 준 어텐션 비율입니다 (모든 월의 합은 100%): 막대가 높을수록 예측에 더 크게 반영된 달이며, 위험을 높였는지 낮췄는지는 나타내지 않습니다."
+        ),
+        "unit.points_axis": ("percentage points", "퍼센트포인트 (%p)"),
+        "unit.attention_axis": ("% of attention", "어텐션 비율 (%)"),
         "history.inline": ("sent with the request", "요청과 함께 전송됨"),
         "history.stored": ("the daemon's stored months", "데몬에 저장된 월별 기록"),
         "history.none": ("none: scored on the customer's fields alone", "없음: 고객 필드만으로 예측"),

@@ -64,7 +64,7 @@ struct CommandLineTests {
             explanation: ModelExplanation(
                 churnProbability: 0.4, months: [MonthExplanation(period: "2026-10", weight: -0.05)], monthMethod: "occlusion"),
             history: .inline)
-        #expect(ExplainCommand.text(occluded).contains("weighed by change in probability without the month"))
+        #expect(ExplainCommand.text(occluded).contains("weighed by what the month adds to the probability (with it minus without it)"))
         #expect(ExplainCommand.text(occluded).contains("2026-10  -0.050"))
         let withoutMonths = CustomerExplanation(
             customerID: "C3", model: ModelRef(name: "churn", version: 4), arm: "direct",
@@ -167,6 +167,40 @@ struct CommandLineTests {
         #expect(command.label == "Churn" && command.schema == nil)
         let named = try #require(try parse(["train", "--kind", "lstm", "--data", "x.csv", "--schema", "ibm"]) as? TrainCommand)
         #expect(named.schema == "ibm")
+    }
+
+    /// Help as wide as it needs (no wrapping inside a phrase).
+    private func help(_ command: any ParsableCommand.Type) -> String {
+        ChurnCommand.helpMessage(for: command, columns: 10_000)
+    }
+
+    @Test func helpSaysWhatEachCommandDoesNow() {
+        // Since uploads, churn reads the files it is given and sends them; churnd reads paths only when told.
+        let train = help(TrainCommand.self)
+        #expect(train.contains("churn reads --data (and --history, and a --mapping file) here and sends them to churnd"), "\(train)")
+        #expect(!train.contains("read by churnd") && !train.contains("The daemon reads the file"))
+        #expect(train.contains("With --files-on-server, churnd reads the paths itself"))
+        #expect(help(CampaignCommand.Uplift.self).contains("(read here and sent to churnd)"))
+        // An occlusion weight is the probability with the month minus without it.
+        #expect(help(ExplainCommand.self).contains("what the month adds to the probability: with it minus without it"))
+        #expect(!help(ExplainCommand.self).contains("change in probability without that month"))
+        // A refused socket is its own exit status; not every command needs a daemon; an A/B challenger answers too.
+        #expect(help(HealthCommand.self).contains("77 when its socket is closed to you"))
+        #expect(help(ChurnCommand.self).contains("`data inspect`, `generate` and `registry migrate` work on files alone"))
+        #expect(help(PredictCommand.self).contains("during an A/B experiment, the challenger answers its share"))
+        #expect(help(FeedbackCommand.self).contains("experiment and campaign reports"))
+        #expect(help(GenerateCommand.self).contains("operator: operator.csv"))
+        #expect(help(DemoCommand.self).contains("learns an uplift model from the campaign"))
+        #expect(help(RollbackCommand.self).contains("Refused when it has no earlier version"))
+        #expect(!help(VerifyCommand.self).contains("Check the registry: SQLite's integrity check,"))
+        // The export's explanation comes before its examples; the web's text is not broken mid-sentence.
+        let export = help(ExportCommand.self)
+        let explained = export.range(of: "churn receives the bytes")?.lowerBound
+        let examples = export.range(of: "Examples:")?.lowerBound
+        #expect(explained != nil && examples != nil && explained! < examples!, "\(export)")
+        let web = help(WebCommand.self)
+        #expect(web.contains("set CHURN_WEB_PASSWORD_BCRYPT (a bcrypt hash) or CHURN_WEB_PASSWORD, or let churn generate one and print it"))
+        #expect(web.contains("printed only beside a generated password"))
     }
 
     @Test func predictingFromAFileNeverReadsItsLabelColumn() throws {

@@ -102,8 +102,8 @@ struct WebBrowserTests {
             let port = try #require(client.port)
             let base = "http://127.0.0.1:\(port)"
             for path in ["/", "/predict?customer=SYN-0000950", "/retention", "/?lang=ko"] {
-                let layout = try Self.phoneLayout(
-                    base + harness.app.issueSignInLink(for: WebHarness.user, next: path), width: 390, profile: profile)
+                let link = try #require(harness.app.issueSignInLink(for: WebHarness.user, next: path))
+                let layout = try Self.phoneLayout(base + link, width: 390, profile: profile)
                 let page = layout["scrollWidth"] as? Int
                 #expect(page != nil && page! <= 390, "\(path): the page is \(page.map(String.init) ?? "?") px wide on a 390 px phone")
                 let controls = layout["controls"] as? [String: Any] ?? [:]
@@ -133,7 +133,8 @@ struct WebBrowserTests {
             let base = "http://127.0.0.1:\(port)"
             let pages: [(path: String, charts: Int)] = [("/", 6), ("/retention", 1), ("/predict?customer=SYN-0000950", 0)]
             for (path, charts) in pages {
-                let (dom, log) = try Self.load(base + harness.app.issueSignInLink(for: WebHarness.user, next: path), profile: profile)
+                let link = try #require(harness.app.issueSignInLink(for: WebHarness.user, next: path))
+                let (dom, log) = try Self.load(base + link, profile: profile)
                 #expect(dom.contains(#"id="logout""#), "\(path): not signed in; browser log: \(log.suffix(1500))")
                 #expect(dom.contains(WebHarness.user), "\(path)")
                 #expect(Self.bodyAttribute("data-js-errors", in: dom) == "0", "\(path): script errors")
@@ -150,7 +151,7 @@ struct WebBrowserTests {
             #expect(again.dom.contains(#"id="logout""#), "the browser lost its session")
 
             // A used link signs nobody in.
-            let link = harness.app.issueSignInLink(for: WebHarness.user)
+            let link = try #require(harness.app.issueSignInLink(for: WebHarness.user))
             _ = try Self.load(base + link, profile: harness.root + "/p1")
             let reused = try Self.load(base + link, profile: harness.root + "/p2")
             #expect(!reused.dom.contains(#"id="logout""#), "a one-time link worked twice")

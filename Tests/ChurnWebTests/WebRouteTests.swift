@@ -209,9 +209,10 @@ struct WebRouteTests {
             #expect(try await admin.model("champion").version == 1)
             #expect(try await admin.audit(limit: 1).first?.action == "rollback")
 
-            // A bad version number is an error page, not a 500.
+            // A bad version number is said on the dashboard it came from: not a 500, nor a dead end.
             let bad = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "version": "churn@99", "alias": "champion"])
-            #expect(bad.status == .badRequest)
+            #expect(bad.status == .seeOther && bad.location == "/?model=churn")
+            #expect(try await browser.get("/").text.contains(#"<p class="error" id="refusal">Promote to champion: "#))
             await admin.close()
         }
         try await harness.stop()
@@ -581,7 +582,8 @@ struct WebRouteTests {
             #expect(!dashboard.text.contains("<th>Contract</th>"))
             // The form is the operator schema's: a number input with its bounds, a yes/no select, a date.
             let form = try await browser.get("/predict?model=operator")
-            #expect(form.text.contains(#"<input name="Customer service calls" value="#) && form.text.contains(#"type="number" step="1" min="0""#))
+            #expect(form.text.contains(#"<input name="Customer service calls" value="#) && form.text.contains(#"inputmode="numeric""#))
+            #expect(form.text.contains(#"data-range="Customer service calls">"#), "the field's bounds are shown beside it")
             #expect(form.text.contains(#"<select name="International plan"><option value="true""#))
             #expect(form.text.contains(#"<input name="Last plan change" value="#) && form.text.contains(#"type="date""#))
             #expect(!form.text.contains(#"name="tenure""#))

@@ -1,7 +1,9 @@
 import ChurnProtocol
 import Foundation
 import HTTPTypes
+import HummingbirdBcrypt
 import HummingbirdTesting
+import Logging
 import Testing
 
 @testable import ChurnWeb
@@ -104,6 +106,15 @@ struct WebSecurityTests {
                 }
             }
             #expect(shown >= 2, "the hostile customer is listed (escaped) on the dashboard and the prediction page")
+            // The dashboard's link to the customer, followed as a browser would, opens that customer
+            // (the id URL-encoded in the link, its `&` and `#` kept inside the value).
+            let search = try await browser.get("/?q=" + CookieBrowser.encode("alert(\"x\")"))
+            let href = try #require(Self.href(before: "&lt;script&gt;alert", in: search.text), "no link to the hostile customer")
+            #expect(!href.contains("<") && !href.contains("#"), "\(href)")
+            let opened = try await browser.get(href)
+            #expect(opened.status == .ok, "\(href): \(opened.status)")
+            #expect(opened.text.contains(#"id="probability""#), "\(href) found no customer")
+            #expect(opened.text.contains(#"name="customer" value="&lt;script&gt;alert(&quot;x&quot;)"#), "\(href) looked up another id")
             // A form value full of markup comes back escaped.
             let csrf = try #require(CookieBrowser.csrf(in: try await browser.get("/predict").text))
             let posted = try await browser.post("/predict", form: ["csrf": csrf, "customerID": hostile, "tenure": "<b>bold</b>\"{{x}}"])
@@ -111,6 +122,45 @@ struct WebSecurityTests {
             #expect(!posted.text.contains("<b>bold</b>"))
         }
         try await harness.stop()
+    }
+
+    @Test func aSignInLinkSignsInOnceAndALinkThatDoesNotSaysWhy() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let link = try #require(harness.app.issueSignInLink(for: WebHarness.user, next: "/retention"))
+            let first = try await CookieBrowser(client).get(link)
+            #expect(first.status == .seeOther && first.location == "/retention")
+            // The second click: the sign-in form, saying the link was used (not that a password was wrong).
+            let again = CookieBrowser(client)
+            let reused = try await again.get(link)
+            #expect(reused.status == .unauthorized)
+            #expect(reused.text.contains(#"id="link-refused""#) && reused.text.contains("This sign-in link was already used"), "\(reused.text)")
+            #expect(!reused.text.contains("Wrong user or password") && !reused.text.contains(#"id="login-failed""#))
+            #expect(reused.text.contains(#"name="next" value="/retention""#), "signing in with the password still leads where the link did")
+            #expect(try await again.get("/").status == .seeOther, "a used link signs nobody in")
+            let korean = try await CookieBrowser(client).get(link + "&lang=ko")
+            #expect(korean.text.contains("이 로그인 링크는 이미 사용되었습니다"))
+            let forged = try await CookieBrowser(client).get("/login/token?t=forged")
+            #expect(forged.status == .unauthorized && forged.text.contains("This sign-in link is not valid"))
+        }
+        try await harness.stop()
+    }
+
+    @Test func withAPasswordSomeoneChoseNoSignInLinkIsIssued() async throws {
+        var logger = Logger(label: "test-web")
+        logger.logLevel = .critical
+        // CHURN_WEB_PASSWORD or its bcrypt form: a configuration without links (the default).
+        let app = try ChurnWebApp(
+            configuration: WebConfiguration(port: 0, socketPath: "/nonexistent/churnd.sock", accounts: [WebHarness.user: Bcrypt.hash("chosen", cost: 4)]),
+            logger: logger)
+        #expect(app.issueSignInLink(for: WebHarness.user) == nil)
+    }
+
+    /// The `href` of the last link before `text` on a page, HTML-unescaped as a browser reads it.
+    static func href(before text: String, in html: String) -> String? {
+        guard let at = html.range(of: text), let start = html.range(of: #"href=""#, options: .backwards, range: html.startIndex..<at.lowerBound)
+        else { return nil }
+        return String(html[start.upperBound...].prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
     }
 
     @Test func assetPathsCannotLeaveTheAssets() async throws {

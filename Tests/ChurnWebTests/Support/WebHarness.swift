@@ -38,16 +38,21 @@ final class WebHarness: @unchecked Sendable {
     /// months (challenger); with
     /// `operatorModel`, also a forest named `operator` on the synthetic operator file (another
     /// schema, no id column), with `offers` as the retention configuration when given.
-    /// A customer id no page may show unescaped: markup, quotes and a template tag.
-    static let hostileID = #"<script>alert("x")</script>'{{t.login.title}}"#
+    /// A customer id no page may show unescaped: markup, quotes, a template tag, and the URL
+    /// syntax (`&`, `=`, `#`) that would open another customer from a link not encoding it.
+    static let hostileID = #"<script>alert("x")</script>'{{t.login.title}}&customer=x#"#
 
-    static func start(operatorModel: Bool = false, offers: String? = nil, hostileCustomer: Bool = false) async throws -> WebHarness {
+    /// With `lstm`, the `lstm` plugin (months weighed by occlusion) is started too (nothing is trained with it).
+    static func start(operatorModel: Bool = false, offers: String? = nil, hostileCustomer: Bool = false, lstm: Bool = false) async throws
+        -> WebHarness
+    {
         var template = Array("/tmp/churn-web-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw CancellationError() }
         let root = String(cString: created)
         let plugins = root + "/plugins"
         try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
-        for name in ["random-forest", "lstm-attention"] {
+        let pluginNames = ["random-forest", "lstm-attention"] + (lstm ? ["lstm"] : [])
+        for name in pluginNames {
             try FileManager.default.createSymbolicLink(
                 atPath: plugins + "/churn-plugin-" + name, withDestinationPath: productsDirectory + "/churn-plugin-" + name)
         }
@@ -86,14 +91,14 @@ final class WebHarness: @unchecked Sendable {
         var client: ChurnClient?
         for _ in 0..<600 where client == nil {
             if let connected = try? await ChurnClient.connect(socketPath: socket),
-                let statuses = try? await connected.plugins(), statuses.count == 2, statuses.allSatisfy({ $0.state == "ready" })
+                let statuses = try? await connected.plugins(), statuses.count == pluginNames.count, statuses.allSatisfy({ $0.state == "ready" })
             {
                 client = connected
             } else {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        let admin = try #require(client, "the daemon did not start with both plugins")
+        let admin = try #require(client, "the daemon did not start with its \(pluginNames.count) plugins")
         _ = try await admin.train(TrainParams(kind: "random_forest", data: training, params: ["n_trees": .number(40)], seed: 1))
         _ = try await admin.train(TrainParams(kind: "lstm_attention", data: training, history: history, params: ["epochs": .number(4)], seed: 1))
         _ = try await admin.promote("1")
@@ -117,7 +122,7 @@ final class WebHarness: @unchecked Sendable {
         let app = try ChurnWebApp(
             configuration: WebConfiguration(
                 port: 0, socketPath: socket, accounts: [user: Bcrypt.hash(password, cost: 4)], customersFile: customers,
-                modelCustomers: modelCustomers, retentionFile: offers),
+                modelCustomers: modelCustomers, retentionFile: offers, signInLinks: true),
             logger: webLogger)
         return WebHarness(root: root, socketPath: socket, customersFile: customers, app: app, group: group, runTask: runTask)
     }
