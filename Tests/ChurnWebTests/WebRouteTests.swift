@@ -570,6 +570,12 @@ struct WebRouteTests {
             """#.write(toFile: offers, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: offers) }
         let harness = try await WebHarness.start(operatorModel: true, offers: offers)
+        // The schema inferred from the uploaded file is named after the client's file (as `churn
+        // train` prints it), not after churnd's copy of the upload.
+        let admin = try await harness.client()
+        let operatorSchema = try DatasetSchema.decode(try #require(try await admin.model("operator@1").datasetSchema), source: "operator@1")
+        #expect(operatorSchema.name == "inferred from operator-train.csv", "\(operatorSchema.name)")
+        await admin.close()
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
             try await signIn(browser)
