@@ -95,22 +95,43 @@ extension ModelRegistry {
     }
 
     /// The members of a campaign with their latest outcome observed on or after its start day.
+    ///
+    /// Outcome dates are compared as days (``CalendarDate``), not as text: dates stored before
+    /// churnd read them strictly may be written `2026-2-3`, which as text sorts after
+    /// `2026-12-01`. A stored date that is no day at all (`2026-02-30`) is not an observation.
     public func campaignMembers(_ id: Int) throws(RegistryError) -> [CampaignMember] {
         let info = try campaign(id)
-        let startDay = String(info.startedAt.prefix(10))
-        return try storageOperation {
+        guard let startDay = CalendarDate(storedText: String(info.startedAt.prefix(10))) else {
+            throw .invalid(field: "campaign", reason: "campaign \(id) has no readable start time (\(info.startedAt))")
+        }
+        let rows = try storageOperation {
             try database.query(
                 """
                 SELECT m.customer_id AS customer, m.arm AS arm, m.risk AS risk, m.monthly_bill AS bill, m.segment AS segment,
-                    (SELECT f.churned FROM feedback f WHERE f.customer_id = m.customer_id AND f.observed_on >= ?
-                     ORDER BY f.observed_on DESC, f.id DESC LIMIT 1) AS churned
-                FROM campaign_members m WHERE m.campaign_id = ? ORDER BY m.customer_id
-                """, [.text(startDay), .integer(Int64(id))]
-            ).map { row in
-                CampaignMember(
-                    customerID: row.text("customer") ?? "", treated: row.text("arm") == "treated", risk: row.double("risk"),
-                    monthlyBill: row.double("bill"), segment: row.text("segment"), churned: row.int("churned").map { $0 == 1 })
-            }
+                    f.id AS feedback, f.churned AS churned, f.observed_on AS observed
+                FROM campaign_members m LEFT JOIN feedback f ON f.customer_id = m.customer_id
+                WHERE m.campaign_id = ? ORDER BY m.customer_id
+                """, [.integer(Int64(id))])
         }
+        var members: [CampaignMember] = []
+        // The latest outcome of the member being read: the latest day, then the latest recorded.
+        var latest: (day: CalendarDate, feedback: Int)?
+        for row in rows {
+            let customer = row.text("customer") ?? ""
+            if members.last?.customerID != customer {
+                members.append(
+                    CampaignMember(
+                        customerID: customer, treated: row.text("arm") == "treated", risk: row.double("risk"),
+                        monthlyBill: row.double("bill"), segment: row.text("segment"), churned: nil))
+                latest = nil
+            }
+            guard let feedback = row.int("feedback"), let day = row.text("observed").flatMap(CalendarDate.init(storedText:)),
+                day >= startDay
+            else { continue }
+            if let current = latest, (current.day, current.feedback) > (day, feedback) { continue }
+            latest = (day, feedback)
+            members[members.count - 1].churned = row.int("churned").map { $0 == 1 }
+        }
+        return members
     }
 }

@@ -81,8 +81,13 @@ struct ExperimentMethods {
                 if outcome.customerID.isEmpty {
                     throw RPCError.invalidParams(field: "outcomes[\(index)].customerID", "must be a non-empty string")
                 }
-                if let date = outcome.date, !Self.isDate(date) {
-                    throw RPCError.invalidParams(field: "outcomes[\(index)].date", "must be YYYY-MM-DD, got \"\(date)\"")
+                if let date = outcome.date {
+                    do throws(CalendarDate.Invalid) {
+                        _ = try CalendarDate(parsing: date)
+                    } catch {
+                        throw RPCError.invalidParams(
+                            field: "outcomes[\(index)].date", "\(error.reason) (the outcome of \(outcome.customerID))")
+                    }
                 }
             }
             await serving.settlePredictionLog()
@@ -91,14 +96,6 @@ struct ExperimentMethods {
         table.register(DaemonMethod.Metrics.self) { _, _ in
             MetricsResult(prometheus: serving.metrics.prometheusText())
         }
-    }
-
-    static func isDate(_ text: String) -> Bool {
-        let parts = text.split(separator: "-")
-        guard parts.count == 3, parts[0].count == 4, let month = Int(parts[1]), let day = Int(parts[2]), Int(parts[0]) != nil else {
-            return false
-        }
-        return (1...12).contains(month) && (1...31).contains(day)
     }
 }
 

@@ -142,4 +142,38 @@ struct WireHardeningTests {
         let allowed = try await respond(#"{"jsonrpc":"2.0","id":1,"method":"echo","params":\#(params)}"#, to: table)
         #expect(try error(allowed).code == -32602, "\(allowed ?? "")")
     }
+
+    // MARK: Outcome dates (item 14)
+
+    @Test func calendarDatesAreReadStrictlyAndComparedAsDays() throws {
+        for text in ["2026-02-03", "2024-02-29", "2000-02-29", "0001-01-01", "9999-12-31"] {
+            #expect(try CalendarDate(parsing: text).description == text)
+        }
+        let refused: [(String, String)] = [
+            ("2026-02-30", "month 2 of 2026 has 28 days"), ("1900-02-29", "month 2 of 1900 has 28 days"),
+            ("2026-04-31", "month 4 of 2026 has 30 days"), ("2026-13-01", "no month 13"), ("2026-00-10", "no month 0"),
+            ("2026-01-00", "month 1 of 2026 has 31 days"), ("0000-01-01", "years run from 0001 to 9999"),
+            ("2026-2-3", "expected an ISO 8601 date YYYY-MM-DD"), ("-2026-01-01", "expected an ISO 8601 date"),
+            ("+2026-01-01", "expected an ISO 8601 date"), ("2026-02-03T10:00", "expected an ISO 8601 date"),
+            ("20260203", "expected an ISO 8601 date"), ("2026/02/03", "expected an ISO 8601 date"), ("", "expected an ISO 8601 date"),
+            ("２０２６-02-03", "expected an ISO 8601 date"),
+        ]
+        for (text, reason) in refused {
+            do {
+                let date = try CalendarDate(parsing: text)
+                Issue.record("\(text) was read as \(date)")
+            } catch {
+                #expect(error.reason.contains(reason), "\(text): \(error.reason)")
+            }
+        }
+        // As days: February 3 is before December 1, though "2026-2-3" sorts after "2026-12-01" as text.
+        let stored = try #require(CalendarDate(storedText: "2026-2-3"))
+        #expect(stored == (try CalendarDate(parsing: "2026-02-03")))
+        #expect(stored < (try CalendarDate(parsing: "2026-12-01")))
+        #expect(try CalendarDate(parsing: "2025-12-31") < (try CalendarDate(parsing: "2026-01-01")))
+        for text in ["2026-02-30", "0000-1-1", "-2026-1-1", "2026-123-1", "2026-1-", "26-1-1"] {
+            #expect(CalendarDate(storedText: text) == nil, "\(text)")
+        }
+    }
 }
+
