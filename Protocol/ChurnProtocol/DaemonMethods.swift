@@ -14,6 +14,13 @@ public enum DaemonMethod {
         public typealias Result = DownloadResult
     }
 
+    /// Who answers: the daemon's name and version, its protocol version and its methods.
+    public enum Describe: RPCMethod {
+        public static let name = "describe"
+        public typealias Params = NoParams
+        public typealias Result = DaemonDescription
+    }
+
     /// Liveness and a summary of the daemon's state.
     public enum Health: RPCMethod {
         public static let name = "health"
@@ -335,7 +342,31 @@ public struct AuditRecord: Codable, Sendable, Hashable {
     }
 }
 
-// MARK: - health, plugins.list
+// MARK: - describe, health, plugins.list
+
+/// The daemon's `describe` result: what a client learns before its first real call.
+public struct DaemonDescription: Codable, Sendable, Hashable {
+    /// `churnd`.
+    public var name: String
+    public var daemonVersion: String
+    /// The wire protocol version it speaks (``ChurnProtocolVersion/current``).
+    public var protocolVersion: Int
+    /// Every method it answers, sorted; `describe` among them.
+    public var methods: [String]
+
+    public init(name: String, daemonVersion: String, protocolVersion: Int = ChurnProtocolVersion.current, methods: [String]) {
+        self.name = name
+        self.daemonVersion = daemonVersion
+        self.protocolVersion = protocolVersion
+        self.methods = methods
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, methods
+        case daemonVersion = "daemon_version"
+        case protocolVersion = "protocol_version"
+    }
+}
 
 /// The `health` result.
 /// The registry a daemon uses, as `health` reports it.

@@ -168,6 +168,11 @@ struct DaemonMethods {
         }
         ExperimentMethods(serving: serving).register(into: &table)
         CampaignMethods(serving: serving, training: training).register(into: &table)
+        // Last, so that its answer names every method above (and itself).
+        let methods = (table.methodNames + [DaemonMethod.Describe.name]).sorted()
+        table.register(DaemonMethod.Describe.self) { _, _ in
+            DaemonDescription(name: "churnd", daemonVersion: ChurnDaemon.version, methods: methods)
+        }
         return table
     }
 

@@ -82,4 +82,33 @@ struct ProtocolHardeningTests {
         #expect(message.contains(#"member "tenure" appears twice"#), "\(message)")
         try await harness.stop()
     }
+
+    // MARK: 16. describe
+
+    @Test func describeIsAReadMethodListingExactlyTheDocumentedMethods() async throws {
+        let harness = try await readOnlyDaemon()
+        let client = try await harness.client()
+        let description = try await client.call(DaemonMethod.Describe.self, NoParams())
+        #expect(description.name == "churnd")
+        #expect(description.daemonVersion == ChurnDaemon.version)
+        #expect(description.protocolVersion == ChurnProtocolVersion.current)
+        #expect(description.methods == description.methods.sorted())
+        // The spec's list of daemon methods, and the read methods of the Roles, are what it serves.
+        let spec = try String(contentsOfFile: SpecExamples.documentPath, encoding: .utf8)
+        let start = try #require(spec.range(of: "\nSummary: "), "PROTOCOL.md lists no daemon methods")
+        let summary = String(spec[start.upperBound...]).components(separatedBy: "\n\n")[0]
+        let documented = summary.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(Set(description.methods) == Set(documented), "served but not documented, or documented but not served")
+        #expect(AccessPolicy.readMethods.isSubset(of: Set(description.methods)), "a read method the daemon does not serve")
+        // The documented example matches the answer.
+        let examples = try SpecExamples.all()
+        let socket = try RawSocket(path: harness.socketPath)
+        try socket.sendFrame(Array(try #require(examples["churnd describe request"])))
+        let frame = try #require(try socket.readFrame())
+        let answer = try JSONDecoder().decode(JSONValue.self, from: Data(frame))
+        let documentedAnswer = try JSONDecoder().decode(JSONValue.self, from: try #require(examples["churnd describe response"]))
+        #expect(undocumentedDifferences(actual: answer, documented: documentedAnswer) == [])
+        await client.close()
+        try await harness.stop()
+    }
 }

@@ -40,6 +40,8 @@ struct SpecExamplesTests {
         let examples = try SpecExamples.all()
         try request("health request", DaemonMethod.Health.self, in: examples)
         try response("health response", DaemonMethod.Health.self, in: examples)
+        try request("churnd describe request", DaemonMethod.Describe.self, in: examples)
+        try response("churnd describe response", DaemonMethod.Describe.self, in: examples)
         try request("plugins.list request", DaemonMethod.PluginsList.self, in: examples)
         try response("plugins.list response", DaemonMethod.PluginsList.self, in: examples)
         try request("predict request", DaemonMethod.Predict.self, in: examples)
