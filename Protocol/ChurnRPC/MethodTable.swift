@@ -12,6 +12,10 @@ public struct RPCMethodTable: Sendable {
     /// Decides, before a request's params are even read, whether its caller may call its
     /// method: nil to go ahead, else the error to answer (the daemon's roles).
     public var authorize: (@Sendable (_ method: String, _ peer: PeerCredentials?) -> RPCError?)?
+    /// Runs once the server has drained (every request answered, every connection closed),
+    /// before ``RPCServer/run()`` returns: what the methods put off is finished then (the
+    /// daemon writes the counts of refused calls it holds, see `RefusalAudit`).
+    public var whenDrained: (@Sendable () async -> Void)?
 
     public init() {}
 

@@ -53,11 +53,17 @@ public final class RPCServer: Sendable {
     public let configuration: RPCServerConfiguration
     private let listener: any Channel
     private let drain: ServerDrain
+    /// The method table's ``RPCMethodTable/whenDrained``.
+    private let whenDrained: (@Sendable () async -> Void)?
 
-    private init(configuration: RPCServerConfiguration, listener: any Channel, drain: ServerDrain) {
+    private init(
+        configuration: RPCServerConfiguration, listener: any Channel, drain: ServerDrain,
+        whenDrained: (@Sendable () async -> Void)?
+    ) {
         self.configuration = configuration
         self.listener = listener
         self.drain = drain
+        self.whenDrained = whenDrained
     }
 
     /// Binds the socket (refusing a path a live process serves, removing a stale one) and
@@ -90,10 +96,11 @@ public final class RPCServer: Sendable {
             }
             .bind(unixDomainSocketPath: path).get()
         chmod(path, configuration.socketMode)
-        return RPCServer(configuration: configuration, listener: listener, drain: drain)
+        return RPCServer(configuration: configuration, listener: listener, drain: drain, whenDrained: methods.whenDrained)
     }
 
-    /// Serves until graceful shutdown or cancellation, then drains and removes the socket file.
+    /// Serves until graceful shutdown or cancellation, then drains, runs the method table's
+    /// ``RPCMethodTable/whenDrained`` and removes the socket file.
     public func run() async throws {
         defer { UnixSocketFile.remove(configuration.socketPath) }
         let listener = self.listener
@@ -113,6 +120,7 @@ public final class RPCServer: Sendable {
             listener.close(promise: nil)
             drain.closeNow()
         }
+        await whenDrained?()
     }
 }
 

@@ -576,6 +576,21 @@ public actor ModelRegistry {
         }
     }
 
+    /// Records, in one row, `count` more calls of `method` by `uid` refused for want of a role
+    /// between `first` and `last`: churnd writes the first refusal of a uid and method at once
+    /// and sums up those of the minute after it this way, so that a flood of refused calls
+    /// cannot grow the append-only log without bound (PROTOCOL.md, Roles).
+    public func auditRepeatedRefusals(
+        user: String, uid: UInt32, method: String, count: Int, first: Date, last: Date
+    ) throws(RegistryError) {
+        let now = Self.timestamp()
+        let detail =
+            "uid \(uid) called \(method) without the admin role \(count) more \(count == 1 ? "time" : "times") from \(Self.timestamp(first)) to \(Self.timestamp(last))"
+        try storage {
+            try audit(at: now, user: user, action: .refused, model: "", from: nil, to: nil, detail: detail)
+        }
+    }
+
     /// Runs database work, classifying storage failures.
     private func storage<T>(_ body: () throws -> T) throws(RegistryError) -> T {
         do {
@@ -585,10 +600,10 @@ public actor ModelRegistry {
         }
     }
 
-    static func timestamp() -> String {
+    static func timestamp(_ date: Date = Date()) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        return formatter.string(from: date)
     }
 }
 

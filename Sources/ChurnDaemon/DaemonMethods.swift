@@ -20,21 +20,28 @@ struct DaemonMethods {
         let access = daemon.configuration.access
         let files = self.files
         let logger = training.logger
+        // Refused calls are audited with the caller's uid, a bounded number of rows per minute.
+        let refusals = RefusalAudit { row in
+            do {
+                if row.repeated {
+                    logger.warning("refused \(row.method) for \(row.user) (uid \(row.uid)) \(row.count) more times: not an admin")
+                    try await serving.registry.auditRepeatedRefusals(
+                        user: row.user, uid: row.uid, method: row.method, count: row.count, first: row.first, last: row.last)
+                } else {
+                    logger.warning("refused \(row.method) for \(row.user) (uid \(row.uid)): not an admin")
+                    try await serving.registry.auditRefusal(user: row.user, uid: row.uid, method: row.method)
+                }
+            } catch {
+                logger.error("could not audit a refused \(row.method): \(error)")
+            }
+        }
         table.authorize = { method, peer in
             guard let refusal = access.refusal(of: method, by: peer) else { return nil }
-            // Refused calls are audited with the caller's uid.
             let uid = peer?.uid ?? UInt32.max
-            let user = peer.map { PeerCredentials.userName(uid: $0.uid) } ?? "unknown"
-            logger.warning("refused \(method) for \(user) (uid \(uid)): not an admin")
-            Task {
-                do {
-                    try await serving.registry.auditRefusal(user: user, uid: uid, method: method)
-                } catch {
-                    logger.error("could not audit a refused \(method): \(error)")
-                }
-            }
+            refusals.record(uid: uid, user: peer.map { PeerCredentials.userName(uid: $0.uid) } ?? "unknown", method: method)
             return refusal
         }
+        table.whenDrained = { await refusals.finish() }
 
         table.register(DaemonMethod.Health.self) { _, _ in
             await daemon.health()

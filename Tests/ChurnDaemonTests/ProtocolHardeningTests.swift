@@ -30,6 +30,62 @@ struct ProtocolHardeningTests {
         return (error["code"] as? Int, error["message"] as? String ?? "", error["data"] as? [String: Any] ?? [:])
     }
 
+    // MARK: 6. Refused calls in the audit log
+
+    @Test func aFloodOfRefusedCallsIsAuditedInTwoRowsThatCountEveryCall() async throws {
+        let harness = try await readOnlyDaemon()
+        let client = try await harness.client()
+        let calls = 500
+        let refused = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<calls {
+                group.addTask {
+                    guard case .failure(let error) = await outcome({ () async throws(ChurnClientError) in try await client.verify() }) else {
+                        return false
+                    }
+                    return error.rpcError?.knownCode == .permissionDenied
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(refused == calls)
+        // The first refusal is in the log at once; the others are counted for the minute.
+        try await DaemonHarness.waitUntil { try await client.audit().contains { $0.action == .refused } }
+        let during = try await client.audit().filter { $0.action == .refused }
+        #expect(during.map(\.detail) == ["uid \(getuid()) called models.verify without the admin role"])
+        await client.close()
+        // Stopping the daemon writes what the minute held back, in one row.
+        try await harness.stopKeepingState()
+        let rows = try await #require(harness.registry).auditLog().filter { $0.action == .refused }
+        #expect(rows.count == 2)
+        let summary = try #require(rows.first?.detail)
+        #expect(
+            summary.hasPrefix("uid \(getuid()) called models.verify without the admin role \(calls - 1) more times from 20"),
+            "\(summary)")
+        try? FileManager.default.removeItem(atPath: harness.root)
+    }
+
+    @Test func refusalsAreWrittenFirstThenSummedUpPerUidAndMethodEachWindow() async throws {
+        let written = Mutex<[RefusalAudit.Row]>([])
+        let rows: @Sendable () -> [RefusalAudit.Row] = { written.withLock { $0 } }
+        let audit = RefusalAudit(window: .seconds(1)) { row in written.withLock { $0.append(row) } }
+        for _ in 0..<5 { audit.record(uid: 7, user: "u", method: "models.delete") }
+        audit.record(uid: 8, user: "v", method: "models.delete")
+        audit.record(uid: 7, user: "u", method: "models.verify")
+        // The window ends: the four held back are summed up in one row.
+        try await DaemonHarness.waitUntil { rows().contains(where: \.repeated) }
+        let delete = rows().filter { $0.uid == 7 && $0.method == "models.delete" }
+        #expect(delete.map(\.count) == [1, 4])
+        #expect(delete.map(\.repeated) == [false, true])
+        #expect(delete[1].first <= delete[1].last)
+        #expect(rows().filter { $0.uid != 7 || $0.method != "models.delete" }.map(\.count) == [1, 1], "one refusal each: nothing to sum up")
+        // After the window, the next refusal is written at once again; finish writes what waits.
+        audit.record(uid: 7, user: "u", method: "models.delete")
+        audit.record(uid: 7, user: "u", method: "models.delete")
+        await audit.finish()
+        #expect(rows().filter { $0.uid == 7 && $0.method == "models.delete" }.map(\.count) == [1, 4, 1, 1])
+        #expect(rows().map(\.count).reduce(0, +) == 9, "every refusal is counted")
+    }
+
     // MARK: 7. The role before the params
 
     @Test func aNonAdminCallingAnAdminMethodWithBadParamsGetsPermissionDenied() async throws {

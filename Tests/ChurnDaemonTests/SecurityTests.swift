@@ -156,6 +156,8 @@ struct SecurityTests {
         await expectDaemonError(.permissionDenied) { () async throws(ChurnClientError) in
             try await client.call(DaemonMethod.FilesUpload.self, UploadParams(upload: nil, offset: 0, data: ""))
         }
+        // Refusals are written to the log just after they are answered.
+        try await DaemonHarness.waitUntil { try await client.audit().filter { $0.action == .refused }.count >= 4 }
         let refusals = try await client.audit().filter { $0.action == .refused }
         #expect(refusals.count == 4)
         #expect(refusals.contains { $0.detail?.contains("uid \(getuid()) called models.promote") == true })
@@ -218,6 +220,7 @@ struct SecurityTests {
         #expect(promote.status != 0)
         #expect(promote.output.contains("needs the admin role"), "\(promote.output)")
         let client = try await harness.client()
+        try await DaemonHarness.waitUntil { try await client.audit().contains { $0.action == .refused } }
         let refusal = try #require(try await client.audit().first { $0.action == .refused })
         #expect(refusal.user == user)
         #expect(refusal.detail?.contains("models.promote") == true)

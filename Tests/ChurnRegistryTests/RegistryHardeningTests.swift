@@ -36,4 +36,18 @@ struct RegistryHardeningTests {
         #expect(churned["impossible"] == .some(nil))
         #expect(churned["none"] == .some(nil))
     }
+
+    @Test(arguments: TestRegistry.available) func repeatedRefusalsAreOneRowWithTheirCountAndTimes(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: try backend.freshLocation())
+        try await registry.auditRefusal(user: "mallory", uid: 1001, method: "models.delete")
+        let first = Date(timeIntervalSince1970: 1_796_000_000)
+        try await registry.auditRepeatedRefusals(
+            user: "mallory", uid: 1001, method: "models.delete", count: 19_999, first: first, last: first.addingTimeInterval(3.7))
+        let rows = try await registry.auditLog().filter { $0.action == .refused }
+        #expect(rows.map(\.detail) == [
+            "uid 1001 called models.delete without the admin role 19999 more times from 2026-11-30T00:53:20.000Z to 2026-11-30T00:53:23.700Z",
+            "uid 1001 called models.delete without the admin role",
+        ])
+        #expect(rows.allSatisfy { $0.user == "mallory" })
+    }
 }
