@@ -368,7 +368,6 @@ public struct DaemonDescription: Codable, Sendable, Hashable {
     }
 }
 
-/// The `health` result.
 /// The registry a daemon uses, as `health` reports it.
 public struct RegistryHealth: Codable, Sendable, Hashable {
     /// `sqlite` (one host) or `postgresql` (shared by several hosts).
@@ -378,21 +377,44 @@ public struct RegistryHealth: Codable, Sendable, Hashable {
     /// Prediction log entries waiting on the host's disk because the registry could not take
     /// them (replayed when it can; 0 normally).
     public var spooledLogEntries: Int
+    /// Prediction log entries waiting in churnd's memory because neither the registry nor the
+    /// host's disk could take them (a full disk; retried; 0 normally).
+    public var heldLogEntries: Int
+    /// Prediction log entries lost since churnd started: more waited in memory than it keeps, or
+    /// they still waited when it stopped (0 normally; above 0, `health` is `degraded`).
+    public var lostLogEntries: Int
 
-    public init(engine: String, location: String, spooledLogEntries: Int) {
+    public init(engine: String, location: String, spooledLogEntries: Int, heldLogEntries: Int = 0, lostLogEntries: Int = 0) {
         self.engine = engine
         self.location = location
         self.spooledLogEntries = spooledLogEntries
+        self.heldLogEntries = heldLogEntries
+        self.lostLogEntries = lostLogEntries
+    }
+
+    /// Reads the counts a daemon before them did not send as 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        engine = try container.decode(String.self, forKey: .engine)
+        location = try container.decode(String.self, forKey: .location)
+        spooledLogEntries = try container.decode(Int.self, forKey: .spooledLogEntries)
+        heldLogEntries = try container.decodeIfPresent(Int.self, forKey: .heldLogEntries) ?? 0
+        lostLogEntries = try container.decodeIfPresent(Int.self, forKey: .lostLogEntries) ?? 0
     }
 
     enum CodingKeys: String, CodingKey {
         case engine, location
         case spooledLogEntries = "spooled_log_entries"
+        case heldLogEntries = "held_log_entries"
+        case lostLogEntries = "lost_log_entries"
     }
 }
 
+/// The `health` result.
 public struct HealthResult: Codable, Sendable, Hashable {
-    /// `ok` when every discovered plugin is ready, `degraded` otherwise, `draining` while shutting down.
+    /// `ok` when every discovered plugin is ready and the prediction log is written, `degraded`
+    /// otherwise (a plugin not ready, prediction log entries waiting in memory or lost: see
+    /// ``registry``), `draining` while shutting down.
     public var status: String
     public var daemonVersion: String
     public var protocolVersion: Int

@@ -222,9 +222,18 @@ public final class PredictionLogStore: @unchecked Sendable {
         self.maximumAgeDays = maximumAgeDays
     }
 
-    /// Appends entries in one transaction (call off the event loop).
-    public func append(_ entries: [PredictionLogEntry]) throws {
+    /// Appends entries in one transaction (call off the event loop); a failure names the file
+    /// and its cause (a full disk, a read-only folder) or the unreachable server.
+    public func append(_ entries: [PredictionLogEntry]) throws(RegistryError) {
         guard !entries.isEmpty else { return }
+        do {
+            try appendRows(entries)
+        } catch {
+            throw RegistryError.classify(error, location: location.description)
+        }
+    }
+
+    private func appendRows(_ entries: [PredictionLogEntry]) throws {
         try lock.withLock {
             try database.transaction {
                 try database.runMany(

@@ -86,7 +86,9 @@ extension RegistryError {
         case let error as RegistryError:
             return error
         case let error as SQLiteError:
-            return error.isCorruption ? .corrupt(path: location, detail: error.message) : .storage(error.failure)
+            if error.isCorruption { return .corrupt(path: location, detail: error.message) }
+            if let reason = SQLiteFileProblem.reason(error, file: location) { return .file(path: location, reason: reason) }
+            return .storage(error.failure)
         case let failure as StorageFailure:
             if failure.isCorruption { return .corrupt(path: location, detail: failure.message) }
             if failure.isUnavailable { return .unavailable(location: location, detail: failure.message) }

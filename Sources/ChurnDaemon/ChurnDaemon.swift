@@ -157,15 +157,18 @@ final class DaemonState: Sendable {
             return lean
         }
         let champion = try? await serving.resolve(.champion())
+        let registry = serving.registryHealth
+        // A prediction log that cannot be written, or lost entries, degrade churnd like a plugin down.
+        let logging = registry.heldLogEntries == 0 && registry.lostLogEntries == 0
         let status =
             draining.load(ordering: .relaxed)
-            ? "draining" : plugins.allSatisfy({ $0.state == .ready }) ? "ok" : "degraded"
+            ? "draining" : plugins.allSatisfy({ $0.state == .ready }) && logging ? "ok" : "degraded"
         let uptime = ContinuousClock.now - started
         return HealthResult(
             status: status, daemonVersion: ChurnDaemon.version, pid: getpid(),
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
             socket: configuration.socketPath, plugins: plugins, champion: champion?.ref,
             experiment: serving.runningExperiment, serving: Optional(serving.metrics.summary()).flatMap { $0.isEmpty ? nil : $0 },
-            maxFrameBytes: configuration.maximumFramePayload, registry: serving.registryHealth)
+            maxFrameBytes: configuration.maximumFramePayload, registry: registry)
     }
 }

@@ -53,6 +53,7 @@ final class ModelServing: Sendable {
         self.batching = batching
         self.predictionLog = predictionLog
         self.logger = logger
+        predictionLog?.countLosses(in: metrics.predictionLogLost)
     }
 
     /// Forgets resolved references (after promote, rollback, register).
@@ -93,7 +94,8 @@ final class ModelServing: Sendable {
         let location = registry.location
         return RegistryHealth(
             engine: location.isShared ? "postgresql" : "sqlite", location: location.description,
-            spooledLogEntries: predictionLog?.spooledEntries ?? 0)
+            spooledLogEntries: predictionLog?.spooledEntries ?? 0, heldLogEntries: predictionLog?.heldEntries ?? 0,
+            lostLogEntries: predictionLog?.lostEntries ?? 0)
     }
 
     /// The experiment running on the default model, as routing sees it.

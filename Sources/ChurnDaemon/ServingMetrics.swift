@@ -39,12 +39,24 @@ final class ServingMetrics: Sendable {
         }
     }
 
-    let prometheus = PrometheusCollectorRegistry()
+    let prometheus: PrometheusCollectorRegistry
+    /// Prediction log entries lost (`churn_prediction_log_lost_total`): exported from the start,
+    /// at 0, so an alert on it needs no first loss to exist.
+    let predictionLogLost: Counter
     private let series = Mutex<[Key: Series]>([:])
     private static let buckets: [Duration] = [
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
     ]
+
+    init() {
+        let prometheus = PrometheusCollectorRegistry()
+        self.prometheus = prometheus
+        predictionLogLost = prometheus.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "churn", metricName: "prediction_log_lost", unitName: "total",
+                helpText: "prediction log entries lost: neither the registry nor the spool could take them in time"))
+    }
 
     /// Records one answered (or failed) call.
     func record(model: ModelRef, arm: Arm, customers: Int, latency: Duration, failed: Bool) {

@@ -44,6 +44,10 @@ extension HealthResult: JSONDirectWriting {
             JSONWriter.writeString(registry.location, into: &output)
             writeKey("spooled_log_entries", into: &output)
             JSONWriter.writeNumber(Double(registry.spooledLogEntries), into: &output)
+            writeKey("held_log_entries", into: &output)
+            JSONWriter.writeNumber(Double(registry.heldLogEntries), into: &output)
+            writeKey("lost_log_entries", into: &output)
+            JSONWriter.writeNumber(Double(registry.lostLogEntries), into: &output)
             output.append(UInt8(ascii: "}"))
         }
         output.append(UInt8(ascii: "}"))
