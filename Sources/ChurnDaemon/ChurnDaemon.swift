@@ -120,14 +120,11 @@ public final class ChurnDaemon: Service {
         logger.notice("churnd stopped")
     }
 
-    /// A fresh folder (mode 0700) for plugin sockets, short enough for socket path limits.
+    /// A fresh folder (mode 0700) for plugin sockets, short enough for socket path limits; the
+    /// folders of this user's churnd processes that were killed go first (``PluginSocketFolder``).
     static func makePrivateSocketDirectory() throws -> String {
         let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.count <= 60 ? $0 : nil } ?? "/tmp"
-        var template = Array((base as NSString).appendingPathComponent("churnd-XXXXXX").utf8CString)
-        guard let created = mkdtemp(&template) else {
-            throw RPCError(.fileError, "cannot create a folder for plugin sockets under \(base)")
-        }
-        return String(cString: created)
+        return try PluginSocketFolder.make(base: base)
     }
 }
 

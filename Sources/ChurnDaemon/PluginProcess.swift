@@ -297,16 +297,14 @@ public actor PluginProcess {
         environment["CHURN_LOG_LEVEL"] = logLevel.rawValue
         environment.removeValue(forKey: "CHURN_PLUGIN_SOCKET")
         process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output.pipe(stream: "stdout")
-        process.standardError = output.pipe(stream: "stderr")
-        process.terminationHandler = { finished in
-            let status = finished.terminationStatus
-            let signalled = finished.terminationReason == .uncaughtSignal
-            Task { await self.processExited(incarnation: incarnation, status: status, signalled: signalled) }
-        }
         do {
-            try process.run()
+            try PluginPipes.run(process, output: output) { finished in
+                let status = finished.terminationStatus
+                let signalled = finished.terminationReason == .uncaughtSignal
+                Task { await self.processExited(incarnation: incarnation, status: status, signalled: signalled) }
+            }
+        } catch let error as PluginPipes.PipeError {
+            throw HandshakeFailure("cannot start \(executable): \(error)")
         } catch {
             throw HandshakeFailure("cannot run \(executable): \(error.localizedDescription)")
         }
@@ -482,6 +480,81 @@ extension PluginProcess.Refusal {
     }
 }
 
+/// The pipes of plugin processes. A plugin's standard input is churnd's link to it: churnd holds
+/// the write end open for as long as the plugin runs and never writes to it, so the plugin reads
+/// end of file exactly when churnd is gone (PROTOCOL.md, "Plugin methods").
+///
+/// Every descriptor is closed once churnd is done with it: the child's ends right after the
+/// spawn, the link when the plugin exits, the output's read ends at end of file (``OutputTail``).
+/// And none reaches another plugin: each end is close-on-exec, set while no other plugin is being
+/// started (Foundation's `Pipe` is not close-on-exec, and a plugin started at that moment from
+/// another thread would inherit it: a plugin holding another's link would keep it open after
+/// churnd died).
+enum PluginPipes {
+    /// Why a pipe could not be made (`EMFILE`: churnd has too many files open).
+    struct PipeError: Error, CustomStringConvertible {
+        let code: Int32
+        var description: String { "cannot create a pipe: \(String(cString: strerror(code)))" }
+    }
+
+    /// Plugins start one at a time, so none inherits the pipes of another being made.
+    private static let spawning = Mutex<Void>(())
+
+    /// Starts `process` with fresh pipes as its standard input, output and error, its output
+    /// going to `output`; `exited` runs when it exits (after the link is closed).
+    static func run(
+        _ process: Process, output tail: OutputTail, exited: @escaping @Sendable (Process) -> Void
+    ) throws {
+        try spawning.withLock { _ in
+            let input = try pipe()
+            let output: (reading: FileHandle, writing: FileHandle)
+            let errors: (reading: FileHandle, writing: FileHandle)
+            do {
+                output = try pipe()
+                errors = try pipe()
+            } catch {
+                try? input.reading.close()
+                try? input.writing.close()
+                throw error
+            }
+            process.standardInput = input.reading
+            process.standardOutput = output.writing
+            process.standardError = errors.writing
+            let link = input.writing
+            process.terminationHandler = { finished in
+                // The plugin is gone: so is the reason to hold its standard input open.
+                try? link.close()
+                exited(finished)
+            }
+            // The child has its own copies of these (or, when the spawn failed, needs none).
+            defer {
+                for end in [input.reading, output.writing, errors.writing] { try? end.close() }
+            }
+            do {
+                try process.run()
+            } catch {
+                for end in [input.writing, output.reading, errors.reading] { try? end.close() }
+                throw error
+            }
+            // Following dups the read ends (without close-on-exec): still under the lock.
+            tail.follow(output.reading, stream: "stdout")
+            tail.follow(errors.reading, stream: "stderr")
+        }
+    }
+
+    /// A pipe whose ends are close-on-exec and close their descriptors when released.
+    private static func pipe() throws(PipeError) -> (reading: FileHandle, writing: FileHandle) {
+        var descriptors: [Int32] = [-1, -1]
+        guard Glibc.pipe(&descriptors) == 0 else { throw PipeError(code: errno) }
+        _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
+        return (
+            FileHandle(fileDescriptor: descriptors[0], closeOnDealloc: true),
+            FileHandle(fileDescriptor: descriptors[1], closeOnDealloc: true)
+        )
+    }
+}
+
 /// Forwards a plugin's stdout and stderr lines into the daemon's log (never into any socket),
 /// keeping the last few for error messages.
 final class OutputTail: Sendable {
@@ -494,17 +567,19 @@ final class OutputTail: Sendable {
         self.logger = logger
     }
 
-    func pipe(stream: String) -> Pipe {
-        let pipe = Pipe()
-        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+    /// Reads `handle` (a plugin's stdout or stderr) until end of file, then closes it.
+    func follow(_ handle: FileHandle, stream: String) {
+        // The handler holds the handle (its dispatch source holds it only weakly) until end of file.
+        handle.readabilityHandler = { [self, handle] _ in
             let data = handle.availableData
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil
+                // Closing waits on the queue this handler runs on: close from elsewhere.
+                Task { try? handle.close() }
                 return
             }
             self.consume(String(decoding: data, as: UTF8.self), stream: stream)
         }
-        return pipe
     }
 
     private func consume(_ text: String, stream: String) {

@@ -15,7 +15,8 @@ import NIOPosix
 import ServiceLifecycle
 
 /// Runs a plugin process: parses its command line, serves the plugin methods on the socket
-/// the daemon named, logs to stderr only, and exits cleanly on `shutdown`, SIGTERM or SIGINT.
+/// the daemon named, logs to stderr only, and exits cleanly on `shutdown`, SIGTERM or SIGINT;
+/// with `--exit-with-parent`, at once when the churnd that started it is gone (``ParentWatch``).
 ///
 /// Command line (the daemon passes the first two):
 /// ```
@@ -71,11 +72,10 @@ public enum PluginRuntime {
             configuration: RPCServerConfiguration(
                 socketPath: options.socketPath, maximumFramePayload: options.maximumFramePayload, socketMode: 0o600),
             methods: methods, logger: logger)
-        var services: [any Service] = [server]
-        if options.exitWithParent { services.append(ParentWatch(logger: logger)) }
+        if options.exitWithParent { ParentWatch.start(logger: logger) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+                services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         shutdown.set(group)
@@ -223,22 +223,6 @@ final class ShutdownTrigger: Sendable {
             // Let the response to `shutdown` leave first.
             try? await Task.sleep(for: .milliseconds(20))
             await serviceGroup.triggerGracefulShutdown()
-        }
-    }
-}
-
-/// Ends the plugin when the daemon that started it is gone (its parent pid changes).
-struct ParentWatch: Service {
-    let logger: Logger
-
-    func run() async throws {
-        let parent = getppid()
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .milliseconds(500))
-            if getppid() != parent {
-                logger.notice("parent process \(parent) is gone; shutting down")
-                return
-            }
         }
     }
 }

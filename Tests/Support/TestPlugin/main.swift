@@ -6,7 +6,7 @@
 //   and writes {"base_rate": r}; `predict` returns a logistic score of tenure and monthly charges
 //   around that rate. Customer ids drive faults: `sleep:<ms>` answers late (`sleep:<ms>:started=<path>`
 //   also creates <path> when the request arrives), `crash` kills the
-//   process mid-request.
+//   process mid-request. A training row with such a `sleep:` id makes `train` late the same way.
 // - `exit_at_start`: exits with status 3 before listening.
 // - `old_protocol`: answers `describe` with protocol version 999.
 // - `stderr_noise`: writes lines to stdout and stderr, to prove they never reach the protocol stream.
@@ -28,6 +28,17 @@ if kind == "stderr_noise" {
     FileHandle.standardError.write(Data("stderr noise\n".utf8))
 }
 
+/// `sleep:<ms>` or `sleep:<ms>:started=<path>`: waits <ms>; the file at <path> appears when the
+/// plugin has the request, so a test waits for that, not for a guessed time.
+func sleepIfAsked(_ id: some StringProtocol) {
+    guard id.hasPrefix("sleep:") else { return }
+    let parts = id.dropFirst(6).split(separator: ":", maxSplits: 1)
+    if parts.count == 2, parts[1].hasPrefix("started=") {
+        FileManager.default.createFile(atPath: String(parts[1].dropFirst(8)), contents: nil)
+    }
+    if let milliseconds = parts.first.flatMap({ UInt32($0) }) { usleep(milliseconds * 1000) }
+}
+
 struct TestModel: LoadedChurnModel {
     let baseRate: Double
     var features: [String] { ["tenure", "MonthlyCharges"] }
@@ -36,15 +47,7 @@ struct TestModel: LoadedChurnModel {
         try customers.enumerated().map { index, customer in
             if let id = customer["customerID"]?.text {
                 if id == "crash" { exit(9) }
-                if id.hasPrefix("sleep:") {
-                    // `sleep:<ms>` or `sleep:<ms>:started=<path>`: the file at <path> appears when
-                    // the plugin has the request, so a test waits for that, not for a guessed time.
-                    let parts = id.dropFirst(6).split(separator: ":", maxSplits: 1)
-                    if parts.count == 2, parts[1].hasPrefix("started=") {
-                        FileManager.default.createFile(atPath: String(parts[1].dropFirst(8)), contents: nil)
-                    }
-                    if let milliseconds = parts.first.flatMap({ UInt32($0) }) { usleep(milliseconds * 1000) }
-                }
+                sleepIfAsked(id)
             }
             // A customer of a schema without tenure scores the base rate.
             guard case .number(let tenure) = customer["tenure"] ?? .null else { return baseRate }
@@ -76,6 +79,7 @@ struct TestPlugin: ChurnModelPlugin {
         let text = try String(contentsOfFile: request.trainPath, encoding: .utf8)
         let rows = text.split(whereSeparator: \.isNewline).dropFirst()
         let churners = rows.filter { $0.hasSuffix(",Yes") }.count
+        for row in rows where row.hasPrefix("sleep:") { sleepIfAsked(row.prefix { $0 != "," }) }
         for step in 1...3 {
             progress.report(stage: "epoch", step: step, total: 3, message: "epoch \(step)/3", metrics: ["loss": 1 / Double(step)])
         }
