@@ -789,12 +789,16 @@ public struct AliasChange: Codable, Sendable, Hashable {
     public var from: Int?
     /// The version it names now, or null when the alias was removed.
     public var to: Int?
+    /// Aliases this move removed: promoting the challenger to champion removes the
+    /// `challenger` alias (a version is never both). Absent when none.
+    public var cleared: [String]?
 
-    public init(name: String, alias: String, from: Int?, to: Int?) {
+    public init(name: String, alias: String, from: Int?, to: Int?, cleared: [String]? = nil) {
         self.name = name
         self.alias = alias
         self.from = from
         self.to = to
+        self.cleared = cleared
     }
 }
 

@@ -20,6 +20,8 @@ public struct RPCServerConfiguration: Sendable {
     public var maximumFramePayload: Int
     /// Permission bits of the socket file (default 0660: owner and group only).
     public var socketMode: mode_t
+    /// The socket file's group (nil: the server's own).
+    public var socketGroup: gid_t?
     /// Methods still answered while the server drains (others get -32003): `health` says `draining`.
     public var methodsServedWhileDraining: Set<String>
     /// Connections the kernel queues before they are accepted (capped by `net.core.somaxconn`).
@@ -27,8 +29,9 @@ public struct RPCServerConfiguration: Sendable {
 
     public init(
         socketPath: String, maximumFramePayload: Int = FrameLimits.defaultMaximumPayload, socketMode: mode_t = 0o660,
-        methodsServedWhileDraining: Set<String> = ["health", "describe"], backlog: Int32 = 4096
+        socketGroup: gid_t? = nil, methodsServedWhileDraining: Set<String> = ["health", "describe"], backlog: Int32 = 4096
     ) {
+        self.socketGroup = socketGroup
         self.socketPath = socketPath
         self.maximumFramePayload = maximumFramePayload
         self.socketMode = socketMode
@@ -95,6 +98,13 @@ public final class RPCServer: Sendable {
                 }
             }
             .bind(unixDomainSocketPath: path).get()
+        // The mode was already right when the socket appeared (umask above); the group follows
+        // before anyone of it could connect anyway, since the mode excluded others meanwhile.
+        if let group = configuration.socketGroup, chown(path, uid_t.max, group) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? await listener.close()
+            throw UnixSocketPathError.fileSystem(path: path, reason: "cannot give the socket to group \(group): \(reason)")
+        }
         chmod(path, configuration.socketMode)
         return RPCServer(configuration: configuration, listener: listener, drain: drain, whenDrained: methods.whenDrained)
     }
@@ -145,19 +155,9 @@ final class RPCRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         var maximumInFlight = 256
     }
 
-    /// Per connection, shared with its request tasks.
-    private final class Connection: Sendable {
-        let channel: any Channel
-        let inFlight = Atomic<Int>(0)
-        let paused = Atomic<Bool>(false)
-
-        init(channel: any Channel) {
-            self.channel = channel
-        }
-    }
-
     private let shared: Shared
-    private var connection: Connection?
+    /// This connection as the drain sees it, shared with its request tasks.
+    private var connection: ServerDrain.Connection?
     private var dispatch: RPCDispatch?
     private var token: Int?
     /// Frames read before the peer's credentials were known.
@@ -169,12 +169,12 @@ final class RPCRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
-        guard let token = shared.drain.open(channel) else {
+        guard let (token, connection) = shared.drain.open(channel) else {
             context.close(promise: nil)
             return
         }
         self.token = token
-        connection = Connection(channel: channel)
+        self.connection = connection
         let shared = self.shared
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         // On the event loop the socket option is read at once; the frames of a peer whose
@@ -203,6 +203,13 @@ final class RPCRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        guard let connection else { return }
+        // From the moment it is read, a request is owed an answer: a drain keeps the
+        // connection open until it is written.
+        let running = connection.requestRead()
+        if running >= shared.maximumInFlight, !connection.paused.exchange(true, ordering: .relaxed) {
+            connection.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
         if dispatch == nil {
             waiting.append(frame)
         } else {
@@ -213,19 +220,13 @@ final class RPCRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func handle(_ frame: ByteBuffer) {
         guard let connection, let dispatch else { return }
         let shared = self.shared
-        shared.drain.beginRequest()
-        let running = connection.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
-        if running >= shared.maximumInFlight, !connection.paused.exchange(true, ordering: .relaxed) {
-            connection.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        }
         Task {
             let response = await shared.methods.respond(to: frame, dispatch: dispatch)
             let finished: @Sendable () -> Void = {
-                let left = connection.inFlight.wrappingSubtract(1, ordering: .relaxed).newValue
+                let left = connection.requestAnswered()
                 if left <= shared.maximumInFlight / 2, connection.paused.exchange(false, ordering: .relaxed) {
                     connection.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
                 }
-                shared.drain.end()
             }
             guard let response else { return finished() }
             // The request counts as in flight until its answer is written: a drain closes the

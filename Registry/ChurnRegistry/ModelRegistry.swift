@@ -309,8 +309,21 @@ public actor ModelRegistry {
                 try self.audit(
                     at: now, user: user, action: .promote, model: name, from: previous, to: version,
                     detail: reason.map { "\(alias): \($0)" } ?? alias)
+                // The challenger made champion is no longer a challenger: a version is never both.
+                var cleared: [String]?
+                if alias == ModelReference.champion,
+                    try self.aliasTarget(modelID: modelID, alias: ModelReference.challenger) == version
+                {
+                    try database.run(
+                        "DELETE FROM aliases WHERE model_id = ? AND alias = ?",
+                        [.integer(modelID), .text(ModelReference.challenger)])
+                    try self.audit(
+                        at: now, user: user, action: .promote, model: name, from: version, to: nil,
+                        detail: "challenger cleared: version \(version) became the champion")
+                    cleared = [ModelReference.challenger]
+                }
                 try self.notifyChange()
-                return AliasChange(name: name, alias: alias, from: previous, to: version)
+                return AliasChange(name: name, alias: alias, from: previous, to: version, cleared: cleared)
             }
         }
     }

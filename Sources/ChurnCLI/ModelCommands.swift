@@ -221,6 +221,9 @@ struct PromoteCommand: AsyncParsableCommand {
         }
         if output.json { return try printJSON(change) }
         print("\(change.name)@\(change.alias): \(change.from.map { "version \($0)" } ?? "unset") -> version \(change.to.map(String.init) ?? "unset")")
+        for alias in change.cleared ?? [] {
+            print("\(change.name)@\(alias): cleared (version \(change.to.map(String.init) ?? "?") is no longer the \(alias))")
+        }
     }
 }
 

@@ -31,6 +31,12 @@ struct HealthCommand: AsyncParsableCommand {
             if let registry = health.registry {
                 print("registry:  \(registry.engine) \(registry.location)"
                     + (registry.spooledLogEntries > 0 ? " (\(registry.spooledLogEntries) prediction log entries waiting on this host's disk for it)" : ""))
+                if registry.heldLogEntries > 0 {
+                    print("           \(registry.heldLogEntries) prediction log entries held in churnd's memory: neither the registry nor the spool folder can take them (a full or read-only disk?); see churnd's log")
+                }
+                if registry.lostLogEntries > 0 {
+                    print("           \(registry.lostLogEntries) prediction log entries LOST since churnd started (held longer than its bound allows): experiment and campaign reports miss them")
+                }
             }
             print("champion:  \(health.champion?.description ?? "none (train one with `churn train`, then `churn promote`)")")
             print("plugins:   " + (health.plugins.isEmpty ? "none found" : health.plugins.map { "\($0.kind) (\($0.state))" }.joined(separator: ", ")))

@@ -70,14 +70,21 @@ public final class ChurnDaemon: Service {
                 logger: logger))
 
         let server: RPCServer
+        let socketFolder = (configuration.socketPath as NSString).deletingLastPathComponent
+        let socketFolderExisted = FileManager.default.fileExists(atPath: socketFolder)
         do {
             server = try await RPCServer.bind(
                 configuration: RPCServerConfiguration(
-                    socketPath: configuration.socketPath, maximumFramePayload: configuration.maximumFramePayload),
+                    socketPath: configuration.socketPath, maximumFramePayload: configuration.maximumFramePayload,
+                    socketMode: configuration.socketPermissions.mode, socketGroup: configuration.socketPermissions.group),
                 methods: methods.table(), logger: logger)
         } catch {
             try? FileManager.default.removeItem(atPath: socketDirectory)
             throw error
+        }
+        // A folder churnd made for its socket lets the socket's group through (to the socket only).
+        if let group = configuration.socketPermissions.group, !socketFolderExisted {
+            StatePermissions.letGroupReach(socketFolder, group: group)
         }
         logger.notice(
             "churnd listening",

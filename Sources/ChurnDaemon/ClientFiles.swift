@@ -79,7 +79,12 @@ final class ClientFiles: Sendable {
         } catch {
             throw RPCError(.fileError, "cannot create the transfer folder \(folder): \(error.localizedDescription)")
         }
-        removeExpired()
+        // Transfers live in this process's memory: files an earlier churnd left (killed mid-upload,
+        // say) can never be named again, and may hold a customer file or fill the disk.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        where name.hasPrefix("upload-") || name.hasPrefix("download-") {
+            try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
+        }
     }
 
     // MARK: Roots

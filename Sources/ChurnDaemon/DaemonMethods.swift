@@ -103,7 +103,9 @@ struct DaemonMethods {
             return change
         }
         table.register(DaemonMethod.ModelsRegister.self) { params, context in
-            let path = try files.readable(params.file, field: "file")
+            let opened = files.request()
+            defer { opened.close() }
+            let path = try opened.open(params.file, field: "file")
             let bytes = try await NIOThreadPool.singleton.runIfActive {
                 do {
                     return try Data(contentsOf: URL(fileURLWithPath: path))
@@ -121,21 +123,15 @@ struct DaemonMethods {
                 throw RPCError.invalidParams(field: "model", "\"\(params.model)\" is not a model reference")
             }
             // The target is checked before any work: outside the export roots nothing is written.
-            let target = try params.file.map { try files.writable($0, field: "file", overwrite: params.overwrite ?? false) }
+            let target = try params.file.map { try files.exportTarget($0, field: "file", overwrite: params.overwrite ?? false) }
             let version = try await serving.registry.resolve(reference)
             let bytes = try await serving.registry.export(version.ref)
             guard let target else {
                 let (download, sha256) = try await NIOThreadPool.singleton.runIfActive { try files.offer(bytes) }
                 return ExportResult(model: version.ref, download: download, bytes: bytes.count, sha256: sha256)
             }
-            try await NIOThreadPool.singleton.runIfActive {
-                do {
-                    try bytes.write(to: URL(fileURLWithPath: target), options: .atomic)
-                } catch {
-                    throw RPCError(.fileError, "cannot write \(target): \(error.localizedDescription)", data: ["field": "file"])
-                }
-            }
-            return ExportResult(model: version.ref, file: target, bytes: bytes.count, sha256: bytes.sha256Hex)
+            try await NIOThreadPool.singleton.runIfActive { try files.write(bytes, to: target) }
+            return ExportResult(model: version.ref, file: target.path, bytes: bytes.count, sha256: bytes.sha256Hex)
         }
         table.register(DaemonMethod.FilesUpload.self) { params, _ in
             try await NIOThreadPool.singleton.runIfActive { try files.receive(params) }

@@ -190,6 +190,17 @@ struct ConfinedFilesTests {
         try await harness.stop()
     }
 
+    @Test func transfersAnEarlierChurndLeftAreRemovedAtStart() async throws {
+        let harness = try DaemonHarness(kinds: ["echo"])
+        let transfers = harness.home + "/transfers"
+        try FileManager.default.createDirectory(atPath: transfers, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: transfers + "/upload-left-by-a-killed-churnd", contents: Data("customerID,Churn\n".utf8))
+        FileManager.default.createFile(atPath: transfers + "/download-never-fetched", contents: Data("bytes".utf8))
+        try await harness.start()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: transfers).isEmpty)
+        try await harness.stop()
+    }
+
     @Test func aRegisteredRunLeavesNoCopyOfTheDataAndAFailedOneIsKeptForAWhile() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
         try await harness.start()

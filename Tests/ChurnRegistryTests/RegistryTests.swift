@@ -39,6 +39,25 @@ struct RegistryTests {
         #expect(try await registry.resolve(ModelReference(selector: .version(1))).lossCurve?.first?.values["loss"] == 0.5)
     }
 
+    /// A version is never both champion and challenger: promoting the challenger clears it.
+    @Test(arguments: TestRegistry.available) func promotingTheChallengerClearsTheChallengerAlias(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: backend.freshLocation())
+        for _ in 0..<2 { _ = try await registry.register(registration(), artifact: artifact, user: "a") }
+        _ = try await registry.setAlias("champion", of: "churn", to: 1, user: "a")
+        _ = try await registry.setAlias("challenger", of: "churn", to: 2, user: "a")
+        let promoted = try await registry.setAlias("champion", of: "churn", to: 2, user: "a")
+        #expect(promoted == AliasChange(name: "churn", alias: "champion", from: 1, to: 2, cleared: ["challenger"]))
+        #expect(try await registry.resolve(.champion()).aliases == ["champion"])
+        await #expect(throws: RegistryError.aliasNotSet(name: "churn", alias: "challenger")) {
+            _ = try await registry.resolve(ModelReference(selector: .alias("challenger")))
+        }
+        #expect(try await registry.auditLog().first?.detail?.contains("challenger cleared") == true)
+        // Promoting another version leaves a challenger alone.
+        _ = try await registry.setAlias("challenger", of: "churn", to: 1, user: "a")
+        #expect(try await registry.setAlias("champion", of: "churn", to: 2, user: "a").cleared == nil)
+        #expect(try await registry.resolve(ModelReference(selector: .alias("challenger"))).version == 1)
+    }
+
     @Test(arguments: TestRegistry.available) func aliasesMoveAndRollBackThroughTheirHistory(backend: TestRegistry) async throws {
         let registry = try ModelRegistry(location: backend.freshLocation())
         for _ in 0..<3 { _ = try await registry.register(registration(), artifact: artifact, user: "a") }

@@ -132,13 +132,14 @@ final class DaemonHarness: @unchecked Sendable {
         (try? String(contentsOfFile: root + "/churnd-\(index).log", encoding: .utf8)) ?? ""
     }
 
-    /// Starts the real `churnd` executable on this harness's socket, home and plugin folder.
-    func launchProcess(index: Int = 0) throws -> Process {
+    /// Starts the real `churnd` executable on this harness's socket (or `socket`), home and
+    /// plugin folder, with `arguments` added.
+    func launchProcess(index: Int = 0, socket: String? = nil, arguments: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.productsDirectory + "/churnd")
         process.arguments = [
-            "--socket", socketPath, "--home", home, "--plugin-path", pluginFolder, "--log-level", "warning",
-        ] + (registryLocation.map { ["--registry", $0.url, "--registry-poll-ms", "200"] } ?? [])
+            "--socket", socket ?? socketPath, "--home", home, "--plugin-path", pluginFolder, "--log-level", "warning",
+        ] + (registryLocation.map { ["--registry", $0.url, "--registry-poll-ms", "200"] } ?? []) + arguments
         process.standardOutput = FileHandle.nullDevice
         FileManager.default.createFile(atPath: root + "/churnd-\(index).log", contents: nil)
         process.standardError = FileHandle(forWritingAtPath: root + "/churnd-\(index).log")
