@@ -248,7 +248,12 @@ final class RPCClientHandler: ChannelDuplexHandler {
             }
             return
         }
-        let id = RPCID(member: rawID, numericText: numericIDText)
+        var id = RPCID(member: rawID, numericText: numericIDText)
+        // This side numbers its calls with integers: a peer whose JSON library echoes 7 as 7.0
+        // (or 7e0) still answers call 7.
+        if case .number(let value) = rawID, value.rounded() == value, abs(value) < 9e15 {
+            id = .number(RPCID.Number(Int64(value)))
+        }
         if let errorValue = envelope["error"] {
             let error =
                 (try? JSONValueDecoder.decode(RPCError.self, from: errorValue))

@@ -85,7 +85,10 @@ public final class RPCServer: Sendable {
         let connection = RPCRequestHandler.Shared(
             methods: methods, drain: drain, logger: logger, maximumPayload: configuration.maximumFramePayload,
             servedWhileDraining: configuration.methodsServedWhileDraining)
-        let previousMask = umask(~configuration.socketMode & 0o777)
+        // The socket appears with no more than its mode allows (the mask never loosens what the
+        // process already masks: other threads create files meanwhile); chmod below widens it.
+        let previousMask = umask(0o077)
+        umask(previousMask | (~configuration.socketMode & 0o777))
         defer { umask(previousMask) }
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)

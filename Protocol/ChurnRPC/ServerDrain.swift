@@ -105,10 +105,12 @@ final class ServerDrain: Sendable {
 
     /// Closes every connection now, whatever is in flight (cancellation).
     func closeNow() {
-        let connections = state.withLock { state -> [Connection] in
+        let (connections, waiters) = state.withLock { state -> ([Connection], [CheckedContinuation<Void, Never>]) in
             state.draining = true
-            return Array(state.connections.values)
+            // With no connection open, nothing else would finish the drain.
+            return (Array(state.connections.values), Self.finishIfEmpty(&state))
         }
+        for waiter in waiters { waiter.resume() }
         for connection in connections { connection.channel.close(promise: nil) }
     }
 

@@ -6,7 +6,7 @@ public struct DaemonOptions: ParsableArguments {
     @Option(help: "Unix socket to serve on (else CHURN_SOCKET, else $XDG_RUNTIME_DIR/churn/churnd.sock, else <home>/churnd.sock).")
     var socket: String?
 
-    @Option(name: .customLong("socket-group"), help: "The group that owns the socket (and may reach its folder): its members may connect and use the read methods; give them the admin role with --admin-group (default: churnd's own group).")
+    @Option(name: .customLong("socket-group"), help: "The group that owns the socket: its members may connect and use the read methods (give them the admin role with --admin-group); churnd's home, or a socket folder churnd creates, lets the group through to the socket. Without it, only churnd's own user reaches a socket in churnd's home.")
     var socketGroup: String?
 
     @Option(name: .customLong("socket-mode"), help: "The socket's permission bits, in octal (default 0660: churnd's user and the socket group; 0600: churnd's user only).")

@@ -19,6 +19,9 @@ import Synchronization
 final class PredictionLogSpool: Sendable {
     let folder: String
     private let sequence = Atomic<Int>(0)
+    /// Files replayed into the registry that could not be removed (a spool disk gone read-only):
+    /// never replayed again by this process.
+    private let replayed = Mutex<Set<String>>([])
 
     /// Opens (creating, mode 0700) the spool folder, removing what a crash left half-written.
     init(folder: String) throws {
@@ -34,7 +37,9 @@ final class PredictionLogSpool: Sendable {
     /// Batch files waiting, oldest first.
     func pending() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let done = replayed.withLock { $0 }
         return names.filter { $0.hasSuffix(".spool") }.sorted().map { (folder as NSString).appendingPathComponent($0) }
+            .filter { !done.contains($0) }
     }
 
     /// Entries waiting in all files.
@@ -89,8 +94,14 @@ final class PredictionLogSpool: Sendable {
         try JSONDecoder().decode([PredictionLogEntry].self, from: Data(contentsOf: URL(fileURLWithPath: file)))
     }
 
-    func remove(_ file: String) {
-        try? FileManager.default.removeItem(atPath: file)
+    /// Removes a file whose batch the registry has committed. When that fails, the file is
+    /// remembered so this process never replays it twice; the error says what a restart would do.
+    func remove(_ file: String) throws(SpoolError) {
+        guard unlink(file) == 0 || errno == ENOENT else {
+            let code = errno
+            replayed.withLock { _ = $0.insert(file) }
+            throw SpoolError(folder: folder, step: "remove the replayed batch \((file as NSString).lastPathComponent) (delete it by hand before churnd restarts, or it is logged twice)", code: code)
+        }
     }
 }
 

@@ -112,8 +112,8 @@ final class PredictionLogger: Service, Sendable {
     private func write(_ entries: [PredictionLogEntry], final: Bool = false) {
         writer.withLock { state in
             var batch = state.held
-            batch += entries
             state.held = []
+            batch += entries
             if !final, let retryAt = state.retryAt, ContinuousClock.now < retryAt {
                 hold(batch, in: &state, failure: nil)
                 return
@@ -157,9 +157,13 @@ final class PredictionLogger: Service, Sendable {
             do {
                 let spooledBatch = try spool.load(file)
                 try store.append(spooledBatch)
-                spool.remove(file)
                 replayed += spooledBatch.count
                 spooled.subtract(spooledBatch.count, ordering: .relaxed)
+                do {
+                    try spool.remove(file)
+                } catch {
+                    logger.error("\(error)")
+                }
             } catch is DecodingError {
                 logger.error("unreadable prediction log spool file \(file): moved aside")
                 try? FileManager.default.moveItem(atPath: file, toPath: file + ".unreadable")

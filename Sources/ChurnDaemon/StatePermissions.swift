@@ -59,7 +59,8 @@ public enum StatePermissions {
         let homeGroup = socketInHome ? socket.group : nil
         let homeMode: mode_t = homeGroup != nil ? 0o710 : 0o700
         var status = stat()
-        if lstat(home, &status) != 0 {
+        // The home itself may be a symlink an operator made (/var/lib/churn -> /data/churn).
+        if stat(home, &status) != 0 {
             do {
                 try FileManager.default.createDirectory(
                     atPath: (home as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -76,6 +77,8 @@ public enum StatePermissions {
         guard (status.st_mode & S_IFMT) == S_IFDIR else {
             throw DaemonSettingsError(description: "churnd's home \(home) is not a folder")
         }
+        let socketPath = socketPath.hasPrefix(home + "/") ? (realPath(home) ?? home) + socketPath.dropFirst(home.count) : socketPath
+        let home = realPath(home) ?? home
         var changed: [(String, mode_t)] = []
         func tighten(_ path: String, to wanted: (mode_t) -> mode_t) {
             var status = stat()
@@ -103,6 +106,12 @@ public enum StatePermissions {
                 metadata: ["home": "\(home)"])
         }
         return changed
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Gives `group` passage (`g+x`) through `folder` when it is churnd's to change: the

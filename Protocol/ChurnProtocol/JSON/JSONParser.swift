@@ -9,17 +9,26 @@ public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var description: String { path.isEmpty ? "\(reason) at byte \(offset)" : "\(path): \(reason) at byte \(offset)" }
 
-    /// The same error, seen from the object holding it under `key`.
+    /// The longest path kept: a hostile frame (deep nesting, long names) must not make the
+    /// error path, built once per level, cost more than the frame. Past it the outer levels are
+    /// left out, as `….inner[3].name`.
+    static let maximumPathLength = 300
+
+    /// The same error, seen from the object holding it under `key` (cut to 60 bytes).
     func inside(member key: String) -> Self {
-        var error = self
-        error.path = key + (path.isEmpty || path.hasPrefix("[") ? path : "." + path)
-        return error
+        prefixed(key.utf8.count > 60 ? String(decoding: key.utf8.prefix(57), as: UTF8.self) + "..." : key)
     }
 
     /// The same error, seen from the array holding it at `index`.
     func inside(element index: Int) -> Self {
+        prefixed("[\(index)]")
+    }
+
+    private func prefixed(_ component: String) -> Self {
         var error = self
-        error.path = "[\(index)]" + (path.isEmpty || path.hasPrefix("[") ? path : "." + path)
+        guard !path.hasPrefix("…") else { return error }
+        let joined = component + (path.isEmpty || path.hasPrefix("[") ? path : "." + path)
+        error.path = joined.utf8.count > Self.maximumPathLength ? "…" + (path.hasPrefix("[") ? path : "." + path) : joined
         return error
     }
 }
@@ -76,17 +85,34 @@ public struct JSONParser {
     /// Whether to keep the text of the top-level `id` member when it is a number (in ``idText``).
     private var keepsIDText = false
     private var idText: String?
+    /// Whether errors note the path of the values they are in: only when reading input again
+    /// after an error (``parseDocument()``), since noting it costs valid input time.
+    private var locatesErrors = false
 
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
+    /// Parses the whole input. After an error it reads the input again noting the path of
+    /// each value it enters, and throws the same error with the path where it is.
     private mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
-        skipWhitespace()
-        let value = try parseValue(depth: 0)
-        skipWhitespace()
-        guard position == bytes.count else { throw fail("unexpected text after the JSON value") }
-        return value
+        do {
+            skipWhitespace()
+            let value = try parseValue(depth: 0)
+            skipWhitespace()
+            guard position == bytes.count else { throw fail("unexpected text after the JSON value") }
+            return value
+        } catch {
+            guard !locatesErrors else { throw error }
+            var locating = JSONParser(bytes: bytes)
+            locating.locatesErrors = true
+            do {
+                _ = try locating.parseDocument()
+            } catch {
+                throw error
+            }
+            throw error
+        }
     }
 
     private mutating func skipWhitespace() {
@@ -148,10 +174,14 @@ public struct JSONParser {
             skipWhitespace()
             let valueOffset = position
             let value: JSONValue
-            do {
+            if locatesErrors {
+                do {
+                    value = try parseValue(depth: depth)
+                } catch {
+                    throw error.inside(member: key)
+                }
+            } else {
                 value = try parseValue(depth: depth)
-            } catch {
-                throw error.inside(member: key)
             }
             if depth == 1, keepsIDText, case .number = value, key == "id" {
                 idText = String(decoding: UnsafeBufferPointer(rebasing: bytes[valueOffset..<position]), as: UTF8.self)
@@ -192,10 +222,14 @@ public struct JSONParser {
         }
         while true {
             skipWhitespace()
-            do {
+            if locatesErrors {
+                do {
+                    elements.append(try parseValue(depth: depth))
+                } catch {
+                    throw error.inside(element: elements.count)
+                }
+            } else {
                 elements.append(try parseValue(depth: depth))
-            } catch {
-                throw error.inside(element: elements.count)
             }
             skipWhitespace()
             guard position < bytes.count else { throw fail("unexpected end of input in an array") }
