@@ -178,13 +178,7 @@ public enum RPCFrames {
         id.writeJSON(into: &output)
         output.append(contentsOf: #","method":"#.utf8)
         JSONWriter.write(.string(method), into: &output)
-        output.append(contentsOf: #","params":"#.utf8)
-        if let direct = params as? any JSONDirectWriting {
-            direct.writeJSON(into: &output)
-        } else {
-            JSONWriter.write(try JSONValueEncoder.encode(params), into: &output)
-        }
-        output.append(UInt8(ascii: "}"))
+        try writeParams(params, into: &output)
         return ByteBuffer(bytes: output)
     }
 
@@ -194,15 +188,20 @@ public enum RPCFrames {
         output.reserveCapacity(256)
         output.append(contentsOf: #"{"jsonrpc":"2.0","method":"#.utf8)
         JSONWriter.write(.string(method), into: &output)
-        output.append(contentsOf: #","params":"#.utf8)
         // Progress names its request by id: written directly, the id keeps its exact text.
+        try writeParams(params, into: &output)
+        return ByteBuffer(bytes: output)
+    }
+
+    /// `,"params":` params `}`: written directly when the type can, else through the encoder.
+    private static func writeParams<P: Encodable>(_ params: P, into output: inout [UInt8]) throws {
+        output.append(contentsOf: #","params":"#.utf8)
         if let direct = params as? any JSONDirectWriting {
             direct.writeJSON(into: &output)
         } else {
             JSONWriter.write(try JSONValueEncoder.encode(params), into: &output)
         }
         output.append(UInt8(ascii: "}"))
-        return ByteBuffer(bytes: output)
     }
 
     /// `{"jsonrpc":"2.0","id":` id `member` body `}`.

@@ -313,18 +313,7 @@ final class ClientFiles: Sendable {
         let file = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
         guard file >= 0 else { return errno }
         defer { Glibc.close(file) }
-        return bytes.withUnsafeBytes { raw -> Int32? in
-            var offset = 0
-            while offset < raw.count {
-                let count = Glibc.write(file, raw.baseAddress! + offset, raw.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += count
-            }
-            return nil
-        }
+        return writeAll(bytes, to: file)
     }
 
     // MARK: Downloads

@@ -129,19 +129,7 @@ final class ConfinedFolder: Sendable {
         fchmod(file, mode)
         var folderStatus = stat()
         if fstat(folder, &folderStatus) == 0 { _ = fchown(file, uid_t.max, folderStatus.st_gid) }
-        let written = bytes.withUnsafeBytes { raw -> Int32 in
-            var offset = 0
-            while offset < raw.count {
-                let count = Glibc.write(file, raw.baseAddress! + offset, raw.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += count
-            }
-            return 0
-        }
-        guard written == 0 else { throw fail(.system(component: shown, operation: "write", errno: written)) }
+        if let code = writeAll(bytes, to: file) { throw fail(.system(component: shown, operation: "write", errno: code)) }
         guard fsync(file) == 0 else { throw fail(.system(component: shown, operation: "sync", errno: errno)) }
         close(file)
         if overwrite {
@@ -199,5 +187,22 @@ final class ConfinedFolder: Sendable {
         case S_IFLNK: "a symlink"
         default: "not a regular file"
         }
+    }
+}
+
+/// Writes all of `bytes` to the open file `descriptor` (retrying short writes and EINTR);
+/// the errno when that failed, else nil.
+func writeAll(_ bytes: Data, to descriptor: Int32) -> Int32? {
+    bytes.withUnsafeBytes { raw -> Int32? in
+        var offset = 0
+        while offset < raw.count {
+            let count = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += count
+        }
+        return nil
     }
 }

@@ -12,17 +12,6 @@ import Testing
 /// answered prediction reaches the prediction log, also (within the flush interval) after SIGKILL.
 @Suite("Draining and the prediction log", .serialized)
 struct DrainingTests {
-    /// A real churnd with an echo champion, and its registry path.
-    private func daemonWithChampion(_ harness: DaemonHarness) async throws -> (Process, ChurnClient) {
-        let daemon = try harness.launchProcess()
-        try await harness.waitUntilLive()
-        try await harness.waitUntilPluginsSettle()
-        let client = try await harness.client()
-        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
-        _ = try await client.promote("1")
-        return (daemon, client)
-    }
-
     private func loggedPredictions(_ harness: DaemonHarness) throws -> Int {
         try PredictionLogStore(path: harness.home + "/registry.sqlite").count()
     }
@@ -30,7 +19,7 @@ struct DrainingTests {
     @Test func whileDrainingNewRequestsAreRefusedHealthSaysDrainingAndInFlightOnesAreAnswered() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
         defer { try? FileManager.default.removeItem(atPath: harness.root) }
-        let (daemon, client) = try await daemonWithChampion(harness)
+        let (daemon, client) = try await harness.launchProcessWithChampion()
         let bystander = try await harness.client()
 
         let slowID = harness.slowCustomerID(1500, name: "slow")
@@ -54,7 +43,7 @@ struct DrainingTests {
     @Test func aGracefulShutdownWritesEveryAnsweredPredictionToTheLog() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
         defer { try? FileManager.default.removeItem(atPath: harness.root) }
-        let (daemon, client) = try await daemonWithChampion(harness)
+        let (daemon, client) = try await harness.launchProcessWithChampion()
         var answered = 0
         for batch in 0..<40 {
             answered += try await client.predict((0..<25).map { testCustomer("c\(batch)-\($0)") }).count
@@ -71,7 +60,7 @@ struct DrainingTests {
     @Test func afterSIGKILLOnlyTheLastFlushIntervalCanBeLost() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
         defer { try? FileManager.default.removeItem(atPath: harness.root) }
-        let (daemon, client) = try await daemonWithChampion(harness)
+        let (daemon, client) = try await harness.launchProcessWithChampion()
         var answered = 0
         for batch in 0..<20 {
             answered += try await client.predict((0..<10).map { testCustomer("k\(batch)-\($0)") }).count

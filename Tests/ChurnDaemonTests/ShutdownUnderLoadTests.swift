@@ -24,12 +24,7 @@ struct ShutdownUnderLoadTests {
     @Test func sigtermUnderSixteenClientsAnswersEveryRequest() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
         defer { try? FileManager.default.removeItem(atPath: harness.root) }
-        let daemon = try harness.launchProcess()
-        try await harness.waitUntilLive()
-        try await harness.waitUntilPluginsSettle()
-        let client = try await harness.client()
-        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
-        _ = try await client.promote("1")
+        let (daemon, client) = try await harness.launchProcessWithChampion()
         await client.close()
 
         let tally = Mutex(Tally())

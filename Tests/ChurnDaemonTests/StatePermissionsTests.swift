@@ -40,12 +40,7 @@ struct StatePermissionsTests {
     @Test func aNewHomeAndEverythingChurndWritesInItIsChurndsAlone() async throws {
         let harness = try DaemonHarness(kinds: ["echo"])
         defer { try? FileManager.default.removeItem(atPath: harness.root) }
-        let daemon = try harness.launchProcess()
-        try await harness.waitUntilLive()
-        try await harness.waitUntilPluginsSettle()
-        let client = try await harness.client()
-        _ = try await client.train(TrainParams(kind: "echo", data: try harness.writeTrainingCSV()))
-        _ = try await client.promote("1")
+        let (daemon, client) = try await harness.launchProcessWithChampion()
         _ = try await client.predict([testCustomer("a")])
         // A failed run keeps its folder (with a copy of the data): that too is churnd's alone.
         _ = await outcome { () async throws(ChurnClientError) in

@@ -67,6 +67,27 @@ struct WireHardeningTests {
         #expect(throws: Never.self) { try JSONParser.parse(Array(#"{"a":{"a":1},"b":[{"a":1},{"a":2}]}"#.utf8)) }
     }
 
+    @Test func aSyntaxErrorSaysThePathOfTheValueItIsIn() throws {
+        func path(_ text: String) -> String? {
+            do {
+                _ = try JSONParser.parse(Array(text.utf8))
+                return nil
+            } catch {
+                return error.path
+            }
+        }
+        #expect(path(#"{"a":[1,{"b":[[0],[1,tru]]}]}"#) == "a[1].b[1][1]")
+        #expect(path(#"{"a\"b":{"c":"\q"}}"#) == #"a"b.c"#, "names are read with their escapes")
+        #expect(path(#"{"a":1,"b":[1,2],"c":}"#) == "c")
+        #expect(path(#"{"a":1} x"#) == "")
+        // A hostile frame: deep, with long names. The path keeps its inner end, cut to a bound.
+        let name = String(repeating: "n", count: 1_000)
+        let deep = String(repeating: #"{"\#(name)":"#, count: 400) + "x" + String(repeating: "}", count: 400)
+        let long = try #require(path(deep))
+        #expect(long.hasPrefix("…") && long.hasSuffix(String(repeating: "n", count: 57) + "..."), "\(long.prefix(80))")
+        #expect(long.utf8.count <= 310)
+    }
+
     @Test func aRequestWithARepeatedMemberIsRefusedAndRunsNothing() async throws {
         for text in [
             #"{"jsonrpc":"2.0","id":1,"id":2,"method":"echo","params":{"customers":[],"count":1}}"#,

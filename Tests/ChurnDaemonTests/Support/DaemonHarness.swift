@@ -147,6 +147,18 @@ final class DaemonHarness: @unchecked Sendable {
         return process
     }
 
+    /// Starts the real `churnd` (``launchProcess(index:socket:arguments:)``), waits for its
+    /// plugins, trains an `echo` model and promotes it; returns the process and a client.
+    func launchProcessWithChampion() async throws -> (Process, ChurnClient) {
+        let daemon = try launchProcess()
+        try await waitUntilLive()
+        try await waitUntilPluginsSettle()
+        let client = try await client()
+        _ = try await client.train(TrainParams(kind: "echo", data: try writeTrainingCSV()))
+        _ = try await client.promote("1")
+        return (daemon, client)
+    }
+
     /// Waits until something accepts connections on the socket.
     func waitUntilLive() async throws {
         let deadline = Date().addingTimeInterval(Self.settleSeconds)
