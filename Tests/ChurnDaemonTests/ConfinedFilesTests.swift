@@ -74,6 +74,10 @@ struct ConfinedFilesTests {
         #expect(leaked.isEmpty, "written outside the export root: \(leaked)")
         let inside = try FileManager.default.contentsOfDirectory(atPath: swapped)
         #expect(inside.count == written, "only whole exports inside, no temporary files: \(inside)")
+        for name in inside {
+            var status = stat()
+            #expect(lstat(swapped + "/" + name, &status) == 0 && status.st_mode & 0o7777 == 0o640, "\(name) is 0640 as PROTOCOL.md says")
+        }
         print("racing exports: \(written) of 300 written inside the root (while the folder was real), none outside")
         await client.close()
         try await harness.stop()
