@@ -10,6 +10,7 @@ import PackageDescription
 ///   ChurnRegistry  registry of versioned, compressed, checksummed artifacts: SQLite (one host)
 ///                  or PostgreSQL (shared by several hosts)
 ///   ChurnPluginKit the model contract a plugin implements, and `serve`
+///   ChurnTuning    cross-validated search over plugins' declared hyperparameters, and blends
 ///   ChurnDaemon    plugin supervision, routing, daemon methods
 ///   ChurnClient    typed client for the daemon's methods
 ///   ChurnWeb       the web UI (Hummingbird), one more client of the daemon
@@ -26,6 +27,7 @@ let package = Package(
         .library(name: "ChurnRegistry", targets: ["ChurnRegistry"]),
         .library(name: "ChurnData", targets: ["ChurnData"]),
         .library(name: "ChurnML", targets: ["ChurnML"]),
+        .library(name: "ChurnTuning", targets: ["ChurnTuning"]),
         .executable(name: "churnd", targets: ["churnd"]),
         .executable(name: "churn", targets: ["churn"]),
         .executable(name: "churn-plugin-random-forest", targets: ["churn-plugin-random-forest"]),
@@ -99,6 +101,12 @@ let package = Package(
             dependencies: ["ChurnData"]
         ),
 
+        // MARK: Tuning: cross-validated search over any plugin's declared hyperparameters, and blends
+        .target(
+            name: "ChurnTuning",
+            dependencies: ["ChurnData", "ChurnPluginKit", "ChurnProtocol"]
+        ),
+
         // MARK: Plugin runtime
         .target(
             name: "ChurnPluginKit",
@@ -149,6 +157,7 @@ let package = Package(
                 "ChurnProtocol",
                 "ChurnRPC",
                 "ChurnRegistry",
+                "ChurnTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -217,7 +226,7 @@ let package = Package(
             name: "churn-bench",
             dependencies: [
                 "ChurnClient", "ChurnData", "ChurnForest", "ChurnML", "ChurnPluginKit", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
-                "ChurnSequenceModels", "ChurnWeb",
+                "ChurnSequenceModels", "ChurnTuning", "ChurnWeb",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -267,6 +276,10 @@ let package = Package(
         .testTarget(
             name: "ChurnForestTests",
             dependencies: ["ChurnForest", "ChurnData", "ChurnPluginKit", "ChurnProtocol", "ChurnTestSupport"]
+        ),
+        .testTarget(
+            name: "ChurnTuningTests",
+            dependencies: ["ChurnTuning", "ChurnData", "ChurnProtocol", "ChurnForest", "ChurnPluginKit", "ChurnTestSupport"]
         ),
         .testTarget(
             name: "ChurnMLTests",

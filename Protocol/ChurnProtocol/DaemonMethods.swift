@@ -654,7 +654,8 @@ public struct CustomerExplanation: Codable, Sendable, Hashable {
 
 /// Params of `models.train`.
 public struct TrainParams: Codable, Sendable, Hashable {
-    /// The plugin kind: `random_forest`, `lstm`, `lstm_attention`, ...
+    /// The plugin kind: `random_forest`, `lstm`, `lstm_attention`, ..., or `auto` to tune every
+    /// installed kind and register the best (or a blend of the kinds' best).
     public var kind: String
     /// A labelled customer CSV, readable by the daemon.
     public var data: String
@@ -680,13 +681,31 @@ public struct TrainParams: Codable, Sendable, Hashable {
     public var validationFraction: Double?
     public var notes: String?
     public var tags: [String]?
+    /// Tune the kind's hyperparameters by cross-validation on the training rows before the final
+    /// fit (always on with `kind` `auto`).
+    public var tune: Bool?
+    /// Seconds the whole tuned run may take (default: 60 for up to 5,000 rows, more for larger files).
+    public var budget: Double?
+    /// Configurations per kind on the first successive-halving rung (default 9).
+    public var trials: Int?
+    /// Cross-validation folds (default 5).
+    public var folds: Int?
+    /// Whether a blend of the kinds' best may be registered when it beats the best single model
+    /// (default true; only with `kind` `auto`).
+    public var blend: Bool?
 
     public init(
         kind: String, data: String, mapping: String? = nil, history: String? = nil, skipBadRows: Bool? = nil,
         params: [String: JSONValue]? = nil, seed: UInt64? = nil, name: String? = nil,
         testFraction: Double? = nil, validationFraction: Double? = nil, notes: String? = nil,
-        tags: [String]? = nil, schema: JSONValue? = nil, label: String? = nil
+        tags: [String]? = nil, schema: JSONValue? = nil, label: String? = nil, tune: Bool? = nil, budget: Double? = nil,
+        trials: Int? = nil, folds: Int? = nil, blend: Bool? = nil
     ) {
+        self.tune = tune
+        self.budget = budget
+        self.trials = trials
+        self.folds = folds
+        self.blend = blend
         self.schema = schema
         self.label = label
         self.kind = kind
@@ -704,7 +723,7 @@ public struct TrainParams: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, data, mapping, history, params, seed, name, notes, tags, schema, label
+        case kind, data, mapping, history, params, seed, name, notes, tags, schema, label, tune, budget, trials, folds, blend
         case testFraction = "test_fraction"
         case validationFraction = "validation_fraction"
         case skipBadRows = "skip_bad_rows"
@@ -843,6 +862,11 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
     /// values), what `predict` checks records against. Absent for versions of churn's first
     /// release, which read the built-in Kaggle telco schema.
     public var datasetSchema: JSONValue?
+    /// Present in `models.get` for a tuned version: every configuration cross-validated, the
+    /// blend considered, and why the search stopped.
+    public var leaderboard: Leaderboard?
+    /// For a blend (`kind` `blend`): the versions it averages, with their weights.
+    public var members: [BlendMember]?
 
     public init(
         name: String, version: Int, kind: String, pluginVersion: String, protocolVersion: Int, createdAt: String,
@@ -850,8 +874,11 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         artifact: ArtifactInfo, trainingData: TrainingDataInfo?, notes: String?, tags: [String],
         lossCurve: [EpochRecord]? = nil, lossCurveUnit: String? = nil, rocCurve: [ROCPoint]? = nil,
         importances: [FeatureImportance]? = nil, featureSchema: JSONValue? = nil, datasetSchema: JSONValue? = nil,
-        historySource: String? = nil, calibration: JSONValue? = nil
+        historySource: String? = nil, calibration: JSONValue? = nil, leaderboard: Leaderboard? = nil,
+        members: [BlendMember]? = nil
     ) {
+        self.leaderboard = leaderboard
+        self.members = members
         self.calibration = calibration
         self.historySource = historySource
         self.lossCurveUnit = lossCurveUnit
@@ -888,11 +915,12 @@ public struct ModelVersionInfo: Codable, Sendable, Hashable {
         brief.featureSchema = nil
         brief.datasetSchema = nil
         brief.calibration = nil
+        brief.leaderboard = nil
         return brief
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, version, kind, params, metrics, aliases, artifact, notes, tags, importances
+        case name, version, kind, params, metrics, aliases, artifact, notes, tags, importances, leaderboard, members
         case pluginVersion = "plugin_version"
         case protocolVersion = "protocol_version"
         case createdAt = "created_at"

@@ -131,24 +131,96 @@ public struct PluginDescription: Codable, Sendable, Hashable {
     }
 }
 
-/// One hyperparameter a plugin accepts.
+/// One hyperparameter a plugin accepts: its type, the values `train` accepts, its default, and
+/// the part of it a tuner searches (`search`), so churnd tunes any plugin's model the same way.
 public struct ParameterSpec: Codable, Sendable, Hashable {
     public var name: String
     /// `integer`, `number`, `string` or `boolean`.
     public var type: String
     public var defaultValue: JSONValue
     public var help: String
+    /// The smallest value `train` accepts (integers and numbers).
+    public var minimum: Double?
+    /// The largest value `train` accepts (integers and numbers).
+    public var maximum: Double?
+    /// The values `train` accepts, when it is a closed list (strings and booleans; a parameter
+    /// with a range may list extra accepted values, e.g. `max_depth` 0 for unlimited).
+    public var choices: [JSONValue]?
+    /// How values spread over the range: `linear` (the default) or `log`.
+    public var scale: ParameterScale?
+    /// The values a tuner explores; absent: the parameter is not tuned (it stays at its default,
+    /// or at what the request sets).
+    public var search: ParameterSearch?
+    /// A part the parameter plays for a tuner: `budget` (it scales the cost of a fit, e.g. trees
+    /// or epochs, so a tuner first compares configurations with less of it) or `history` (it only
+    /// matters when the data has monthly history).
+    public var role: ParameterRole?
 
-    public init(name: String, type: String, defaultValue: JSONValue, help: String) {
+    public init(
+        name: String, type: String, defaultValue: JSONValue, help: String, minimum: Double? = nil, maximum: Double? = nil,
+        choices: [JSONValue]? = nil, scale: ParameterScale? = nil, search: ParameterSearch? = nil, role: ParameterRole? = nil
+    ) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.help = help
+        self.minimum = minimum
+        self.maximum = maximum
+        self.choices = choices
+        self.scale = scale
+        self.search = search
+        self.role = role
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, type, help
+        case name, type, help, minimum, maximum, choices, scale, search, role
         case defaultValue = "default"
+    }
+}
+
+/// How a numeric parameter's values spread: evenly (`linear`) or by orders of magnitude (`log`).
+public struct ParameterScale: RawRepresentable, Codable, Sendable, Hashable {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let linear = ParameterScale(rawValue: "linear")
+    public static let log = ParameterScale(rawValue: "log")
+}
+
+/// A part a parameter plays for a tuner (see ``ParameterSpec/role``).
+public struct ParameterRole: RawRepresentable, Codable, Sendable, Hashable {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// Scales the cost of a fit (trees, epochs): a tuner compares configurations with less of it
+    /// first, and gives the survivors the full amount.
+    public static let budget = ParameterRole(rawValue: "budget")
+    /// Only matters when the data has monthly history (a panel, or history derived from the record).
+    public static let history = ParameterRole(rawValue: "history")
+}
+
+/// The values a tuner explores for one parameter: a range (`minimum`...`maximum` on `scale`) or a
+/// list of `choices`.
+public struct ParameterSearch: Codable, Sendable, Hashable {
+    public var minimum: Double?
+    public var maximum: Double?
+    public var choices: [JSONValue]?
+    /// `log` explores a range by orders of magnitude; `linear` (the default) evenly.
+    public var scale: ParameterScale?
+
+    /// A range to explore.
+    public static func range(_ minimum: Double, _ maximum: Double, scale: ParameterScale = .linear) -> ParameterSearch {
+        ParameterSearch(minimum: minimum, maximum: maximum, choices: nil, scale: scale)
+    }
+
+    /// A list of values to explore.
+    public static func choices(_ values: [JSONValue]) -> ParameterSearch {
+        ParameterSearch(minimum: nil, maximum: nil, choices: values, scale: nil)
+    }
+
+    public init(minimum: Double? = nil, maximum: Double? = nil, choices: [JSONValue]? = nil, scale: ParameterScale? = nil) {
+        self.minimum = minimum
+        self.maximum = maximum
+        self.choices = choices
+        self.scale = scale
     }
 }
 

@@ -41,16 +41,21 @@ public struct RPCCallContext: Sendable {
     public let peer: PeerCredentials?
     public let logger: Logger
     let sendNotification: @Sendable (ByteBuffer) async -> Void
+    /// Whether the caller's connection is still open (a long method may stop early, and say so,
+    /// when the caller has gone away).
+    public let isCallerConnected: @Sendable () -> Bool
 
     public init(
         requestID: RPCID?, method: String, peer: PeerCredentials?, logger: Logger,
-        sendNotification: @escaping @Sendable (ByteBuffer) async -> Void
+        sendNotification: @escaping @Sendable (ByteBuffer) async -> Void,
+        isCallerConnected: @escaping @Sendable () -> Bool = { true }
     ) {
         self.requestID = requestID
         self.method = method
         self.peer = peer
         self.logger = logger
         self.sendNotification = sendNotification
+        self.isCallerConnected = isCallerConnected
     }
 
     /// Sends a notification to the caller on the same connection, ahead of the response.
@@ -80,17 +85,21 @@ public struct RPCDispatch: Sendable {
     /// Whether a request for a method must be refused with -32003 (the server drains).
     public var refuses: @Sendable (String) -> Bool
     let sendNotification: @Sendable (ByteBuffer) async -> Void
+    /// Whether the connection is still open.
+    public var isConnected: @Sendable () -> Bool
 
     public init(
         peer: PeerCredentials?, logger: Logger, maximumResponse: Int = FrameLimits.defaultMaximumPayload,
         refuses: @escaping @Sendable (String) -> Bool = { _ in false },
-        sendNotification: @escaping @Sendable (ByteBuffer) async -> Void = { _ in }
+        sendNotification: @escaping @Sendable (ByteBuffer) async -> Void = { _ in },
+        isConnected: @escaping @Sendable () -> Bool = { true }
     ) {
         self.peer = peer
         self.logger = logger
         self.maximumResponse = maximumResponse
         self.refuses = refuses
         self.sendNotification = sendNotification
+        self.isConnected = isConnected
     }
 }
 
@@ -302,7 +311,7 @@ extension RPCMethodTable {
         }
         let context = RPCCallContext(
             requestID: id, method: method, peer: dispatch.peer, logger: dispatch.logger,
-            sendNotification: dispatch.sendNotification)
+            sendNotification: dispatch.sendNotification, isCallerConnected: dispatch.isConnected)
         switch await handler.invoke(params, context, dispatch.maximumResponse) {
         case .success(let frame):
             return isNotification ? nil : frame

@@ -190,7 +190,8 @@ final class RPCRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             handler.dispatch = RPCDispatch(
                 peer: peer, logger: logger, maximumResponse: shared.maximumPayload,
                 refuses: { method in shared.drain.isDraining && !shared.servedWhileDraining.contains(method) },
-                sendNotification: { frame in try? await channel.writeAndFlush(frame) })
+                sendNotification: { frame in try? await channel.writeAndFlush(frame) },
+                isConnected: { channel.isActive })
             let frames = handler.waiting
             handler.waiting = []
             for frame in frames { handler.handle(frame) }

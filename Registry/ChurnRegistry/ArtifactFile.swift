@@ -97,7 +97,7 @@ extension ModelRegistry {
             featureSchema: info.featureSchema, trainingData: info.trainingData,
             notes: [info.notes, note].compactMap { $0 }.joined(separator: "; "), tags: info.tags,
             lossCurveUnit: info.lossCurveUnit, datasetSchema: info.datasetSchema, historySource: info.historySource,
-            calibration: info.calibration)
+            calibration: info.calibration, leaderboard: info.leaderboard)
         return try await insert(
             registration,
             artifact: StoredArtifact(sha256: info.artifact.sha256, rawSize: info.artifact.rawBytes, compressed: compressed),

@@ -23,14 +23,21 @@ public struct ModelRegistration: Sendable, Hashable {
     public var trainingData: TrainingDataInfo?
     public var notes: String?
     public var tags: [String]
+    /// What the tuning search tried, for a tuned version.
+    public var leaderboard: Leaderboard?
+    /// For a blend: its member versions (of the same model) and their weights.
+    public var members: [BlendMember]?
 
     public init(
         name: String, kind: String, pluginVersion: String, protocolVersion: Int = ChurnProtocolVersion.current,
         params: [String: JSONValue] = [:], metrics: [String: Double] = [:], lossCurve: [EpochRecord] = [],
         rocCurve: [ROCPoint] = [], importances: [FeatureImportance] = [], featureSchema: JSONValue? = nil,
         trainingData: TrainingDataInfo? = nil, notes: String? = nil, tags: [String] = [], lossCurveUnit: String? = nil,
-        datasetSchema: JSONValue? = nil, historySource: String? = nil, calibration: JSONValue? = nil
+        datasetSchema: JSONValue? = nil, historySource: String? = nil, calibration: JSONValue? = nil,
+        leaderboard: Leaderboard? = nil, members: [BlendMember]? = nil
     ) {
+        self.leaderboard = leaderboard
+        self.members = members
         self.calibration = calibration
         self.historySource = historySource
         self.lossCurveUnit = lossCurveUnit

@@ -126,8 +126,9 @@ public actor ModelRegistry {
                     """
                     INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
                         loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
-                        training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema, history_source, calibration)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema, history_source, calibration,
+                        leaderboard, members)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         .integer(modelID), .integer(Int64(number)), .text(registration.kind),
@@ -143,6 +144,8 @@ public actor ModelRegistry {
                         registration.datasetSchema.map { .text(json($0)) } ?? .null,
                         .optional(registration.historySource),
                         registration.calibration.map { .text(json($0)) } ?? .null,
+                        registration.leaderboard.map { .text(json($0)) } ?? .null,
+                        registration.members.map { .text(json($0)) } ?? .null,
                     ])
                 Self.afterVersionRowForTesting?()
                 try database.run(
@@ -553,7 +556,8 @@ public actor ModelRegistry {
             importances: detailed ? decode([FeatureImportance].self, "importances") : nil,
             featureSchema: detailed ? decode(JSONValue.self, "feature_schema") : nil,
             datasetSchema: detailed ? decode(JSONValue.self, "dataset_schema") : nil,
-            historySource: row.text("history_source"), calibration: detailed ? decode(JSONValue.self, "calibration") : nil)
+            historySource: row.text("history_source"), calibration: detailed ? decode(JSONValue.self, "calibration") : nil,
+            leaderboard: detailed ? decode(Leaderboard.self, "leaderboard") : nil, members: decode([BlendMember].self, "members"))
     }
 
     private func modelID(named name: String, creating: Bool, at now: String) throws -> Int64? {

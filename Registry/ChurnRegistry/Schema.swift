@@ -187,6 +187,12 @@ enum RegistrySchema {
         """
         ALTER TABLE prediction_log ADD COLUMN monthly_bill REAL;
         """,
+        // 9: a tuned version's leaderboard (every configuration cross-validated), and a blend's
+        // member versions and weights.
+        """
+        ALTER TABLE versions ADD COLUMN leaderboard TEXT;
+        ALTER TABLE versions ADD COLUMN members TEXT;
+        """,
     ]
 
     /// The schema version this build writes and reads.
@@ -378,6 +384,11 @@ enum RegistrySchema {
             segment TEXT,
             PRIMARY KEY (campaign_id, customer_id)
         );
+        """,
+        // 2: a tuned version's leaderboard, and a blend's member versions and weights.
+        """
+        ALTER TABLE versions ADD COLUMN leaderboard TEXT;
+        ALTER TABLE versions ADD COLUMN members TEXT;
         """,
     ]
 

@@ -74,6 +74,11 @@ func printJSON<T: Encodable>(_ value: T) throws {
 
 /// Left-aligned text columns.
 func printTable(_ header: [String], _ rows: [[String]]) {
+    print(tableText(header, rows))
+}
+
+/// Left-aligned text columns, as lines.
+func tableText(_ header: [String], _ rows: [[String]]) -> String {
     var widths = header.map(\.count)
     for row in rows {
         for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
@@ -83,6 +88,5 @@ func printTable(_ header: [String], _ rows: [[String]]) {
             index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
         }.joined(separator: "  ")
     }
-    print(line(header))
-    for row in rows { print(line(row)) }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
 }

@@ -23,10 +23,33 @@ struct TrainCommand: AsyncParsableCommand {
               churn train --kind random_forest --data operator.csv --label Churn --name operator
               churn train --kind lstm --data customers.csv --schema schema.json --params '{"epochs": 20}'
               churn train --kind random_forest --data ibm.csv --schema ibm --seed 7 --notes "weekly retrain"
+
+            Fitted to your data: --kind auto cross-validates every installed kind on the training rows \
+            (never the held-back ones), compares random configurations by successive halving within \
+            --budget seconds, and registers the best, or a blend of the kinds' best when it scores \
+            higher. --tune does the same for one kind. `churn leaderboard MODEL` shows every \
+            configuration tried.
+              churn train --kind auto --data operator.csv --label Churn
+              churn train --kind random_forest --tune --budget 120 --data ../shared/data/telco/telco_train.csv
             """)
 
-    @Option(help: "Plugin kind: random_forest, lstm, lstm_attention (see `churn plugins`).")
+    @Option(help: "Plugin kind: random_forest, lstm, lstm_attention (see `churn plugins`), or auto to tune every kind and keep the best.")
     var kind: String
+
+    @Flag(help: "Tune the kind's hyperparameters by cross-validation on the training rows first.")
+    var tune = false
+
+    @Option(help: "Seconds the whole tuned run may take (default: 60 up to 5,000 rows, more for larger files).")
+    var budget: Double?
+
+    @Option(help: "Configurations per kind in the tuning search's first round (default 9).")
+    var trials: Int?
+
+    @Option(help: "Cross-validation folds of the tuning search (default 5).")
+    var folds: Int?
+
+    @Flag(help: "With --kind auto, register the best single model even when a blend of kinds scores higher.")
+    var noBlend = false
 
     @Option(help: "Labelled customer CSV (read here and sent to churnd).")
     var data: String
@@ -88,7 +111,8 @@ struct TrainCommand: AsyncParsableCommand {
         let request = TrainParams(
             kind: kind, data: ChurnPath.absolute(data), mapping: mapping.map { ColumnMappingArgument.resolve($0) },
             history: history.map(ChurnPath.absolute), skipBadRows: skipBadRows, params: hyperparameters, seed: seed, name: name,
-            testFraction: testFraction, notes: notes, tags: tag, schema: schemaValue, label: label)
+            testFraction: testFraction, notes: notes, tags: tag, schema: schemaValue, label: label, tune: tune ? true : nil,
+            budget: budget, trials: trials, folds: folds, blend: noBlend ? false : nil)
         let quiet = output.json
         let version = try await reporting { () async throws(ChurnClientError) in
             try await client.train(request, filesOnServer: filesOnServer) { update in
@@ -103,7 +127,15 @@ struct TrainCommand: AsyncParsableCommand {
             if let json = version.datasetSchema, let schema = try? DatasetSchema.decode(json, source: "") {
                 print("schema: \(schema.name), \(schema.inputs.count) inputs, label \(schema.label.column)")
             }
+            if let members = version.members {
+                print("a blend of " + members.map { "\(version.name)@\($0.version) (\($0.kind), weight \(String(format: "%.2f", $0.weight)))" }.joined(separator: ", "))
+            }
             printMetrics(version.metrics)
+            if let leaderboard = version.leaderboard {
+                print("")
+                print(LeaderboardTable.text(leaderboard, limit: 5))
+                print("all \(leaderboard.entries.count) configurations: churn leaderboard \(version.ref)")
+            }
             print("promote it with: churn promote \(version.ref)")
         }
     }
@@ -163,6 +195,13 @@ struct ModelsCommand: AsyncParsableCommand {
             print("artifact \(version.artifact.rawBytes) bytes, \(version.artifact.compressedBytes) compressed, sha256 \(version.artifact.sha256)")
             printMetrics(version.metrics)
             if let notes = version.notes { print("notes: \(notes)") }
+            if let members = version.members {
+                print("blend of " + members.map { "\(version.name)@\($0.version) (\($0.kind), weight \(String(format: "%.2f", $0.weight)))" }.joined(separator: ", "))
+            }
+            if let leaderboard = version.leaderboard, let best = leaderboard.entries.first {
+                print(String(format: "tuned: %d configurations of %@ cross-validated, best CV ROC-AUC %.4f (churn leaderboard %@)",
+                    leaderboard.entries.count, leaderboard.kinds.joined(separator: ", "), best.rocAUC, version.ref.description))
+            }
             if let importances = version.importances, !importances.isEmpty {
                 print("top features: " + importances.prefix(8).map { "\($0.feature) \(String(format: "%.3f", $0.importance))" }.joined(separator: ", "))
             }

@@ -221,13 +221,10 @@ final class ModelServing: Sendable {
     private func score(_ records: [CustomerRecord], on target: Target, arm: Arm, start: ContinuousClock.Instant) async throws -> [Double] {
         do {
             let probabilities: [Double]
-            if batching.enabled {
-                probabilities = try await batcher(for: target).predict(records)
+            if target.parts.isEmpty {
+                probabilities = try await rawScores(records, part: target.part, ref: target.version.ref)
             } else {
-                probabilities = try await target.plugin.call(
-                    PluginMethod.Predict.self, PluginPredictParams(model: target.handle, customers: records), over: target.connection,
-                    timeout: predictTimeout
-                ).probabilities
+                probabilities = try await blendScores(records, parts: target.parts, ref: target.version.ref)
             }
             var checkedProbabilities = try checked(probabilities, count: records.count, kind: target.version.kind)
             if let calibrator = target.calibrator { checkedProbabilities = calibrator.apply(checkedProbabilities) }
@@ -239,14 +236,42 @@ final class ModelServing: Sendable {
         }
     }
 
-    private func batcher(for target: Target) -> PredictBatcher {
-        let key = target.handle
+    /// One model's probabilities for `records`, through its batcher (or directly), checked.
+    private func rawScores(_ records: [CustomerRecord], part: Part, ref: ModelRef) async throws -> [Double] {
+        let probabilities: [Double]
+        if batching.enabled {
+            probabilities = try await batcher(for: part, ref: ref).predict(records)
+        } else {
+            probabilities = try await part.plugin.call(
+                PluginMethod.Predict.self, PluginPredictParams(model: part.handle, customers: records), over: part.connection,
+                timeout: predictTimeout
+            ).probabilities
+        }
+        return try checked(probabilities, count: records.count, kind: part.plugin.kind)
+    }
+
+    /// A blend's probabilities: its members score in parallel, and their raw probabilities are
+    /// averaged with the blend's weights.
+    private func blendScores(_ records: [CustomerRecord], parts: [Part], ref: ModelRef) async throws -> [Double] {
+        let columns = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
+            for (index, part) in parts.enumerated() {
+                group.addTask { (index, try await self.rawScores(records, part: part, ref: part.ref)) }
+            }
+            var columns = [[Double]](repeating: [], count: parts.count)
+            for try await (index, column) in group { columns[index] = column }
+            return columns
+        }
+        return records.indices.map { row in zip(parts, columns).reduce(0) { $0 + $1.0.weight * $1.1[row] } }
+    }
+
+    private func batcher(for part: Part, ref: ModelRef) -> PredictBatcher {
+        let key = part.handle
         if let existing = batchers.withLock({ $0[key] }) { return existing }
-        let plugin = target.plugin
-        let handle = target.handle
+        let plugin = part.plugin
+        let handle = part.handle
         let timeout = predictTimeout
         let created = PredictBatcher(
-            window: batching.window, maximumRows: batching.maximumRows, observer: metrics.batchObserver(model: target.version.ref)
+            window: batching.window, maximumRows: batching.maximumRows, observer: metrics.batchObserver(model: ref)
         ) { records in
             // The current connection each time (a restarted plugin has a new one), read without
             // a hop onto the plugin's actor while the model is loaded.
@@ -305,9 +330,13 @@ final class ModelServing: Sendable {
         let records = batch.records
         let result: PluginExplainResult
         do {
-            result = try await target.plugin.call(
-                PluginMethod.Explain.self, PluginExplainParams(model: target.handle, customers: records, top: top ?? 10),
-                over: target.connection, timeout: predictTimeout)
+            if target.parts.isEmpty {
+                result = try await target.part.plugin.call(
+                    PluginMethod.Explain.self, PluginExplainParams(model: target.part.handle, customers: records, top: top ?? 10),
+                    over: target.part.connection, timeout: predictTimeout)
+            } else {
+                result = try await blendExplanations(records, parts: target.parts, top: top ?? 10)
+            }
             _ = try checked(result.explanations.map(\.churnProbability), count: records.count, kind: target.version.kind)
         } catch {
             metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: true)
@@ -342,8 +371,8 @@ final class ModelServing: Sendable {
         let records = batch.records
         let result: PluginUpliftResult
         do {
-            result = try await target.plugin.call(
-                PluginMethod.Uplift.self, PluginPredictParams(model: target.handle, customers: records), over: target.connection,
+            result = try await target.part.plugin.call(
+                PluginMethod.Uplift.self, PluginPredictParams(model: target.part.handle, customers: records), over: target.part.connection,
                 timeout: predictTimeout)
             _ = try checked(result.untreated, count: records.count, kind: target.version.kind)
             _ = try checked(result.treated, count: records.count, kind: target.version.kind)
@@ -362,11 +391,22 @@ final class ModelServing: Sendable {
 
     // MARK: Resolution and loading
 
-    struct Target {
-        let version: ModelVersionInfo
+    /// One loaded model: a version's, or one member of a blend.
+    struct Part: Sendable {
+        let ref: ModelRef
         let plugin: PluginProcess
         let connection: RPCConnection
         let handle: String
+        /// The member's weight in a blend (1 for a version of its own).
+        let weight: Double
+    }
+
+    struct Target {
+        let version: ModelVersionInfo
+        /// The model that answers (for a blend, its first member: use ``parts``).
+        let part: Part
+        /// A blend's members; empty for a version served by one plugin.
+        let parts: [Part]
         let arm: Arm
         /// Checks records against the version's dataset schema.
         let validator: RecordValidator
@@ -416,6 +456,25 @@ final class ModelServing: Sendable {
             parsed = .champion()
         }
         let version = try await resolve(parsed)
+        var parts: [Part] = []
+        let part: Part
+        if version.kind == BlendManifest.kind {
+            parts = try await blendParts(of: version)
+            part = parts[0]
+        } else {
+            part = try await loaded(version, weight: 1)
+        }
+        let arm: Arm =
+            version.aliases.contains(ModelReference.champion)
+            ? .champion : version.aliases.contains(ModelReference.challenger) ? .challenger : .direct
+        let validator = try validator(for: version)
+        return Target(
+            version: version, part: part, parts: parts, arm: arm, validator: validator,
+            historySource: Self.historySource(of: version, schema: validator.schema), calibrator: calibrator(for: version))
+    }
+
+    /// `version` loaded in its plugin (once: later calls find it loaded).
+    private func loaded(_ version: ModelVersionInfo, weight: Double) async throws -> Part {
         let plugin = try supervisor.plugin(kind: version.kind)
         let handle = version.ref.description
         let connection: RPCConnection
@@ -426,13 +485,89 @@ final class ModelServing: Sendable {
             connection = try await plugin.connection(
                 loading: PluginLoadParams(model: handle, artifactPath: path, sha256: version.artifact.sha256))
         }
-        let arm: Arm =
-            version.aliases.contains(ModelReference.champion)
-            ? .champion : version.aliases.contains(ModelReference.challenger) ? .challenger : .direct
-        let validator = try validator(for: version)
-        return Target(
-            version: version, plugin: plugin, connection: connection, handle: handle, arm: arm, validator: validator,
-            historySource: Self.historySource(of: version, schema: validator.schema), calibrator: calibrator(for: version))
+        return Part(ref: version.ref, plugin: plugin, connection: connection, handle: handle, weight: weight)
+    }
+
+    /// A blend's members, each loaded in its plugin. Refused, naming the blend and the member:
+    /// a member whose plugin is not installed, a member version that is gone or whose artifact
+    /// is not the one the blend was built from.
+    private func blendParts(of blend: ModelVersionInfo) async throws -> [Part] {
+        guard let members = blend.members, !members.isEmpty else {
+            throw RPCError(.internalError, "\(blend.ref) is a blend that records no members: train it again (churn train --kind auto)")
+        }
+        var parts: [Part] = []
+        for member in members {
+            let reference = ModelReference(name: blend.name, selector: .version(member.version))
+            let version: ModelVersionInfo
+            do {
+                version = try await resolve(reference)
+            } catch {
+                throw RPCError(
+                    .pluginUnavailable, "\(blend.ref) is a blend of \(reference), which cannot be read: \(error)",
+                    data: ["model": .string(blend.ref.description), "member": .string(reference.description)])
+            }
+            guard version.artifact.sha256 == member.sha256 else {
+                throw RPCError(
+                    .internalError,
+                    "\(blend.ref) was built from an artifact of \(reference) with sha256 \(member.sha256.prefix(12)), but the registry holds \(version.artifact.sha256.prefix(12)): import the blend again with its members",
+                    data: ["model": .string(blend.ref.description), "member": .string(reference.description)])
+            }
+            do {
+                parts.append(try await loaded(version, weight: member.weight))
+            } catch let error as RPCError where error.code == RPCErrorCode.pluginUnavailable.rawValue {
+                throw RPCError(
+                    .pluginUnavailable,
+                    "\(blend.ref) is a blend whose member \(reference) is a \(member.kind) model, and \(error.message)",
+                    data: ["model": .string(blend.ref.description), "member": .string(reference.description), "kind": .string(member.kind)])
+            }
+        }
+        return parts
+    }
+
+    /// A blend's explanations: each member explains in parallel; the blend's probability, bias
+    /// and per-field contributions are the members' weighted by the blend's weights (so bias +
+    /// contributions still sum to the blend's raw probability when every member's do); the
+    /// months of the member with the largest weight that has them.
+    private func blendExplanations(_ records: [CustomerRecord], parts: [Part], top: Int) async throws -> PluginExplainResult {
+        let answers = try await withThrowingTaskGroup(of: (Int, PluginExplainResult).self) { group in
+            for (index, part) in parts.enumerated() {
+                group.addTask {
+                    let result = try await part.plugin.call(
+                        PluginMethod.Explain.self, PluginExplainParams(model: part.handle, customers: records, top: nil),
+                        over: part.connection, timeout: self.predictTimeout)
+                    _ = try self.checked(result.explanations.map(\.churnProbability), count: records.count, kind: part.plugin.kind)
+                    return (index, result)
+                }
+            }
+            var answers = [PluginExplainResult?](repeating: nil, count: parts.count)
+            for try await (index, result) in group { answers[index] = result }
+            return answers.map { $0! }
+        }
+        let byWeight = parts.indices.sorted { parts[$0].weight > parts[$1].weight }
+        return PluginExplainResult(
+            explanations: records.indices.map { row in
+                var probability = 0.0
+                var bias: Double? = 0
+                var contributions: [String: Contribution] = [:]
+                for (part, answer) in zip(parts, answers) {
+                    let explanation = answer.explanations[row]
+                    probability += part.weight * explanation.churnProbability
+                    bias = explanation.bias.flatMap { value in bias.map { $0 + part.weight * value } }
+                    for contribution in explanation.contributions {
+                        var merged = contributions[contribution.feature] ?? Contribution(feature: contribution.feature, value: contribution.value, contribution: 0)
+                        merged.contribution += part.weight * contribution.contribution
+                        contributions[contribution.feature] = merged
+                    }
+                }
+                let ranked = contributions.values.sorted {
+                    abs($0.contribution) != abs($1.contribution) ? abs($0.contribution) > abs($1.contribution) : $0.feature < $1.feature
+                }
+                let monthly = byWeight.map { answers[$0].explanations[row] }.first { $0.months != nil || $0.attention != nil }
+                return ModelExplanation(
+                    churnProbability: probability, bias: bias, contributions: Array(ranked.prefix(top)),
+                    attention: monthly?.attention, history: monthly?.history ?? answers[0].explanations[row].history,
+                    months: monthly?.months, monthMethod: monthly?.monthMethod)
+            })
     }
 
     /// What a version reads as history when it is not a panel's months: `derived` for a version
@@ -550,7 +685,7 @@ final class ModelServing: Sendable {
         }
     }
 
-    private func checked(_ probabilities: [Double], count: Int, kind: String) throws -> [Double] {
+    fileprivate func checked(_ probabilities: [Double], count: Int, kind: String) throws -> [Double] {
         guard probabilities.count == count else {
             throw RPCError(
                 .internalError, "plugin \(kind) returned \(probabilities.count) probabilities for \(count) customers")

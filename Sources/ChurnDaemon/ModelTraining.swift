@@ -2,6 +2,7 @@ import ChurnData
 import ChurnProtocol
 import ChurnRPC
 import ChurnRegistry
+import ChurnTuning
 import Foundation
 import Logging
 import NIOPosix
@@ -54,8 +55,8 @@ struct ModelTraining: Sendable {
         guard (0.05...0.5).contains(validationFraction) else {
             throw RPCError.invalidParams(field: "validation_fraction", "must be between 0.05 and 0.5, got \(validationFraction)")
         }
-        let plugin = try serving.supervisor.plugin(kind: params.kind)
-        let connection = try await plugin.readyConnection()
+        let tuning = try TuningRequest(params)
+        let plugins = try await tuning?.plugins(serving.supervisor, kind: params.kind) ?? [serving.supervisor.plugin(kind: params.kind)]
         let seed = params.seed ?? 0
         let progress = { (stage: String, step: Int, total: Int?, message: String) in
             await context.progress(stage: stage, step: step, total: total, message: message)
@@ -63,9 +64,10 @@ struct ModelTraining: Sendable {
 
         // Read, check and split the data off the event loop.
         await progress("split", 0, 1, "reading \(shownData)")
+        let runKind = tuning == nil ? plugins[0].kind : params.kind
         let prepared = try await NIOThreadPool.singleton.runIfActive {
             try Self.prepare(params, shownData: shownData, seed: seed, testFraction: testFraction,
-                validationFraction: validationFraction, runs: runsDirectory, kind: plugin.kind)
+                validationFraction: validationFraction, runs: runsDirectory, kind: runKind)
         }
         await progress("schema", 1, 1, prepared.schemaSummary)
         if let summary = prepared.historySummary { await progress("history", 1, 1, summary) }
@@ -73,86 +75,42 @@ struct ModelTraining: Sendable {
             "split", 1, 1,
             "\(prepared.rows) rows: \(prepared.trainRows) to train, \(prepared.validationRows) to validate, \(prepared.test.customers.count) held back")
 
-        // Train.
-        let (result, artifact) = try await runPlugin(
-            plugin, over: connection,
-            PluginTrainParams(
-                trainPath: prepared.trainPath, validationPath: prepared.validationPath,
-                historyPath: prepared.historyPath, params: params.params ?? [:], seed: seed,
-                artifactPath: prepared.artifactPath, schema: prepared.test.schema.canonical.jsonValue),
-            context: context)
-
-        // Evaluate on the held-back rows, with a temporary handle.
-        await progress("evaluate", 0, prepared.testRecords.count, "scoring \(prepared.testRecords.count) held-back customers")
-        let handle = "evaluate-\(UUID().uuidString.prefix(8))"
-        let evaluationConnection = try await plugin.connection(
-            loading: PluginLoadParams(model: handle, artifactPath: prepared.artifactPath, sha256: artifact.sha256))
-        func score(_ records: [CustomerRecord], _ what: String) async throws -> [Double] {
-            var probabilities: [Double] = []
-            for start in stride(from: 0, to: records.count, by: Self.evaluationBatch) {
-                let batch = Array(records[start..<min(start + Self.evaluationBatch, records.count)])
-                let scored = try await plugin.call(
-                    PluginMethod.Predict.self, PluginPredictParams(model: handle, customers: batch),
-                    over: evaluationConnection, timeout: .seconds(120))
-                probabilities += scored.probabilities
-            }
-            guard probabilities.count == records.count else {
-                throw RPCError(.internalError, "plugin \(plugin.kind) scored \(probabilities.count) of \(records.count) \(what) customers")
-            }
-            return probabilities
-        }
-        let raw = try await score(prepared.testRecords, "held-back")
-        let validationScores = try await score(prepared.validationRecords, "validation")
-        await plugin.unload(handle)
-        let labels = prepared.test.churned ?? []
-
-        // Calibrate on the validation rows (never the held-back ones), then judge the served,
-        // calibrated probabilities on the held-back rows.
-        let (calibrator, losses) = Calibrator.choose(validationScores, prepared.validationLabels, seed: seed)
-        let probabilities = calibrator.apply(raw)
-        let calibration = CalibrationRecord(
-            calibrator: calibrator, validationRows: prepared.validationLabels.count,
-            validationLogLoss: Dictionary(uniqueKeysWithValues: losses.map { ($0.key.rawValue, $0.value) }),
-            testECE: Metrics.expectedCalibrationError(labels, probabilities), testECERaw: Metrics.expectedCalibrationError(labels, raw),
-            testBrier: Metrics.brier(labels, probabilities), testBrierRaw: Metrics.brier(labels, raw),
-            reliability: Metrics.calibration(labels, probabilities))
-        var metrics = result.metrics
-        for (key, value) in Metrics.report(labels, probabilities) { metrics["test_" + key] = value }
-        metrics["test_ece"] = calibration.testECE
-        metrics["test_ece_raw"] = calibration.testECERaw
-        metrics["test_brier_raw"] = calibration.testBrierRaw
-        if let auc = Metrics.rocAUC(labels, raw) { metrics["test_roc_auc_raw"] = auc }
-        let roc = Self.downsample(Metrics.rocCurve(labels, probabilities), to: 101).map {
-            ROCPoint(threshold: $0.threshold.isFinite ? $0.threshold : 1, falsePositiveRate: $0.fpr, truePositiveRate: $0.tpr)
-        }
-        await progress(
-            "evaluate", labels.count, labels.count,
-            String(format: "held-back ROC-AUC %.4f, F1 %.4f", metrics["test_roc_auc"] ?? .nan, metrics["test_f1"] ?? .nan))
-        if calibrator.method == .none {
-            await progress(
-                "calibrate", 1, 1,
-                "not calibrated: \(prepared.validationLabels.count) validation rows, fewer than \(Calibrator.minimumRows) (or under \(Calibrator.minimumPerClass) of a class); probabilities are served as the plugin gives them")
-        } else {
-            await progress(
-                "calibrate", 1, 1,
-                String(
-                    format: "calibrated with %@ (validation log loss: platt %.4f, isotonic %.4f); held-back ECE %.4f → %.4f, Brier %.4f → %.4f",
-                    calibrator.method.rawValue, losses[.platt] ?? .nan, losses[.isotonic] ?? .nan, calibration.testECERaw,
-                    calibration.testECE, calibration.testBrierRaw, calibration.testBrier))
+        // Choose what to fit: what the request names, or what the search finds on the training
+        // rows (the held-back rows are not read until the final evaluation).
+        var choice = SearchChoice.single(kind: plugins[0].kind, params: params.params ?? [:])
+        var leaderboard: Leaderboard?
+        if let tuning {
+            let outcome = try await ModelTuning(plugins: plugins, logger: logger).search(
+                prepared, tuning: tuning, fixed: params.params ?? [:], seed: seed, context: context)
+            choice = outcome.choice
+            leaderboard = outcome.leaderboard
         }
 
-        // Register.
-        let description = await plugin.pluginDescription
-        let registration = ModelRegistration(
-            name: name, kind: plugin.kind, pluginVersion: description?.pluginVersion ?? "unknown",
-            params: result.params, metrics: metrics, lossCurve: result.lossCurve, rocCurve: roc,
-            importances: result.importances, featureSchema: result.featureSchema,
-            trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: shownData),
-            notes: params.notes, tags: params.tags ?? [], lossCurveUnit: result.lossCurveUnit,
-            datasetSchema: prepared.test.schema.jsonValue, historySource: result.historySource,
-            calibration: try? JSONValueEncoder.encode(calibration))
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
-        let version = try await serving.registry.register(registration, stored: artifact, user: user)
+        let version: ModelVersionInfo
+        switch choice {
+        case .single(let kind, let chosen):
+            let plugin = try serving.supervisor.plugin(kind: kind)
+            let fitted = try await fit(plugin, params: chosen, prepared: prepared, seed: seed, artifactPath: prepared.artifactPath, context: context)
+            var registration = try await describe(
+                fitted.test, fitted.validation, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
+                context: context)
+            registration.kind = plugin.kind
+            registration.pluginVersion = fitted.pluginVersion
+            registration.params = fitted.result.params
+            for (key, value) in fitted.result.metrics where registration.metrics[key] == nil { registration.metrics[key] = value }
+            registration.lossCurve = fitted.result.lossCurve
+            registration.lossCurveUnit = fitted.result.lossCurveUnit
+            registration.importances = fitted.result.importances
+            registration.featureSchema = fitted.result.featureSchema
+            registration.historySource = fitted.result.historySource
+            registration.leaderboard = leaderboard
+            version = try await serving.registry.register(registration, stored: fitted.artifact, user: user)
+        case .blend(let members):
+            version = try await registerBlend(
+                members, leaderboard: leaderboard, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
+                user: user, context: context)
+        }
         serving.invalidate()
         Self.removeRun(of: prepared.artifactPath)
         await progress("register", 1, 1, "registered \(version.ref)")
@@ -164,8 +122,114 @@ struct ModelTraining: Sendable {
                 "history", 1, 1,
                 "stored the panel's months for \(name): \(stored.appended) new, \(stored.replaced) corrected, \(stored.unchanged) unchanged")
         }
-        logger.info("registered \(version.ref) (\(plugin.kind)), held-back ROC-AUC \(metrics["test_roc_auc"] ?? .nan)")
+        logger.info("registered \(version.ref) (\(version.kind)), held-back ROC-AUC \(version.metrics["test_roc_auc"] ?? .nan)")
         return version
+    }
+
+    /// A fitted artifact and its raw (uncalibrated) probabilities on the held-back and the
+    /// validation rows.
+    struct Fitted: Sendable {
+        let result: PluginTrainResult
+        let artifact: ModelRegistry.StoredArtifact
+        let pluginVersion: String
+        let test: [Double]
+        let validation: [Double]
+    }
+
+    /// Has `plugin` fit `params` on the run's training file, then scores the held-back and
+    /// validation rows with the artifact under a temporary handle.
+    func fit(
+        _ plugin: PluginProcess, params: [String: JSONValue], prepared: Prepared, seed: UInt64, artifactPath: String,
+        context: RPCCallContext
+    ) async throws -> Fitted {
+        let connection = try await plugin.readyConnection()
+        let (result, artifact) = try await runPlugin(
+            plugin, over: connection,
+            PluginTrainParams(
+                trainPath: prepared.trainPath, validationPath: prepared.validationPath,
+                historyPath: prepared.historyPath, params: params, seed: seed,
+                artifactPath: artifactPath, schema: prepared.test.schema.canonical.jsonValue),
+            context: context)
+        await context.progress(
+            stage: "evaluate", step: 0, total: prepared.testRecords.count,
+            message: "scoring \(prepared.testRecords.count) held-back customers with the \(plugin.kind) model")
+        let handle = "evaluate-\(UUID().uuidString.prefix(8))"
+        let evaluation = try await plugin.connection(
+            loading: PluginLoadParams(model: handle, artifactPath: artifactPath, sha256: artifact.sha256))
+        let test = try await Self.score(prepared.testRecords, plugin: plugin, handle: handle, over: evaluation, what: "held-back")
+        let validation = try await Self.score(
+            prepared.validationRecords, plugin: plugin, handle: handle, over: evaluation, what: "validation")
+        await plugin.unload(handle)
+        let description = await plugin.pluginDescription
+        return Fitted(
+            result: result, artifact: artifact, pluginVersion: description?.pluginVersion ?? "unknown", test: test,
+            validation: validation)
+    }
+
+    /// The probabilities of `records` from the model loaded as `handle`, in batches.
+    static func score(
+        _ records: [CustomerRecord], plugin: PluginProcess, handle: String, over connection: RPCConnection, what: String
+    ) async throws -> [Double] {
+        var probabilities: [Double] = []
+        for start in stride(from: 0, to: records.count, by: evaluationBatch) {
+            let batch = Array(records[start..<min(start + evaluationBatch, records.count)])
+            let scored = try await plugin.call(
+                PluginMethod.Predict.self, PluginPredictParams(model: handle, customers: batch),
+                over: connection, timeout: .seconds(120))
+            probabilities += scored.probabilities
+        }
+        guard probabilities.count == records.count else {
+            throw RPCError(.internalError, "plugin \(plugin.kind) scored \(probabilities.count) of \(records.count) \(what) customers")
+        }
+        return probabilities
+    }
+
+    /// A registration for raw probabilities on the held-back (`raw`) and validation rows: a
+    /// calibrator fitted on the validation rows (never the held-back ones), then the served,
+    /// calibrated probabilities judged on the held-back rows. Kind, params, curves and
+    /// importances are the caller's to fill in.
+    func describe(
+        _ raw: [Double], _ validationScores: [Double], prepared: Prepared, name: String, seed: UInt64, params: TrainParams,
+        shownData: String, context: RPCCallContext
+    ) async throws -> ModelRegistration {
+        let labels = prepared.test.churned ?? []
+        let (calibrator, losses) = Calibrator.choose(validationScores, prepared.validationLabels, seed: seed)
+        let probabilities = calibrator.apply(raw)
+        let calibration = CalibrationRecord(
+            calibrator: calibrator, validationRows: prepared.validationLabels.count,
+            validationLogLoss: Dictionary(uniqueKeysWithValues: losses.map { ($0.key.rawValue, $0.value) }),
+            testECE: Metrics.expectedCalibrationError(labels, probabilities), testECERaw: Metrics.expectedCalibrationError(labels, raw),
+            testBrier: Metrics.brier(labels, probabilities), testBrierRaw: Metrics.brier(labels, raw),
+            reliability: Metrics.calibration(labels, probabilities))
+        var metrics: [String: Double] = [:]
+        for (key, value) in Metrics.report(labels, probabilities) { metrics["test_" + key] = value }
+        metrics["test_ece"] = calibration.testECE
+        metrics["test_ece_raw"] = calibration.testECERaw
+        metrics["test_brier_raw"] = calibration.testBrierRaw
+        if let auc = Metrics.rocAUC(labels, raw) { metrics["test_roc_auc_raw"] = auc }
+        let roc = Self.downsample(Metrics.rocCurve(labels, probabilities), to: 101).map {
+            ROCPoint(threshold: $0.threshold.isFinite ? $0.threshold : 1, falsePositiveRate: $0.fpr, truePositiveRate: $0.tpr)
+        }
+        await context.progress(
+            stage: "evaluate", step: labels.count, total: labels.count,
+            message: String(format: "held-back ROC-AUC %.4f, F1 %.4f", metrics["test_roc_auc"] ?? .nan, metrics["test_f1"] ?? .nan))
+        if calibrator.method == .none {
+            await context.progress(
+                stage: "calibrate", step: 1, total: 1,
+                message: "not calibrated: \(prepared.validationLabels.count) validation rows, fewer than \(Calibrator.minimumRows) (or under \(Calibrator.minimumPerClass) of a class); probabilities are served as the plugin gives them")
+        } else {
+            await context.progress(
+                stage: "calibrate", step: 1, total: 1,
+                message: String(
+                    format: "calibrated with %@ (validation log loss: platt %.4f, isotonic %.4f); held-back ECE %.4f → %.4f, Brier %.4f → %.4f",
+                    calibrator.method.rawValue, losses[.platt] ?? .nan, losses[.isotonic] ?? .nan, calibration.testECERaw,
+                    calibration.testECE, calibration.testBrierRaw, calibration.testBrier))
+        }
+        return ModelRegistration(
+            name: name, kind: "", pluginVersion: "", params: [:], metrics: metrics, rocCurve: roc,
+            trainingData: TrainingDataInfo(sha256: prepared.dataSHA256, rows: prepared.rows, path: shownData),
+            notes: params.notes, tags: params.tags ?? [], datasetSchema: prepared.test.schema.jsonValue,
+            calibration: try? JSONValueEncoder.encode(calibration))
     }
 
     /// Has `plugin` train (its progress forwarded to the caller), checks that it wrote its
@@ -194,6 +258,9 @@ struct ModelTraining: Sendable {
         let trainRows: Int
         let validationRows: Int
         let test: Dataset
+        /// The rows a tuning search cross-validates on: the training and validation rows, never
+        /// the held-back ones.
+        let searchRows: Dataset
         /// The held-back rows as records, with their months when the schema names a panel.
         let testRecords: [CustomerRecord]
         /// The validation rows as records (the calibrator is fitted on their scores) and labels.
@@ -277,7 +344,8 @@ struct ModelTraining: Sendable {
         let digest = try Data(contentsOf: URL(fileURLWithPath: dataPath), options: .mappedIfSafe).sha256Hex
         return Prepared(
             dataPath: dataPath, dataSHA256: digest, rows: labels.count, trainRows: split.train.count,
-            validationRows: split.validation.count, test: test, testRecords: testRecords,
+            validationRows: split.validation.count, test: test, searchRows: dataset.rows((split.train + split.validation).sorted()),
+            testRecords: testRecords,
             validationRecords: validationRecords, validationLabels: validation.churned ?? [], schemaSummary: summary,
             panel: panel, historySummary: historySummary, trainPath: trainPath,
             validationPath: validationPath, historyPath: historyPath,

@@ -1,0 +1,225 @@
+import ChurnData
+import ChurnForest
+import ChurnProtocol
+import Foundation
+import Synchronization
+import Testing
+
+@testable import ChurnTuning
+
+/// A clock tests move by hand: fits "take" the time a fake scorer says.
+final class FakeClock: Sendable {
+    private let seconds = Mutex<Double>(1000)
+    var now: Double { seconds.withLock { $0 } }
+    func advance(_ by: Double) { seconds.withLock { $0 += by } }
+}
+
+/// Counts calls across copies of a scorer.
+final class CallCounter: Sendable {
+    private let count = Mutex<Int>(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+/// Scores a fold from the labels with a quality the params decide, plus noise seeded by the
+/// params and fold: quality 1 ranks every churner first, 0 is noise. Each fit costs
+/// `secondsPerUnit` times the budget parameter on the fake clock.
+struct FakeScorer: FoldScorer {
+    let labels: [Bool]
+    let folds: [[Int]]
+    let clock: FakeClock
+    let secondsPerUnit: Double
+    let quality: @Sendable (String, [String: JSONValue]) -> Double
+    let calls = CallCounter()
+
+    func score(kind: String, params: [String: JSONValue], fold: Int) async throws -> [Double] {
+        calls.add()
+        var units = 1.0
+        if case .number(let trees)? = params["n_trees"] { units = trees }
+        if case .number(let epochs)? = params["epochs"] { units = epochs }
+        clock.advance(secondsPerUnit * units)
+        let q = quality(kind, params)
+        var hash: UInt64 = 1469598103934665603
+        for byte in "\(kind) \(ModelSearch.describe(params)) \(fold)".utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+        var random = SeededRandom(seed: hash)
+        return folds[fold].map { row in q * (labels[row] ? 1 : 0) + (1 - q) * random.unit() }
+    }
+}
+
+@Suite struct SearchSpaceTests {
+    @Test func configurationsStartWithTheDefaultsAndStayInTheirSearchRanges() throws {
+        let space = SearchSpace(kind: "random_forest", specs: ForestParameters.specs, hasHistory: false)
+        let drawn = space.configurations(9, seed: 4)
+        #expect(drawn.count == 9)
+        #expect(drawn[0] == space.defaults)
+        #expect(Set(drawn.map { ModelSearch.describe($0) }).count == 9)
+        for configuration in drawn {
+            #expect(configuration["history_window"] == nil, "no history: the window is not searched")
+            #expect(configuration["n_trees"] == nil, "the budget parameter is set per rung, not drawn")
+            guard case .number(let leaf)? = configuration["min_samples_leaf"] else {
+                Issue.record("min_samples_leaf missing in \(configuration)")
+                continue
+            }
+            #expect(leaf.rounded() == leaf && (1...50).contains(leaf))
+            #expect([0, 8, 12, 20].map { JSONValue.number($0) }.contains(configuration["max_depth"]!) || configuration == drawn[0])
+            // Every configuration is one the plugin accepts.
+            _ = try ForestParameters.parse(configuration, width: 30)
+        }
+        #expect(space.configurations(9, seed: 4) == drawn, "the same seed draws the same configurations")
+        #expect(space.configurations(9, seed: 5) != drawn)
+        let withHistory = SearchSpace(kind: "random_forest", specs: ForestParameters.specs, hasHistory: true)
+        #expect(withHistory.configurations(9, seed: 4).dropFirst().allSatisfy { $0["history_window"] != nil })
+        let fixed = SearchSpace(kind: "random_forest", specs: ForestParameters.specs, fixed: ["max_depth": 5], hasHistory: false)
+        #expect(fixed.configurations(9, seed: 4).allSatisfy { $0["max_depth"] == 5 }, "a parameter the request sets is not searched")
+    }
+
+    @Test func rungsGiveTheBudgetParameterAFactorEtaMoreEachTime() {
+        let space = SearchSpace(kind: "random_forest", specs: ForestParameters.specs, hasHistory: false)
+        #expect(space.budgets(rungs: 3, eta: 3) == [33, 100, 300])
+        let fixed = SearchSpace(kind: "random_forest", specs: ForestParameters.specs, fixed: ["n_trees": 90], hasHistory: false)
+        #expect(fixed.budgets(rungs: 3, eta: 3) == [10, 30, 90])
+    }
+
+    @Test func aBadValueIsRefusedNamingTheParameterAndItsRange() {
+        #expect {
+            _ = try ForestParameters.parse(["min_samples_leaf": 0], width: 10)
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("params.min_samples_leaf") && message.contains("between 1 and 100000")
+        }
+        #expect {
+            _ = try ForestParameters.parse(["class_weight": "heavy"], width: 10)
+        } throws: { error in "\(error)".contains("params.class_weight") && "\(error)".contains("\"balanced\"") }
+    }
+}
+
+@Suite struct ModelSearchTests {
+    let labels: [Bool]
+    let folds: [[Int]]
+
+    init() {
+        var random = SeededRandom(seed: 11)
+        labels = (0..<600).map { _ in random.unit() < 0.25 }
+        folds = StratifiedSplit.folds(labels, k: 5, seed: 3).map(\.test)
+    }
+
+    /// Quality peaks at min_samples_leaf 5 and is higher with more trees.
+    static let forestQuality: @Sendable (String, [String: JSONValue]) -> Double = { _, params in
+        guard case .number(let leaf)? = params["min_samples_leaf"], case .number(let trees)? = params["n_trees"] else { return 0 }
+        return 0.3 / (1 + abs(log(leaf / 5))) + 0.1 * trees / 300
+    }
+
+    func search(budget: Double, clock: FakeClock, trials: Int = 9, seed: UInt64 = 0, quality: (@Sendable (String, [String: JSONValue]) -> Double)? = nil,
+                kinds: [String] = ["random_forest"], blend: Bool = true) -> (ModelSearch, FakeScorer) {
+        let scorer = FakeScorer(labels: labels, folds: folds, clock: clock, secondsPerUnit: 0.001, quality: quality ?? Self.forestQuality)
+        let spaces = kinds.map { SearchSpace(kind: $0, specs: ForestParameters.specs, hasHistory: false) }
+        let search = ModelSearch(
+            spaces: spaces, labels: labels, folds: folds,
+            settings: SearchSettings(budgetSeconds: budget, trialsPerKind: trials, seed: seed, blend: blend), scorer: scorer,
+            now: { clock.now })
+        return (search, scorer)
+    }
+
+    @Test func successiveHalvingGivesTheBestThirdAndTheDefaultsMoreTrees() async throws {
+        let clock = FakeClock()
+        let (search, scorer) = search(budget: 10_000, clock: clock)
+        let outcome = try await search.run()
+        let board = outcome.leaderboard
+        #expect(board.stopped == nil)
+        let byRung = Dictionary(grouping: board.entries, by: \.rung)
+        #expect(byRung[0]?.count == 9)
+        #expect((3...4).contains(byRung[1]?.count ?? 0))
+        #expect((1...2).contains(byRung[2]?.count ?? 0))
+        #expect(byRung[0]!.allSatisfy { $0.params["n_trees"] == 33 } && byRung[2]!.allSatisfy { $0.params["n_trees"] == 300 })
+        for rung in 0...2 { #expect(byRung[rung]!.contains { $0.isDefault }, "the defaults reach rung \(rung)") }
+        #expect(board.planned == 9 + 4 + 2)
+        #expect(scorer.calls.value == board.entries.count * 5)
+        // The choice is the best of the last rung, and never worse there than the defaults.
+        guard case .single(let kind, let params) = outcome.choice else { Issue.record("expected one model"); return }
+        let top = byRung[2]!.max { $0.rocAUC < $1.rocAUC }!
+        #expect(kind == "random_forest" && params == top.params && board.chosenTrial == top.trial)
+        #expect(top.rocAUC >= byRung[2]!.first { $0.isDefault }!.rocAUC)
+        #expect(board.entries == board.entries.sorted { $0.rocAUC > $1.rocAUC || ($0.rocAUC == $1.rocAUC && $0.trial < $1.trial) })
+    }
+
+    @Test func theSameSeedGivesTheSameLeaderboardAndChoice() async throws {
+        let first = try await search(budget: 10_000, clock: FakeClock(), seed: 7).0.run()
+        let second = try await search(budget: 10_000, clock: FakeClock(), seed: 7).0.run()
+        #expect(first.leaderboard == second.leaderboard)
+        #expect(first.choice == second.choice)
+        let other = try await search(budget: 10_000, clock: FakeClock(), seed: 8).0.run()
+        #expect(other.leaderboard.entries.map(\.params) != first.leaderboard.entries.map(\.params))
+    }
+
+    @Test func theBudgetStopsTheSearchLeavingTimeForTheFinalFit() async throws {
+        // A full plan costs (9·33 + 4·100 + 2·300)·5 folds·1 ms ≈ 6.5 s; give it 3.
+        let clock = FakeClock()
+        let (search, _) = search(budget: 3, clock: clock)
+        let start = clock.now
+        let outcome = try await search.run()
+        let board = outcome.leaderboard
+        #expect(board.stopped == "budget")
+        #expect(board.entries.count < board.planned)
+        let chosen = board.entries.first { $0.trial == board.chosenTrial }!
+        let finalFit = chosen.fitSeconds * search.settings.finalFitFactor
+        #expect(clock.now - start + finalFit <= 3 * 1.1, "search \(clock.now - start) s + final fit \(finalFit) s within the budget")
+        #expect(board.searchSeconds == clock.now - start)
+    }
+
+    @Test func aCancelledSearchKeepsTheBestFoundSoFar() async throws {
+        let clock = FakeClock()
+        let (search, scorer) = search(budget: 10_000, clock: clock)
+        let outcome = try await search.run(isCancelled: { scorer.calls.value >= 22 })
+        #expect(outcome.leaderboard.stopped == "cancelled")
+        #expect(outcome.leaderboard.entries.count == 4, "four whole trials of five folds before the 23rd fit was due")
+        guard case .single = outcome.choice else { Issue.record("expected the best trial"); return }
+    }
+
+    @Test func aBlendIsChosenOnlyWhenItBeatsTheBestSingleKindInNestedCV() async throws {
+        // Two kinds whose scores carry independent signal: averaging them helps.
+        let independent: @Sendable (String, [String: JSONValue]) -> Double = { _, _ in 0.35 }
+        let outcome = try await search(
+            budget: 10_000, clock: FakeClock(), trials: 2, quality: independent, kinds: ["a_forest", "b_forest"]
+        ).0.run()
+        let blend = try #require(outcome.leaderboard.blend)
+        let bestSingle = outcome.leaderboard.entries.map(\.rocAUC).max()!
+        #expect(blend.chosen && blend.rocAUC > bestSingle)
+        guard case .blend(let members) = outcome.choice else { Issue.record("expected a blend"); return }
+        #expect(Set(members.map(\.kind)) == ["a_forest", "b_forest"])
+        #expect(abs(members.map(\.weight).reduce(0, +) - 1) < 1e-9)
+        // A kind that is noise adds nothing: the best single model is registered.
+        let oneIsNoise: @Sendable (String, [String: JSONValue]) -> Double = { kind, _ in kind == "a_forest" ? 0.4 : 0 }
+        let single = try await search(
+            budget: 10_000, clock: FakeClock(), trials: 2, quality: oneIsNoise, kinds: ["a_forest", "b_forest"]
+        ).0.run()
+        #expect(single.leaderboard.blend?.chosen == false)
+        guard case .single(let kind, _) = single.choice else { Issue.record("expected one model"); return }
+        #expect(kind == "a_forest")
+    }
+
+    @Test func shuffledLabelsScoreNearChanceWithARealForest() async throws {
+        // A real in-process forest on a generated operator file: with its labels it learns; with
+        // the labels shuffled, the search finds nothing (no row leaks its label into a fold).
+        let folder = NSTemporaryDirectory() + "churn-tuning-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = SyntheticOperator.generate(customers: 900, seed: 5)
+        var shuffled = data
+        var random = SeededRandom(seed: 9)
+        shuffled.churned = data.churned!.shuffled(using: &random)
+        for (name, dataset, range) in [("real", data, 0.7...1.0), ("shuffled", shuffled, 0.38...0.62)] {
+            let subfolder = folder + "/" + name
+            try FileManager.default.createDirectory(atPath: subfolder, withIntermediateDirectories: true)
+            let files = try FoldFiles(data: dataset, panel: nil, k: 3, seed: 1, folder: subfolder)
+            let space = SearchSpace(kind: "random_forest", specs: ForestParameters.specs, fixed: ["n_trees": 30, "threads": 2], hasHistory: false)
+            let search = ModelSearch(
+                spaces: [space], labels: files.labels, folds: files.folds,
+                settings: SearchSettings(budgetSeconds: 600, trialsPerKind: 3, rungs: 2, seed: 2),
+                scorer: InProcessFoldScorer(plugins: ["random_forest": RandomForestPlugin()], files: files, seed: 2))
+            let board = try await search.run().leaderboard
+            let best = board.entries[0].rocAUC
+            #expect(range.contains(best), "\(name) labels: best CV ROC-AUC \(best)")
+            #expect(board.rows == 900)
+        }
+    }
+}
