@@ -70,27 +70,104 @@ public enum ArtifactFile {
     }
 }
 
+/// The exported form of a blend: its members' export files, then its own, so it imports as a
+/// whole under any name (its members become new versions, and the blend names them).
+///
+/// ```
+/// 8 bytes   "CHRNBND1"
+/// 4 bytes   member count M, unsigned big-endian
+/// M times   8 bytes length L, unsigned big-endian, then L bytes: a member's CHRNEXP1 file
+/// 8 bytes   length, then the blend's own CHRNEXP1 file
+/// ```
+public enum BlendBundleFile {
+    static let magic = Array("CHRNBND1".utf8)
+
+    static func encode(members: [Data], blend: Data) -> Data {
+        var output = Data(magic)
+        var count = UInt32(members.count).bigEndian
+        output.append(Data(bytes: &count, count: 4))
+        for part in members + [blend] {
+            var length = UInt64(part.count).bigEndian
+            output.append(Data(bytes: &length, count: 8))
+            output.append(part)
+        }
+        return output
+    }
+
+    static func isBundle(_ bytes: Data) -> Bool {
+        bytes.count >= 8 && Array(bytes.prefix(8)) == magic
+    }
+
+    /// The member files and the blend's file, their lengths checked.
+    static func decode(_ bytes: Data, file: String) throws(RegistryError) -> (members: [Data], blend: Data) {
+        guard bytes.count >= 12 else { throw .invalid(field: "file", reason: "\(file) is a truncated blend export") }
+        let start = bytes.startIndex
+        let count = bytes[(start + 8)..<(start + 12)].reduce(0) { $0 << 8 | Int($1) }
+        guard count >= 1, count <= 64 else {
+            throw .invalid(field: "file", reason: "\(file) is a blend export claiming \(count) members (1 to 64 expected)")
+        }
+        var offset = start + 12
+        var parts: [Data] = []
+        for index in 0...count {
+            guard offset + 8 <= bytes.endIndex else {
+                throw .invalid(field: "file", reason: "\(file) is truncated at part \(index + 1) of \(count + 1)")
+            }
+            let length = bytes[offset..<(offset + 8)].reduce(0) { $0 << 8 | UInt64($1) }
+            offset += 8
+            guard length <= UInt64(bytes.endIndex - offset) else {
+                throw .invalid(field: "file", reason: "\(file) is truncated: part \(index + 1) claims \(length) bytes")
+            }
+            parts.append(Data(bytes[offset..<(offset + Int(length))]))
+            offset += Int(length)
+        }
+        guard offset == bytes.endIndex else {
+            throw .invalid(field: "file", reason: "\(file) has \(bytes.endIndex - offset) bytes after its last part")
+        }
+        return (Array(parts.dropLast()), parts.last!)
+    }
+}
+
 extension ModelRegistry {
-    /// The export file bytes of `version`, its artifact checked first.
+    /// The export file bytes of `version`, its artifact checked first. A blend exports as a
+    /// ``BlendBundleFile`` holding its members' exports too.
     public func export(_ version: ModelRef) throws(RegistryError) -> Data {
         let info = try resolve(ModelReference(name: version.name, selector: .version(version.version)))
         let stored = try storedArtifact(of: version)
         try streamArtifact(of: version, stored: stored) { _ in }
+        let own: Data
         do {
-            return try ArtifactFile.encode(info, compressed: stored.compressed)
+            own = try ArtifactFile.encode(info, compressed: stored.compressed)
         } catch {
             throw .conflict("cannot export \(version): \(error)")
         }
+        guard let members = info.members, !members.isEmpty else { return own }
+        var files: [Data] = []
+        for member in members {
+            files.append(try export(ModelRef(name: version.name, version: member.version)))
+        }
+        return BlendBundleFile.encode(members: files, blend: own)
     }
 
     /// Registers the version an export file holds as the next version of `name` (default: its
-    /// own name), noting where it came from. Its checksum is verified first.
+    /// own name), noting where it came from. Its checksum is verified first. A blend's bundle
+    /// registers its members first (every part checked before anything is stored), then the
+    /// blend naming them.
     public nonisolated func importFile(_ bytes: Data, file: String, name: String? = nil, user: String) async throws(RegistryError)
         -> ModelVersionInfo
     {
+        if BlendBundleFile.isBundle(bytes) {
+            return try await importBlend(bytes, file: file, name: name, user: user)
+        }
         let (info, compressed) = try await StorageThread.offload { try ArtifactFile.decode(bytes, file: file) }
+        guard info.members == nil else {
+            throw .invalid(field: "file", reason: "\(file) holds a blend without its members: export the blend again (churn export) and import that file")
+        }
+        return try await insert(imported(info, file: file, name: name), compressed: (info, compressed), user: user)
+    }
+
+    private nonisolated func imported(_ info: ModelVersionInfo, file: String, name: String?) -> ModelRegistration {
         let note = "imported from \(file) (was \(info.ref), created \(info.createdAt) by \(info.createdBy))"
-        let registration = ModelRegistration(
+        return ModelRegistration(
             name: name ?? info.name, kind: info.kind, pluginVersion: info.pluginVersion,
             protocolVersion: info.protocolVersion, params: info.params, metrics: info.metrics,
             lossCurve: info.lossCurve ?? [], rocCurve: info.rocCurve ?? [], importances: info.importances ?? [],
@@ -98,9 +175,48 @@ extension ModelRegistry {
             notes: [info.notes, note].compactMap { $0 }.joined(separator: "; "), tags: info.tags,
             lossCurveUnit: info.lossCurveUnit, datasetSchema: info.datasetSchema, historySource: info.historySource,
             calibration: info.calibration, leaderboard: info.leaderboard)
+    }
+
+    private nonisolated func insert(_ registration: ModelRegistration, compressed: (ModelVersionInfo, Data), user: String)
+        async throws(RegistryError) -> ModelVersionInfo
+    {
+        let info = compressed.0
         return try await insert(
             registration,
-            artifact: StoredArtifact(sha256: info.artifact.sha256, rawSize: info.artifact.rawBytes, compressed: compressed),
+            artifact: StoredArtifact(sha256: info.artifact.sha256, rawSize: info.artifact.rawBytes, compressed: compressed.1),
             user: user, action: .import)
+    }
+
+    /// Imports a blend bundle: every part decoded and checked, then the members registered, then
+    /// the blend with its members renumbered (matched by artifact sha256).
+    private nonisolated func importBlend(_ bytes: Data, file: String, name: String?, user: String) async throws(RegistryError)
+        -> ModelVersionInfo
+    {
+        let (memberFiles, blendFile) = try BlendBundleFile.decode(bytes, file: file)
+        var members: [(ModelVersionInfo, Data)] = []
+        for (index, part) in memberFiles.enumerated() {
+            members.append(try await StorageThread.offload { try ArtifactFile.decode(part, file: "\(file) (member \(index + 1))") })
+        }
+        let blend = try await StorageThread.offload { try ArtifactFile.decode(blendFile, file: "\(file) (blend)") }
+        guard let recorded = blend.0.members, recorded.count == members.count else {
+            throw .invalid(field: "file", reason: "\(file) holds \(members.count) members, but its blend records \(blend.0.members?.count ?? 0)")
+        }
+        for member in recorded where !members.contains(where: { $0.0.artifact.sha256 == member.sha256 }) {
+            throw .invalid(field: "file", reason: "\(file) lacks the blend's member \(member.kind) with sha256 \(member.sha256.prefix(12))")
+        }
+        let target = name ?? blend.0.name
+        var renumbered: [String: Int] = [:]
+        for member in members {
+            let version = try await insert(imported(member.0, file: file, name: target), compressed: member, user: user)
+            renumbered[member.0.artifact.sha256] = version.version
+        }
+        var registration = imported(blend.0, file: file, name: target)
+        registration.members = recorded.map { BlendMember(version: renumbered[$0.sha256]!, kind: $0.kind, weight: $0.weight, sha256: $0.sha256) }
+        registration.params = [
+            "members": .array(registration.members!.map { member in
+                .object(["version": .number(Double(member.version)), "kind": .string(member.kind), "weight": .number(member.weight)])
+            })
+        ]
+        return try await insert(registration, compressed: blend, user: user)
     }
 }
