@@ -16,6 +16,8 @@ enum Assets {
         figure { background: #fff; margin: 0; padding: .6rem; border-radius: 6px; } figcaption { font-weight: 600; margin-bottom: .4rem; }
         .badge { padding: .1rem .4rem; border-radius: 4px; font-size: .75rem; background: #dde3ea; }
         .badge.champion { background: #ffd166; } .badge.challenger { background: #a0c4ff; }
+        .badge.registered { background: #b9e6c3; } tr.registered td { background: #f0faf2; }
+        caption { text-align: left; font-size: .85rem; color: #5b6775; padding: .2rem 0; }
         .inline { display: inline; } .narrow { max-width: 26rem; }
         .error { color: #a4161a; } .note { color: #5b6775; } .synthetic { background: #fff3cd; padding: .4rem .6rem; }
         .notice { background: #e7f5e9; padding: .4rem .6rem; }

@@ -202,6 +202,7 @@ public final class ChurnWebApp: Sendable {
         let signedIn = router.group().add(middleware: RequireSignInMiddleware())
         signedIn.get("/") { [self] request, context in try await dashboard(request, context) }
         signedIn.get("/predict") { [self] request, context in try await predictPage(request, context) }
+        signedIn.get("/version") { [self] request, context in try await versionPage(request, context) }
         signedIn.post("/predict") { [self] request, context in try await predictPage(request, context) }
         signedIn.get("/retention") { [self] request, context in try await retentionPage(request, context) }
         signedIn.get("/retention/targets.csv") { [self] request, context in try await targetsCSV(request, context) }
@@ -333,6 +334,34 @@ public final class ChurnWebApp: Sendable {
             values.merge(failure(error)) { $1 }
         }
         return render("dashboard", status: Self.failed(values) ? .serviceUnavailable : .ok, context: context, values: values)
+    }
+
+    /// One version in detail (`/version?model=NAME&version=N`): a blend's members, a tuned
+    /// version's leaderboard (``VersionPage``). A version not in the registry is a 404.
+    private func versionPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        let name = request.uri.queryParameters.get("model") ?? ""
+        let number = request.uri.queryParameters.get("version").flatMap { Int($0) } ?? 0
+        let ref = ModelRef(name: name, version: number)
+        func notFound() -> Response {
+            render("message", status: .notFound, context: context, values: [
+                "title": text("ver.title", context), "heading": text("ver.title", context),
+                "text": text("ver.not_found", context).replacingOccurrences(of: "{ref}", with: ref.description),
+            ])
+        }
+        guard ModelReference.isValidName(name), number >= 1 else { return notFound() }
+        var values: [String: Any] = ["title": ref.description]
+        do {
+            let (everyVersion, version) = try await link.with { client throws(ChurnClientError) in
+                (try await client.models(), try await client.model(ref.description))
+            }
+            values.merge(pages.modelSwitch(everyVersion, selected: name)) { $1 }
+            values.merge(VersionPage.values(version, language: context.language)) { $1 }
+        } catch let error as ChurnClientError where error.rpcError?.knownCode == .modelNotFound {
+            return notFound()
+        } catch {
+            values.merge(failure(error)) { $1 }
+        }
+        return render("version", status: Self.failed(values) ? .serviceUnavailable : .ok, context: context, values: values)
     }
 
     /// The dataset schema of the version a prediction goes to: the champion, else the newest.

@@ -41,13 +41,14 @@ struct PageBuilder: Sendable {
         values["has_models"] = !models.isEmpty
         values["models"] = models.sorted { ($0.name, $0.version) > ($1.name, $1.version) }.map { model -> [String: Any] in
             [
-                "ref": model.ref.description, "kind": model.kind, "created": String(model.createdAt.prefix(16)),
+                "ref": model.ref.description, "link": VersionPage.link(name: model.name, version: model.version),
+                "kind": model.kind, "created": String(model.createdAt.prefix(16)),
                 "history": Self.historyLabel(model, context: context),
                 "roc_auc": Self.metric(model, "roc_auc"), "accuracy": Self.metric(model, "accuracy"),
                 "precision": Self.metric(model, "precision"), "recall": Self.metric(model, "recall"), "f1": Self.metric(model, "f1"),
                 "aliases": model.aliases.sorted(), "can_promote": actions.canPromote(model),
                 "can_make_challenger": actions.canMakeChallenger(model),
-            ]
+            ].merging(VersionPage.memberValues(model)) { $1 }
         }
         if let target = actions.rollbackOffer {
             values["rollback_label"] = text("dash.rollback_to", context).replacingOccurrences(of: "{version}", with: "\(target)")

@@ -10,8 +10,8 @@ enum Templates {
     }
 
     static let all: [String: String] = [
-        "head": head, "foot": foot, "login": login, "message": message, "dashboard": dashboard, "predict": predict,
-        "retention": retention,
+        "head": head, "foot": foot, "blend_members": blendMembers, "login": login, "message": message, "dashboard": dashboard, "predict": predict,
+        "retention": retention, "version": version,
     ]
 
     static let head = """
@@ -118,7 +118,7 @@ enum Templates {
           <th>{{t.dash.history}}</th><th>{{t.metric.roc_auc}}</th><th>{{t.metric.accuracy}}</th><th>{{t.metric.precision}}</th><th>{{t.metric.recall}}</th><th>{{t.metric.f1}}</th>
           <th>{{t.dash.aliases}}</th><th>{{t.dash.actions}}</th></tr></thead><tbody>
         {{#models}}
-        <tr><td>{{ref}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{history}}</td><td>{{roc_auc}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td>
+        <tr><td><a href="{{link}}">{{ref}}</a></td><td>{{kind}}{{#has_members}}: {{> blend_members}}{{/has_members}}</td><td>{{created}}</td><td>{{history}}</td><td>{{roc_auc}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td>
           <td>{{#aliases}}<span class="badge {{.}}">{{.}}</span> {{/aliases}}</td>
           <td>{{#can_promote}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/can_promote}}
               {{#can_make_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/can_make_challenger}}</td></tr>
@@ -208,6 +208,45 @@ enum Templates {
           <button type="submit">{{t.pred.submit}}</button>
         </form>
         {{/form_model}}
+        {{> foot}}
+        """
+
+    /// A blend's members, each a link to its version with its kind and weight (the context has
+    /// `members`: ``VersionPage/memberValues(_:)``).
+    static let blendMembers = """
+        {{#members}}{{^first}} + {{/first}}<a href="{{link}}" class="member">{{ref}}</a> ({{kind}}) × {{weight}}{{/members}}
+        """
+
+    /// One version in detail, with its leaderboard when it was tuned (``VersionPage``).
+    static let version = """
+        {{> head}}
+        {{#has_version}}
+        <h1>{{t.ver.title}} · {{ref}}</h1>
+        <p><a href="/?model={{model}}">{{t.ver.back}}</a></p>
+        <div class="scroll"><table id="version"><tbody>
+        <tr><th scope="row">{{t.dash.kind}}</th><td id="version-kind">{{kind}}{{#has_members}}: {{> blend_members}}{{/has_members}}</td></tr>
+        <tr><th scope="row">{{t.dash.created}}</th><td>{{created}} · {{t.ver.created_by}} {{created_by}}</td></tr>
+        <tr><th scope="row">{{t.dash.aliases}}</th><td>{{#aliases}}<span class="badge {{.}}">{{.}}</span> {{/aliases}}{{^aliases}}—{{/aliases}}</td></tr>
+        {{#has_params}}<tr><th scope="row">{{t.ver.params}}</th><td id="version-params">{{#params}}<code>{{name}}={{value}}</code> {{/params}}</td></tr>{{/has_params}}
+        {{#notes}}<tr><th scope="row">{{t.ver.notes}}</th><td>{{notes}}</td></tr>{{/notes}}
+        {{#tags}}<tr><th scope="row">{{t.ver.tags}}</th><td>{{tags}}</td></tr>{{/tags}}
+        </tbody></table></div>
+
+        <h2>{{t.ver.metrics}}</h2>
+        <div class="scroll"><table id="version-metrics"><thead><tr>{{#metrics}}<th>{{name}}</th>{{/metrics}}</tr></thead><tbody>
+        <tr>{{#metrics}}<td>{{value}}</td>{{/metrics}}</tr></tbody></table></div>
+
+        {{#leaderboard}}
+        <h2 id="leaderboard-title">{{t.lb.title}}</h2>
+        <p id="leaderboard-summary">{{summary}}</p>
+        <div class="scroll"><table id="leaderboard"><caption>{{caption}}</caption><thead><tr><th>{{t.lb.rank}}</th><th>{{t.lb.trial}}</th><th>{{t.dash.kind}}</th><th>{{t.lb.rung}}</th>
+          <th>{{t.lb.cv_auc}}</th><th>{{t.lb.log_loss}}</th><th>{{t.lb.fold_seconds}}</th><th>{{t.lb.params}}</th></tr></thead><tbody>
+        {{#rows}}<tr{{#registered}} class="registered"{{/registered}}><td>{{rank}}</td><td>{{trial}}{{#registered}} <span class="badge registered">{{t.lb.registered}}</span>{{/registered}}</td><td>{{kind}}</td><td>{{rung}}</td><td>{{auc}}</td><td>{{log_loss}}</td><td>{{fold_seconds}}</td><td>{{#defaults}}<span class="badge defaults">{{t.lb.defaults}}</span> {{/defaults}}{{#params}}<code>{{name}}={{value}}</code> {{/params}}</td></tr>
+        {{/rows}}
+        </tbody></table></div>
+        {{#blend}}<p id="leaderboard-blend">{{t.lb.blend}}: {{members}} · {{t.lb.nested_auc}} {{auc}} · {{#chosen}}<strong>{{outcome}}</strong>{{/chosen}}{{^chosen}}{{outcome}}{{/chosen}}</p>{{/blend}}
+        {{/leaderboard}}
+        {{/has_version}}
         {{> foot}}
         """
 
