@@ -141,6 +141,9 @@ struct ModelTuning: Sendable {
         case .single(let kind, let params):
             if let entry = board.entries.first(where: { $0.trial == board.chosenTrial }) {
                 line += String(format: "; chose %@ %@: CV ROC-AUC %.4f ± %.4f", kind, ModelSearch.describe(params), entry.rocAUC, entry.rocAUCStd)
+                if entry.params != params {
+                    line += " (compared at rung \(entry.rung) with \(ModelSearch.describe(entry.params.filter { params[$0.key] != $0.value })); fitted with the full amount)"
+                }
             }
             if let defaults = board.entries.filter({ $0.kind == kind && $0.isDefault }).max(by: { $0.rung < $1.rung }) {
                 line += String(format: " (its defaults: %.4f)", defaults.rocAUC)

@@ -153,8 +153,20 @@ public struct ModelSearch: Sendable {
         var stopped: String?
         var seconds: [String: [(budget: Int, seconds: Double)]] = [:]
         var trialNumber = 0
-        let rungCount = plans.map { max(1, $0.budgets.count) }.max() ?? 1
 
+        let fullBudgets = Dictionary(uniqueKeysWithValues: plans.map { ($0.space.kind, $0.budgets.last) })
+        let budgetNames = Dictionary(uniqueKeysWithValues: spaces.map { ($0.kind, $0.budgetParameter?.name) })
+        func budgetAmount(_ entry: LeaderboardEntry) -> Int? {
+            guard let name = budgetNames[entry.kind] ?? nil, case .number(let value)? = entry.params[name] else { return nil }
+            return Int(value)
+        }
+        /// A chosen configuration as it is fitted: with the full amount of its budget parameter
+        /// (a survivor of every rung gets it; one the budget stopped earlier gets it too).
+        func fitted(_ entry: LeaderboardEntry) -> [String: JSONValue] {
+            var params = entry.params
+            if let name = budgetNames[entry.kind] ?? nil, let full = fullBudgets[entry.kind] ?? nil { params[name] = .number(Double(full)) }
+            return params
+        }
         func estimate(_ kind: String, budget: Int?) -> Double? {
             guard let measured = seconds[kind], !measured.isEmpty else { return nil }
             let perUnit = measured.map { $0.seconds / Double(max(1, $0.budget)) }.reduce(0, +) / Double(measured.count)
@@ -166,12 +178,20 @@ public struct ModelSearch: Sendable {
             let best = Self.candidates(trials)
             guard let top = best.first else { return 0 }
             let members = settings.blend && best.count > 1 ? Array(best.prefix(3)) : [top]
-            return members.reduce(0) { $0 + $1.entry.fitSeconds * settings.finalFitFactor }
+            return members.reduce(0) { total, member in
+                // Fitted with the full amount of its budget parameter.
+                let full = fullBudgets[member.entry.kind] ?? nil
+                let measured = budgetAmount(member.entry)
+                let scale = full.map { Double($0) / Double(max(1, measured ?? $0)) } ?? 1
+                return total + member.entry.fitSeconds * scale * settings.finalFitFactor
+            }
         }
 
-        search: for rung in 0..<rungCount {
-            for plan in plans {
-                guard rung < max(1, plan.budgets.count) else { continue }
+        // Kinds one after another, each with an equal share of what is left of the budget (what
+        // a fast kind leaves passes to the next); within a kind, rung by rung.
+        search: for (kindIndex, plan) in plans.enumerated() {
+            let shareEnd = now() + max(0, deadline - now() - reserve()) / Double(plans.count - kindIndex)
+            for rung in 0..<max(1, plan.budgets.count) {
                 let kind = plan.space.kind
                 let budgetName = plan.space.budgetParameter?.name
                 let budget = plan.budgets.isEmpty ? nil : plan.budgets[rung]
@@ -190,12 +210,8 @@ public struct ModelSearch: Sendable {
                     }
                     var params = configuration
                     if let budgetName, let budget { params[budgetName] = .number(Double(budget)) }
-                    let perFold = estimate(kind, budget: budget)
-                    if let perFold, now() + perFold * Double(folds.count) + reserve() > deadline {
-                        stopped = "budget"
-                        continue
-                    }
-                    if perFold == nil, now() + reserve() >= deadline {
+                    let cost = estimate(kind, budget: budget).map { $0 * Double(folds.count) } ?? 0
+                    if now() + cost > shareEnd || now() + cost + reserve() > deadline || now() + reserve() >= deadline {
                         stopped = "budget"
                         continue
                     }
@@ -273,7 +289,7 @@ public struct ModelSearch: Sendable {
         let candidates = Self.candidates(trials)
         let best = candidates[0]
         var blendSummary: BlendSummary?
-        var choice = SearchChoice.single(kind: best.entry.kind, params: best.entry.params)
+        var choice = SearchChoice.single(kind: best.entry.kind, params: fitted(best.entry))
         var chosenTrial: Int? = best.entry.trial
         if settings.blend, candidates.count > 1 {
             let members = Array(candidates.prefix(3))
@@ -288,7 +304,7 @@ public struct ModelSearch: Sendable {
                 rocAUC: mean, rocAUCStd: spread, foldROCAUC: foldScores, chosen: chosen)
             if chosen {
                 choice = .blend(
-                    zip(members, weights).filter { $1 > 0 }.map { (kind: $0.entry.kind, params: $0.entry.params, weight: $1) })
+                    zip(members, weights).filter { $1 > 0 }.map { (kind: $0.entry.kind, params: fitted($0.entry), weight: $1) })
                 chosenTrial = nil
             }
         }

@@ -67,6 +67,16 @@ struct SpecExamplesTests {
         try request("uplift.predict request", CampaignMethod.PredictUplift.self, in: examples)
         try response("uplift.predict response", CampaignMethod.PredictUplift.self, in: examples)
         try response("plugin uplift response", PluginMethod.Uplift.self, in: examples)
+        try request("models.train tuned request", DaemonMethod.ModelsTrain.self, in: examples)
+        try response("models.get tuned response", DaemonMethod.ModelsGet.self, in: examples)
+        let tuned = try JSONDecoder().decode(
+            ResultEnvelope<ModelVersionInfo>.self, from: try #require(examples["models.get tuned response"]))
+        #expect(tuned.result.leaderboard?.entries.first?.trial == tuned.result.leaderboard?.chosenTrial)
+        #expect(tuned.result.leaderboard?.entries.contains { $0.isDefault } == true)
+        let described = try JSONDecoder().decode(
+            ResultEnvelope<PluginDescription>.self, from: try #require(examples["describe response"]))
+        #expect(described.result.parameters.first { $0.role == .budget }?.name == "n_trees")
+        #expect(described.result.parameters.first { $0.name == "min_samples_leaf" }?.search?.scale == .log)
         try request("models.export request", DaemonMethod.ModelsExport.self, in: examples)
         try response("models.export response", DaemonMethod.ModelsExport.self, in: examples)
         // The inline months are a record's `history`, and the answer says where months came from.

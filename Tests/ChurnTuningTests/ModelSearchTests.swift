@@ -30,6 +30,8 @@ struct FakeScorer: FoldScorer {
     let clock: FakeClock
     let secondsPerUnit: Double
     let quality: @Sendable (String, [String: JSONValue]) -> Double
+    /// Per kind, a factor on the cost of its fits.
+    var costFactor: [String: Double] = [:]
     let calls = CallCounter()
 
     func score(kind: String, params: [String: JSONValue], fold: Int) async throws -> [Double] {
@@ -37,7 +39,7 @@ struct FakeScorer: FoldScorer {
         var units = 1.0
         if case .number(let trees)? = params["n_trees"] { units = trees }
         if case .number(let epochs)? = params["epochs"] { units = epochs }
-        clock.advance(secondsPerUnit * units)
+        clock.advance(secondsPerUnit * units * (costFactor[kind] ?? 1))
         let q = quality(kind, params)
         var hash: UInt64 = 1469598103934665603
         for byte in "\(kind) \(ModelSearch.describe(params)) \(fold)".utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
@@ -164,6 +166,24 @@ struct FakeScorer: FoldScorer {
         let finalFit = chosen.fitSeconds * search.settings.finalFitFactor
         #expect(clock.now - start + finalFit <= 3 * 1.1, "search \(clock.now - start) s + final fit \(finalFit) s within the budget")
         #expect(board.searchSeconds == clock.now - start)
+    }
+
+    @Test func aSlowKindCannotStarveTheOthers() async throws {
+        // The first kind's fits cost 5 times more: alone its plan would take more than the budget.
+        let clock = FakeClock()
+        var scorer = FakeScorer(labels: labels, folds: folds, clock: clock, secondsPerUnit: 0.001, quality: Self.forestQuality)
+        scorer.costFactor = ["a_slow": 5]
+        let spaces = ["a_slow", "b_fast"].map { SearchSpace(kind: $0, specs: ForestParameters.specs, hasHistory: false) }
+        let search = ModelSearch(
+            spaces: spaces, labels: labels, folds: folds, settings: SearchSettings(budgetSeconds: 30, trialsPerKind: 9, blend: false),
+            scorer: scorer, now: { clock.now })
+        let board = try await search.run().leaderboard
+        #expect(board.stopped == "budget")
+        let fast = board.entries.filter { $0.kind == "b_fast" }
+        #expect(fast.count == 9 + 4 + 2, "the fast kind completes its plan in the share the slow one left: \(fast.count)")
+        #expect(board.entries.contains { $0.kind == "a_slow" })
+        #expect(board.entries.filter { $0.kind == "a_slow" }.count < 15, "the slow kind's plan was cut")
+        #expect(board.searchSeconds <= 30)
     }
 
     @Test func aCancelledSearchKeepsTheBestFoundSoFar() async throws {
