@@ -39,7 +39,7 @@ struct AutoBenchmark: AsyncParsableCommand {
               swift run -c release churn-bench auto --kinds random_forest,lstm
             """)
 
-    @Option(help: "Datasets, comma-separated: telco (the real train file), operator (generated, no id), telco-synthetic (generated, telco-shaped, more rows).")
+    @Option(help: "Datasets, comma-separated: telco (the real train file), operator (generated, no id), operator-rules (the same columns, churn by crisp rules), telco-synthetic (generated, telco-shaped, more rows).")
     var datasets = "telco,operator,telco-synthetic"
 
     @Option(help: "Stratified outer folds.")
@@ -95,8 +95,8 @@ struct AutoBenchmark: AsyncParsableCommand {
     private var peerNames: [String] { peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
-        for name in datasetNames where !["telco", "operator", "telco-synthetic"].contains(name) {
-            throw ValidationError("--datasets: unknown dataset \"\(name)\": use telco, operator, telco-synthetic")
+        for name in datasetNames where !["telco", "operator", "operator-rules", "telco-synthetic"].contains(name) {
+            throw ValidationError("--datasets: unknown dataset \"\(name)\": use telco, operator, operator-rules, telco-synthetic")
         }
         for kind in kindNames where Self.plugin(kind: kind) == nil {
             throw ValidationError("--kinds: unknown kind \"\(kind)\": use random_forest, lstm, lstm_attention")
@@ -190,14 +190,15 @@ struct AutoBenchmark: AsyncParsableCommand {
             return BenchDataset(
                 dataset: dataset, csvPath: data, label: schema.label.column, positive: schema.label.positive[0], id: schema.id?.column,
                 folder: folder, about: "the real telco train file \(data), schema \(schema.name)")
-        case "operator":
-            let dataset = SyntheticOperator.generate(customers: operatorRows, seed: 2026)
-            let path = (folder as NSString).appendingPathComponent("operator.csv")
+        case "operator", "operator-rules":
+            let rules = name == "operator-rules"
+            let dataset = SyntheticOperator.generate(customers: operatorRows, seed: 2026, signal: rules ? .thresholds : .frustration)
+            let path = (folder as NSString).appendingPathComponent("\(name).csv")
             try SyntheticOperator.write(dataset, to: path)
             return BenchDataset(
                 dataset: dataset, csvPath: path, label: dataset.schema.label.name, positive: dataset.schema.label.positive[0], id: nil,
                 folder: folder,
-                about: "generated operator file (SyntheticOperator, seed 2026): no id column, \(dataset.schema.inputs.count) inputs, label Churn True/False")
+                about: "generated operator file (SyntheticOperator, seed 2026, \(rules ? "churn by plan-and-usage rules" : "churn by a smooth hazard")): no id column, \(dataset.schema.inputs.count) inputs, label Churn True/False")
         default:
             let dataset = SyntheticTelco.generate(customers: syntheticRows, seed: 2026).dataset
             let path = (folder as NSString).appendingPathComponent("telco-synthetic.csv")

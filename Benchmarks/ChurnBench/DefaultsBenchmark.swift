@@ -25,8 +25,8 @@ struct DefaultsBenchmark: AsyncParsableCommand {
     @Option(help: "random_forest, lstm or lstm_attention.")
     var kind = "random_forest"
 
-    @Option(help: "Shapes: telco (the real file, when present), telco-like, operator, operator-large, panel.")
-    var shapes = "telco,telco-like,operator,operator-large,panel"
+    @Option(help: "Shapes: telco (the real file, when present), telco-like, operator, operator-rules, operator-large, panel.")
+    var shapes = "telco,telco-like,operator,operator-rules,operator-large,panel"
 
     @Option(help: "Cross-validation folds.")
     var folds = 5
@@ -94,7 +94,7 @@ struct DefaultsBenchmark: AsyncParsableCommand {
         case "random_forest":
             var list: [[String: JSONValue]] = [["max_depth": 10, "min_samples_leaf": 20]]
             for depth in [0, 12] as [JSONValue] {
-                for leaf in [1, 3, 5, 10] as [JSONValue] {
+                for leaf in [1, 3, 5, 10, 20] as [JSONValue] {
                     for features in ["sqrt", 0.33] as [JSONValue] {
                         list.append(["max_depth": depth, "min_samples_leaf": leaf, "max_features": features])
                     }
@@ -129,6 +129,8 @@ struct DefaultsBenchmark: AsyncParsableCommand {
             return (SyntheticTelco.generate(customers: 6000, seed: 31).dataset.withoutPanel, nil)
         case "operator":
             return (SyntheticOperator.generate(customers: 2700, seed: 32), nil)
+        case "operator-rules":
+            return (SyntheticOperator.generate(customers: 2700, seed: 35, signal: .thresholds), nil)
         case "operator-large":
             return (SyntheticOperator.generate(customers: largeRows, seed: 33), nil)
         case "panel":
@@ -137,7 +139,7 @@ struct DefaultsBenchmark: AsyncParsableCommand {
             dataset.schema = SyntheticTelco.schemaWithHistory
             return (dataset, generated.panel)
         default:
-            throw ValidationError("unknown shape \(shape): use telco, telco-like, operator, operator-large, panel")
+            throw ValidationError("unknown shape \(shape): use telco, telco-like, operator, operator-rules, operator-large, panel")
         }
     }
 }

@@ -686,7 +686,7 @@ public struct TrainParams: Codable, Sendable, Hashable {
     public var tune: Bool?
     /// Seconds the whole tuned run may take (default: 60 for up to 5,000 rows, more for larger files).
     public var budget: Double?
-    /// Configurations per kind on the first successive-halving rung (default 9).
+    /// Configurations per kind on the first successive-halving rung (default 27).
     public var trials: Int?
     /// Cross-validation folds (default 5).
     public var folds: Int?

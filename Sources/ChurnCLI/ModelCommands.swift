@@ -42,7 +42,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Seconds the whole tuned run may take (default: 60 up to 5,000 rows, more for larger files).")
     var budget: Double?
 
-    @Option(help: "Configurations per kind in the tuning search's first round (default 9).")
+    @Option(help: "Configurations per kind in the tuning search's first round (default 27).")
     var trials: Int?
 
     @Option(help: "Cross-validation folds of the tuning search (default 5).")

@@ -50,16 +50,7 @@ extension ModelTraining {
         var registered: [BlendMember] = []
         for (member, fit) in fitted {
             var registration = try await describe(
-                fit.test, fit.validation, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData, context: context)
-            registration.kind = member.kind
-            registration.pluginVersion = fit.pluginVersion
-            registration.params = fit.result.params
-            for (key, value) in fit.result.metrics where registration.metrics[key] == nil { registration.metrics[key] = value }
-            registration.lossCurve = fit.result.lossCurve
-            registration.lossCurveUnit = fit.result.lossCurveUnit
-            registration.importances = fit.result.importances
-            registration.featureSchema = fit.result.featureSchema
-            registration.historySource = fit.result.historySource
+                fit, kind: member.kind, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData, context: context)
             registration.tags = (params.tags ?? []) + ["blend-member"]
             registration.notes = String(format: "member of a blend (weight %.2f) chosen by kind auto", member.weight)
             let version = try await serving.registry.register(registration, stored: fit.artifact, user: user)

@@ -144,6 +144,14 @@ struct DaemonMethods {
                 throw RPCError.invalidParams(field: "model", "name a version by number (3 or churn@3), not an alias")
             }
             let version = try await serving.registry.resolve(reference)
+            // A blend's member stays while the blend does: the blend would answer nothing.
+            if let blend = try await serving.registry.list(name: version.name).first(where: { listed in
+                listed.members?.contains { $0.version == version.version } == true
+            }) {
+                throw RPCError(
+                    .conflict, "\(version.ref) is a member of the blend \(blend.ref): delete the blend first",
+                    data: ["model": .string(version.ref.description), "blend": .string(blend.ref.description)])
+            }
             try await serving.registry.delete(version.ref, user: Self.user(context))
             serving.invalidate()
             if let plugin = try? serving.supervisor.plugin(kind: version.kind) { await plugin.unload(version.ref.description) }

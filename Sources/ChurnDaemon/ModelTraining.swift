@@ -93,17 +93,8 @@ struct ModelTraining: Sendable {
             let plugin = try serving.supervisor.plugin(kind: kind)
             let fitted = try await fit(plugin, params: chosen, prepared: prepared, seed: seed, artifactPath: prepared.artifactPath, context: context)
             var registration = try await describe(
-                fitted.test, fitted.validation, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
+                fitted, kind: plugin.kind, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
                 context: context)
-            registration.kind = plugin.kind
-            registration.pluginVersion = fitted.pluginVersion
-            registration.params = fitted.result.params
-            for (key, value) in fitted.result.metrics where registration.metrics[key] == nil { registration.metrics[key] = value }
-            registration.lossCurve = fitted.result.lossCurve
-            registration.lossCurveUnit = fitted.result.lossCurveUnit
-            registration.importances = fitted.result.importances
-            registration.featureSchema = fitted.result.featureSchema
-            registration.historySource = fitted.result.historySource
             registration.leaderboard = leaderboard
             version = try await serving.registry.register(registration, stored: fitted.artifact, user: user)
         case .blend(let members):
@@ -182,6 +173,27 @@ struct ModelTraining: Sendable {
             throw RPCError(.internalError, "plugin \(plugin.kind) scored \(probabilities.count) of \(records.count) \(what) customers")
         }
         return probabilities
+    }
+
+    /// The registration of one fitted model of `kind`: ``describe(_:_:prepared:name:seed:params:shownData:context:)``
+    /// of its probabilities, with the plugin's params, metrics, curves, importances and schema.
+    func describe(
+        _ fitted: Fitted, kind: String, prepared: Prepared, name: String, seed: UInt64, params: TrainParams, shownData: String,
+        context: RPCCallContext
+    ) async throws -> ModelRegistration {
+        var registration = try await describe(
+            fitted.test, fitted.validation, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
+            context: context)
+        registration.kind = kind
+        registration.pluginVersion = fitted.pluginVersion
+        registration.params = fitted.result.params
+        for (key, value) in fitted.result.metrics where registration.metrics[key] == nil { registration.metrics[key] = value }
+        registration.lossCurve = fitted.result.lossCurve
+        registration.lossCurveUnit = fitted.result.lossCurveUnit
+        registration.importances = fitted.result.importances
+        registration.featureSchema = fitted.result.featureSchema
+        registration.historySource = fitted.result.historySource
+        return registration
     }
 
     /// A registration for raw probabilities on the held-back (`raw`) and validation rows: a

@@ -46,7 +46,7 @@ struct TuningRequest: Sendable {
                 "kind auto searches every kind, whose hyperparameters differ: tune one kind with its params fixed (kind K, tune true), or leave params out")
         }
         self.budget = params.budget
-        self.trials = params.trials ?? 9
+        self.trials = params.trials ?? 27
         self.folds = params.folds ?? 5
         self.blend = auto && (params.blend ?? true)
         self.auto = auto

@@ -30,7 +30,7 @@ public struct SearchSettings: Sendable {
     public var finalFitFactor: Double
 
     public init(
-        budgetSeconds: Double, trialsPerKind: Int = 9, eta: Int = 3, rungs: Int = 3, seed: UInt64 = 0, blend: Bool = true,
+        budgetSeconds: Double, trialsPerKind: Int = 27, eta: Int = 3, rungs: Int = 3, seed: UInt64 = 0, blend: Bool = true,
         finalFitFactor: Double = 2
     ) {
         self.budgetSeconds = budgetSeconds
@@ -167,10 +167,24 @@ public struct ModelSearch: Sendable {
             if let name = budgetNames[entry.kind] ?? nil, let full = fullBudgets[entry.kind] ?? nil { params[name] = .number(Double(full)) }
             return params
         }
+        /// Seconds one fold of `kind` takes with `budget` units of its budget parameter: a line
+        /// (fixed cost plus cost per unit) through what its folds took so far once two amounts
+        /// were measured, else proportional to the one amount measured (which overestimates
+        /// larger amounts: on the safe side of the budget).
         func estimate(_ kind: String, budget: Int?) -> Double? {
             guard let measured = seconds[kind], !measured.isEmpty else { return nil }
-            let perUnit = measured.map { $0.seconds / Double(max(1, $0.budget)) }.reduce(0, +) / Double(measured.count)
-            return perUnit * Double(max(1, budget ?? 1))
+            let units = Double(max(1, budget ?? 1))
+            let xs = measured.map { Double(max(1, $0.budget)) }
+            let ys = measured.map(\.seconds)
+            let meanX = xs.reduce(0, +) / Double(xs.count)
+            let meanY = ys.reduce(0, +) / Double(ys.count)
+            let variance = xs.reduce(0) { $0 + ($1 - meanX) * ($1 - meanX) }
+            if variance > 0 {
+                let slope = max(0, zip(xs, ys).reduce(0) { $0 + ($1.0 - meanX) * ($1.1 - meanY) } / variance)
+                let fixed = max(0, meanY - slope * meanX)
+                return fixed + slope * units
+            }
+            return meanY / meanX * units
         }
         func reserve() -> Double {
             // The final fit of what would be chosen now: the best trial, or every kind's best
@@ -181,9 +195,8 @@ public struct ModelSearch: Sendable {
             return members.reduce(0) { total, member in
                 // Fitted with the full amount of its budget parameter.
                 let full = fullBudgets[member.entry.kind] ?? nil
-                let measured = budgetAmount(member.entry)
-                let scale = full.map { Double($0) / Double(max(1, measured ?? $0)) } ?? 1
-                return total + member.entry.fitSeconds * scale * settings.finalFitFactor
+                let fold = estimate(member.entry.kind, budget: full ?? budgetAmount(member.entry)) ?? member.entry.fitSeconds
+                return total + fold * settings.finalFitFactor
             }
         }
 
@@ -245,8 +258,9 @@ public struct ModelSearch: Sendable {
                                     trial: number, planned: planned, kind: kind, params: params, rung: rung, fold: fold,
                                     foldROCAUC: auc, trialROCAUC: nil, bestROCAUC: best,
                                     message: String(
-                                        format: "trial %d of at most %d, %@ rung %d, fold %d/%d: ROC-AUC %.4f%@", number, planned, kind, rung,
-                                        fold + 1, folds.count, auc, best.map { String(format: " (best so far %.4f)", $0) } ?? "")))
+                                        format: "trial %d of at most %d, %@ rung %d%@, fold %d/%d: ROC-AUC %.4f%@", number, planned, kind, rung,
+                                        fold == 0 ? " (" + Self.describe(params) + ")" : "", fold + 1, folds.count, auc,
+                                        best.map { String(format: " (best so far %.4f)", $0) } ?? "")))
                         }
                     } catch SearchStop.abandoned {
                         continue

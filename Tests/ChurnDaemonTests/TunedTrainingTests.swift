@@ -6,6 +6,8 @@ import Foundation
 import Synchronization
 import Testing
 
+@testable import ChurnDaemon
+
 /// `models.train` with `tune` and `kind` `auto` through a real daemon and real plugins: the
 /// search cross-validates on the training rows only, keeps its leaderboard with the version,
 /// gives the same result for the same seed, and registers a blend of kinds that is served,
@@ -26,7 +28,7 @@ struct TunedTrainingTests {
             let tenure = 1 + random.below(72)
             let charges = (20 + random.unit() * 90 * 100).rounded() / 100
             let contract = contracts[random.below(3)]
-            let logit = -1 - 0.08 * Double(tenure - 32) + 0.04 * (charges - 65) + (contract == "Month-to-month" ? 0.8 : -0.4)
+            let logit = -1 - 0.08 * Double(tenure - 32) + 0.04 * (charges - 65) + (contract == "Month-to-month" ? 1.0 : -0.5)
             let churned = random.unit() < 1 / (1 + exp(-logit))
             labels.append(churned)
             lines.append(
@@ -71,6 +73,62 @@ struct TunedTrainingTests {
         #expect(again.entries.map(\.params) == board.entries.map(\.params))
         #expect(again.entries.map(\.foldROCAUC) == board.entries.map(\.foldROCAUC))
         #expect(second.artifact.sha256 == first.artifact.sha256, "the same seed and data give the same model")
+        await client.close()
+        try await harness.stop()
+    }
+
+    @Test func theSearchRowsAreTheTrainingRowsAndNeverTheHeldBackOnes() throws {
+        let folder = NSTemporaryDirectory() + "churn-search-rows-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = folder + "/customers.csv"
+        try SyntheticTelco.generate(customers: 600, seed: 4).dataset.writeCSV(to: data)
+        let prepared = try ModelTraining.prepare(
+            TrainParams(kind: "random_forest", data: data, tune: true), shownData: data, seed: 9, testFraction: 0.2,
+            validationFraction: 0.2, runs: folder + "/runs", kind: "random_forest")
+        let searched = Set(prepared.searchRows.customers.ids)
+        let heldBack = Set(prepared.test.customers.ids)
+        #expect(searched.isDisjoint(with: heldBack))
+        #expect(searched.count + heldBack.count == 600)
+        #expect(searched.count == prepared.trainRows + prepared.validationRows)
+    }
+
+    @Test func theBudgetIsKeptWithinTenPercent() async throws {
+        // A plan far larger than 30 seconds: the whole run, final fit included, keeps the budget.
+        let harness = try DaemonHarness(kinds: [], shipped: ["random-forest"])
+        defer { try? FileManager.default.removeItem(atPath: harness.root) }
+        try await harness.start()
+        let client = try await harness.client()
+        let (data, _) = try writeKaggleFile(harness, customers: 3000)
+        let start = Date()
+        let version = try await client.train(TrainParams(kind: "random_forest", data: data, seed: 1, tune: true, budget: 30, trials: 200))
+        let elapsed = Date().timeIntervalSince(start)
+        let board = try #require(version.leaderboard)
+        #expect(board.stopped == "budget" && board.entries.count < board.planned)
+        #expect(elapsed <= 30 * 1.1, "the run took \(elapsed) s for a 30 s budget (search \(board.searchSeconds) s)")
+        await client.close()
+        try await harness.stop()
+    }
+
+    @Test func aTunedForestIsNeverWorseThanTheDefaultsInCrossValidationOnTheTelcoFile() async throws {
+        let path = (repositoryRoot as NSString).deletingLastPathComponent + "/shared/data/telco/telco_train.csv"
+        guard FileManager.default.fileExists(atPath: path) else {
+            Issue.record("real telco data is missing at \(path): this test needs ../shared/data/telco beside the repository")
+            return
+        }
+        let harness = try DaemonHarness(kinds: [], shipped: ["random-forest"])
+        defer { try? FileManager.default.removeItem(atPath: harness.root) }
+        try await harness.start()
+        let client = try await harness.client()
+        let version = try await client.train(TrainParams(kind: "random_forest", data: path, seed: 0, tune: true, budget: 900))
+        let board = try #require(version.leaderboard)
+        #expect(board.stopped == nil, "the default plan fits 900 s")
+        #expect(board.folds == 5 && board.rows == 4507)
+        let chosen = try #require(board.entries.first { $0.trial == board.chosenTrial })
+        let defaults = try #require(board.entries.first { $0.isDefault && $0.rung == chosen.rung })
+        #expect(chosen.params["n_trees"] == 300 && defaults.params["n_trees"] == 300)
+        #expect(chosen.rocAUC >= defaults.rocAUC, "tuned \(chosen.rocAUC), defaults \(defaults.rocAUC)")
+        #expect((version.metrics["test_roc_auc"] ?? 0) > 0.83, "\(version.metrics)")
         await client.close()
         try await harness.stop()
     }
@@ -139,6 +197,11 @@ struct TunedTrainingTests {
             #expect(try await client.model("copy@\(member.version)").artifact.sha256 == member.sha256)
         }
         #expect(try await client.predict(customers, model: copy.ref.description).map(\.churnProbability) == served)
+
+        // A member is not deleted while its blend is there.
+        await expectDaemonError(.conflict, messageContains: "member of the blend \(blend.ref)") { () async throws(ChurnClientError) in
+            _ = try await client.delete("churn@\(members[0].version)")
+        }
 
         // After a restart, from the registry alone.
         await client.close()

@@ -51,8 +51,20 @@ public enum SyntheticOperator {
         ],
         revenue: "Monthly bill")
 
-    /// Generates `customers` customers.
-    public static func generate(customers: Int, seed: UInt64 = 0) -> Dataset {
+    /// How the label follows the customer.
+    public enum Signal: Sendable {
+        /// A smooth hazard on frustration (the default): small leaves and deep trees overfit it.
+        case frustration
+        /// Crisp plan-and-usage rules, as in the public operator file: heavy day use without
+        /// voice mail, heavy international use on the international plan, many service calls
+        /// with light use, heavy day and evening use; each rule churns most of its customers and
+        /// everyone else rarely. Deep trees with small leaves find the rules' edges.
+        case thresholds
+    }
+
+    /// Generates `customers` customers, labelled by `signal` (the columns are drawn the same way
+    /// for both signals).
+    public static func generate(customers: Int, seed: UInt64 = 0, signal: Signal = .frustration) -> Dataset {
         precondition(customers > 0)
         var random = SeededRandom(seed: seed)
         var table = CustomerTable(schema: schema)
@@ -96,7 +108,17 @@ public enum SyntheticOperator {
                     intlMinutes, normal(4, 2).rounded(), (intlMinutes * rates.intl * 100).rounded() / 100,
                     serviceCalls, dataGB, Double(today - changedDaysAgo), (bill * 100).rounded() / 100,
                 ])
-            labels.append(random.unit() < SyntheticTelco.sigmoid(-2.6 + 1.1 * frustration))
+            switch signal {
+            case .frustration:
+                labels.append(random.unit() < SyntheticTelco.sigmoid(-2.6 + 1.1 * frustration))
+            case .thresholds:
+                var rate = 0.02
+                if dayMinutes > 250, !voiceMail { rate = 0.85 }
+                if international, intlMinutes > 12.5 { rate = max(rate, 0.95) }
+                if serviceCalls >= 4, dayMinutes < 170 { rate = max(rate, 0.8) }
+                if dayMinutes > 215, eveMinutes > 250 { rate = max(rate, 0.8) }
+                labels.append(random.unit() < rate)
+            }
             lines.append(index + 2)
         }
         return Dataset(schema: schema, customers: table, churned: labels, lines: lines)
