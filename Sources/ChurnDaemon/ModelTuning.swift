@@ -102,6 +102,12 @@ struct ModelTuning: Sendable {
         var spaces: [SearchSpace] = []
         for plugin in plugins {
             let specs = await plugin.pluginDescription?.parameters ?? []
+            // The fixed values are checked before the search builds on them (a budget parameter
+            // sets every rung's amount): a bad one is refused here, naming it, as train would.
+            if !fixed.isEmpty {
+                let values = try ParameterValues(fixed, specs: specs)
+                for spec in specs where fixed[spec.name] != nil && spec.role == .budget { _ = try values.integer(spec.name) }
+            }
             spaces.append(SearchSpace(kind: plugin.kind, specs: specs, fixed: fixed, hasHistory: hasHistory))
         }
         let budget = tuning.budget ?? TuningRequest.budget(rows: prepared.rows)

@@ -34,8 +34,8 @@ public struct SearchSpace: Sendable {
     /// The full amount of the budget parameter: what the request set, else its default.
     public var fullBudget: Int? {
         guard let spec = budgetParameter else { return nil }
-        if case .number(let value)? = fixed[spec.name] { return Int(value) }
-        if case .number(let value) = spec.defaultValue { return Int(value) }
+        if case .number(let value)? = fixed[spec.name], let whole = Int(exactly: value) { return whole }
+        if case .number(let value) = spec.defaultValue, let whole = Int(exactly: value) { return whole }
         return nil
     }
 

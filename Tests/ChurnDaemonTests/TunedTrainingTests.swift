@@ -68,6 +68,12 @@ struct TunedTrainingTests {
         #expect(try await client.model(first.ref.description).leaderboard == board)
         #expect(try await client.models().first { $0.ref == first.ref }?.leaderboard == nil)
 
+        // A budget parameter fixed out of range is refused before the search builds on it
+        // (1e19 trees once crashed churnd converting it).
+        await expectDaemonError(.invalidParams, field: "params.n_trees", messageContains: "between 1 and 5000") { () async throws(ChurnClientError) in
+            _ = try await client.train(TrainParams(kind: "random_forest", data: data, params: ["n_trees": 1e19], tune: true))
+        }
+
         let second = try await client.train(request)
         let again = try #require(second.leaderboard)
         #expect(again.entries.map(\.params) == board.entries.map(\.params))
@@ -150,6 +156,9 @@ struct TunedTrainingTests {
         }
         await expectDaemonError(.invalidParams, field: "blend", messageContains: "kind auto") { () async throws(ChurnClientError) in
             _ = try await client.train(TrainParams(kind: "echo", data: data, tune: true, blend: true))
+        }
+        await expectDaemonError(.invalidParams, field: "params.n_trees", messageContains: "unknown") { () async throws(ChurnClientError) in
+            _ = try await client.train(TrainParams(kind: "echo", data: data, params: ["smoothing": 2, "n_trees": 5], tune: true))
         }
         #expect(try await client.models().isEmpty, "nothing registered")
         await client.close()
