@@ -153,4 +153,13 @@ public struct BlendMember: Codable, Sendable, Hashable {
         self.weight = weight
         self.sha256 = sha256
     }
+
+    /// A blend version's `params`: its members' versions, kinds and weights.
+    public static func params(_ members: [BlendMember]) -> [String: JSONValue] {
+        [
+            "members": .array(members.map { member in
+                .object(["version": .number(Double(member.version)), "kind": .string(member.kind), "weight": .number(member.weight)])
+            })
+        ]
+    }
 }

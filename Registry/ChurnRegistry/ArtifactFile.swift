@@ -143,7 +143,15 @@ extension ModelRegistry {
         guard let members = info.members, !members.isEmpty else { return own }
         var files: [Data] = []
         for member in members {
-            files.append(try export(ModelRef(name: version.name, version: member.version)))
+            let memberRef = ModelRef(name: version.name, version: member.version)
+            do {
+                files.append(try export(memberRef))
+            } catch .versionNotFound {
+                throw .conflict(
+                    "cannot export the blend \(version): its member \(memberRef) (\(member.kind), weight \(member.weight)) is gone from the registry")
+            } catch {
+                throw .conflict("cannot export the blend \(version): its member \(memberRef) (\(member.kind)): \(error)")
+            }
         }
         return BlendBundleFile.encode(members: files, blend: own)
     }
@@ -180,11 +188,7 @@ extension ModelRegistry {
     private nonisolated func insert(_ registration: ModelRegistration, compressed: (ModelVersionInfo, Data), user: String)
         async throws(RegistryError) -> ModelVersionInfo
     {
-        let info = compressed.0
-        return try await insert(
-            registration,
-            artifact: StoredArtifact(sha256: info.artifact.sha256, rawSize: info.artifact.rawBytes, compressed: compressed.1),
-            user: user, action: .import)
+        try await insert(registration, artifact: Self.stored(compressed), user: user, action: .import)
     }
 
     /// Imports a blend bundle: every part decoded and checked, then the members registered, then
@@ -205,18 +209,28 @@ extension ModelRegistry {
             throw .invalid(field: "file", reason: "\(file) lacks the blend's member \(member.kind) with sha256 \(member.sha256.prefix(12))")
         }
         let target = name ?? blend.0.name
-        var renumbered: [String: Int] = [:]
-        for member in members {
-            let version = try await insert(imported(member.0, file: file, name: target), compressed: member, user: user)
-            renumbered[member.0.artifact.sha256] = version.version
+        // Members and blend in one transaction: a failure part way stores none of them.
+        let template = imported(blend.0, file: file, name: target)
+        let parts = members
+        let memberVersions = parts.map { member in
+            (registration: imported(member.0, file: file, name: target), artifact: Self.stored(member))
         }
-        var registration = imported(blend.0, file: file, name: target)
-        registration.members = recorded.map { BlendMember(version: renumbered[$0.sha256]!, kind: $0.kind, weight: $0.weight, sha256: $0.sha256) }
-        registration.params = [
-            "members": .array(registration.members!.map { member in
-                .object(["version": .number(Double(member.version)), "kind": .string(member.kind), "weight": .number(member.weight)])
-            })
-        ]
-        return try await insert(registration, compressed: blend, user: user)
+        return try await registerBlend(
+            members: memberVersions,
+            blend: { versions in
+                var registration = template
+                var renumbered: [String: Int] = [:]
+                for (member, version) in zip(parts, versions) { renumbered[member.0.artifact.sha256] = version }
+                registration.members = recorded.map { BlendMember(version: renumbered[$0.sha256]!, kind: $0.kind, weight: $0.weight, sha256: $0.sha256) }
+                registration.params = BlendMember.params(registration.members!)
+                return registration
+            },
+            artifact: Self.stored(blend), user: user, action: .import
+        ).blend
+    }
+
+    /// An exported version's compressed artifact as the registry stores it.
+    private nonisolated static func stored(_ compressed: (ModelVersionInfo, Data)) -> StoredArtifact {
+        StoredArtifact(sha256: compressed.0.artifact.sha256, rawSize: compressed.0.artifact.rawBytes, compressed: compressed.1)
     }
 }

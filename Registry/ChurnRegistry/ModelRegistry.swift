@@ -104,67 +104,110 @@ public actor ModelRegistry {
     func insert(
         _ registration: ModelRegistration, artifact: StoredArtifact, user: String, action: AuditAction
     ) throws(RegistryError) -> ModelVersionInfo {
+        try checkSize(artifact)
         let now = Self.timestamp()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        func json<T: Encodable>(_ value: T) -> String {
-            String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+        let number: Int = try storage {
+            try database.transaction { try insertRow(registration, artifact: artifact, user: user, action: action, at: now) }
         }
+        return try resolve(ModelReference(name: registration.name, selector: .version(number)))
+    }
+
+    /// Registers a blend's members and then the blend, which names them by the version numbers
+    /// they get (`blend` builds its registration from them), in one transaction: all of them or
+    /// none. Every member and the blend are versions of `blend`'s model name.
+    public func registerBlend(
+        members: [(registration: ModelRegistration, artifact: StoredArtifact)],
+        blend: @Sendable ([Int]) -> ModelRegistration, artifact: StoredArtifact, user: String, action: AuditAction = .register
+    ) throws(RegistryError) -> (members: [ModelVersionInfo], blend: ModelVersionInfo) {
+        for member in members {
+            guard ModelReference.isValidName(member.registration.name) else {
+                throw .invalid(field: "name", reason: "\"\(member.registration.name)\" is not a model name")
+            }
+            guard member.artifact.rawSize > 0 else { throw .invalid(field: "artifact", reason: "a member's artifact is empty") }
+            try checkSize(member.artifact)
+        }
+        try checkSize(artifact)
+        let now = Self.timestamp()
+        let (numbers, blendNumber, name): ([Int], Int, String) = try storage {
+            try database.transaction {
+                let numbers = try members.map { try insertRow($0.registration, artifact: $0.artifact, user: user, action: action, at: now) }
+                let registration = blend(numbers)
+                guard ModelReference.isValidName(registration.name) else {
+                    throw RegistryError.invalid(field: "name", reason: "\"\(registration.name)\" is not a model name")
+                }
+                return (numbers, try insertRow(registration, artifact: artifact, user: user, action: action, at: now), registration.name)
+            }
+        }
+        let memberInfos = try zip(members, numbers).map { (member, number) throws(RegistryError) in
+            try resolve(ModelReference(name: member.registration.name, selector: .version(number)))
+        }
+        return (memberInfos, try resolve(ModelReference(name: name, selector: .version(blendNumber))))
+    }
+
+    /// Refuses an artifact over a shared registry's size limit.
+    private func checkSize(_ artifact: StoredArtifact) throws(RegistryError) {
         if case .postgres(let address) = location, artifact.compressed.count > address.maximumArtifactBytes {
             throw .invalid(
                 field: "artifact",
                 reason: "the compressed artifact is \(artifact.compressed.count >> 20) MB, over this shared registry's limit of \(address.maximumArtifactBytes >> 20) MB: raise max_artifact_mb in the registry URL (PostgreSQL stores at most 1 GB in one value), or make the model smaller")
         }
-        let number: Int = try storage {
-            try database.transaction {
-                let modelID = try self.modelID(named: registration.name, creating: true, at: now)!
-                // Allocated by one UPDATE, so concurrent registrations (from any host) get distinct numbers.
-                let number = try database.queryOne(
-                    "UPDATE models SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number",
-                    [.integer(modelID)])!.int("number")!
-                let versionID = try database.insertReturningID(
-                    """
-                    INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
-                        loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
-                        training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema, history_source, calibration,
-                        leaderboard, members)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        .integer(modelID), .integer(Int64(number)), .text(registration.kind),
-                        .text(registration.pluginVersion), .integer(Int64(registration.protocolVersion)),
-                        .text(json(registration.params)), .text(json(registration.metrics)),
-                        .text(json(registration.lossCurve)), .text(json(registration.rocCurve)),
-                        .text(json(registration.importances)),
-                        registration.featureSchema.map { .text(json($0)) } ?? .null,
-                        .optional(registration.trainingData?.sha256), .optional(registration.trainingData?.rows),
-                        .optional(registration.trainingData?.path), .text(now), .text(user),
-                        .optional(registration.notes), .text(json(registration.tags)),
-                        .optional(registration.lossCurveUnit),
-                        registration.datasetSchema.map { .text(json($0)) } ?? .null,
-                        .optional(registration.historySource),
-                        registration.calibration.map { .text(json($0)) } ?? .null,
-                        registration.leaderboard.map { .text(json($0)) } ?? .null,
-                        registration.members.map { .text(json($0)) } ?? .null,
-                    ])
-                Self.afterVersionRowForTesting?()
-                try database.run(
-                    """
-                    INSERT INTO artifacts (version_id, sha256, raw_size, compressed_size, compression, data)
-                    VALUES (?, ?, ?, ?, 'zlib', ?)
-                    """,
-                    [
-                        .integer(versionID), .text(artifact.sha256), .integer(Int64(artifact.rawSize)),
-                        .integer(Int64(artifact.compressed.count)), .blob(artifact.compressed),
-                    ])
-                try self.audit(
-                    at: now, user: user, action: action, model: registration.name, from: nil, to: number,
-                    detail: "\(registration.kind) \(artifact.rawSize) bytes sha256 \(artifact.sha256)")
-                try self.notifyChange()
-                return number
-            }
+    }
+
+    /// Inserts one version row, its artifact and the audit record, inside the caller's
+    /// transaction; the version number it was given.
+    private func insertRow(
+        _ registration: ModelRegistration, artifact: StoredArtifact, user: String, action: AuditAction, at now: String
+    ) throws -> Int {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func json<T: Encodable>(_ value: T) -> String {
+            String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
         }
-        return try resolve(ModelReference(name: registration.name, selector: .version(number)))
+        let modelID = try self.modelID(named: registration.name, creating: true, at: now)!
+        // Allocated by one UPDATE, so concurrent registrations (from any host) get distinct numbers.
+        let number = try database.queryOne(
+            "UPDATE models SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number",
+            [.integer(modelID)])!.int("number")!
+        let versionID = try database.insertReturningID(
+            """
+            INSERT INTO versions (model_id, version, kind, plugin_version, protocol_version, params, metrics,
+                loss_curve, roc_curve, importances, feature_schema, training_sha256, training_rows,
+                training_path, created_at, created_by, notes, tags, loss_curve_unit, dataset_schema, history_source, calibration,
+                leaderboard, members)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(modelID), .integer(Int64(number)), .text(registration.kind),
+                .text(registration.pluginVersion), .integer(Int64(registration.protocolVersion)),
+                .text(json(registration.params)), .text(json(registration.metrics)),
+                .text(json(registration.lossCurve)), .text(json(registration.rocCurve)),
+                .text(json(registration.importances)),
+                registration.featureSchema.map { .text(json($0)) } ?? .null,
+                .optional(registration.trainingData?.sha256), .optional(registration.trainingData?.rows),
+                .optional(registration.trainingData?.path), .text(now), .text(user),
+                .optional(registration.notes), .text(json(registration.tags)),
+                .optional(registration.lossCurveUnit),
+                registration.datasetSchema.map { .text(json($0)) } ?? .null,
+                .optional(registration.historySource),
+                registration.calibration.map { .text(json($0)) } ?? .null,
+                registration.leaderboard.map { .text(json($0)) } ?? .null,
+                registration.members.map { .text(json($0)) } ?? .null,
+            ])
+        Self.afterVersionRowForTesting?()
+        try database.run(
+            """
+            INSERT INTO artifacts (version_id, sha256, raw_size, compressed_size, compression, data)
+            VALUES (?, ?, ?, ?, 'zlib', ?)
+            """,
+            [
+                .integer(versionID), .text(artifact.sha256), .integer(Int64(artifact.rawSize)),
+                .integer(Int64(artifact.compressed.count)), .blob(artifact.compressed),
+            ])
+        try self.audit(
+            at: now, user: user, action: action, model: registration.name, from: nil, to: number,
+            detail: "\(registration.kind) \(artifact.rawSize) bytes sha256 \(artifact.sha256)")
+        try self.notifyChange()
+        return number
     }
 
     // MARK: Read

@@ -46,43 +46,51 @@ extension ModelTraining {
             let artifactPath = (folder as NSString).appendingPathComponent("member-\(index + 1).artifact")
             fitted.append((member, try await fit(plugin, params: member.params, prepared: prepared, seed: seed, artifactPath: artifactPath, context: context)))
         }
-        // The members, each a version of its own.
-        var registered: [BlendMember] = []
+        // The members, each a version of its own, and the blend naming them: registered in one
+        // transaction, so a failure leaves no member without its blend.
+        var memberRegistrations: [(registration: ModelRegistration, artifact: ModelRegistry.StoredArtifact)] = []
         for (member, fit) in fitted {
             var registration = try await describe(
                 fit, kind: member.kind, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData, context: context)
             registration.tags = (params.tags ?? []) + ["blend-member"]
             registration.notes = String(format: "member of a blend (weight %.2f) chosen by kind auto", member.weight)
-            let version = try await serving.registry.register(registration, stored: fit.artifact, user: user)
-            registered.append(BlendMember(version: version.version, kind: member.kind, weight: member.weight, sha256: fit.artifact.sha256))
-            await context.progress(stage: "register", step: registered.count, total: members.count + 1, message: "registered blend member \(version.ref) (\(member.kind))")
+            memberRegistrations.append((registration, fit.artifact))
         }
-
-        // The blend.
         func mix(_ scores: (Fitted) -> [Double]) -> [Double] {
             let columns = fitted.map { scores($0.fit) }
             return columns[0].indices.map { row in zip(fitted, columns).reduce(0) { $0 + $1.0.member.weight * $1.1[row] } }
         }
         var registration = try await describe(
             mix(\.test), mix(\.validation), prepared: prepared, name: name, seed: seed, params: params, shownData: shownData, context: context)
-        let manifest = BlendManifest(members: registered.map { BlendManifest.Member(kind: $0.kind, sha256: $0.sha256, weight: $0.weight) })
+        let manifest = BlendManifest(members: fitted.map { BlendManifest.Member(kind: $0.member.kind, sha256: $0.fit.artifact.sha256, weight: $0.member.weight) })
         let manifestPath = (folder as NSString).appendingPathComponent("blend.artifact")
         try manifest.encoded().write(to: URL(fileURLWithPath: manifestPath))
         let stored = try await ModelRegistry.prepareArtifact(file: manifestPath)
         registration.kind = BlendManifest.kind
         registration.pluginVersion = BlendManifest.formatVersion
-        registration.params = [
-            "members": .array(registered.map { member in
-                .object(["version": .number(Double(member.version)), "kind": .string(member.kind), "weight": .number(member.weight)])
-            })
-        ]
-        registration.importances = Self.blendImportances(zip(fitted, registered).map { ($0.fit.result.importances, $1.weight) })
+        registration.importances = Self.blendImportances(fitted.map { ($0.fit.result.importances, $0.member.weight) })
         registration.historySource = fitted.first?.fit.result.historySource
-        registration.members = registered
         registration.leaderboard = leaderboard
-        registration.notes = [params.notes, "blend of " + registered.map { "\(name)@\($0.version) (\($0.kind), weight \(String(format: "%.2f", $0.weight)))" }.joined(separator: ", ")]
-            .compactMap { $0 }.joined(separator: "; ")
-        return try await serving.registry.register(registration, stored: stored, user: user)
+        let blendTemplate = registration
+        let parts = fitted.map { (kind: $0.member.kind, weight: $0.member.weight, sha256: $0.fit.artifact.sha256) }
+        let registered = try await serving.registry.registerBlend(
+            members: memberRegistrations,
+            blend: { versions in
+                var registration = blendTemplate
+                let members = zip(parts, versions).map { part, version in
+                    BlendMember(version: version, kind: part.kind, weight: part.weight, sha256: part.sha256)
+                }
+                registration.members = members
+                registration.params = BlendMember.params(members)
+                registration.notes = [params.notes, "blend of " + members.map { "\(name)@\($0.version) (\($0.kind), weight \(String(format: "%.2f", $0.weight)))" }.joined(separator: ", ")]
+                    .compactMap { $0 }.joined(separator: "; ")
+                return registration
+            },
+            artifact: stored, user: user)
+        for member in registered.members {
+            await context.progress(stage: "register", step: 1, total: 1, message: "registered blend member \(member.ref) (\(member.kind))")
+        }
+        return registered.blend
     }
 
     /// Members' importances, each scaled to sum to 1 and weighted by the member's weight, summed

@@ -147,10 +147,15 @@ struct ModelTraining: Sendable {
         let handle = "evaluate-\(UUID().uuidString.prefix(8))"
         let evaluation = try await plugin.connection(
             loading: PluginLoadParams(model: handle, artifactPath: artifactPath, sha256: artifact.sha256))
-        let test = try await Self.score(prepared.testRecords, plugin: plugin, handle: handle, over: evaluation, what: "held-back")
-        let validation = try await Self.score(
-            prepared.validationRecords, plugin: plugin, handle: handle, over: evaluation, what: "validation")
+        // The temporary handle is unloaded whether scoring succeeds or not.
+        let scored = await Result(catching: {
+            let test = try await Self.score(prepared.testRecords, plugin: plugin, handle: handle, over: evaluation, what: "held-back")
+            let validation = try await Self.score(
+                prepared.validationRecords, plugin: plugin, handle: handle, over: evaluation, what: "validation")
+            return (test: test, validation: validation)
+        })
         await plugin.unload(handle)
+        let (test, validation) = try scored.get()
         let description = await plugin.pluginDescription
         return Fitted(
             result: result, artifact: artifact, pluginVersion: description?.pluginVersion ?? "unknown", test: test,

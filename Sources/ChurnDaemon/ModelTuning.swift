@@ -172,14 +172,14 @@ struct PluginFoldScorer: FoldScorer {
     let files: FoldFiles
     let seed: UInt64
 
-    func score(kind: String, params: [String: JSONValue], fold: Int) async throws -> [Double] {
+    func score(kind: String, params: [String: JSONValue], fold: Int, timeLimit: Double) async throws -> [Double] {
         guard let plugin = plugins[kind] else { throw RPCError(.notSupported, "no plugin of kind \(kind)") }
         let artifact = files.artifactPath(fold: fold)
         defer { try? FileManager.default.removeItem(atPath: artifact) }
         let connection = try await plugin.readyConnection()
         _ = try await plugin.call(
             PluginMethod.Train.self, files.trainRequest(fold: fold, params: params, seed: seed, artifactPath: artifact),
-            over: connection, timeout: nil)
+            over: connection, timeout: .milliseconds(Int64(min(timeLimit, 86_400 * 2) * 1000)))
         let sha256 = try await NIOThreadPool.singleton.runIfActive {
             try Data(contentsOf: URL(fileURLWithPath: artifact), options: .mappedIfSafe).sha256Hex
         }

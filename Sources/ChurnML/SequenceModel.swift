@@ -8,6 +8,7 @@ public struct SequenceModelConfiguration: Codable, Sendable, Hashable {
     public var staticUnits = 32
     public var headUnits = 16
     public var attentionUnits = 32
+    /// 0 here (no dropout unless asked); the plugins default to 0.2 (`SequenceParameters`).
     public var dropout: Float = 0
     public var learningRate: Float = 1e-3
     public var epochs = 30

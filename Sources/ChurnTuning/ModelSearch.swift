@@ -7,7 +7,9 @@ import Foundation
 /// benchmark do it in-process.
 public protocol FoldScorer: Sendable {
     /// The probabilities of fold `fold`'s rows, in the order of ``ModelSearch/folds```[fold]`.
-    func score(kind: String, params: [String: JSONValue], fold: Int) async throws -> [Double]
+    /// A fit still running after `timeLimit` seconds is given up with an error, where the
+    /// scorer can interrupt it (through a plugin: the call times out).
+    func score(kind: String, params: [String: JSONValue], fold: Int, timeLimit: Double) async throws -> [Double]
 }
 
 /// How a search is run.
@@ -79,8 +81,8 @@ public enum SearchChoice: Sendable, Equatable {
 public struct SearchOutcome: Sendable {
     public var leaderboard: Leaderboard
     public var choice: SearchChoice
-    /// Failed trials, as lines for a person.
-    public var failures: [String]
+    /// Failed trials.
+    public var failures: [TrialFailure]
 }
 
 /// Chooses a model for one dataset by stratified k-fold cross-validation on its training rows:
@@ -129,9 +131,10 @@ public struct ModelSearch: Sendable {
     ) async throws -> SearchOutcome {
         let start = now()
         let deadline = start + settings.budgetSeconds
+        let eta = max(2, settings.eta)
         // Each kind's configurations and the budget parameter's amount per rung.
         let plans = spaces.enumerated().map { index, space in
-            let budgets = distinct(space.budgets(rungs: max(1, settings.rungs), eta: max(2, settings.eta)))
+            let budgets = distinct(space.budgets(rungs: max(1, settings.rungs), eta: eta))
             let configurations = space.configurations(
                 max(1, settings.trialsPerKind), seed: settings.seed &+ UInt64(index) &* 0x9E37_79B9)
             return (space: space, budgets: budgets, configurations: configurations)
@@ -141,15 +144,14 @@ public struct ModelSearch: Sendable {
             var count = plan.configurations.count
             var sum = count
             for _ in plan.budgets.dropFirst() {
-                let next = (count + settings.eta - 1) / settings.eta
+                let next = (count + eta - 1) / eta
                 sum += next + (next < count ? 1 : 0)
                 count = next
             }
             return total + sum
         }
         var trials: [Trial] = []
-        var failures: [String] = []
-        var firstError: (any Error)?
+        var failures: [TrialFailure] = []
         var stopped: String?
         var seconds: [String: [(budget: Int, seconds: Double)]] = [:]
         var trialNumber = 0
@@ -200,101 +202,149 @@ public struct ModelSearch: Sendable {
             }
         }
 
-        // Kinds one after another, each with an equal share of what is left of the budget (what
-        // a fast kind leaves passes to the next); within a kind, rung by rung.
-        search: for (kindIndex, plan) in plans.enumerated() {
-            let shareEnd = now() + max(0, deadline - now() - reserve()) / Double(plans.count - kindIndex)
+        /// Seconds a fold fit may take before the scorer gives up on it: what is left of the
+        /// budget, and a grace (a tenth of the budget, 5 s at least) for a first fit whose cost
+        /// is not known yet.
+        func foldTimeLimit() -> Double {
+            max(0, deadline - now()) + max(5, settings.budgetSeconds / 10)
+        }
+
+        enum Step { case next, halt }
+        /// Cross-validates one configuration at `rung` unless its estimated cost would run past
+        /// `shareEnd` or leave too little for the final fit; between folds, abandons it when the
+        /// folds still to come would.
+        func evaluate(
+            _ space: SearchSpace, budget: Int?, configuration: [String: JSONValue], rung: Int, until shareEnd: Double
+        ) async -> Step {
+            if isCancelled() {
+                stopped = "cancelled"
+                return .halt
+            }
+            let kind = space.kind
+            var params = configuration
+            if let name = space.budgetParameter?.name, let budget { params[name] = .number(Double(budget)) }
+            let cost = estimate(kind, budget: budget).map { $0 * Double(folds.count) } ?? 0
+            if now() + cost > shareEnd || now() + cost + reserve() > deadline || now() + reserve() >= deadline {
+                stopped = "budget"
+                return .next
+            }
+            trialNumber += 1
+            let number = trialNumber
+            let best = trials.map(\.entry.rocAUC).max()
+            var outOfFold = [Double](repeating: .nan, count: labels.count)
+            var foldAUC: [Double] = []
+            let trialStart = now()
+            var currentFold = 0
+            do {
+                for fold in folds.indices {
+                    currentFold = fold
+                    if isCancelled() {
+                        stopped = "cancelled"
+                        return .halt
+                    }
+                    if fold > 0 {
+                        // The folds to come, at the pace of those done: an unfinished trial is
+                        // not comparable, so one that would overrun is abandoned now.
+                        let ahead = (now() - trialStart) / Double(fold) * Double(folds.count - fold)
+                        if now() + ahead > shareEnd || now() + ahead + reserve() > deadline {
+                            stopped = "budget"
+                            seconds[kind, default: []].append((budget ?? 1, (now() - trialStart) / Double(fold)))
+                            throw SearchStop.abandoned
+                        }
+                    }
+                    let rows = folds[fold]
+                    let probabilities = try await scorer.score(kind: kind, params: params, fold: fold, timeLimit: foldTimeLimit())
+                    guard probabilities.count == rows.count else {
+                        throw SearchStop.wrongCount(expected: rows.count, got: probabilities.count)
+                    }
+                    for (position, row) in rows.enumerated() { outOfFold[row] = probabilities[position] }
+                    let auc = Metrics.rocAUC(rows.map { labels[$0] }, probabilities) ?? 0.5
+                    foldAUC.append(auc)
+                    await progress(
+                        SearchProgress(
+                            trial: number, planned: planned, kind: kind, params: params, rung: rung, fold: fold,
+                            foldROCAUC: auc, trialROCAUC: nil, bestROCAUC: best,
+                            message: String(
+                                format: "trial %d of at most %d, %@ rung %d%@, fold %d/%d: ROC-AUC %.4f%@", number, planned, kind, rung,
+                                fold == 0 ? " (" + Self.describe(params) + ")" : "", fold + 1, folds.count, auc,
+                                best.map { String(format: " (best so far %.4f)", $0) } ?? "")))
+                }
+            } catch SearchStop.abandoned {
+                await progress(
+                    SearchProgress(
+                        trial: number, planned: planned, kind: kind, params: params, rung: rung, fold: nil, foldROCAUC: nil,
+                        trialROCAUC: nil, bestROCAUC: best,
+                        message: "trial \(number) of at most \(planned), \(kind): abandoned after \(currentFold) of \(folds.count) folds, its remaining folds would overrun the budget"))
+                return .next
+            } catch {
+                let failure = TrialFailure(trial: number, kind: kind, params: params, fold: currentFold, folds: folds.count, error: error)
+                failures.append(failure)
+                if now() >= deadline { stopped = "budget" }
+                await progress(
+                    SearchProgress(
+                        trial: number, planned: planned, kind: kind, params: params, rung: rung, fold: nil, foldROCAUC: nil,
+                        trialROCAUC: nil, bestROCAUC: best, message: "trial \(number) of at most \(planned), \(kind): failed on fold \(currentFold + 1): \(error)"))
+                return .next
+            }
+            let elapsed = (now() - trialStart) / Double(folds.count)
+            seconds[kind, default: []].append((budget ?? 1, elapsed))
+            let mean = foldAUC.reduce(0, +) / Double(foldAUC.count)
+            let spread = (foldAUC.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(foldAUC.count)).squareRoot()
+            let entry = LeaderboardEntry(
+                trial: number, kind: kind, params: params, rung: rung, isDefault: configuration == space.defaults,
+                rocAUC: mean, rocAUCStd: spread, foldROCAUC: foldAUC, logLoss: Metrics.logLoss(labels, outOfFold),
+                fitSeconds: elapsed)
+            trials.append(Trial(entry: entry, outOfFold: outOfFold, configuration: configuration))
+            let bestNow = max(best ?? mean, mean)
+            await progress(
+                SearchProgress(
+                    trial: number, planned: planned, kind: kind, params: params, rung: rung, fold: nil, foldROCAUC: nil,
+                    trialROCAUC: mean, bestROCAUC: bestNow,
+                    message: String(
+                        format: "trial %d of at most %d, %@ %@: CV ROC-AUC %.4f ± %.4f, %.1f s a fold (best so far %.4f)", number, planned,
+                        kind, Self.describe(params), mean, spread, elapsed, bestNow)))
+            return .next
+        }
+
+        // First each kind's defaults at its first rung, in the plugins' order: what a fold of
+        // each kind costs is then known. Then kinds cheapest first (a fast kind is never starved
+        // by a slow one ahead of it, nor by the reserve for a slow kind's final fit), each with
+        // an equal share of what is left of the budget (what a fast kind leaves passes to the
+        // next); within a kind, rung by rung.
+        var halted = false
+        for plan in plans where !halted {
+            guard let first = plan.configurations.first else { continue }
+            // A first fit's cost is unknown: it may use what is left, not just a share.
+            halted = await evaluate(plan.space, budget: plan.budgets.first, configuration: first, rung: 0, until: deadline) == .halt
+        }
+        let order = plans.enumerated().sorted { a, b in
+            let costA = estimate(a.element.space.kind, budget: a.element.budgets.first) ?? .infinity
+            let costB = estimate(b.element.space.kind, budget: b.element.budgets.first) ?? .infinity
+            return costA != costB ? costA < costB : a.offset < b.offset
+        }.map(\.element)
+        search: for (position, plan) in order.enumerated() where !halted {
+            let shareEnd = now() + max(0, deadline - now() - reserve()) / Double(order.count - position)
             for rung in 0..<max(1, plan.budgets.count) {
                 let kind = plan.space.kind
-                let budgetName = plan.space.budgetParameter?.name
                 let budget = plan.budgets.isEmpty ? nil : plan.budgets[rung]
                 let configurations: [[String: JSONValue]]
                 if rung == 0 {
-                    configurations = plan.configurations
+                    // The defaults were cross-validated first.
+                    configurations = Array(plan.configurations.dropFirst())
                 } else {
                     var keep = plan.configurations.count
-                    for _ in 0..<rung { keep = (keep + settings.eta - 1) / settings.eta }
+                    for _ in 0..<rung { keep = (keep + eta - 1) / eta }
                     configurations = promoted(from: trials, kind: kind, rung: rung - 1, keep: keep, defaults: plan.space.defaults)
                 }
                 for configuration in configurations {
-                    if isCancelled() {
-                        stopped = "cancelled"
+                    if await evaluate(plan.space, budget: budget, configuration: configuration, rung: rung, until: shareEnd) == .halt {
                         break search
                     }
-                    var params = configuration
-                    if let budgetName, let budget { params[budgetName] = .number(Double(budget)) }
-                    let cost = estimate(kind, budget: budget).map { $0 * Double(folds.count) } ?? 0
-                    if now() + cost > shareEnd || now() + cost + reserve() > deadline || now() + reserve() >= deadline {
-                        stopped = "budget"
-                        continue
-                    }
-                    trialNumber += 1
-                    let number = trialNumber
-                    let best = trials.map(\.entry.rocAUC).max()
-                    var outOfFold = [Double](repeating: .nan, count: labels.count)
-                    var foldAUC: [Double] = []
-                    let trialStart = now()
-                    do {
-                        for fold in folds.indices {
-                            if isCancelled() {
-                                stopped = "cancelled"
-                                break search
-                            }
-                            if fold > 0, now() + reserve() > deadline {
-                                // Over budget part way: an unfinished trial is not comparable.
-                                stopped = "budget"
-                                throw SearchStop.abandoned
-                            }
-                            let rows = folds[fold]
-                            let probabilities = try await scorer.score(kind: kind, params: params, fold: fold)
-                            guard probabilities.count == rows.count else {
-                                throw SearchStop.wrongCount(expected: rows.count, got: probabilities.count)
-                            }
-                            for (position, row) in rows.enumerated() { outOfFold[row] = probabilities[position] }
-                            let auc = Metrics.rocAUC(rows.map { labels[$0] }, probabilities) ?? 0.5
-                            foldAUC.append(auc)
-                            await progress(
-                                SearchProgress(
-                                    trial: number, planned: planned, kind: kind, params: params, rung: rung, fold: fold,
-                                    foldROCAUC: auc, trialROCAUC: nil, bestROCAUC: best,
-                                    message: String(
-                                        format: "trial %d of at most %d, %@ rung %d%@, fold %d/%d: ROC-AUC %.4f%@", number, planned, kind, rung,
-                                        fold == 0 ? " (" + Self.describe(params) + ")" : "", fold + 1, folds.count, auc,
-                                        best.map { String(format: " (best so far %.4f)", $0) } ?? "")))
-                        }
-                    } catch SearchStop.abandoned {
-                        continue
-                    } catch {
-                        failures.append("trial \(number) (\(kind) \(Self.describe(params))): \(error)")
-                        if firstError == nil { firstError = error }
-                        await progress(
-                            SearchProgress(
-                                trial: number, planned: planned, kind: kind, params: params, rung: rung, fold: nil, foldROCAUC: nil,
-                                trialROCAUC: nil, bestROCAUC: best, message: "trial \(number) of at most \(planned), \(kind): failed: \(error)"))
-                        continue
-                    }
-                    let elapsed = (now() - trialStart) / Double(folds.count)
-                    seconds[kind, default: []].append((budget ?? 1, elapsed))
-                    let mean = foldAUC.reduce(0, +) / Double(foldAUC.count)
-                    let spread = (foldAUC.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(foldAUC.count)).squareRoot()
-                    let entry = LeaderboardEntry(
-                        trial: number, kind: kind, params: params, rung: rung, isDefault: configuration == plan.space.defaults,
-                        rocAUC: mean, rocAUCStd: spread, foldROCAUC: foldAUC, logLoss: Metrics.logLoss(labels, outOfFold),
-                        fitSeconds: elapsed)
-                    trials.append(Trial(entry: entry, outOfFold: outOfFold, configuration: configuration))
-                    let bestNow = max(best ?? mean, mean)
-                    await progress(
-                        SearchProgress(
-                            trial: number, planned: planned, kind: kind, params: params, rung: rung, fold: nil, foldROCAUC: nil,
-                            trialROCAUC: mean, bestROCAUC: bestNow,
-                            message: String(
-                                format: "trial %d of at most %d, %@ %@: CV ROC-AUC %.4f ± %.4f, %.1f s a fold (best so far %.4f)", number, planned,
-                                kind, Self.describe(params), mean, spread, elapsed, bestNow)))
                 }
             }
         }
         guard !trials.isEmpty else {
-            if let firstError { throw firstError }
+            if let first = failures.first { throw SearchStop.everyTrialFailed(first: first, count: failures.count) }
             throw SearchStop.nothingFinished(stopped ?? "budget")
         }
 
@@ -377,16 +427,53 @@ public struct ModelSearch: Sendable {
     }
 }
 
+/// A trial that failed: which configuration, on which fold, and why.
+public struct TrialFailure: Sendable, CustomStringConvertible {
+    public var trial: Int
+    public var kind: String
+    public var params: [String: JSONValue]
+    /// The fold (0-based) being fitted or scored when it failed.
+    public var fold: Int
+    public var folds: Int
+    public var error: any Error
+
+    public var description: String {
+        "trial \(trial) (\(kind) \(ModelSearch.describe(params))), fold \(fold + 1) of \(folds): \(error)"
+    }
+}
+
 /// Why a search stopped without a result, or abandoned a trial.
-public enum SearchStop: Error, CustomStringConvertible {
+public enum SearchStop: Error, CustomStringConvertible, RPCErrorConvertible {
     case abandoned
     case wrongCount(expected: Int, got: Int)
     case nothingFinished(String)
+    /// Every trial failed; the first failure says where and why.
+    case everyTrialFailed(first: TrialFailure, count: Int)
+
+    /// As a JSON-RPC error: the first failure's code (a bad parameter stays -32602) with the
+    /// trial, kind, params and fold in its message.
+    public var rpcError: RPCError {
+        switch self {
+        case .everyTrialFailed(let first, let count):
+            let cause = (first.error as? RPCErrorConvertible)?.rpcError
+            var data: [String: JSONValue] = [:]
+            if case .object(let fields)? = cause?.data { data = fields }
+            data["kind"] = .string(first.kind)
+            data["fold"] = .number(Double(first.fold + 1))
+            return RPCError(
+                code: cause?.code ?? RPCErrorCode.internalError.rawValue,
+                message: "every configuration tried failed (\(count)); the first, \(first.description)", data: .object(data))
+        case .nothingFinished(let reason):
+            return reason == "cancelled" ? RPCError(.timeout, description) : RPCError.invalidParams(field: "budget", description)
+        default: return RPCError(.internalError, description)
+        }
+    }
 
     public var description: String {
         switch self {
         case .abandoned: return "the trial was abandoned when the budget ran out"
         case .wrongCount(let expected, let got): return "the plugin scored \(got) of a fold's \(expected) rows"
+        case .everyTrialFailed: return rpcError.message
         case .nothingFinished(let reason):
             return reason == "cancelled"
                 ? "the search was cancelled before any configuration was cross-validated"

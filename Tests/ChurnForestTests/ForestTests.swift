@@ -47,6 +47,13 @@ struct ForestTests {
         #expect(forest.predict(numericFeatures([[2, 9], [0, 0]])) == [0, 1])
     }
 
+    @Test func theOptionsStartAtThePluginsDefaults() throws {
+        // One set of defaults: what `train` uses without params is what ForestOptions() holds.
+        // (max_features is a third of the columns, resolved per width: 8 of 25.)
+        let (parsed, _) = try ForestParameters.parse([:], width: 25)
+        #expect(parsed == ForestOptions(), "ForestOptions' initial values drifted from ForestParameters.specs")
+    }
+
     @Test func theSameSeedGivesABitIdenticalForestOnAnyNumberOfThreads() throws {
         let features = numericFeatures([(0..<400).map { Float($0 % 37) }, (0..<400).map { Float(($0 * 7) % 11) }])
         let labels = (0..<400).map { ($0 % 37) > 20 || ($0 * 7) % 11 == 3 }

@@ -39,6 +39,41 @@ struct RegistryTests {
         #expect(try await registry.resolve(ModelReference(selector: .version(1))).lossCurve?.first?.values["loss"] == 0.5)
     }
 
+    /// A blend and its members are stored together or not at all, and a blend whose member is
+    /// gone says which one when exported.
+    @Test(arguments: TestRegistry.available) func aBlendAndItsMembersAreRegisteredInOneTransaction(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: backend.freshLocation())
+        let stored = try await storedArtifact(artifact)
+        let members = [(registration(), stored), (registration(kind: "lstm"), stored)].map { (registration: $0.0, artifact: $0.1) }
+        // The blend's own row fails (a name the registry refuses): neither member is kept.
+        await #expect(throws: RegistryError.self) {
+            _ = try await registry.registerBlend(
+                members: members, blend: { _ in registration("not a name!", kind: "blend") }, artifact: stored, user: "a")
+        }
+        #expect(try await registry.list().isEmpty, "a failed blend leaves no member behind")
+        let registered = try await registry.registerBlend(
+            members: members,
+            blend: { versions in
+                var blend = registration(kind: "blend")
+                blend.members = zip(versions, ["random_forest", "lstm"]).map { BlendMember(version: $0, kind: $1, weight: 0.5, sha256: stored.sha256) }
+                return blend
+            }, artifact: stored, user: "a")
+        #expect(registered.members.map(\.version) == [1, 2] && registered.blend.version == 3, "numbers start where the failed run left none")
+        #expect(try await registry.resolve(ModelReference(selector: .version(3))).members?.map(\.version) == [1, 2])
+        try await registry.delete(registered.members[1].ref, user: "a")
+        await #expect {
+            _ = try await registry.export(registered.blend.ref)
+        } throws: { error in
+            "\(error)".contains("its member churn@2 (lstm, weight 0.5) is gone")
+        }
+    }
+
+    private func storedArtifact(_ bytes: Data) async throws -> ModelRegistry.StoredArtifact {
+        let file = scratch() + "/artifact"
+        try bytes.write(to: URL(fileURLWithPath: file))
+        return try await ModelRegistry.prepareArtifact(file: file)
+    }
+
     /// A version is never both champion and challenger: promoting the challenger clears it.
     @Test(arguments: TestRegistry.available) func promotingTheChallengerClearsTheChallengerAlias(backend: TestRegistry) async throws {
         let registry = try ModelRegistry(location: backend.freshLocation())

@@ -15,6 +15,13 @@ final class FakeClock: Sendable {
     func advance(_ by: Double) { seconds.withLock { $0 += by } }
 }
 
+/// Values recorded across copies of a scorer or from a progress callback.
+final class Recorded<Value: Sendable>: Sendable {
+    private let values = Mutex<[Value]>([])
+    func append(_ value: Value) { values.withLock { $0.append(value) } }
+    var all: [Value] { values.withLock { $0 } }
+}
+
 /// Counts calls across copies of a scorer.
 final class CallCounter: Sendable {
     private let count = Mutex<Int>(0)
@@ -33,14 +40,19 @@ struct FakeScorer: FoldScorer {
     let quality: @Sendable (String, [String: JSONValue]) -> Double
     /// Per kind, a factor on the cost of its fits.
     var costFactor: [String: Double] = [:]
+    /// A factor on the cost of particular fits (by kind and params), on top of `costFactor`.
+    var surprise: @Sendable (String, [String: JSONValue]) -> Double = { _, _ in 1 }
     let calls = CallCounter()
+    /// The largest time limit a fit was given.
+    let timeLimits = Recorded<Double>()
 
-    func score(kind: String, params: [String: JSONValue], fold: Int) async throws -> [Double] {
+    func score(kind: String, params: [String: JSONValue], fold: Int, timeLimit: Double) async throws -> [Double] {
         calls.add()
+        timeLimits.append(timeLimit)
         var units = 1.0
         if case .number(let trees)? = params["n_trees"] { units = trees }
         if case .number(let epochs)? = params["epochs"] { units = epochs }
-        clock.advance(secondsPerUnit * units * (costFactor[kind] ?? 1))
+        clock.advance(secondsPerUnit * units * (costFactor[kind] ?? 1) * surprise(kind, params))
         let q = quality(kind, params)
         var hash: UInt64 = 1469598103934665603
         for byte in "\(kind) \(ModelSearch.describe(params)) \(fold)".utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
@@ -180,11 +192,74 @@ struct FakeScorer: FoldScorer {
             scorer: scorer, now: { clock.now })
         let board = try await search.run().leaderboard
         #expect(board.stopped == "budget")
+        // Each kind's defaults first (what a fold costs), then the cheap kind's whole plan,
+        // whatever the plugins' order.
+        let byTrial = board.entries.sorted { $0.trial < $1.trial }
+        #expect(byTrial.prefix(2).map(\.kind) == ["a_slow", "b_fast"] && byTrial.prefix(2).allSatisfy(\.isDefault))
+        #expect(byTrial.dropFirst(2).prefix(13).allSatisfy { $0.kind == "b_fast" }, "the cheap kind is searched before the slow one")
         let fast = board.entries.filter { $0.kind == "b_fast" }
         #expect(fast.count == 9 + 4 + 2, "the fast kind completes its plan in the share the slow one left: \(fast.count)")
         #expect(board.entries.contains { $0.kind == "a_slow" })
         #expect(board.entries.filter { $0.kind == "a_slow" }.count < 15, "the slow kind's plan was cut")
         #expect(board.searchSeconds <= 30)
+    }
+
+    @Test func theReserveForASlowKindsFinalFitDoesNotStarveACheapKindInAnAutoRunWithABlend() async throws {
+        // The run that starved before: slow kinds listed first, a blend possible (its final
+        // fit reserves time for every member), a budget too small for the slow kinds' plans.
+        let clock = FakeClock()
+        var scorer = FakeScorer(labels: labels, folds: folds, clock: clock, secondsPerUnit: 0.001, quality: Self.forestQuality)
+        scorer.costFactor = ["a_slow": 8, "b_slow": 8]
+        let spaces = ["a_slow", "b_slow", "c_fast"].map { SearchSpace(kind: $0, specs: ForestParameters.specs, hasHistory: false) }
+        let search = ModelSearch(
+            spaces: spaces, labels: labels, folds: folds, settings: SearchSettings(budgetSeconds: 40, trialsPerKind: 9, blend: true),
+            scorer: scorer, now: { clock.now })
+        let start = clock.now
+        let board = try await search.run().leaderboard
+        #expect(board.entries.filter { $0.kind == "c_fast" }.count == 15, "the cheap kind completes its plan")
+        #expect(board.entries.contains { $0.kind == "a_slow" } && board.entries.contains { $0.kind == "b_slow" })
+        #expect(clock.now - start <= 40)
+    }
+
+    @Test func aTrialWhoseFoldsCostFarMoreThanEstimatedIsAbandonedBetweenFolds() async throws {
+        // Fits with all 300 trees cost 50 times what the line through 33 and 100 trees says.
+        let clock = FakeClock()
+        var scorer = FakeScorer(labels: labels, folds: folds, clock: clock, secondsPerUnit: 0.001, quality: Self.forestQuality)
+        scorer.surprise = { _, params in params["n_trees"] == 300 ? 50 : 1 }
+        let search = ModelSearch(
+            spaces: [SearchSpace(kind: "random_forest", specs: ForestParameters.specs, hasHistory: false)], labels: labels, folds: folds,
+            settings: SearchSettings(budgetSeconds: 60, trialsPerKind: 9, blend: false), scorer: scorer, now: { clock.now })
+        let lines = Recorded<String>()
+        let start = clock.now
+        let outcome = try await search.run(progress: { step in lines.append(step.message) })
+        let board = outcome.leaderboard
+        #expect(board.stopped == "budget")
+        #expect(!board.entries.contains { $0.rung == 2 }, "no 300-tree trial finished: each was abandoned after its first fold")
+        #expect(lines.all.contains { $0.contains("abandoned after 1 of 5 folds") })
+        #expect(clock.now - start <= 60)
+        // Every fit was given what was left of the budget plus a grace of a tenth of it.
+        let limits = scorer.timeLimits.all
+        #expect(limits.first.map { abs($0 - 66) < 1e-9 } == true, "first limit \(String(describing: limits.first)): 60 s left and a grace of 6")
+        #expect(limits == limits.sorted(by: >), "the limit shrinks as the budget is spent")
+    }
+
+    @Test func whenEveryTrialFailsTheErrorNamesTheFirstTrialsKindParamsAndFold() async throws {
+        struct Refusing: FoldScorer {
+            func score(kind: String, params: [String: JSONValue], fold: Int, timeLimit: Double) async throws -> [Double] {
+                throw RPCError.invalidParams(field: "params.min_samples_leaf", "out of range")
+            }
+        }
+        let search = ModelSearch(
+            spaces: [SearchSpace(kind: "random_forest", specs: ForestParameters.specs, hasHistory: false)], labels: labels, folds: folds,
+            settings: SearchSettings(budgetSeconds: 60, trialsPerKind: 3), scorer: Refusing())
+        await #expect {
+            _ = try await search.run()
+        } throws: { error in
+            guard let rpc = (error as? RPCErrorConvertible)?.rpcError else { return false }
+            return rpc.code == RPCErrorCode.invalidParams.rawValue && rpc.message.contains("every configuration tried failed (3)")
+                && rpc.message.contains("trial 1 (random_forest ") && rpc.message.contains("fold 1 of 5")
+                && rpc.message.contains("out of range")
+        }
     }
 
     @Test func aCancelledSearchKeepsTheBestFoundSoFar() async throws {
@@ -272,7 +347,7 @@ struct TelcoTuningTests {
         var old: [Double] = []
         for fold in 0..<5 {
             let probabilities = try await scorer.score(
-                kind: "random_forest", params: ["n_trees": 300, "max_depth": 10, "min_samples_leaf": 20], fold: fold)
+                kind: "random_forest", params: ["n_trees": 300, "max_depth": 10, "min_samples_leaf": 20], fold: fold, timeLimit: 600)
             old.append(Metrics.rocAUC(files.folds[fold].map { files.labels[$0] }, probabilities)!)
         }
         let oldMean = old.reduce(0, +) / 5

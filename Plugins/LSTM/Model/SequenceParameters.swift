@@ -18,7 +18,7 @@ public enum SequenceParameters {
                 name: "head_units", type: "integer", defaultValue: 16, help: "units of the dense head (1-512)", minimum: 1, maximum: 512,
                 scale: .log, search: .choices([8, 16, 32])),
             ParameterSpec(
-                name: "dropout", type: "number", defaultValue: 0, help: "dropout before the output, in [0, 0.9]", minimum: 0, maximum: 0.9,
+                name: "dropout", type: "number", defaultValue: 0.2, help: "dropout before the output, in [0, 0.9]", minimum: 0, maximum: 0.9,
                 search: .range(0, 0.4)),
             ParameterSpec(
                 name: "learning_rate", type: "number", defaultValue: 0.001, help: "Adam's learning rate, in (0, 1]", minimum: 1e-7,

@@ -4,13 +4,15 @@ import Foundation
 
 /// Hyperparameters of a forest, validated by the plugin before fitting.
 public struct ForestOptions: Sendable, Hashable, Codable {
+    // The initial values are the plugin's defaults (`ForestParameters.specs`, chosen by
+    // `churn-bench defaults` over six dataset shapes: docs/defaults.md); a test keeps them equal.
     public var trees = 300
-    /// 0: unlimited. The default, 10, and a leaf of 20 rows were chosen by 5-fold CV on folds
-    /// other than the benchmark's (seeds 11, 12): as accurate as deeper trees, and shallower.
-    public var maxDepth = 10
-    public var minSamplesLeaf = 20
+    /// 0: unlimited.
+    public var maxDepth = 12
+    public var minSamplesLeaf = 10
     public var minSamplesSplit = 2
-    /// Candidate features per split, resolved from `max_features` for the data's width.
+    /// Candidate features per split, resolved from `max_features` for the data's width (the
+    /// default, a third of the columns, resolves to 8 for 25 columns).
     public var maxFeatures = 8
     /// `none` or `balanced` (weights inversely proportional to class frequencies).
     public var classWeight = "none"
