@@ -132,6 +132,11 @@ let package = Package(
             dependencies: ["ChurnForest", "ChurnPluginKit"],
             path: "Plugins/RandomForest/Plugin"
         ),
+        // Histogram gradient boosting of log loss (the algorithm; no dependencies).
+        .target(
+            name: "ChurnBoosting",
+            path: "Plugins/GradientBoosting/Boosting"
+        ),
 
         .target(
             name: "ChurnSequenceModels",
@@ -276,6 +281,10 @@ let package = Package(
         .testTarget(
             name: "ChurnForestTests",
             dependencies: ["ChurnForest", "ChurnData", "ChurnPluginKit", "ChurnProtocol", "ChurnTestSupport"]
+        ),
+        .testTarget(
+            name: "ChurnBoostingTests",
+            dependencies: ["ChurnBoosting", "ChurnData"]
         ),
         .testTarget(
             name: "ChurnTuningTests",
