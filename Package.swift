@@ -122,6 +122,11 @@ let package = Package(
         ),
 
         // MARK: Model plugins
+        // Exact TreeSHAP (path algorithm), shared by the tree models; no dependencies.
+        .target(
+            name: "ChurnTreeSHAP",
+            path: "Plugins/TreeSHAP"
+        ),
         .target(
             name: "ChurnForest",
             dependencies: ["ChurnData", "ChurnPluginKit", "ChurnProtocol"],
@@ -285,6 +290,10 @@ let package = Package(
         .testTarget(
             name: "ChurnBoostingTests",
             dependencies: ["ChurnBoosting", "ChurnData"]
+        ),
+        .testTarget(
+            name: "ChurnTreeSHAPTests",
+            dependencies: ["ChurnTreeSHAP"]
         ),
         .testTarget(
             name: "ChurnTuningTests",
