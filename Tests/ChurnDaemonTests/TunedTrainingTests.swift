@@ -116,6 +116,44 @@ struct TunedTrainingTests {
         try await harness.stop()
     }
 
+    @Test func aCallerWhoHangsUpCancelsTheSearchAndTheBestSoFarIsRegistered() async throws {
+        // A plan of many minutes; the caller closes its connection once a configuration is done.
+        let harness = try DaemonHarness(kinds: [], shipped: ["random-forest"])
+        defer { try? FileManager.default.removeItem(atPath: harness.root) }
+        try await harness.start()
+        let (data, _) = try writeKaggleFile(harness, customers: 1500)
+        let caller = try await harness.client()
+        let finished = LinesSeen()
+        let training = Task {
+            try await caller.train(TrainParams(kind: "random_forest", data: data, seed: 2, name: "hangup", tune: true, budget: 900, trials: 200)) {
+                finished.add($0)
+            }
+        }
+        let start = Date()
+        while !finished.messages.contains(where: { $0.contains("CV ROC-AUC") }), Date().timeIntervalSince(start) < 120 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(finished.messages.contains { $0.contains("CV ROC-AUC") }, "a configuration finished")
+        await caller.close()
+        _ = await training.result
+        // The daemon notices between folds, stops, and registers the best found so far.
+        let observer = try await harness.client()
+        var registered: ModelVersionInfo?
+        while registered == nil, Date().timeIntervalSince(start) < 180 {
+            if let listed = try await observer.models().first(where: { $0.ref.name == "hangup" }) {
+                registered = try await observer.model(listed.ref.description)
+            } else {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        let board = try #require(registered?.leaderboard, "a version was registered after the caller hung up")
+        #expect(board.stopped == "cancelled")
+        #expect(!board.entries.isEmpty && board.entries.count < board.planned)
+        #expect(Date().timeIntervalSince(start) < 180, "the search stopped long before its 900 s budget")
+        await observer.close()
+        try await harness.stop()
+    }
+
     @Test func aTunedForestIsNeverWorseThanTheDefaultsInCrossValidationOnTheTelcoFile() async throws {
         let path = (repositoryRoot as NSString).deletingLastPathComponent + "/shared/data/telco/telco_train.csv"
         guard FileManager.default.fileExists(atPath: path) else {
