@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "churn-plugin-random-forest", targets: ["churn-plugin-random-forest"]),
         .executable(name: "churn-plugin-lstm", targets: ["churn-plugin-lstm"]),
         .executable(name: "churn-plugin-lstm-attention", targets: ["churn-plugin-lstm-attention"]),
+        .executable(name: "churn-plugin-gradient-boosting", targets: ["churn-plugin-gradient-boosting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -141,6 +142,17 @@ let package = Package(
         .target(
             name: "ChurnBoosting",
             path: "Plugins/GradientBoosting/Boosting"
+        ),
+        // The gradient-boosting plugin: datasets in, boosted trees out, explained by TreeSHAP.
+        .target(
+            name: "ChurnGradientBoosting",
+            dependencies: ["ChurnBoosting", "ChurnTreeSHAP", "ChurnData", "ChurnPluginKit", "ChurnProtocol"],
+            path: "Plugins/GradientBoosting/Plugin"
+        ),
+        .executableTarget(
+            name: "churn-plugin-gradient-boosting",
+            dependencies: ["ChurnGradientBoosting", "ChurnPluginKit"],
+            path: "Plugins/GradientBoosting/Executable"
         ),
 
         .target(
@@ -290,6 +302,10 @@ let package = Package(
         .testTarget(
             name: "ChurnBoostingTests",
             dependencies: ["ChurnBoosting", "ChurnData"]
+        ),
+        .testTarget(
+            name: "ChurnGradientBoostingTests",
+            dependencies: ["ChurnGradientBoosting", "ChurnBoosting", "ChurnData", "ChurnPluginKit", "ChurnProtocol", "ChurnTestSupport"]
         ),
         .testTarget(
             name: "ChurnTreeSHAPTests",

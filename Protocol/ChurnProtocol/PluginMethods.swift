@@ -1,3 +1,5 @@
+import Foundation
+
 /// Methods a model plugin serves to the daemon (`Protocol/PROTOCOL.md`, "Plugin methods").
 ///
 /// A plugin is any executable named `churn-plugin-<kind>` that listens on the Unix
@@ -449,10 +451,15 @@ public struct PluginExplainResult: Codable, Sendable, Hashable {
 /// Why a model gave one customer its probability.
 public struct ModelExplanation: Codable, Sendable, Hashable {
     public var churnProbability: Double
-    /// The model's average output before any feature is considered, when it has one.
+    /// The model's average output before any feature is considered, when it has one, on
+    /// `scale`.
     public var bias: Double?
-    /// Per input field: how much it moved the probability (bias + sum = probability).
+    /// Per input field: how much it moved the model's output, on `scale` (bias + sum = the
+    /// output: the probability, or its log-odds).
     public var contributions: [Contribution]
+    /// What `bias` and `contributions` add up to: the probability (absent: the default) or its
+    /// log-odds (gradient-boosted trees, whose exact Shapley values are in log-odds).
+    public var scale: ContributionScale?
     /// For sequence models with attention: the weight of each month of history (sums to 1).
     public var attention: [MonthWeight]?
     /// What the months are: `observed months` (a monthly panel) or `derived from tenure and
@@ -467,11 +474,13 @@ public struct ModelExplanation: Codable, Sendable, Hashable {
 
     public init(
         churnProbability: Double, bias: Double? = nil, contributions: [Contribution] = [],
-        attention: [MonthWeight]? = nil, history: String? = nil, months: [MonthExplanation]? = nil, monthMethod: String? = nil
+        attention: [MonthWeight]? = nil, history: String? = nil, months: [MonthExplanation]? = nil, monthMethod: String? = nil,
+        scale: ContributionScale? = nil
     ) {
         self.churnProbability = churnProbability
         self.bias = bias
         self.contributions = contributions
+        self.scale = scale
         self.attention = attention
         self.history = history
         self.months = months
@@ -479,10 +488,40 @@ public struct ModelExplanation: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case bias, contributions, attention, history, months
+        case bias, contributions, attention, history, months, scale
         case churnProbability = "churn_probability"
         case monthMethod = "month_method"
     }
+
+    /// The same explanation with `bias` and `contributions` on the probability scale: unchanged
+    /// when they are already; from log-odds, the bias becomes its probability and each
+    /// contribution is scaled by (probability − bias probability) / (log-odds − bias log-odds),
+    /// so they still add up exactly and keep their signs and proportions (what a person reads
+    /// as "points of churn risk"). Call it on a plugin's own explanation, whose
+    /// `churnProbability` is the model's (uncalibrated) output: the log-odds are taken from it,
+    /// so an explanation cut to its top contributions converts the same way.
+    public func onProbabilityScale() -> ModelExplanation {
+        guard scale == .logOdds, let bias else { return self }
+        let probability = min(max(churnProbability, 1e-15), 1 - 1e-15)
+        let raw = log(probability / (1 - probability))
+        let baseline = 1 / (1 + exp(-bias))
+        let factor = abs(raw - bias) > 1e-12 ? (probability - baseline) / (raw - bias) : baseline * (1 - baseline)
+        var converted = self
+        converted.bias = baseline
+        converted.contributions = contributions.map { contribution in
+            var scaled = contribution
+            scaled.contribution *= factor
+            return scaled
+        }
+        converted.scale = nil
+        return converted
+    }
+}
+
+/// The units of an explanation's bias and contributions.
+public enum ContributionScale: String, Codable, Sendable, Hashable {
+    case probability
+    case logOdds = "log_odds"
 }
 
 /// One month of a customer's history in an explanation.

@@ -344,9 +344,12 @@ final class ModelServing: Sendable {
         }
         metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
         return result.explanations.indices.map { row in
-            var explanation = result.explanations[row]
-            // The probability is the calibrated one the version serves; the drivers explain the
-            // model's score before calibration (calibration keeps its order).
+            // Clients read contributions as points of churn probability: a model that explains
+            // in log-odds (exact TreeSHAP of boosted trees) is put on that scale first, from its
+            // own probability. The probability is then the calibrated one the version serves;
+            // the drivers explain the model's score before calibration (calibration keeps its
+            // order).
+            var explanation = result.explanations[row].onProbabilityScale()
             if let calibrator = target.calibrator { explanation.churnProbability = calibrator.apply(explanation.churnProbability) }
             return CustomerExplanation(
                 customerID: batch.ids[row], model: target.version.ref, arm: target.arm, explanation: explanation,
@@ -550,7 +553,7 @@ final class ModelServing: Sendable {
                 var bias: Double? = 0
                 var contributions: [String: Contribution] = [:]
                 for (part, answer) in zip(parts, answers) {
-                    let explanation = answer.explanations[row]
+                    let explanation = answer.explanations[row].onProbabilityScale()
                     probability += part.weight * explanation.churnProbability
                     bias = explanation.bias.flatMap { value in bias.map { $0 + part.weight * value } }
                     for contribution in explanation.contributions {

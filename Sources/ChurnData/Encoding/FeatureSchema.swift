@@ -388,3 +388,17 @@ private struct LegacyFeatureSchema: Decodable {
     var numeric: [Numeric]
     var history: History?
 }
+
+extension FeatureSchema {
+    /// A customer's value of an input field, as explanations show it: the table's value, or the
+    /// raw aggregate for a derived-history input.
+    public func inputValue(of field: String, in table: CustomerTable, row: Int) -> FieldValue {
+        if table.layout.field(field) != nil { return table.value(of: field, at: row) }
+        guard let history, let index = Self.historyNames.firstIndex(of: field),
+            let tenure = table.numberColumn(history.fields.tenure), let monthly = table.numberColumn(history.fields.monthlyCharge),
+            let total = table.numberColumn(history.fields.totalCharges)
+        else { return .null }
+        let aggregate = DerivedHistory.aggregates(tenure: tenure[row], monthly: monthly[row], total: total[row], window: history.window)
+        return .number([aggregate.last, aggregate.mean, aggregate.slope][index])
+    }
+}

@@ -181,22 +181,11 @@ public struct LoadedForest: LoadedChurnModel {
             var byField: [String: Double] = [:]
             for (column, field) in fields.enumerated() { byField[field, default: 0] += columns[column] }
             var contributions = byField.map { field, contribution in
-                Contribution(feature: field, value: value(of: field, table, row), contribution: contribution)
+                Contribution(feature: field, value: schema.inputValue(of: field, in: table, row: row), contribution: contribution)
             }
             contributions.sort { abs($0.contribution) > abs($1.contribution) || (abs($0.contribution) == abs($1.contribution) && $0.feature < $1.feature) }
             if let top { contributions = Array(contributions.prefix(top)) }
             return ModelExplanation(churnProbability: probability, bias: bias, contributions: contributions)
         }
-    }
-
-    /// The customer's value of an input field (the raw aggregate for derived-history inputs).
-    private func value(of field: String, _ table: CustomerTable, _ row: Int) -> FieldValue {
-        if table.layout.field(field) != nil { return table.value(of: field, at: row) }
-        guard let history = schema.history, let index = FeatureSchema.historyNames.firstIndex(of: field),
-            let tenure = table.numberColumn(history.fields.tenure), let monthly = table.numberColumn(history.fields.monthlyCharge),
-            let total = table.numberColumn(history.fields.totalCharges)
-        else { return .null }
-        let aggregate = DerivedHistory.aggregates(tenure: tenure[row], monthly: monthly[row], total: total[row], window: history.window)
-        return .number([aggregate.last, aggregate.mean, aggregate.slope][index])
     }
 }

@@ -1,0 +1,4 @@
+import ChurnGradientBoosting
+import ChurnPluginKit
+
+await PluginRuntime.serve(GradientBoostingPlugin())
