@@ -130,7 +130,7 @@ let package = Package(
         ),
         .target(
             name: "ChurnForest",
-            dependencies: ["ChurnData", "ChurnPluginKit", "ChurnProtocol"],
+            dependencies: ["ChurnData", "ChurnPluginKit", "ChurnProtocol", "ChurnTreeSHAP"],
             path: "Plugins/RandomForest/Forest"
         ),
         .executableTarget(

@@ -333,7 +333,7 @@ public struct EpochRecord: Codable, Sendable, Hashable {
 public struct FeatureImportance: Codable, Sendable, Hashable {
     public var feature: String
     public var importance: Double
-    /// How it was measured: `impurity`, `permutation`, `attention`, ...
+    /// How it was measured: `impurity`, `permutation`, `mean_abs_shap` (mean |exact Shapley value|), `gain`, `attention`, ...
     public var method: String
 
     public init(feature: String, importance: Double, method: String) {

@@ -159,7 +159,11 @@ struct PageBuilder: Sendable {
         // Feature importance of the champion (or the newest model that has it).
         let ranked = models.sorted { ($0.aliases.contains("champion") ? 1 : 0, $0.version) > ($1.aliases.contains("champion") ? 1 : 0, $1.version) }
         if let model = ranked.first(where: { !($0.importances ?? []).isEmpty }) {
-            let top = (model.importances ?? []).sorted { $0.importance > $1.importance }.prefix(12)
+            // One method per chart: exact mean |SHAP| when the version has it, else permutation,
+            // else whatever it recorded first (methods are not on one scale).
+            let importances = model.importances ?? []
+            let method = ["mean_abs_shap", "permutation"].first { name in importances.contains { $0.method == name } } ?? importances[0].method
+            let top = importances.filter { $0.method == method }.sorted { $0.importance > $1.importance }.prefix(12)
             charts.append(
                 ChartSpec(
                     id: "importance-chart", title: text("dash.importance", context) + " — \(model.ref) (\(model.kind))", type: "bar",

@@ -102,12 +102,12 @@ struct ForestTests {
         #expect(restored.forest.predict(restored.schema.encode(dataset.customers)) == forest.predict(features))
 
         var future = bytes
-        future[8] = 2
+        future[8] = 3
         #expect(throws: ForestArtifact.Invalid.self) { _ = try ForestArtifact.read(future) }
         do {
             _ = try ForestArtifact.read(future)
         } catch {
-            #expect("\(error)".contains("format 2"))
+            #expect("\(error)".contains("format 3"))
         }
         #expect(throws: ForestArtifact.Invalid.self) { _ = try ForestArtifact.read(bytes.prefix(bytes.count - 7)) }
         #expect(throws: ForestArtifact.Invalid.self) { _ = try ForestArtifact.read(Data("not a forest".utf8)) }
@@ -164,6 +164,12 @@ struct ForestTests {
             #expect(explanation.contributions.contains { $0.feature == "Contract" })
             #expect(!explanation.contributions.contains { $0.feature.hasPrefix("Contract=") }, "one-hot columns are folded per field")
         }
+        // Exact Shapley values add up on every held-out row, not just the first few.
+        let everyRow = try model.explain(dataset.rows(split.test).records, top: nil)
+        for (probability, explanation) in zip(try model.predict(dataset.rows(split.test).records), everyRow) {
+            #expect(abs((explanation.bias ?? .nan) + explanation.contributions.reduce(0) { $0 + $1.contribution } - probability) < 1e-9)
+        }
+        #expect(result.importances.contains { $0.method == "mean_abs_shap" && $0.feature == "Contract" })
         let top = try model.explain(records, top: 3)
         #expect(top.allSatisfy { $0.contributions.count == 3 })
         let auc = Metrics.rocAUC(test.churned!, try model.predict(test.records))!
@@ -191,6 +197,95 @@ struct ForestTests {
         let (retrained, retrainedBytes) = try train(first.params, "c.artifact")
         #expect(retrained.params == first.params)
         #expect(retrainedBytes == firstBytes)
+    }
+
+    /// The forest's explanation of a field is its exact Shapley value: on a small forest, every
+    /// field's contribution equals the value computed from the definition (every subset of the
+    /// fields the trees use; a field absent from a subset averaged out by the nodes' covers), a
+    /// categorical field's one-hot columns counting as one player.
+    @Test func explanationsAreExactShapleyValuesPerField() throws {
+        let data = SyntheticOperator.generate(customers: 700, seed: 8)
+        let folder = NSTemporaryDirectory() + "forest-shap-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try data.writeCSV(to: folder + "/train.csv")
+        let plugin = RandomForestPlugin()
+        _ = try plugin.train(
+            PluginTrainParams(
+                trainPath: folder + "/train.csv", params: ["n_trees": 3, "max_depth": 3, "min_samples_leaf": 5, "max_features": "all"],
+                seed: 2, artifactPath: folder + "/model.artifact", schema: data.schema.canonical.jsonValue),
+            progress: .silent)
+        let model = try #require(try plugin.load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact"))) as? LoadedForest)
+        let fields = model.schema.inputFields
+        let columnField = model.schema.columnFields.map { fields.firstIndex(of: $0)! }
+        let used = Array(Set(model.forest.trees.flatMap { tree in
+            (0..<tree.nodeCount).filter { tree.feature[$0] != Tree.leaf }.map { columnField[Int(tree.feature[$0])] }
+        })).sorted()
+        #expect(used.count >= 2 && used.count <= 12)
+        #expect(used.contains { model.schema.categorical.map(\.field).contains(fields[$0]) }, "a one-hot field is among the players")
+        let records = Array(data.records.prefix(15))
+        let features = model.schema.encode(data.customers.rows(Array(0..<15)))
+        let binned = model.forest.bins.binRows(features)
+        let width = model.forest.bins.featureCount
+        for (row, explanation) in try model.explain(records, top: nil).enumerated() {
+            // E[f(x) | x_S] of one tree: follow the row where the node's field is in S, else
+            // average the children by cover.
+            func expectation(_ tree: Tree, _ node: Int, _ subset: Set<Int>) -> Double {
+                guard tree.feature[node] != Tree.leaf else { return Tree.probability(tree.value[node]) }
+                let left = node + 1, right = Int(tree.right[node])
+                if subset.contains(columnField[Int(tree.feature[node])]) {
+                    let goesLeft = binned[row * width + Int(tree.feature[node])] <= tree.threshold[node]
+                    return expectation(tree, goesLeft ? left : right, subset)
+                }
+                let (l, r) = (Double(tree.cover[left]), Double(tree.cover[right]))
+                return (l * expectation(tree, left, subset) + r * expectation(tree, right, subset)) / (l + r)
+            }
+            func value(_ subset: Set<Int>) -> Double {
+                model.forest.trees.reduce(0) { $0 + expectation($1, 0, subset) } / Double(model.forest.trees.count)
+            }
+            let m = used.count
+            func factorial(_ n: Int) -> Double { n < 2 ? 1 : (2...n).reduce(1.0) { $0 * Double($1) } }
+            for player in used {
+                let others = used.filter { $0 != player }
+                var shapley = 0.0
+                for mask in 0..<(1 << others.count) {
+                    let subset = Set(others.indices.filter { mask & (1 << $0) != 0 }.map { others[$0] })
+                    let weight = factorial(subset.count) * factorial(m - subset.count - 1) / factorial(m)
+                    shapley += weight * (value(subset.union([player])) - value(subset))
+                }
+                let served = explanation.contributions.first { $0.feature == fields[player] }?.contribution ?? .nan
+                #expect(abs(served - shapley) < 1e-9, "row \(row) field \(fields[player]): served \(served), definition \(shapley)")
+            }
+            for contribution in explanation.contributions where !used.contains(fields.firstIndex(of: contribution.feature)!) {
+                #expect(contribution.contribution == 0, "\(contribution.feature) is never split on")
+            }
+            #expect(abs((explanation.bias ?? .nan) - value([])) < 1e-9, "the bias is the expected output")
+        }
+    }
+
+    /// A forest stored before covers were (format 1) still loads, predicts the same and explains
+    /// by path attribution, which still adds up.
+    @Test func aFormatOneArtifactExplainsByPathAttribution() throws {
+        let data = SyntheticOperator.generate(customers: 500, seed: 3)
+        let schema = FeatureSchema.fit(data.customers)
+        var options = ForestOptions()
+        options.trees = 10
+        var (forest, _) = RandomForest.fit(schema.encode(data.customers), labels: data.churned!, options: options, seed: 4)
+        let current = try ForestArtifact.write(forest, schema: schema, dataset: data.schema)
+        for index in forest.trees.indices { forest.trees[index].cover = [] }
+        var formatOne = try ForestArtifact.write(forest, schema: schema, dataset: data.schema)
+        formatOne[8] = 1
+        let old = try RandomForestPlugin().load(artifact: formatOne)
+        let new = try RandomForestPlugin().load(artifact: current)
+        let records = Array(data.records.prefix(40))
+        #expect(try old.predict(records) == new.predict(records))
+        let pathAttributed = try old.explain(records, top: nil)
+        let shapley = try new.explain(records, top: nil)
+        for (path, exact) in zip(pathAttributed, shapley) {
+            #expect(abs((path.bias ?? .nan) + path.contributions.reduce(0) { $0 + $1.contribution } - path.churnProbability) < 1e-9)
+            #expect(abs(path.churnProbability - exact.churnProbability) < 1e-9)
+        }
+        #expect(zip(pathAttributed, shapley).contains { path, exact in path.contributions != exact.contributions }, "two different methods")
     }
 
     @Test func anArtifactOfTheFirstReleaseStillLoadsAndGivesTheSameAnswers() throws {

@@ -6,20 +6,23 @@ import Foundation
 ///
 /// ```
 /// 8 bytes   "CHRNRF01"
-/// 4 bytes   format version (UInt32, little-endian), currently 1
+/// 4 bytes   format version (UInt32, little-endian), currently 2
 /// 4 bytes   metadata length M; M bytes of JSON: the dataset schema, the feature schema, the bin
 ///           edges, the options
 /// 4 bytes   tree count T
 /// per tree  node count N (UInt32), then N features (UInt8), N thresholds (UInt8),
-///           N right children (UInt32), N values (UInt16), all little-endian
+///           N right children (UInt32), N values (UInt16), N covers (Float32 bits, UInt32; format 2
+///           on), all little-endian
 /// ```
+/// Format 1 (no covers) still loads: its forests predict the same, and explain by path
+/// attribution (exact TreeSHAP needs the covers).
 /// The dataset and feature schemas inside make the artifact self-contained: it reads and encodes
 /// its own inputs. An artifact of churn's first release has no dataset schema: its fields are the
 /// built-in Kaggle telco schema's.
 public enum ForestArtifact {
     static let magic = Array("CHRNRF01".utf8)
-    /// The format this build writes and reads.
-    public static let formatVersion: UInt32 = 1
+    /// The format this build writes; it reads this one and format 1.
+    public static let formatVersion: UInt32 = 2
 
     /// Why bytes are not a usable forest artifact.
     public struct Invalid: Error, CustomStringConvertible {
@@ -62,6 +65,7 @@ public enum ForestArtifact {
             output.append(contentsOf: tree.threshold)
             for right in tree.right { append(right, to: &output) }
             for value in tree.value { append(value, to: &output) }
+            for cover in tree.cover { append(cover.bitPattern, to: &output) }
         }
         return output
     }
@@ -73,8 +77,8 @@ public enum ForestArtifact {
             throw Invalid(description: "not a random forest artifact (no CHRNRF01 header)")
         }
         let version: UInt32 = try reader.integer()
-        guard version == formatVersion else {
-            throw Invalid(description: "random forest artifact format \(version); this plugin reads format \(formatVersion)")
+        guard version == 1 || version == formatVersion else {
+            throw Invalid(description: "random forest artifact format \(version); this plugin reads formats 1 and \(formatVersion)")
         }
         let metadataLength: UInt32 = try reader.integer()
         guard let metadataBytes = reader.take(Int(metadataLength)) else { throw Invalid(description: "truncated metadata") }
@@ -103,6 +107,10 @@ public enum ForestArtifact {
             tree.threshold = thresholds
             tree.right = try (0..<nodes).map { _ in try reader.integer() }
             tree.value = try (0..<nodes).map { _ in try reader.integer() }
+            if version >= 2 {
+                tree.cover = try (0..<nodes).map { _ in Float(bitPattern: try reader.integer()) }
+                guard tree.cover.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw Invalid(description: "tree \(index) has a negative or non-finite cover") }
+            }
             // Every path must end at a leaf inside the tree, on a known feature.
             for node in 0..<nodes where tree.feature[node] != Tree.leaf {
                 guard Int(tree.feature[node]) < metadata.schema.width, node + 1 < nodes, Int(tree.right[node]) > node,

@@ -10,6 +10,10 @@ public struct Tree: Sendable, Hashable {
     public var right: [UInt32]
     /// The node's churn probability × 65535.
     public var value: [UInt16]
+    /// The class-weighted count of (bootstrap) training rows that reached the node: what exact
+    /// TreeSHAP weighs the children by. Empty for trees read from a format-1 artifact, which did
+    /// not store it.
+    public var cover: [Float]
 
     public static let leaf: UInt8 = 255
 
@@ -18,6 +22,7 @@ public struct Tree: Sendable, Hashable {
         threshold = []
         right = []
         value = []
+        cover = []
     }
 
     public var nodeCount: Int { feature.count }

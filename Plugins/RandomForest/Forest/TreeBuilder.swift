@@ -89,6 +89,7 @@ struct TreeBuilder: @unchecked Sendable {  // read-only views of arrays that out
         scratch.tree.threshold.append(0)
         scratch.tree.right.append(0)
         scratch.tree.value.append(Tree.quantize(weight > 0 ? churned / weight : 0))
+        scratch.tree.cover.append(Float(weight))
         let count = end - start
         let impurity = Self.gini(weight, churned)
         guard impurity > 1e-12, count >= options.minSamplesSplit, count >= 2 * options.minSamplesLeaf,

@@ -1,13 +1,15 @@
 import ChurnData
 import ChurnPluginKit
 import ChurnProtocol
+import ChurnTreeSHAP
 import Foundation
 
 /// `churn-plugin-random-forest`: CART trees on the fields of any dataset schema, plus aggregates
 /// of each customer's months: of the real monthly panel when the schema names one (per column:
 /// last, mean, recent change, slope; months present — ``PanelAggregates``), else of the history
 /// derived from tenure and charges when the schema names those fields; predictions explained by
-/// path attribution, per field.
+/// exact TreeSHAP, per field (path attribution for forests of format-1 artifacts, which lack the
+/// node covers TreeSHAP needs); importances by impurity, permutation and mean |SHAP|.
 public struct RandomForestPlugin: ChurnModelPlugin {
     public init() {}
 
@@ -15,7 +17,7 @@ public struct RandomForestPlugin: ChurnModelPlugin {
         PluginDescription(
             kind: "random_forest", pluginVersion: "1.0.0",
             capabilities: ["train", "predict", "explain", "contributions", "uplift"],
-            summary: "random forest of CART trees (histogram splits, Gini), explained by path attribution; two-forest uplift models from campaigns",
+            summary: "random forest of CART trees (histogram splits, Gini), explained by exact TreeSHAP; two-forest uplift models from campaigns",
             parameters: ForestParameters.specs)
     }
 
@@ -66,6 +68,10 @@ public struct RandomForestPlugin: ChurnModelPlugin {
             curve = Self.curve(forest, validationFeatures, validationLabels)
             progress.report(stage: "importance", step: 0, total: 1, message: "permutation importance on the validation split")
             importances += Self.permutationImportance(forest, schema: schema, features: validationFeatures, labels: validationLabels, seed: request.seed)
+            // Mean |SHAP| on (at most 300 of) the validation rows: exact per row, and a row of a
+            // 300-tree forest costs milliseconds, so a sample.
+            let loaded = LoadedForest(forest: forest, schema: schema, dataset: dataset)
+            importances += loaded.meanAbsoluteSHAP(validationFeatures.rows(Array(0..<min(validationFeatures.rows, 300))))
         }
         let artifact = try ForestArtifact.write(forest, schema: schema, dataset: dataset, panelWindow: panel == nil ? nil : window)
         try artifact.write(to: URL(fileURLWithPath: request.artifactPath))
@@ -149,6 +155,9 @@ public struct LoadedForest: LoadedChurnModel {
     public let panelWindow: Int?
     private let compiled: CompiledForest
     private let records: RecordValidator
+    /// Exact TreeSHAP per input field; nil for a forest of a format-1 artifact (no covers),
+    /// which explains by path attribution.
+    private let shap: ForestSHAP?
 
     public init(forest: RandomForest, schema: FeatureSchema, dataset: DatasetSchema, panelWindow: Int? = nil) {
         self.forest = forest
@@ -157,6 +166,9 @@ public struct LoadedForest: LoadedChurnModel {
         self.panelWindow = panelWindow
         self.compiled = CompiledForest(forest)
         self.records = RecordValidator(schema: dataset)
+        let fields = schema.inputFields
+        let index = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1, $0) })
+        self.shap = ForestSHAP(forest, playerOf: schema.columnFields.map { index[$0]! }, players: fields.count)
     }
 
     /// The customers' table, with the aggregates of their months when the forest reads a panel.
@@ -168,6 +180,19 @@ public struct LoadedForest: LoadedChurnModel {
 
     public var features: [String] { schema.featureNames }
 
+    /// Mean |SHAP| per input field over the rows of `features` (empty without covers).
+    func meanAbsoluteSHAP(_ features: EncodedFeatures) -> [FeatureImportance] {
+        guard let shap else { return [] }
+        var totals = [Double](repeating: 0, count: shap.players)
+        var workspace = TreeSHAPWorkspace()
+        for row in 0..<features.rows {
+            for (index, value) in shap.explain(forest, features, row: row, workspace: &workspace).phi.enumerated() { totals[index] += abs(value) }
+        }
+        let rows = Double(max(1, features.rows))
+        return zip(schema.inputFields, totals).map { FeatureImportance(feature: $0, importance: $1 / rows, method: "mean_abs_shap") }
+            .sorted { $0.importance > $1.importance }
+    }
+
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
         forest.predict(schema.encode(try table(customers)), compiled: compiled)
     }
@@ -176,10 +201,20 @@ public struct LoadedForest: LoadedChurnModel {
         let table = try table(customers)
         let features = schema.encode(table)
         let fields = schema.columnFields
+        var workspace = TreeSHAPWorkspace()
         return (0..<table.count).map { row in
-            let (bias, columns, probability) = forest.contributions(features, row: row)
             var byField: [String: Double] = [:]
-            for (column, field) in fields.enumerated() { byField[field, default: 0] += columns[column] }
+            let bias: Double
+            let probability: Double
+            if let shap {
+                let explained = shap.explain(forest, features, row: row, workspace: &workspace)
+                for (field, value) in zip(schema.inputFields, explained.phi) { byField[field] = value }
+                (bias, probability) = (explained.bias, explained.probability)
+            } else {
+                let (pathBias, columns, pathProbability) = forest.contributions(features, row: row)
+                for (column, field) in fields.enumerated() { byField[field, default: 0] += columns[column] }
+                (bias, probability) = (pathBias, pathProbability)
+            }
             var contributions = byField.map { field, contribution in
                 Contribution(feature: field, value: schema.inputValue(of: field, in: table, row: row), contribution: contribution)
             }
