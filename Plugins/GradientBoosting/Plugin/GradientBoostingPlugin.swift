@@ -11,22 +11,20 @@ import Foundation
 /// real monthly panel when the schema names one — per column: last, mean, recent change, slope;
 /// months present, ``PanelAggregates`` — else of the history derived from tenure and charges);
 /// early stopping on validation rows; predictions explained by exact TreeSHAP per field, in
-/// log-odds.
+/// log-odds; two-model uplift models from campaigns (``UpliftBoosting``).
 public struct GradientBoostingPlugin: ChurnModelPlugin {
     public init() {}
 
     public var description: PluginDescription {
         PluginDescription(
             kind: "gradient_boosting", pluginVersion: "1.0.0",
-            capabilities: ["train", "predict", "explain", "contributions"],
-            summary: "histogram gradient-boosted trees (log loss, leaf- or depth-wise, native categorical splits, early stopping), explained by exact TreeSHAP",
+            capabilities: ["train", "predict", "explain", "contributions", "uplift"],
+            summary: "histogram gradient-boosted trees (log loss, leaf- or depth-wise, native categorical splits, early stopping), explained by exact TreeSHAP; two-model uplift from campaigns",
             parameters: BoostingParameters.specs)
     }
 
     public func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult {
-        if request.treatment != nil {
-            throw RPCError(.notSupported, "gradient_boosting does not fit uplift models yet: train the campaign's uplift model with kind random_forest")
-        }
+        if let treatment = request.treatment { return try UpliftBoosting.train(request, treatment: treatment, progress: progress) }
         let dataset = try request.datasetSchema()
         let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
         var labels = try training.requireLabels(file: request.trainPath)
@@ -110,6 +108,7 @@ public struct GradientBoostingPlugin: ChurnModelPlugin {
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {
         do {
+            if UpliftBoosting.isUplift(artifact) { return try UpliftBoosting.read(artifact) }
             let contents = try BoostingArtifact.read(artifact)
             return LoadedBoosting(
                 model: contents.model, schema: contents.schema, inputs: contents.inputs, dataset: contents.dataset,

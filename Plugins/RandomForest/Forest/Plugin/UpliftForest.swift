@@ -13,8 +13,6 @@ import Foundation
 /// after its length (UInt32, little-endian). Each part is an ordinary forest artifact.
 enum UpliftForest {
     static let magic = Array("CHRNUP01".utf8)
-    /// Each arm needs this many churners and this many stayers to fit a forest at all.
-    static let minimumPerClass = 5
 
     static func train(_ request: PluginTrainParams, treatment: TreatmentColumn, progress: ProgressReporter) throws -> PluginTrainResult {
         guard request.historyPath == nil else {
@@ -24,17 +22,8 @@ enum UpliftForest {
         dataset.history = nil
         let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
         let labels = try training.requireLabels(file: request.trainPath)
-        let treated = try arms(of: training, path: request.trainPath, treatment: treatment)
-        let treatedRows = treated.indices.filter { treated[$0] }
-        let controlRows = treated.indices.filter { !treated[$0] }
-        for (name, rows) in [("treated", treatedRows), ("control", controlRows)] {
-            let churners = rows.filter { labels[$0] }.count
-            guard churners >= minimumPerClass, rows.count - churners >= minimumPerClass else {
-                throw DataError.unusableLabels(
-                    file: request.trainPath,
-                    reason: "the \(name) group has \(churners) churners and \(rows.count - churners) stayers with outcomes; an uplift forest needs at least \(minimumPerClass) of each in both groups")
-            }
-        }
+        let treated = try UpliftTraining.arms(of: training, path: request.trainPath, treatment: treatment)
+        let (treatedRows, controlRows) = try UpliftTraining.split(treated, labels: labels, file: request.trainPath, what: "an uplift forest")
         let derived = dataset.derivedHistory
         let width = FeatureSchema.fit(training.customers, derivedHistory: derived).width
         var (options, window) = try ForestParameters.parse(request.params, width: width)
@@ -67,22 +56,12 @@ enum UpliftForest {
         if let path = request.validationPath {
             let (validation, _) = try DatasetReader.read(path, schema: dataset, options: DatasetReadOptions(requireLabel: true))
             let outcomes = try validation.requireLabels(file: path)
-            let given = try arms(of: validation, path: path, treatment: treatment)
+            let given = try UpliftTraining.arms(of: validation, path: path, treatment: treatment)
             let features = schema.encode(validation.customers)
-            let untreated = controlForest.predict(features)
-            let uplift = zip(untreated, treatedForest.predict(features)).map { $0 - $1 }
-            let stayed = outcomes.map { !$0 }
-            metrics["val_rows"] = Double(outcomes.count)
-            if let q = UpliftMetrics.qiniCoefficient(stayed: stayed, treated: given, scores: uplift) { metrics["val_qini"] = q }
-            // The same customers ranked by risk without the offer, as most retention lists are.
-            if let q = UpliftMetrics.qiniCoefficient(stayed: stayed, treated: given, scores: untreated) { metrics["val_qini_by_risk"] = q }
-            metrics["val_predicted_uplift_mean"] = uplift.reduce(0, +) / Double(max(1, uplift.count))
-            if let observed = CampaignStatistics.uplift(
-                treatedChurned: zip(outcomes, given).filter { $0.0 && $0.1 }.count, treated: given.filter { $0 }.count,
-                controlChurned: zip(outcomes, given).filter { $0.0 && !$0.1 }.count, control: given.filter { !$0 }.count)
-            {
-                metrics["val_observed_uplift"] = observed.uplift
-            }
+            metrics.merge(
+                UpliftTraining.validationMetrics(
+                    untreated: controlForest.predict(features), treated: treatedForest.predict(features), outcomes: outcomes, given: given)
+            ) { $1 }
         }
         let artifact = write(
             treated: try ForestArtifact.write(treatedForest, schema: schema, dataset: dataset),
@@ -94,18 +73,6 @@ enum UpliftForest {
             importances: RandomForestPlugin.fold(importance, schema: schema, method: "impurity (mean of both groups' forests)"),
             featureSchema: schema.jsonValue, params: ForestParameters.applied(options, window: window), artifactBytes: artifact.count,
             lossCurveUnit: nil, historySource: derived != nil ? "derived" : "none")
-    }
-
-    /// Whether each row of `dataset` (read from `path`) was given the offer.
-    static func arms(of dataset: Dataset, path: String, treatment: TreatmentColumn) throws -> [Bool] {
-        let values = try CSVReader.column(treatment.column, of: path)
-        return try dataset.lines.map { line in
-            guard let value = values[line] else {
-                throw DataError.malformed(
-                    DataIssue(file: path, line: line, column: treatment.column, problem: "no treatment value"))
-            }
-            return value == treatment.treated
-        }
     }
 
     static func write(treated: Data, control: Data) -> Data {

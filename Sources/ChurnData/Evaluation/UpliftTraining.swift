@@ -1,0 +1,55 @@
+import ChurnProtocol
+
+/// What every two-model ("T-learner") uplift plugin needs besides its model: which rows a
+/// campaign gave the offer, enough outcomes in both arms, and the same validation metrics.
+public enum UpliftTraining {
+    /// Each arm needs this many churners and this many stayers to fit a model at all.
+    public static let minimumPerClass = 5
+
+    /// Whether each row of `dataset` (read from `path`) was given the offer.
+    public static func arms(of dataset: Dataset, path: String, treatment: TreatmentColumn) throws -> [Bool] {
+        let values = try CSVReader.column(treatment.column, of: path)
+        return try dataset.lines.map { line in
+            guard let value = values[line] else {
+                throw DataError.malformed(DataIssue(file: path, line: line, column: treatment.column, problem: "no treatment value"))
+            }
+            return value == treatment.treated
+        }
+    }
+
+    /// The treated and control rows, refused (naming the file and group) when either lacks
+    /// `minimumPerClass` churners or stayers; `what` names the model in the message.
+    public static func split(_ treated: [Bool], labels: [Bool], file: String, what: String) throws -> (treated: [Int], control: [Int]) {
+        let treatedRows = treated.indices.filter { treated[$0] }
+        let controlRows = treated.indices.filter { !treated[$0] }
+        for (name, rows) in [("treated", treatedRows), ("control", controlRows)] {
+            let churners = rows.filter { labels[$0] }.count
+            guard churners >= minimumPerClass, rows.count - churners >= minimumPerClass else {
+                throw DataError.unusableLabels(
+                    file: file,
+                    reason: "the \(name) group has \(churners) churners and \(rows.count - churners) stayers with outcomes; \(what) needs at least \(minimumPerClass) of each in both groups")
+            }
+        }
+        return (treatedRows, controlRows)
+    }
+
+    /// Validation metrics of an uplift model from its two probabilities on validation rows:
+    /// the Qini coefficient of its ranking and of ranking by risk without the offer, the mean
+    /// predicted uplift and the observed one.
+    public static func validationMetrics(untreated: [Double], treated: [Double], outcomes: [Bool], given: [Bool]) -> [String: Double] {
+        let uplift = zip(untreated, treated).map { $0 - $1 }
+        let stayed = outcomes.map { !$0 }
+        var metrics: [String: Double] = ["val_rows": Double(outcomes.count)]
+        if let q = UpliftMetrics.qiniCoefficient(stayed: stayed, treated: given, scores: uplift) { metrics["val_qini"] = q }
+        // The same customers ranked by risk without the offer, as most retention lists are.
+        if let q = UpliftMetrics.qiniCoefficient(stayed: stayed, treated: given, scores: untreated) { metrics["val_qini_by_risk"] = q }
+        metrics["val_predicted_uplift_mean"] = uplift.reduce(0, +) / Double(max(1, uplift.count))
+        if let observed = CampaignStatistics.uplift(
+            treatedChurned: zip(outcomes, given).filter { $0.0 && $0.1 }.count, treated: given.filter { $0 }.count,
+            controlChurned: zip(outcomes, given).filter { $0.0 && !$0.1 }.count, control: given.filter { !$0 }.count)
+        {
+            metrics["val_observed_uplift"] = observed.uplift
+        }
+        return metrics
+    }
+}
