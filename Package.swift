@@ -248,7 +248,7 @@ let package = Package(
             name: "churn-bench",
             dependencies: [
                 "ChurnClient", "ChurnData", "ChurnForest", "ChurnML", "ChurnPluginKit", "ChurnProtocol", "ChurnRegistry", "ChurnRPC",
-                "ChurnSequenceModels", "ChurnTuning", "ChurnWeb",
+                "ChurnSequenceModels", "ChurnTuning", "ChurnWeb", "ChurnGradientBoosting", "ChurnBoosting", "ChurnTreeSHAP",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -331,7 +331,8 @@ let package = Package(
             name: "ChurnDaemonTests",
             dependencies: [
                 "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "ChurnRegistry", "ChurnTestSupport", "churn-test-plugin", "churnd",
-                "churn-plugin-random-forest", "churn-plugin-lstm", "churn-plugin-lstm-attention",
+                "churn-plugin-random-forest", "churn-plugin-lstm", "churn-plugin-lstm-attention", "churn-plugin-gradient-boosting",
+                "ChurnGradientBoosting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
