@@ -25,25 +25,13 @@ public struct GradientBoostingPlugin: ChurnModelPlugin {
 
     public func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult {
         if let treatment = request.treatment { return try UpliftBoosting.train(request, treatment: treatment, progress: progress) }
-        let dataset = try request.datasetSchema()
-        let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
-        var labels = try training.requireLabels(file: request.trainPath)
-        var panel: MonthlyPanel?
-        if let panelSchema = dataset.history {
-            guard let path = request.historyPath else {
-                throw RPCError.invalidParams(field: "history_path", "the schema names a monthly panel: send its file")
-            }
-            panel = try MonthlyPanel.read(path, schema: panelSchema)
-        }
-        // With a panel its aggregates replace the derived history.
-        let derived = panel == nil ? dataset.derivedHistory : nil
+        let files = try TrainingInputs(request)
+        let (dataset, training, panel, derived) = (files.dataset, files.training, files.panel, files.derived)
+        var labels = files.labels
         var parsed = try BoostingParameters.parse(request.params, seed: request.seed)
-        if request.params["history_window"] == nil { parsed.window = panel?.schema.window ?? DerivedHistory.defaultWindow }
+        if request.params["history_window"] == nil { parsed.window = files.defaultWindow }
         let window = parsed.window
-        func augmented(_ table: CustomerTable) -> CustomerTable {
-            guard let panel else { return table }
-            return PanelAggregates.augment(table, months: panel.months(for: table.ids), panel: panel.schema, window: window)
-        }
+        func augmented(_ table: CustomerTable) -> CustomerTable { files.augmented(table, window: window) }
         var table = augmented(training.customers)
         let schema = FeatureSchema.fit(table, derivedHistory: derived, window: window)
 
@@ -103,7 +91,7 @@ public struct GradientBoostingPlugin: ChurnModelPlugin {
         return PluginTrainResult(
             metrics: metrics, lossCurve: curve, importances: importances.sorted { $0.importance > $1.importance }, featureSchema: schema.jsonValue,
             params: applied, artifactBytes: artifact.count, lossCurveUnit: "rounds",
-            historySource: panel != nil ? "panel" : derived != nil ? "derived" : "none")
+            historySource: files.historySource)
     }
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {

@@ -97,32 +97,22 @@ enum UpliftBoosting {
     }
 
     static func write(treated: Data, control: Data) -> Data {
-        var output = Data(magic)
-        for part in [treated, control] {
-            withUnsafeBytes(of: UInt32(part.count).littleEndian) { output.append(contentsOf: $0) }
-            output.append(part)
-        }
-        return output
+        UpliftTraining.joinArtifacts(magic: magic, treated: treated, control: control)
     }
 
     static func isUplift(_ bytes: Data) -> Bool { bytes.starts(with: magic) }
 
     static func read(_ bytes: Data) throws -> LoadedUpliftBoosting {
-        var parts: [LoadedBoosting] = []
-        var position = bytes.startIndex + magic.count
-        for name in ["treated", "control"] {
-            guard bytes.endIndex - position >= 4 else { throw BoostingArtifact.Invalid(description: "uplift artifact: the \(name) model is missing") }
-            let length = bytes[position..<position + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-            position += 4
-            guard bytes.endIndex - position >= length else {
-                throw BoostingArtifact.Invalid(description: "uplift artifact: the \(name) model is truncated")
-            }
-            let contents = try BoostingArtifact.read(Data(bytes[position..<position + length]))
-            parts.append(
-                LoadedBoosting(model: contents.model, schema: contents.schema, inputs: contents.inputs, dataset: contents.dataset, panelWindow: nil))
-            position += length
+        let split: (treated: Data, control: Data)
+        do {
+            split = try UpliftTraining.splitArtifacts(bytes, magic: magic, model: "model")
+        } catch {
+            throw BoostingArtifact.Invalid(description: error.description)
         }
-        guard position == bytes.endIndex else { throw BoostingArtifact.Invalid(description: "uplift artifact: unexpected bytes after both models") }
+        let parts = try [split.treated, split.control].map { part in
+            let contents = try BoostingArtifact.read(part)
+            return LoadedBoosting(model: contents.model, schema: contents.schema, inputs: contents.inputs, dataset: contents.dataset, panelWindow: nil)
+        }
         return LoadedUpliftBoosting(treated: parts[0], control: parts[1])
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ChurnProtocol
 
 /// What every two-model ("T-learner") uplift plugin needs besides its model: which rows a
@@ -51,5 +52,40 @@ public enum UpliftTraining {
             metrics["val_observed_uplift"] = observed.uplift
         }
         return metrics
+    }
+}
+
+extension UpliftTraining {
+    /// Why bytes are not a two-model uplift artifact.
+    public struct ArtifactProblem: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A two-model uplift artifact: `magic`, then the treated model's artifact and the control
+    /// model's, each after its length (UInt32, little-endian).
+    public static func joinArtifacts(magic: [UInt8], treated: Data, control: Data) -> Data {
+        var output = Data(magic)
+        for part in [treated, control] {
+            withUnsafeBytes(of: UInt32(part.count).littleEndian) { output.append(contentsOf: $0) }
+            output.append(part)
+        }
+        return output
+    }
+
+    /// The treated and control models' artifacts in `bytes` (which start with `magic`); `model`
+    /// names them in errors ("forest", "model").
+    public static func splitArtifacts(_ bytes: Data, magic: [UInt8], model: String) throws(ArtifactProblem) -> (treated: Data, control: Data) {
+        var parts: [Data] = []
+        var position = bytes.startIndex + magic.count
+        for name in ["treated", "control"] {
+            guard bytes.endIndex - position >= 4 else { throw ArtifactProblem(description: "uplift artifact: the \(name) \(model) is missing") }
+            let length = bytes[position..<position + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            position += 4
+            guard bytes.endIndex - position >= length else { throw ArtifactProblem(description: "uplift artifact: the \(name) \(model) is truncated") }
+            parts.append(Data(bytes[position..<position + length]))
+            position += length
+        }
+        guard position == bytes.endIndex else { throw ArtifactProblem(description: "uplift artifact: unexpected bytes after both \(model)s") }
+        return (parts[0], parts[1])
     }
 }

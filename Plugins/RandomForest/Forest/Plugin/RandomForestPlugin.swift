@@ -23,23 +23,10 @@ public struct RandomForestPlugin: ChurnModelPlugin {
 
     public func train(_ request: PluginTrainParams, progress: ProgressReporter) throws -> PluginTrainResult {
         if let treatment = request.treatment { return try UpliftForest.train(request, treatment: treatment, progress: progress) }
-        let dataset = try request.datasetSchema()
-        let (training, _) = try DatasetReader.read(request.trainPath, schema: dataset, options: DatasetReadOptions(requireLabel: true))
-        let labels = try training.requireLabels(file: request.trainPath)
-        var panel: MonthlyPanel?
-        if let panelSchema = dataset.history {
-            guard let path = request.historyPath else {
-                throw RPCError.invalidParams(field: "history_path", "the schema names a monthly panel: send its file")
-            }
-            panel = try MonthlyPanel.read(path, schema: panelSchema)
-        }
-        // With a panel its aggregates replace the derived history.
-        let derived = panel == nil ? dataset.derivedHistory : nil
-        let defaultWindow = panel?.schema.window ?? DerivedHistory.defaultWindow
-        func augmented(_ table: CustomerTable, window: Int) -> CustomerTable {
-            guard let panel else { return table }
-            return PanelAggregates.augment(table, months: panel.months(for: table.ids), panel: panel.schema, window: window)
-        }
+        let inputs = try TrainingInputs(request)
+        let (dataset, training, labels, panel, derived) = (inputs.dataset, inputs.training, inputs.labels, inputs.panel, inputs.derived)
+        let defaultWindow = inputs.defaultWindow
+        func augmented(_ table: CustomerTable, window: Int) -> CustomerTable { inputs.augmented(table, window: window) }
         // The schema's width decides max_features, so fit it first with the default window,
         // then again with the requested one (same width either way).
         let width = FeatureSchema.fit(augmented(training.customers, window: defaultWindow), derivedHistory: derived).width
@@ -79,7 +66,7 @@ public struct RandomForestPlugin: ChurnModelPlugin {
             metrics: metrics, lossCurve: curve, importances: importances, featureSchema: schema.jsonValue,
             params: ForestParameters.applied(options, window: window),
             artifactBytes: artifact.count, lossCurveUnit: "trees",
-            historySource: panel != nil ? "panel" : derived != nil ? "derived" : "none")
+            historySource: inputs.historySource)
     }
 
     public func load(artifact: Data) throws -> any LoadedChurnModel {

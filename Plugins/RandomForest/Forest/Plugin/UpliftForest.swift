@@ -76,30 +76,19 @@ enum UpliftForest {
     }
 
     static func write(treated: Data, control: Data) -> Data {
-        var output = Data(magic)
-        for part in [treated, control] {
-            withUnsafeBytes(of: UInt32(part.count).littleEndian) { output.append(contentsOf: $0) }
-            output.append(part)
-        }
-        return output
+        UpliftTraining.joinArtifacts(magic: magic, treated: treated, control: control)
     }
 
     static func isUplift(_ bytes: Data) -> Bool { bytes.starts(with: magic) }
 
     static func read(_ bytes: Data) throws -> LoadedUpliftForest {
-        var parts: [ForestArtifact.Contents] = []
-        var position = bytes.startIndex + magic.count
-        for name in ["treated", "control"] {
-            guard bytes.endIndex - position >= 4 else { throw ForestArtifact.Invalid(description: "uplift artifact: the \(name) forest is missing") }
-            let length = bytes[position..<position + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-            position += 4
-            guard bytes.endIndex - position >= length else {
-                throw ForestArtifact.Invalid(description: "uplift artifact: the \(name) forest is truncated")
-            }
-            parts.append(try ForestArtifact.read(Data(bytes[position..<position + length])))
-            position += length
+        let split: (treated: Data, control: Data)
+        do {
+            split = try UpliftTraining.splitArtifacts(bytes, magic: magic, model: "forest")
+        } catch {
+            throw ForestArtifact.Invalid(description: error.description)
         }
-        guard position == bytes.endIndex else { throw ForestArtifact.Invalid(description: "uplift artifact: unexpected bytes after both forests") }
+        let parts = [try ForestArtifact.read(split.treated), try ForestArtifact.read(split.control)]
         func loaded(_ part: ForestArtifact.Contents) -> LoadedForest {
             LoadedForest(forest: part.forest, schema: part.schema, dataset: part.dataset)
         }
