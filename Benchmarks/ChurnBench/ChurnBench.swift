@@ -30,6 +30,7 @@ struct ChurnBench: AsyncParsableCommand {
               swift run -c release churn-bench routing --seconds 20
               swift run -c release churn-bench auto --datasets telco,operator,telco-synthetic --budget 60
               swift run -c release churn-bench defaults --kind random_forest
+              swift run -c release churn-bench boosting --datasets telco,operator,large
             """,
-        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self, GEMMBenchmark.self, RoutingBenchmark.self, WebBenchmark.self, CalibrationBenchmark.self, UpliftBenchmark.self, AutoBenchmark.self, DefaultsBenchmark.self])
+        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self, GEMMBenchmark.self, RoutingBenchmark.self, WebBenchmark.self, CalibrationBenchmark.self, UpliftBenchmark.self, AutoBenchmark.self, DefaultsBenchmark.self, BoostingBenchmark.self])
 }
