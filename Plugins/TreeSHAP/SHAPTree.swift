@@ -30,6 +30,13 @@ public struct SHAPTree: Sendable {
         self.value = value
     }
 
+    /// What TreeSHAP needs of a whole tree before explaining a row: its expected value (the
+    /// cover-weighted mean of its leaf values) and its depth. ``TreeSHAP/summary(_:)`` computes it.
+    public struct Summary: Sendable, Hashable {
+        public var expected: Double
+        public var depth: Int
+    }
+
     /// Number of nodes.
     public var nodeCount: Int { left.count }
 

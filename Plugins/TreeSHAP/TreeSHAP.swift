@@ -6,7 +6,7 @@
 /// the row at nodes whose player is in `S` and taking the cover-weighted average of both children
 /// elsewhere. Explaining one row costs O(L·D²) for L leaves and depth D, against O(2^M) for the
 /// definition. An ensemble is explained by summing its trees' values (Shapley values are linear):
-/// call ``explain(_:players:goesLeft:into:workspace:)`` once per tree with the same `phi`.
+/// call ``explain(_:summary:players:goesLeft:into:workspace:)`` once per tree with the same `phi`.
 ///
 /// The walk keeps, for the current root-to-node path, one element per distinct player on it: the
 /// fraction of training weight that flows down the path when the player is absent (`zeroFraction`,
@@ -32,12 +32,15 @@ public enum TreeSHAP {
     /// - Precondition: the tree is well formed (parallel arrays of one length, children in range,
     ///   every internal node has both children, covers > 0), every internal node's player is in
     ///   `0..<players`, and `phi.count >= players`.
+    ///
+    /// `summary` is the tree's ``summary(_:)``: a model that explains many rows passes the one it
+    /// computed when it loaded the tree, instead of a walk of the whole tree per call.
     public static func explain(
-        _ tree: SHAPTree, players: Int, goesLeft: (Int) -> Bool, into phi: inout [Double],
+        _ tree: SHAPTree, summary: SHAPTree.Summary? = nil, players: Int, goesLeft: (Int) -> Bool, into phi: inout [Double],
         workspace: inout TreeSHAPWorkspace
     ) -> Double {
         precondition(phi.count >= players, "phi has \(phi.count) entries for \(players) players")
-        let summary = summarize(tree)
+        let summary = summary ?? Self.summary(tree)
         workspace.reserve(TreeSHAPWorkspace.capacity(depth: summary.depth, players: players))
 
         workspace.path.withUnsafeMutableBufferPointer { pathBuffer in
@@ -103,28 +106,28 @@ public enum TreeSHAP {
 
     /// The tree's expected value: the cover-weighted mean of its leaf values (at each internal
     /// node, the children's values weighted by their covers), which is `E[f(x)]` over the
-    /// training weight and the base value of ``explain(_:players:goesLeft:into:workspace:)``.
+    /// training weight and the base value of ``explain(_:summary:players:goesLeft:into:workspace:)``.
     public static func expectedValue(_ tree: SHAPTree) -> Double {
-        summarize(tree).expected
+        summary(tree).expected
     }
 
     // MARK: - Tree summary
 
-    /// The expected value and the depth (edges from the root to the deepest leaf), in one pass;
-    /// checks the tree's shape on the way.
-    private static func summarize(_ tree: SHAPTree) -> (expected: Double, depth: Int) {
+    /// The tree's expected value and depth (edges from the root to the deepest leaf), in one
+    /// pass; checks the tree's shape on the way.
+    public static func summary(_ tree: SHAPTree) -> SHAPTree.Summary {
         let count = tree.left.count
         precondition(count > 0, "a SHAPTree needs at least one node")
         precondition(
             tree.right.count == count && tree.feature.count == count && tree.cover.count == count && tree.value.count == count,
             "SHAPTree arrays differ in length: left \(count), right \(tree.right.count), feature \(tree.feature.count), cover \(tree.cover.count), value \(tree.value.count)"
         )
-        func walk(_ node: Int) -> (expected: Double, depth: Int) {
+        func walk(_ node: Int) -> SHAPTree.Summary {
             let left = Int(tree.left[node])
             let right = Int(tree.right[node])
             if left < 0 {
                 precondition(right < 0, "node \(node) has a right child but no left child")
-                return (tree.value[node], 0)
+                return SHAPTree.Summary(expected: tree.value[node], depth: 0)
             }
             precondition(left < count && right >= 0 && right < count, "node \(node) has children \(left), \(right) outside 0..<\(count)")
             let leftCover = tree.cover[left]
@@ -132,7 +135,8 @@ public enum TreeSHAP {
             precondition(leftCover > 0 && rightCover > 0, "node \(node)'s children have covers \(leftCover), \(rightCover); covers must be > 0")
             let l = walk(left)
             let r = walk(right)
-            return ((leftCover * l.expected + rightCover * r.expected) / (leftCover + rightCover), max(l.depth, r.depth) + 1)
+            return SHAPTree.Summary(
+                expected: (leftCover * l.expected + rightCover * r.expected) / (leftCover + rightCover), depth: max(l.depth, r.depth) + 1)
         }
         return walk(0)
     }

@@ -1,4 +1,4 @@
-/// Reusable buffers for ``TreeSHAP/explain(_:players:goesLeft:into:workspace:)``: the path
+/// Reusable buffers for ``TreeSHAP/explain(_:summary:players:goesLeft:into:workspace:)``: the path
 /// elements of every level of the walk, in one flat array sized by the deepest tree explained so
 /// far, so explaining many rows (and many trees) allocates nothing per row.
 ///

@@ -30,6 +30,27 @@ struct EncodingTests {
         #expect(encoded.columns == schema.width && names.count == schema.width)
     }
 
+    @Test func aFewRowsAreEncodedExactlyAsTheSameRowsInALargeTable() throws {
+        // Under FeatureSchema.rowsForLookupTable rows, categorical values are looked up directly;
+        // above, through a table per field: both must give the same columns, unseen values included.
+        let training = try table([
+            Rows.row(id: "a", tenure: "10", contract: "Month-to-month", monthly: "50", total: "500"),
+            Rows.row(id: "b", tenure: "30", contract: "One year", monthly: "70", total: "2100"),
+        ])
+        let schema = FeatureSchema.fit(training)
+        let contracts = ["Two year", "One year", "Month-to-month"]
+        let rows = (0..<40).map { index in
+            Rows.row(id: "r\(index)", tenure: "\(index)", contract: contracts[index % 3], monthly: "\(40 + index)", total: "\(400 + 10 * index)")
+        }
+        let large = try table(rows)
+        #expect(large.count > 16)
+        let whole = schema.encode(large)
+        for (index, row) in rows.enumerated() {
+            let single = schema.encode(try table([row]))
+            #expect(single == whole.rows([index]), "row \(index) (\(contracts[index % 3])) alone")
+        }
+    }
+
     @Test func aMissingTotalChargeIsZeroBeforeScaling() throws {
         let training = try table([Rows.row(id: "a", tenure: "0", total: " "), Rows.row(id: "b", tenure: "10", total: "800")])
         let schema = FeatureSchema.fit(training)

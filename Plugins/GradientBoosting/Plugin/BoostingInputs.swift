@@ -38,6 +38,12 @@ struct BoostingInputs: Codable, Sendable, Hashable {
 
     /// The rows of `encoded` as a column-major boosting matrix.
     func matrix(_ schema: FeatureSchema, _ encoded: EncodedFeatures) -> BoostingMatrix {
+        matrix(schema, encoded, numbers: NumericColumns(schema: schema))
+    }
+
+    /// The rows of `encoded` as a column-major boosting matrix, with the numeric inputs' places
+    /// worked out once (a loaded model keeps them).
+    func matrix(_ schema: FeatureSchema, _ encoded: EncodedFeatures, numbers: NumericColumns) -> BoostingMatrix {
         let rows = encoded.rows
         var codes = [UInt8](repeating: 0, count: rows * (categories.count + binners.count))
         codes.withUnsafeMutableBufferPointer { output in
@@ -49,7 +55,6 @@ struct BoostingInputs: Codable, Sendable, Hashable {
                 }
                 offset += encoding.seen.count + 1
             }
-            let numbers = NumericColumns(schema: schema)
             for (index, binner) in binners.enumerated() {
                 let base = (categories.count + index) * rows
                 for row in 0..<rows { output[base + row] = binner.bin(numbers.value(encoded, row: row, input: index)) }
@@ -61,19 +66,24 @@ struct BoostingInputs: Codable, Sendable, Hashable {
 
 /// Where each numeric input's value sits in an encoded row: the schema's numbers (standardised,
 /// a missing one filled and flagged by its indicator column), then the history aggregates.
-private struct NumericColumns {
+struct NumericColumns: Sendable {
     /// Per input: its column among the encoded numbers, and its indicator column when it has one.
-    let columns: [(value: Int, indicator: Int?)]
+    let columns: [NumericColumn]
+
+    struct NumericColumn: Sendable {
+        var value: Int
+        var indicator: Int?
+    }
 
     init(schema: FeatureSchema) {
-        var columns: [(Int, Int?)] = []
+        var columns: [NumericColumn] = []
         var indicator = schema.numeric.count
         for (index, encoding) in schema.numeric.enumerated() {
-            columns.append((index, encoding.indicator ? indicator : nil))
+            columns.append(NumericColumn(value: index, indicator: encoding.indicator ? indicator : nil))
             if encoding.indicator { indicator += 1 }
         }
         if schema.history != nil {
-            for aggregate in 0..<FeatureSchema.historyNames.count { columns.append((indicator + aggregate, nil)) }
+            for aggregate in 0..<FeatureSchema.historyNames.count { columns.append(NumericColumn(value: indicator + aggregate, indicator: nil)) }
         }
         self.columns = columns
     }

@@ -129,8 +129,10 @@ public struct LoadedBoosting: LoadedChurnModel {
     /// The window of the panel aggregates, when the model reads a panel.
     public let panelWindow: Int?
     private let records: RecordValidator
+    private let numbers: NumericColumns
     /// The trees as TreeSHAP reads them, with their expected values.
     private let shapTrees: [SHAPTree]
+    private let shapSummaries: [SHAPTree.Summary]
 
     init(model: BoostingModel, schema: FeatureSchema, inputs: BoostingInputs, dataset: DatasetSchema, panelWindow: Int?) {
         self.model = model
@@ -139,6 +141,7 @@ public struct LoadedBoosting: LoadedChurnModel {
         self.dataset = dataset
         self.panelWindow = panelWindow
         self.records = RecordValidator(schema: dataset)
+        self.numbers = NumericColumns(schema: schema)
         self.shapTrees = model.trees.map { tree in
             SHAPTree(
                 left: tree.left, right: tree.right, feature: tree.feature.map { Int32($0) },
@@ -146,6 +149,7 @@ public struct LoadedBoosting: LoadedChurnModel {
                 // none, and is given a token weight so it is still a valid path.
                 cover: tree.cover.map { max($0, 1e-12) }, value: tree.value)
         }
+        self.shapSummaries = shapTrees.map(TreeSHAP.summary)
     }
 
     /// The customers' table, with the aggregates of their months when the model reads a panel.
@@ -158,12 +162,12 @@ public struct LoadedBoosting: LoadedChurnModel {
     public var features: [String] { schema.inputFields }
 
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
-        model.probabilities(inputs.matrix(schema, schema.encode(try table(customers))))
+        model.probabilities(inputs.matrix(schema, schema.encode(try table(customers)), numbers: numbers))
     }
 
     public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
         let table = try table(customers)
-        let matrix = inputs.matrix(schema, schema.encode(table))
+        let matrix = inputs.matrix(schema, schema.encode(table), numbers: numbers)
         let fields = schema.inputFields
         var workspace = TreeSHAPWorkspace()
         return (0..<matrix.rows).map { row in
@@ -184,9 +188,9 @@ public struct LoadedBoosting: LoadedChurnModel {
     func shap(_ matrix: BoostingMatrix, row: Int, workspace: inout TreeSHAPWorkspace) -> (bias: Double, phi: [Double]) {
         var phi = [Double](repeating: 0, count: matrix.features.count)
         var bias = model.baseScore
-        for (tree, shapTree) in zip(model.trees, shapTrees) {
+        for (index, tree) in model.trees.enumerated() {
             bias += TreeSHAP.explain(
-                shapTree, players: phi.count,
+                shapTrees[index], summary: shapSummaries[index], players: phi.count,
                 goesLeft: { node in tree.goesLeft(node, code: matrix.codes[Int(tree.feature[node]) * matrix.rows + row]) },
                 into: &phi, workspace: &workspace)
         }

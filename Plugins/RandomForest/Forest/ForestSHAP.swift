@@ -11,6 +11,7 @@ import ChurnTreeSHAP
 /// covers (an artifact of format 1), which explains by path attribution instead.
 public struct ForestSHAP: Sendable {
     private let trees: [SHAPTree]
+    private let summaries: [SHAPTree.Summary]
     /// The player of each encoded column.
     private let playerOf: [Int32]
     public let players: Int
@@ -33,6 +34,7 @@ public struct ForestSHAP: Sendable {
                 left: left, right: right, feature: feature, cover: tree.cover.map { max(Double($0), 1e-12) },
                 value: tree.value.map(Tree.probability))
         }
+        self.summaries = trees.map(TreeSHAP.summary)
     }
 
     /// The forest's probability for `row` of `features`, its expected value (the bias) and each
@@ -45,9 +47,9 @@ public struct ForestSHAP: Sendable {
         var phi = [Double](repeating: 0, count: players)
         var bias = 0.0
         binned.withUnsafeBufferPointer { rowBins in
-            for (tree, shapTree) in zip(forest.trees, trees) {
+            for (index, tree) in forest.trees.enumerated() {
                 bias += TreeSHAP.explain(
-                    shapTree, players: players, goesLeft: { node in rowBins[Int(tree.feature[node])] <= tree.threshold[node] },
+                    trees[index], summary: summaries[index], players: players, goesLeft: { node in rowBins[Int(tree.feature[node])] <= tree.threshold[node] },
                     into: &phi, workspace: &workspace)
             }
         }

@@ -231,6 +231,10 @@ public struct FeatureSchema: Codable, Sendable, Hashable {
 
     // MARK: Encoding
 
+    /// Below this many rows, ``encode(_:)`` looks each row's categorical values up in the
+    /// field's seen values directly instead of building a lookup table per field.
+    static let rowsForLookupTable = 16
+
     /// Encodes every row of `table` (whose layout must have this schema's fields).
     public func encode(_ table: CustomerTable) -> EncodedFeatures {
         let fields = categorical.count
@@ -241,11 +245,20 @@ public struct FeatureSchema: Codable, Sendable, Hashable {
         for (index, encoding) in categorical.enumerated() {
             let unknown = offset + encoding.seen.count
             if let field = table.layout.field(encoding.field), field.isCategorical {
-                // Table codes → matrix columns, once per value of the table's vocabulary.
-                let position = Dictionary(uniqueKeysWithValues: encoding.seen.enumerated().map { ($1, $0) })
-                let columns = table.vocabularies[field.index].map { value in UInt16(position[value].map { offset + $0 } ?? unknown) }
+                let vocabulary = table.vocabularies[field.index]
                 let codes = table.codes[field.index]
-                for row in 0..<table.count { active[row * fields + index] = columns[Int(codes[row])] }
+                if table.count < Self.rowsForLookupTable {
+                    // A few rows (a prediction): find only their values, no table built per call.
+                    for row in 0..<table.count {
+                        let value = vocabulary[Int(codes[row])]
+                        active[row * fields + index] = UInt16(encoding.seen.firstIndex(of: value).map { offset + $0 } ?? unknown)
+                    }
+                } else {
+                    // Table codes → matrix columns, once per value of the table's vocabulary.
+                    let position = Dictionary(uniqueKeysWithValues: encoding.seen.enumerated().map { ($1, $0) })
+                    let columns = vocabulary.map { value in UInt16(position[value].map { offset + $0 } ?? unknown) }
+                    for row in 0..<table.count { active[row * fields + index] = columns[Int(codes[row])] }
+                }
             } else {
                 for row in 0..<table.count { active[row * fields + index] = UInt16(unknown) }
             }

@@ -119,7 +119,7 @@ struct FieldReader {
     /// Reads a record's value (`nil`: the field is absent from the record).
     mutating func read(_ value: FieldValue?) -> Reading {
         guard let value else { return .problem("required field is missing") }
-        switch (column.type, value) {
+        switch (kind, value) {
         case (.categorical, .string(let text)):
             var text = text.trimmingSpaces
             return text.withUTF8 { category($0) }

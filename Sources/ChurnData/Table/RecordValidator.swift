@@ -29,6 +29,9 @@ public struct RecordValidator: Sendable {
     public let requiresID: Bool
     private let template: RowReader
     private let layout: TableLayout
+    /// A table of no rows with the schema's layout, copied for each request (building the layout
+    /// again per call was most of a one-row prediction's cost).
+    private let emptyTable: CustomerTable
 
     public init(schema: DatasetSchema) {
         let canonical = schema.canonical
@@ -37,6 +40,7 @@ public struct RecordValidator: Sendable {
         requiresID = !(canonical.id?.generated ?? true)
         layout = TableLayout(canonical)
         template = RowReader(schema: canonical, layout: layout)
+        emptyTable = CustomerTable(schema: canonical)
     }
 
     /// The names of the input fields, in order.
@@ -56,7 +60,7 @@ public struct RecordValidator: Sendable {
     public func table(_ records: [CustomerRecord], path: String = "customers", positions: [Int]? = nil) throws(FieldProblem)
         -> CustomerTable
     {
-        var table = CustomerTable(schema: schema)
+        var table = emptyTable
         table.reserveCapacity(records.count)
         var readers = template
         var codes = [UInt32](repeating: 0, count: layout.categoricalNames.count)
