@@ -274,7 +274,7 @@ let package = Package(
         ),
         .target(
             name: "ChurnTestSupport",
-            dependencies: ["ChurnProtocol", "ChurnData", "ChurnRegistry"],
+            dependencies: ["ChurnProtocol", "ChurnData", "ChurnPluginKit", "ChurnRegistry"],
             path: "Tests/Support/ChurnTestSupport"
         ),
 

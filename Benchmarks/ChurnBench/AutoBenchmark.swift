@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChurnData
 import ChurnForest
+import ChurnGradientBoosting
 import ChurnPluginKit
 import ChurnProtocol
 import ChurnSequenceModels
@@ -48,8 +49,8 @@ struct AutoBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds per outer fold for churn's search (with its final fit) and for the Optuna peer's study.")
     var budget: Double = 60
 
-    @Option(help: "Kinds churn searches, comma-separated: random_forest, lstm, lstm_attention (more than one: a blend is considered).")
-    var kinds = "random_forest"
+    @Option(help: "Kinds churn searches, comma-separated: random_forest, gradient_boosting, lstm, lstm_attention (more than one: a blend is considered).")
+    var kinds = "random_forest,gradient_boosting"
 
     @Option(help: "The labelled telco CSV.")
     var data = repositoryParent + "/shared/data/telco/telco_train.csv"
@@ -86,6 +87,7 @@ struct AutoBenchmark: AsyncParsableCommand {
         case "random_forest": return RandomForestPlugin()
         case "lstm": return SequencePlugin(attention: false)
         case "lstm_attention": return SequencePlugin(attention: true)
+        case "gradient_boosting": return GradientBoostingPlugin()
         default: return nil
         }
     }
@@ -99,7 +101,7 @@ struct AutoBenchmark: AsyncParsableCommand {
             throw ValidationError("--datasets: unknown dataset \"\(name)\": use telco, operator, operator-rules, telco-synthetic")
         }
         for kind in kindNames where Self.plugin(kind: kind) == nil {
-            throw ValidationError("--kinds: unknown kind \"\(kind)\": use random_forest, lstm, lstm_attention")
+            throw ValidationError("--kinds: unknown kind \"\(kind)\": use random_forest, gradient_boosting, lstm, lstm_attention")
         }
         for name in peerNames where !Self.peerModels.contains(where: { $0.name == name }) {
             throw ValidationError("--peers: unknown peer \"\(name)\": use \(Self.peerModels.map(\.name).joined(separator: ", "))")
@@ -368,7 +370,7 @@ struct AutoBenchmark: AsyncParsableCommand {
         guard !peerNames.isEmpty else { return ([], nil) }
         let modules = ["numpy", "pandas", "sklearn", "lightgbm", "xgboost", "catboost", "optuna"]
         let probe = "import importlib.util, sys\nprint(','.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
-        guard let output = try? runProcess(["/usr/bin/env", "python3", "-c", probe] + modules, stderr: true), output.status == 0 else {
+        guard let output = try? runPeerProcess(["/usr/bin/env", "python3", "-c", probe] + modules, quiet: true), output.status == 0 else {
             return ([], "PEERS NOT RUN: python3 cannot be run here; install Python 3, then \(Self.pipHint) pandas")
         }
         let missing = Set(String(decoding: output.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -395,7 +397,7 @@ struct AutoBenchmark: AsyncParsableCommand {
         if let id = bench.id { command += ["--id", id] }
         let output: (status: Int32, stdout: Data)
         do {
-            output = try runProcess(command, stderr: false)
+            output = try runPeerProcess(command, quiet: false)
         } catch {
             print("PEERS NOT RUN: cannot start python3 (\(error)): install Python 3, then \(Self.pipHint) pandas")
             return nil
@@ -427,23 +429,6 @@ struct AutoBenchmark: AsyncParsableCommand {
         return PeerResult(models: parsed, versions: versions)
     }
 
-    /// Runs `command` with OMP_NUM_THREADS=2; its stdout captured, its stderr passed through
-    /// (or, with `stderr`, discarded).
-    private func runProcess(_ command: [String], stderr: Bool) throws -> (status: Int32, stdout: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMP_NUM_THREADS"] = "2"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        if stderr { process.standardError = FileHandle.nullDevice }
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
-    }
 
     // MARK: The table
 

@@ -76,3 +76,21 @@ func cpuSeconds(pid: Int32) -> Double {
     guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
+
+/// Runs a peer script's `command` with OMP_NUM_THREADS=2 (the peers crawl without it): its
+/// stdout captured, its stderr passed through (or, `quiet`, discarded).
+func runPeerProcess(_ command: [String], quiet: Bool) throws -> (status: Int32, stdout: Data) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: command[0])
+    process.arguments = Array(command.dropFirst())
+    var environment = ProcessInfo.processInfo.environment
+    environment["OMP_NUM_THREADS"] = "2"
+    process.environment = environment
+    let output = Pipe()
+    process.standardOutput = output
+    if quiet { process.standardError = FileHandle.nullDevice }
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, data)
+}

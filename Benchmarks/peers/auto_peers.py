@@ -41,7 +41,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_features import encode, labels, read_table  # noqa: E402
+from peer_features import chosen_models, encode, json_output, labels, read_table  # noqa: E402
 
 MODELS = ["rf", "lgbm", "xgb", "catboost", "lgbm_optuna"]
 
@@ -55,17 +55,8 @@ parser.add_argument("--budget", type=float, required=True, help="Optuna seconds 
 parser.add_argument("--models", default=",".join(MODELS))
 args = parser.parse_args()
 
-models = [m.strip() for m in args.models.split(",") if m.strip()]
-unknown = [m for m in models if m not in MODELS]
-if unknown:
-    parser.error(f"unknown model(s) {unknown}; known: {','.join(MODELS)}")
-
-# Everything written to file descriptor 1 from here on (library chatter, native code included)
-# goes to stderr; the one JSON object is written to the saved stdout at the end.
-json_out = os.fdopen(os.dup(1), "w")
-sys.stdout.flush()
-os.dup2(2, 1)
-sys.stdout = sys.stderr
+models = chosen_models(parser, args.models, MODELS)
+json_out = json_output()
 
 
 def log(message):

@@ -11,8 +11,30 @@ Usage (from another peer in this folder):
     from peer_features import load_labelled
     X, y = load_labelled(csv, label="Churn", positive="Yes", id_column="customerID", missing=np.nan)
 """
+import os
+import sys
+
 import numpy as np
 import pandas as pd
+
+
+def chosen_models(parser, text, known):
+    """The comma-separated model names of `text`, refused through `parser` if one is not `known`."""
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in models if m not in known]
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; known: {','.join(known)}")
+    return models
+
+
+def json_output():
+    """Sends everything written to file descriptor 1 from now on (library chatter, native code
+    included) to stderr, and returns the saved stdout, where the peer writes its one JSON object."""
+    saved = os.fdopen(os.dup(1), "w")
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return saved
 
 
 def read_table(csv):

@@ -27,42 +27,10 @@ struct UpliftForestTests {
 
     @Test func theUpliftRankingRecoversThePersuadableSegmentAndBeatsRandomRankings() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let campaign = CampaignFixture(customers: 6000, seed: 21)
-        let held = CampaignFixture(customers: 3000, seed: 22)
-        try campaign.writeTrainingFile(to: folder + "/train.csv")
-        try held.writeTrainingFile(to: folder + "/held.csv")
-        let result = try train(folder + "/train.csv", validation: folder + "/held.csv")
-        let qini = try #require(result.metrics["val_qini"])
-        #expect(result.metrics["val_rows"] == 3000)
-
-        // Random rankings of the same held-back customers: the model must beat every one of 50.
-        let stayed = held.churned.map { !$0 }
-        var generator = SeededGenerator(seed: 5)
-        let random = (0..<50).compactMap { _ in
-            UpliftMetrics.qiniCoefficient(
-                stayed: stayed, treated: held.treated, scores: held.churned.map { _ in Double.random(in: 0..<1, using: &generator) })
-        }
-        #expect(qini > random.max()!, "Qini \(qini) vs random rankings up to \(random.max()!)")
-        // The truth's own ranking (persuadables first) sets the scale: Qini coefficients of real
-        // rankings are small, since the best possible ranking knows every outcome.
-        let truth = try #require(
-            UpliftMetrics.qiniCoefficient(stayed: stayed, treated: held.treated, scores: held.segments.map { $0 == "persuadable" ? 1 : 0 }))
-        #expect(qini > 0.6 * truth, "Qini \(qini), the truth's ranking \(truth)")
-
-        // On customers neither forest saw: persuadables get far more predicted uplift, and the
-        // top fifth by predicted uplift is mostly persuadable.
-        let fresh = CampaignFixture(customers: 3000, seed: 23)
-        let model = try RandomForestPlugin().load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/uplift.artifact")))
-        let answer = try model.uplift(fresh.customers.records)
-        let uplift = zip(answer.untreated, answer.treated).map { $0 - $1 }
-        let persuadable = uplift.indices.filter { fresh.segments[$0] == "persuadable" }
-        let unaffected = uplift.indices.filter { fresh.segments[$0] != "persuadable" }
-        let mean = { (rows: [Int]) in rows.reduce(0.0) { $0 + uplift[$1] } / Double(rows.count) }
-        #expect(mean(persuadable) - mean(unaffected) > 0.1, "persuadable \(mean(persuadable)), unaffected \(mean(unaffected))")
-        let top = uplift.indices.sorted { uplift[$0] > uplift[$1] }.prefix(600)
-        #expect(fresh.persuadableShare(top) > 1.5 * fresh.persuadableShare(uplift.indices), "top fifth \(fresh.persuadableShare(top)) vs \(fresh.persuadableShare(uplift.indices)) overall")
-        // predict answers for the customer without the offer.
-        #expect(try model.predict(fresh.customers.records) == answer.untreated)
+        let judge = try UpliftJudge(
+            folder: folder, artifactPath: folder + "/uplift.artifact", train: { try train($0, validation: $1) },
+            load: { try RandomForestPlugin().load(artifact: $0) })
+        #expect(judge.failures.isEmpty, "\(judge.failures)")
     }
 
     @Test func aGroupWithoutBothOutcomesOrWithoutItsColumnIsRefusedByName() throws {

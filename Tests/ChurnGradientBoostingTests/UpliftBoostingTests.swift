@@ -28,35 +28,10 @@ struct UpliftBoostingTests {
 
     @Test func theUpliftRankingRecoversThePersuadableSegment() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let campaign = CampaignFixture(customers: 6000, seed: 21)
-        let held = CampaignFixture(customers: 3000, seed: 22)
-        try campaign.writeTrainingFile(to: folder + "/train.csv")
-        try held.writeTrainingFile(to: folder + "/held.csv")
-        let result = try train(folder + "/train.csv", validation: folder + "/held.csv")
-        let qini = try #require(result.metrics["val_qini"])
-        #expect(result.metrics["val_rows"] == 3000)
-        let stayed = held.churned.map { !$0 }
-        var generator = SeededGenerator(seed: 5)
-        let random = (0..<50).compactMap { _ in
-            UpliftMetrics.qiniCoefficient(
-                stayed: stayed, treated: held.treated, scores: held.churned.map { _ in Double.random(in: 0..<1, using: &generator) })
-        }
-        #expect(qini > random.max()!, "Qini \(qini) vs random rankings up to \(random.max()!)")
-        let truth = try #require(
-            UpliftMetrics.qiniCoefficient(stayed: stayed, treated: held.treated, scores: held.segments.map { $0 == "persuadable" ? 1 : 0 }))
-        #expect(qini > 0.6 * truth, "Qini \(qini), the truth's ranking \(truth)")
-
-        let fresh = CampaignFixture(customers: 3000, seed: 23)
-        let model = try GradientBoostingPlugin().load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/uplift.artifact")))
-        let answer = try model.uplift(fresh.customers.records)
-        let uplift = zip(answer.untreated, answer.treated).map { $0 - $1 }
-        let persuadable = uplift.indices.filter { fresh.segments[$0] == "persuadable" }
-        let unaffected = uplift.indices.filter { fresh.segments[$0] != "persuadable" }
-        let mean = { (rows: [Int]) in rows.reduce(0.0) { $0 + uplift[$1] } / Double(rows.count) }
-        #expect(mean(persuadable) - mean(unaffected) > 0.1, "persuadable \(mean(persuadable)), unaffected \(mean(unaffected))")
-        let top = uplift.indices.sorted { uplift[$0] > uplift[$1] }.prefix(600)
-        #expect(fresh.persuadableShare(top) > 1.5 * fresh.persuadableShare(uplift.indices))
-        #expect(try model.predict(fresh.customers.records) == answer.untreated, "predict answers for the customer without the offer")
+        let judge = try UpliftJudge(
+            folder: folder, artifactPath: folder + "/uplift.artifact", train: { try train($0, validation: $1) },
+            load: { try GradientBoostingPlugin().load(artifact: $0) })
+        #expect(judge.failures.isEmpty, "\(judge.failures)")
         // A plain model is not an uplift model.
         #expect(throws: RPCError.self) { _ = try GradientBoostingPlugin().load(artifact: Data("CHRNGU01".utf8)) }
     }

@@ -14,7 +14,7 @@ public struct BoostingOptions: Sendable, Hashable, Codable {
     /// Boosting rounds (trees), at most; early stopping may keep fewer.
     public var rounds = 500
     /// Shrinkage: each leaf value is multiplied by it.
-    public var learningRate = 0.05
+    public var learningRate = 0.1
     public var growth = Growth.leafWise
     /// Deepest leaf (root at depth 0), for both growths; 0: unlimited.
     public var maxDepth = 6
@@ -41,7 +41,7 @@ public struct BoostingOptions: Sendable, Hashable, Codable {
     /// Added to `lambdaL2` in the gain of sorted categorical splits.
     public var catL2 = 10.0
     /// Stop when the validation log loss has not improved for this many rounds; 0: off.
-    public var earlyStoppingRounds = 50
+    public var earlyStoppingRounds = 20
     /// Threads for building histograms and updating scores; 0: one per core. The model does not
     /// depend on it.
     public var threads = 0
@@ -107,6 +107,6 @@ public struct BoostingOptions: Sendable, Hashable, Codable {
         try check(.threads, threads, threads >= 0, "0 (one per core) or more")
     }
 
-    /// Threads to use: `threads`, or one per core.
-    var threadCount: Int { threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// The threads a fit uses: `threads`, or one per core when it is 0.
+    public var threadCount: Int { threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }

@@ -42,12 +42,64 @@ enum Histogram {
         Parallel.forEach(parts, threads: parts) { part in
             let first = part * features.count / parts
             let last = (part + 1) * features.count / parts
-            for index in first..<last {
+            var index = first
+            // Four features a pass: each row's index and gradient pair are read once for all four.
+            while index + 4 <= last {
+                let group = (features[index], features[index + 1], features[index + 2], features[index + 3])
+                buildFourFeatures(
+                    (bins + group.0 * binsPerFeature, bins + group.1 * binsPerFeature, bins + group.2 * binsPerFeature,
+                     bins + group.3 * binsPerFeature),
+                    binCounts: (binCounts[group.0], binCounts[group.1], binCounts[group.2], binCounts[group.3]),
+                    columns: (codes + group.0 * matrixRows, codes + group.1 * matrixRows, codes + group.2 * matrixRows,
+                              codes + group.3 * matrixRows),
+                    rows: rows, ordered: ordered, count: count)
+                index += 4
+            }
+            while index < last {
                 let feature = features[index]
                 buildFeature(
                     bins + feature * binsPerFeature, binCount: binCounts[feature], column: codes + feature * matrixRows,
                     rows: rows, ordered: ordered, count: count)
+                index += 1
             }
+        }
+    }
+
+    /// Zeroes the bins in use and the missing bin.
+    @inline(__always)
+    private static func clear(_ bins: UnsafeMutablePointer<NodeSums>, binCount: Int) {
+        for bin in 0..<binCount { bins[bin] = NodeSums() }
+        bins[Int(BoostingMatrix.missing)] = NodeSums()
+    }
+
+    /// Adds one row's pair to a bin.
+    @inline(__always)
+    private static func add(_ pair: GradientPair, to bin: UnsafeMutablePointer<NodeSums>) {
+        bin.pointee.gradient += pair.gradient
+        bin.pointee.hessian += pair.hessian
+        bin.pointee.count += 1
+    }
+
+    /// Four features' bins in one pass over the rows; each feature's bins get the rows in row
+    /// order, so the sums are exactly those of four single passes.
+    @inline(__always)
+    private static func buildFourFeatures(
+        _ bins: (UnsafeMutablePointer<NodeSums>, UnsafeMutablePointer<NodeSums>, UnsafeMutablePointer<NodeSums>, UnsafeMutablePointer<NodeSums>),
+        binCounts: (Int, Int, Int, Int),
+        columns: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>),
+        rows: UnsafePointer<Int32>, ordered: UnsafePointer<GradientPair>, count: Int
+    ) {
+        clear(bins.0, binCount: binCounts.0)
+        clear(bins.1, binCount: binCounts.1)
+        clear(bins.2, binCount: binCounts.2)
+        clear(bins.3, binCount: binCounts.3)
+        for position in 0..<count {
+            let row = Int(rows[position])
+            let pair = ordered[position]
+            add(pair, to: bins.0 + Int(columns.0[row]))
+            add(pair, to: bins.1 + Int(columns.1[row]))
+            add(pair, to: bins.2 + Int(columns.2[row]))
+            add(pair, to: bins.3 + Int(columns.3[row]))
         }
     }
 
@@ -57,15 +109,8 @@ enum Histogram {
         _ bins: UnsafeMutablePointer<NodeSums>, binCount: Int, column: UnsafePointer<UInt8>, rows: UnsafePointer<Int32>,
         ordered: UnsafePointer<GradientPair>, count: Int
     ) {
-        for bin in 0..<binCount { bins[bin] = NodeSums() }
-        bins[Int(BoostingMatrix.missing)] = NodeSums()
-        for position in 0..<count {
-            let code = Int(column[Int(rows[position])])
-            let pair = ordered[position]
-            bins[code].gradient += pair.gradient
-            bins[code].hessian += pair.hessian
-            bins[code].count += 1
-        }
+        clear(bins, binCount: binCount)
+        for position in 0..<count { add(ordered[position], to: bins + Int(column[Int(rows[position])])) }
     }
 
     /// `larger = parent − smaller`, in place over the parent's histograms: the sibling built for

@@ -7,14 +7,6 @@ enum LogLoss {
     /// Rows per chunk.
     static let chunk = 16_384
 
-    /// The loss of one row: −log p for a churner, −log(1 − p) otherwise, computed from the score
-    /// without overflow (softplus).
-    @inline(__always)
-    static func loss(score: Double, target: Double) -> Double {
-        let x = target > 0.5 ? -score : score
-        return max(x, 0) + log1p(exp(-abs(x)))
-    }
-
     /// The (weighted) mean loss at `scores`; when `gradients` is given, also writes each row's
     /// gradient p − y and hessian p(1 − p), both times the row's weight.
     static func evaluate(
@@ -35,9 +27,13 @@ enum LogLoss {
                     let score = scores[row]
                     let target = targets[row]
                     let weight = weights?[row] ?? 1
-                    sum += weight * loss(score: score, target: target)
+                    // One exponential for both: e = exp(−|score|) gives the softplus loss and
+                    // the probability without overflow.
+                    let e = exp(-abs(score))
+                    let x = target > 0.5 ? -score : score
+                    sum += weight * (max(x, 0) + log1p(e))
                     if let gradients {
-                        let probability = 1 / (1 + exp(-score))
+                        let probability = score >= 0 ? 1 / (1 + e) : e / (1 + e)
                         gradients[row] = GradientPair(
                             gradient: (probability - target) * weight,
                             hessian: max(probability * (1 - probability), 1e-16) * weight)

@@ -11,7 +11,7 @@ public enum BoostingParameters {
             name: "n_rounds", type: "integer", defaultValue: 500, help: "boosting rounds at most (1-100000); early stopping keeps the best",
             minimum: 1, maximum: 100_000, role: .budget),
         ParameterSpec(
-            name: "learning_rate", type: "number", defaultValue: 0.05, help: "shrinkage of each tree, in (0, 1]", minimum: 1e-4,
+            name: "learning_rate", type: "number", defaultValue: 0.1, help: "shrinkage of each tree, in (0, 1]", minimum: 1e-4,
             maximum: 1, scale: .log, search: .range(0.01, 0.2, scale: .log)),
         ParameterSpec(
             name: "growth", type: "string", defaultValue: "leaf_wise",
@@ -53,7 +53,7 @@ public enum BoostingParameters {
             name: "max_bins", type: "integer", defaultValue: 255, help: "quantile bins per numeric field (2-254, and one for missing)",
             minimum: 2, maximum: 255),
         ParameterSpec(
-            name: "early_stopping_rounds", type: "integer", defaultValue: 50,
+            name: "early_stopping_rounds", type: "integer", defaultValue: 20,
             help: "stop after this many rounds without a better validation log loss, keeping the best (0: never)", minimum: 0,
             maximum: 100_000),
         ParameterSpec(

