@@ -209,7 +209,7 @@ public struct LoadedBoosting: LoadedChurnModel {
     /// Mean |SHAP| per field over the rows of `matrix`: the importance the dashboard shows. The
     /// rows are cut into parts by their count alone, computed on up to `threads` threads and
     /// added up in part order: the same totals whatever the thread count.
-    func meanAbsoluteSHAP(_ matrix: BoostingMatrix, threads: Int = 1) -> [FeatureImportance] {
+    func meanAbsoluteSHAP(_ matrix: BoostingMatrix, threads: Int) -> [FeatureImportance] {
         // Parts fixed by the row count alone; threads only decide who computes which.
         let parts = max(1, min(matrix.rows / 64, 8))
         let workers = max(1, min(threads, parts))

@@ -28,19 +28,18 @@ public struct RecordValidator: Sendable {
     /// an id, and answers name them `record-<index>`.
     public let requiresID: Bool
     private let template: RowReader
-    private let layout: TableLayout
     /// A table of no rows with the schema's layout, copied for each request (building the layout
     /// again per call was most of a one-row prediction's cost).
     private let emptyTable: CustomerTable
+    private var layout: TableLayout { emptyTable.layout }
 
     public init(schema: DatasetSchema) {
         let canonical = schema.canonical
         self.schema = canonical
         idField = canonical.id?.name ?? DatasetSchema.generatedIDName
         requiresID = !(canonical.id?.generated ?? true)
-        layout = TableLayout(canonical)
-        template = RowReader(schema: canonical, layout: layout)
         emptyTable = CustomerTable(schema: canonical)
+        template = RowReader(schema: canonical, layout: emptyTable.layout)
     }
 
     /// The names of the input fields, in order.
