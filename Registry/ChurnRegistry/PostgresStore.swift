@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// A shared registry's database: one PostgreSQL connection (postgres-nio) behind the same
 /// synchronous ``SQLStore`` interface as SQLite, so every registry query runs unchanged on both.
@@ -37,7 +38,8 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
     }
 
     deinit {
-        if let connection { let _: EventLoopFuture<Void> = connection.close() }
+        // The connection must outlive its close (postgres-nio asserts it is closed when freed).
+        if let connection { connection.close().whenComplete { _ in withExtendedLifetime(connection) {} } }
     }
 
     // MARK: SQLStore
@@ -106,8 +108,10 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
             throw StorageFailure(
                 backend: "PostgreSQL", code: "", message: "the connection closed during a transaction", isUnavailable: true)
         }
+        // postgres-nio's own connect timeout fires first, so no opened connection is left behind.
         let opened = try wait(
-            PostgresConnection.connect(on: Self.loop, configuration: try address.configuration, id: 1, logger: logger), sql: nil)
+            PostgresConnection.connect(on: Self.loop, configuration: try address.configuration, id: 1, logger: logger), sql: nil,
+            patience: address.connectTimeout + .seconds(5))
         lock.withLock { self.connection = opened }
         return opened
     }
@@ -130,15 +134,32 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
 
     /// Waits for `future` on the calling thread (never an event loop of this store), turning
     /// PostgreSQL's errors into ``StorageFailure``s.
-    private func wait<T: Sendable>(_ future: EventLoopFuture<T>, sql: String?) throws -> T {
+    ///
+    /// A server that does not answer within ``PostgresAddress/answerTimeout`` (stopped, frozen,
+    /// or behind a network that dropped the connection without telling) fails the statement as
+    /// unavailable, and the connection is closed so the next statement opens a new one: a caller
+    /// such as the prediction log's writer then spools instead of waiting forever.
+    private func wait<T: Sendable>(_ future: EventLoopFuture<T>, sql: String?, patience: Duration? = nil) throws -> T {
+        let patience = patience ?? address.answerTimeout
         let semaphore = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var outcome: Result<T, any Error>?
+        let outcome = Mutex<Result<T, any Error>?>(nil)
         future.whenComplete { result in
-            outcome = result
+            outcome.withLock { $0 = result }
             semaphore.signal()
         }
-        semaphore.wait()
-        switch outcome! {
+        if semaphore.wait(timeout: .now() + .seconds(Int(patience.components.seconds))) == .timedOut {
+            let stale = lock.withLock { () -> PostgresConnection? in
+                defer { connection = nil }
+                return connection
+            }
+            // Closing fails the statement still waiting on it; its connection outlives the close.
+            if let stale { stale.close().whenComplete { _ in withExtendedLifetime(stale) {} } }
+            throw StorageFailure(
+                backend: "PostgreSQL", code: "",
+                message: "the server did not answer within \(patience.components.seconds) s (timeout_s in the registry URL)",
+                sql: sql, isUnavailable: true)
+        }
+        switch outcome.withLock({ $0 })! {
         case .success(let value): return value
         case .failure(let error): throw Self.failure(error, sql: sql)
         }
@@ -268,7 +289,9 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
 /// with `?host=/run/postgresql` for a Unix socket folder, `max_artifact_mb=N` for the largest
 /// compressed artifact it stores (default 256; PostgreSQL's own limit for one value is 1 GB), and
 /// `sslmode=require` for TLS with the server's certificate verified against the system's trust
-/// store and host name (`disable`, the default, for a Unix socket or a private network).
+/// store and host name (`disable`, the default, for a Unix socket or a private network), and
+/// `timeout_s=N` for how long a statement waits for the server's answer before it fails as
+/// unavailable (default 30; a connection attempt waits at most 10 s of it).
 public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
     public var user: String
     public var password: String?
@@ -281,6 +304,8 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
     public var maximumArtifactBytes: Int
     /// TLS to the server (`sslmode=require`), its certificate fully verified.
     public var requiresTLS = false
+    /// How long a statement waits for the server's answer (`timeout_s=N`, default 30 s).
+    public var answerTimeout: Duration = .seconds(30)
 
     /// The socket file in ``socketDirectory``.
     var socketPath: String? { socketDirectory.map { ($0 as NSString).appendingPathComponent(".s.PGSQL.\(port)") } }
@@ -322,8 +347,13 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
                     throw .invalid(field: "registry", reason: "max_artifact_mb must be a whole number from 1 to 1000 (PostgreSQL stores at most 1 GB in one value)")
                 }
                 maximum = value
+            case "timeout_s":
+                guard let value = item.value.flatMap(Int.init), (1...3_600).contains(value) else {
+                    throw .invalid(field: "registry", reason: "timeout_s must be a whole number of seconds from 1 to 3600, got \(item.value ?? "")")
+                }
+                answerTimeout = .seconds(value)
             default:
-                throw .invalid(field: "registry", reason: "unknown setting \(item.name) in \(text): use host=, sslmode= or max_artifact_mb=")
+                throw .invalid(field: "registry", reason: "unknown setting \(item.name) in \(text): use host=, sslmode=, max_artifact_mb= or timeout_s=")
             }
         }
         maximumArtifactBytes = maximum << 20
@@ -348,15 +378,22 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
         return created
     }
 
+    /// How long a connection attempt waits: the answer timeout, at most 10 s.
+    var connectTimeout: Duration { min(answerTimeout, .seconds(10)) }
+
     /// How postgres-nio connects to it.
     var configuration: PostgresConnection.Configuration {
         get throws {
+            var configuration: PostgresConnection.Configuration
             if let socketPath {
-                return .init(unixSocketPath: socketPath, username: user, password: password, database: database)
+                configuration = .init(unixSocketPath: socketPath, username: user, password: password, database: database)
+            } else {
+                let tls: PostgresConnection.Configuration.TLS =
+                    requiresTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+                configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
             }
-            let tls: PostgresConnection.Configuration.TLS =
-                requiresTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
-            return .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            configuration.options.connectTimeout = .seconds(connectTimeout.components.seconds)
+            return configuration
         }
     }
 
@@ -367,6 +404,7 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
         if let socketDirectory { settings.append("host=\(socketDirectory)") }
         if requiresTLS { settings.append("sslmode=require") }
         if maximumArtifactBytes != 256 << 20 { settings.append("max_artifact_mb=\(maximumArtifactBytes >> 20)") }
+        if answerTimeout != .seconds(30) { settings.append("timeout_s=\(answerTimeout.components.seconds)") }
         if !settings.isEmpty { text += "?" + settings.joined(separator: "&") }
         return text
     }
@@ -392,10 +430,12 @@ public enum RegistryNotifications {
             do {
                 let connection = try await PostgresConnection.connect(
                     on: PostgresStore.loop, configuration: try address.configuration, id: 2, logger: logger)
-                defer { let _: EventLoopFuture<Void> = connection.close() }
                 // Whatever happened while not listening is found by the caller's next poll.
                 onChange()
-                for try await _ in try await connection.listen(channel) { onChange() }
+                do {
+                    for try await _ in try await connection.listen(channel) { onChange() }
+                } catch {}
+                try? await connection.close()
             } catch {
                 // Lost or refused: try again shortly (the caller's polling covers the gap).
             }

@@ -635,8 +635,11 @@ final class ModelServing: Sendable {
             version = try await registry.resolve(reference)
         } catch {
             // A shared registry that cannot be reached: keep serving what this reference last
-            // named (the champion this host has loaded) until it answers again.
+            // named (the champion this host has loaded) until it answers again. It is cached as
+            // resolved, so later requests do not each wait for the registry's timeout; the
+            // registry watcher forgets it when it sees a change once the registry answers.
             guard Self.isUnreachable(error), let known = lastKnown(reference) else { throw error }
+            resolved.withLock { $0[reference] = known }
             return known
         }
         remember(version, as: reference)

@@ -105,14 +105,22 @@ struct SharedRegistryTests {
             group.addTask {
                 try await Task.sleep(for: .seconds(1))
                 try PostgresTestServer.pause()
+                defer { try? PostgresTestServer.resume() }
                 try await Task.sleep(for: .seconds(2))
-                // Meanwhile the log went to the local spool.
-                let spooled = (try? FileManager.default.contentsOfDirectory(atPath: harness.home + "/spool/prediction-log")) ?? []
-                tally.spooledDuringOutage.store(spooled.contains { $0.hasSuffix(".spool") }, ordering: .relaxed)
+                // Meanwhile the log goes to the local spool (within a few flushes on a busy machine).
+                let spool = harness.home + "/spool/prediction-log"
+                let outage = ContinuousClock.now
+                while ContinuousClock.now - outage < .seconds(15) {
+                    let files = (try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []
+                    if files.contains(where: { $0.hasSuffix(".spool") }) {
+                        tally.spooledDuringOutage.store(true, ordering: .relaxed)
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 let observer = try await harness.client()
                 tally.reportedWaiting.store(try await observer.health().registry?.spooledLogEntries ?? 0, ordering: .relaxed)
                 await observer.close()
-                try PostgresTestServer.resume()
             }
             try await group.waitForAll()
         }
@@ -133,6 +141,52 @@ struct SharedRegistryTests {
         await after.close()
         let spool = harness.home + "/spool/prediction-log"
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).isEmpty, "the spool is empty again")
+        try await harness.stop()
+    }
+
+    @Test func aServerThatStopsAnsweringFailsStatementsWithinTheTimeoutAndTheLogIsSpooledThenReplayed() async throws {
+        guard case .postgres(var address) = try TestRegistry.postgres.freshLocation() else { return }
+        address.answerTimeout = .seconds(2)
+        let location = RegistryLocation.postgres(address)
+        let harness = try DaemonHarness(kinds: ["echo"], registry: location)
+        try await harness.startWithChampion()
+        let client = try await harness.client()
+        _ = try await client.predict([testCustomer("before")])
+
+        let log = try PredictionLogStore(location: location)
+        _ = try log.count()
+
+        // The server freezes: connections stay open, nothing answers (a dropped network).
+        try PostgresTestServer.freeze()
+        var frozen = true
+        defer { if frozen { try? PostgresTestServer.thaw() } }
+        let start = ContinuousClock.now
+        let failure = #expect(throws: StorageFailure.self, "a statement fails rather than waiting forever") { try log.count() }
+        #expect(failure?.isUnavailable == true, "\(String(describing: failure))")
+        let took = ContinuousClock.now - start
+        #expect(took >= .seconds(2) && took < .seconds(4), "failed at the 2 s timeout, after \(took)")
+        // Predictions go on from what this host last resolved: at most the first one waits for
+        // the registry's timeout (each waited before: 20 took 80 s).
+        var answered = 0
+        let predicting = ContinuousClock.now
+        for index in 0..<20 {
+            _ = try await client.predict([testCustomer("frozen-\(index)")])
+            answered += 1
+        }
+        let predicted = ContinuousClock.now - predicting
+        #expect(predicted < .seconds(20), "20 predictions while frozen took \(predicted)")
+        let spool = harness.home + "/spool/prediction-log"
+        _ = try await waitFor(.seconds(20)) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).contains { $0.hasSuffix(".spool") }
+        }
+        try PostgresTestServer.thaw()
+        frozen = false
+
+        // Once the server answers again, every answered prediction is in the registry.
+        let after = try PredictionLogStore(location: location)
+        _ = try await waitFor(.seconds(20)) { (try? after.count()) == answered + 1 }
+        #expect(try after.count() == answered + 1, "zero lost log entries")
+        await client.close()
         try await harness.stop()
     }
 

@@ -41,12 +41,17 @@ struct PostgresSQLTests {
         #expect(!address.description.contains("s3cret"), "messages never show the password")
         #expect(try RegistryLocation(parsing: RegistryLocation.postgres(address).url) == .postgres(address), "url round-trips")
         #expect(try PostgresAddress(url: "postgres://churn@db.example/churn?sslmode=require").requiresTLS)
+        let patient = try PostgresAddress(url: "postgres://churn@db.example/churn?timeout_s=5")
+        #expect(patient.answerTimeout == .seconds(5) && patient.connectTimeout == .seconds(5) && address.answerTimeout == .seconds(30))
+        #expect(try RegistryLocation(parsing: RegistryLocation.postgres(patient).url) == .postgres(patient), "timeout_s round-trips")
+        #expect(try PostgresAddress(url: "postgres://churn@db.example/churn?timeout_s=60").connectTimeout == .seconds(10))
         #expect(try RegistryLocation(parsing: "sqlite:/var/r.sqlite") == .sqlite(path: "/var/r.sqlite"))
         #expect(try RegistryLocation(parsing: "var/r.sqlite") == .sqlite(path: "var/r.sqlite"))
         for (text, reason) in [
             ("postgres://db.example/churn", "names no user"), ("postgres://churn@db.example", "names no database"),
             ("postgres://churn@db/churn?host=relative", "folder of the server's Unix socket"),
             ("postgres://churn@db/churn?max_artifact_mb=5000", "max_artifact_mb"), ("postgres://churn@db/churn?sslmode=allow", "sslmode must be"), ("postgres://churn@db/churn?timezone=utc", "unknown setting"),
+            ("postgres://churn@db/churn?timeout_s=0", "timeout_s must be"), ("postgres://churn@db/churn?timeout_s=soon", "timeout_s must be"),
             ("mysql://churn@db/churn", "neither a postgres:// URL"),
         ] {
             #expect {

@@ -41,7 +41,7 @@ public enum TestRegistry: String, Sendable, CaseIterable, CustomStringConvertibl
 }
 
 /// The throwaway PostgreSQL server `scripts/with-postgres` started, for tests of an outage:
-/// stopped and started again with `scripts/postgres-test-server pause|resume DIR`.
+/// stopped and started again, or frozen and thawed, with `scripts/postgres-test-server pause|resume|freeze|thaw DIR`.
 public enum PostgresTestServer {
     /// The server's folder (the parent of its socket folder).
     public static var folder: String? {
@@ -50,8 +50,15 @@ public enum PostgresTestServer {
         return (socket as NSString).deletingLastPathComponent
     }
 
+    /// Stops the server, keeping its data: connections are refused.
     public static func pause() throws { try run("pause") }
+    /// Starts a paused server again.
     public static func resume() throws { try run("resume") }
+    /// Stops the server's processes without closing anything: connections stay open and nothing
+    /// answers, as when the network to a shared registry's host drops.
+    public static func freeze() throws { try run("freeze") }
+    /// Lets a frozen server run again.
+    public static func thaw() throws { try run("thaw") }
 
     /// Runs the script with posix_spawn and waitpid (Foundation's `Process.waitUntilExit` was
     /// seen to miss the exit of a script whose child, the server, lives on).
