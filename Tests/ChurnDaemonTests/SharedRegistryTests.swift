@@ -73,7 +73,10 @@ struct SharedRegistryTests {
     }
 
     @Test func predictionsContinueAndNoLogEntryIsLostWhilePostgreSQLIsDown() async throws {
-        let location = try TestRegistry.postgres.freshLocation()
+        // A statement caught by the outage fails within 5 s whatever happens to its connection.
+        guard case .postgres(var address) = try TestRegistry.postgres.freshLocation() else { return }
+        address.answerTimeout = .seconds(5)
+        let location = RegistryLocation.postgres(address)
         let harness = try DaemonHarness(kinds: ["echo"], registry: location)
         try await harness.startWithChampion()
         final class Tally: Sendable {
