@@ -1,4 +1,4 @@
-import ChurnBoosting
+@testable import ChurnBoosting
 import ChurnData
 import Foundation
 import Testing
@@ -175,8 +175,11 @@ struct BoostingTests {
         #expect(abs(loss / Double(validationLabels.count) - losses[argmin]) < 1e-9)
     }
 
-    @Test func theSameSeedGivesTheSameBytesOnOneOrTwoThreads() throws {
-        let (data, labels) = mixedData(rows: 9_000, seed: 41)
+    /// 150,000 rows: leaves of 65,536 rows or more are partitioned and gathered by both threads,
+    /// and the training loss is measured on every third row.
+    @Test(arguments: [9_000, 150_000])
+    func theSameSeedGivesTheSameBytesOnOneOrTwoThreads(rows: Int) throws {
+        let (data, labels) = mixedData(rows: rows, seed: 41)
         var options = BoostingOptions()
         options.rounds = 15
         options.learningRate = 0.2
@@ -193,6 +196,34 @@ struct BoostingTests {
         options.seed = 100
         let (other, _) = try BoostingModel.fit(train: data, labels: labels, options: options)
         #expect(other.encoded() != bytes[0], "another seed draws other rows and features")
+    }
+
+    @Test func theTrainingLossIsMeasuredOnEvenlySpacedRowsAndEveryRowGetsItsGradient() {
+        let rows = 200_000
+        #expect(LogLoss.lossStride(rows: 65_536) == 1 && LogLoss.lossStride(rows: rows) == 4)
+        var random = SystemRandomNumberGenerator()
+        let scores = (0..<rows).map { _ in Double.random(in: -4...4, using: &random) }
+        let targets = (0..<rows).map { _ in Double(Int.random(in: 0...1, using: &random)) }
+        let weights = (0..<rows).map { _ in Double.random(in: 0.5...2, using: &random) }
+        var gradients = [GradientPair](repeating: GradientPair(gradient: 0, hessian: 0), count: rows)
+        let loss = gradients.withUnsafeMutableBufferPointer { gradients in
+            LogLoss.evaluate(
+                scores: scores, targets: targets, weights: weights, rows: rows, stride: 4, gradients: gradients.baseAddress!,
+                threads: 2)
+        }
+        var sum = 0.0
+        var weightSum = 0.0
+        for row in stride(from: 0, to: rows, by: 4) {
+            let probability = 1 / (1 + exp(-scores[row]))
+            sum -= weights[row] * (targets[row] == 1 ? log(probability) : log(1 - probability))
+            weightSum += weights[row]
+        }
+        #expect(abs(loss - sum / weightSum) < 1e-9, "\(loss) vs \(sum / weightSum)")
+        for row in [0, 1, 3, 65_537, rows - 1] {
+            let probability = 1 / (1 + exp(-scores[row]))
+            #expect(abs(gradients[row].gradient - (probability - targets[row]) * weights[row]) < 1e-12)
+            #expect(abs(gradients[row].hessian - probability * (1 - probability) * weights[row]) < 1e-12)
+        }
     }
 
     @Test func aModelReadBackPredictsIdenticallyAndBadBytesAreNamed() throws {

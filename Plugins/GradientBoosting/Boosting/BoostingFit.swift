@@ -9,7 +9,9 @@ public struct BoostingFitReport: Sendable, Hashable {
     public var bestRound: Int
     /// Whether early stopping ended the fit before `rounds`.
     public var stoppedEarly: Bool
-    /// The (weighted) mean training log loss after each round: `[r]` after r + 1 trees.
+    /// The (weighted) mean training log loss after each round: `[r]` after r + 1 trees. Measured
+    /// on every training row up to 65,536 of them, beyond that on evenly spaced rows (every k-th,
+    /// at most 65,536).
     public var trainingLogLoss: [Double]
     /// The mean validation log loss after each round: `[r]` after r + 1 trees (empty without
     /// validation rows).
@@ -82,10 +84,11 @@ extension BoostingModel {
                     let codes = codes.baseAddress!
                     let rowWeights = weights == nil ? nil : weightBuffer.baseAddress
                     let grower = TreeGrower(codes: codes, rows: rows, features: train.features, options: options, threads: threads)
+                    let lossStride = LogLoss.lossStride(rows: rows)
                     func trainingLoss(gradients: UnsafeMutablePointer<GradientPair>?) -> Double {
                         LogLoss.evaluate(
-                            scores: scores.baseAddress!, targets: targets.baseAddress!, weights: rowWeights, weightSum: weightSum,
-                            rows: rows, gradients: gradients, threads: threads)
+                            scores: scores.baseAddress!, targets: targets.baseAddress!, weights: rowWeights, rows: rows,
+                            stride: lossStride, gradients: gradients, threads: threads)
                     }
 
                     for round in 1...options.rounds {
@@ -102,10 +105,14 @@ extension BoostingModel {
                         let (tree, leaves) = grower.grow(gradients: gradients.baseAddress!, count: count, features: sampled)
                         trees.append(tree)
 
-                        // Rows in the round: their leaf is known from the partition.
-                        for leaf in leaves {
-                            let value = tree.value[leaf.node]
-                            for position in leaf.begin..<(leaf.begin + leaf.count) { scores[Int(grower.order[position])] += value }
+                        // Rows in the round: their leaf is known from the partition (each row in one leaf).
+                        nonisolated(unsafe) let order = grower.order
+                        nonisolated(unsafe) let roundScores = scores.baseAddress!
+                        let values = leaves.map { tree.value[$0.node] }
+                        Parallel.forEach(leaves.count, threads: count >= 1 << 16 ? threads : 1) { index in
+                            let leaf = leaves[index]
+                            let value = values[index]
+                            for position in leaf.begin..<(leaf.begin + leaf.count) { roundScores[Int(order[position])] += value }
                         }
                         // Rows left out: walk the tree.
                         if count < rows {
@@ -122,8 +129,7 @@ extension BoostingModel {
                                             rows: validation.matrix.rows, only: nil, threads: threads)
                                         return LogLoss.evaluate(
                                             scores: validationScores.baseAddress!, targets: validationTargets.baseAddress!,
-                                            weights: nil, weightSum: Double(validation.matrix.rows), rows: validation.matrix.rows,
-                                            gradients: nil, threads: threads)
+                                            weights: nil, rows: validation.matrix.rows, gradients: nil, threads: threads)
                                     }
                                 }
                             }

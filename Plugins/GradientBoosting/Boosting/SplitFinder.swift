@@ -1,5 +1,5 @@
 /// The best way found to split one leaf.
-struct SplitCandidate {
+struct SplitCandidate: Sendable {
     var feature: Int
     /// G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ), with `catL2` added to λ for sorted categorical
     /// splits.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Grows one regression tree on gradient pairs from histograms, as LightGBM does: the rows of
 /// each leaf are a range of one index array kept in ascending row order (a data partition); a
 /// leaf that may split holds per-feature histograms; when it splits, only the smaller child's
@@ -183,31 +185,82 @@ final class TreeGrower {
     /// Builds a leaf's histograms into a pool block: its gradient pairs gathered in row order once,
     /// then every feature summed over them.
     private func build(_ block: Int, for leaf: OpenLeaf, gradients: UnsafePointer<GradientPair>, features: [Int]) {
-        let rowsOfLeaf = order + leaf.begin
-        for position in 0..<leaf.count { ordered[position] = gradients[Int(rowsOfLeaf[position])] }
+        nonisolated(unsafe) let rowsOfLeaf = order + leaf.begin
+        nonisolated(unsafe) let ordered = ordered
+        nonisolated(unsafe) let gradients = gradients
+        let chunk = Self.parallelRows / 2
+        Parallel.forEach((leaf.count + chunk - 1) / chunk, threads: leaf.count >= Self.parallelRows ? threads : 1) { index in
+            for position in (index * chunk)..<min(leaf.count, (index + 1) * chunk) {
+                ordered[position] = gradients[Int(rowsOfLeaf[position])]
+            }
+        }
         Histogram.build(
             into: pool.block(block), features: features, binCounts: binCounts, codes: codes, matrixRows: rows,
             rows: rowsOfLeaf, ordered: ordered, count: leaf.count, threads: threads)
     }
 
+    /// Below this many rows a leaf is partitioned and gathered by one thread.
+    private static let parallelRows = 1 << 16
+
     /// Moves the leaf's rows that go left to the front of its range, keeping both sides in
-    /// ascending row order; returns how many went left.
+    /// ascending row order; returns how many went left. A large leaf is cut into one segment per
+    /// thread, each partitioned in place, then the segments' left rows are moved together ahead
+    /// of their right rows: the same order as one pass.
     private func partition(_ leaf: OpenLeaf, by split: SplitCandidate) -> Int {
         let column = codes + split.feature * rows
+        let parts = leaf.count >= Self.parallelRows ? threads : 1
+        guard parts > 1 else {
+            return Self.partition(order + leaf.begin, leaf.count, column: column, by: split, spill: spill)
+        }
+        let bounds = (0...parts).map { leaf.begin + $0 * leaf.count / parts }
+        var lefts = [Int](repeating: 0, count: parts)
+        lefts.withUnsafeMutableBufferPointer { lefts in
+            nonisolated(unsafe) let lefts = lefts.baseAddress!
+            nonisolated(unsafe) let order = order
+            nonisolated(unsafe) let spill = spill
+            nonisolated(unsafe) let column = column
+            Parallel.forEach(parts, threads: parts) { part in
+                let begin = bounds[part]
+                lefts[part] = Self.partition(
+                    order + begin, bounds[part + 1] - begin, column: column, by: split, spill: spill + (begin - bounds[0]))
+            }
+        }
+        // The right rows of every segment, in segment order, set aside; then the left rows closed up.
+        var rights = 0
+        for part in 0..<parts {
+            let rightBegin = bounds[part] + lefts[part]
+            (spill + rights).update(from: order + rightBegin, count: bounds[part + 1] - rightBegin)
+            rights += bounds[part + 1] - rightBegin
+        }
         var write = leaf.begin
+        for part in 0..<parts {
+            if write != bounds[part] { memmove(order + write, order + bounds[part], lefts[part] * MemoryLayout<Int32>.stride) }
+            write += lefts[part]
+        }
+        (order + write).update(from: spill, count: rights)
+        return write - leaf.begin
+    }
+
+    /// The stable partition of `rows[0..<count]` by `split` on `column`, with `spill` as scratch
+    /// for the right rows; returns how many went left.
+    private static func partition(
+        _ rows: UnsafeMutablePointer<Int32>, _ count: Int, column: UnsafePointer<UInt8>, by split: SplitCandidate,
+        spill: UnsafeMutablePointer<Int32>
+    ) -> Int {
+        var write = 0
         var spilled = 0
-        for position in leaf.begin..<(leaf.begin + leaf.count) {
-            let row = order[position]
+        for position in 0..<count {
+            let row = rows[position]
             if split.goesLeft(column[Int(row)]) {
-                order[write] = row
+                rows[write] = row
                 write += 1
             } else {
                 spill[spilled] = row
                 spilled += 1
             }
         }
-        (order + write).update(from: spill, count: spilled)
-        return write - leaf.begin
+        (rows + write).update(from: spill, count: spilled)
+        return write
     }
 }
 

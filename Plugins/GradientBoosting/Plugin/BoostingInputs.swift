@@ -1,5 +1,7 @@
 import ChurnBoosting
 import ChurnData
+import Dispatch
+import Synchronization
 
 /// How a boosted model reads customers, on top of the dataset's ``FeatureSchema``: one boosting
 /// feature per input field, in ``FeatureSchema/inputFields`` order.
@@ -27,23 +29,29 @@ struct BoostingInputs: Codable, Sendable, Hashable {
     /// The largest categorical code; values past it share it.
     static let lastCategory = 254
 
-    /// Fits the numeric bins on the training rows `encoded` (encoded by `schema`).
-    static func fit(_ schema: FeatureSchema, _ encoded: EncodedFeatures, maxBins: Int) -> BoostingInputs {
+    /// Fits the numeric bins on the training rows `encoded` (encoded by `schema`), one input at
+    /// a time on each of up to `threads` threads (each input's bins are the same whoever fits them).
+    static func fit(_ schema: FeatureSchema, _ encoded: EncodedFeatures, maxBins: Int, threads: Int = 1) -> BoostingInputs {
         let numbers = NumericColumns(schema: schema)
-        let binners = (0..<numbers.count).map { index in
-            NumericBinner.fit((0..<encoded.rows).map { numbers.value(encoded, row: $0, input: index) }, maxBins: maxBins)
+        let binners = Mutex([NumericBinner?](repeating: nil, count: numbers.count))
+        perform(numbers.count, threads: threads) { index in
+            let binner = NumericBinner.fit((0..<encoded.rows).map { numbers.value(encoded, row: $0, input: index) }, maxBins: maxBins)
+            binners.withLock { $0[index] = binner }
         }
-        return BoostingInputs(categories: schema.categorical.map { min($0.seen.count + 1, lastCategory + 1) }, binners: binners)
+        return BoostingInputs(
+            categories: schema.categorical.map { min($0.seen.count + 1, lastCategory + 1) },
+            binners: binners.withLock { $0.map { $0! } })
     }
 
     /// The rows of `encoded` as a column-major boosting matrix.
-    func matrix(_ schema: FeatureSchema, _ encoded: EncodedFeatures) -> BoostingMatrix {
-        matrix(schema, encoded, numbers: NumericColumns(schema: schema))
+    func matrix(_ schema: FeatureSchema, _ encoded: EncodedFeatures, threads: Int = 1) -> BoostingMatrix {
+        matrix(schema, encoded, numbers: NumericColumns(schema: schema), threads: threads)
     }
 
     /// The rows of `encoded` as a column-major boosting matrix, with the numeric inputs' places
-    /// worked out once (a loaded model keeps them).
-    func matrix(_ schema: FeatureSchema, _ encoded: EncodedFeatures, numbers: NumericColumns) -> BoostingMatrix {
+    /// worked out once (a loaded model keeps them); numeric inputs are binned on up to `threads`
+    /// threads when there are many rows.
+    func matrix(_ schema: FeatureSchema, _ encoded: EncodedFeatures, numbers: NumericColumns, threads: Int = 1) -> BoostingMatrix {
         let rows = encoded.rows
         var codes = [UInt8](repeating: 0, count: rows * (categories.count + binners.count))
         codes.withUnsafeMutableBufferPointer { output in
@@ -55,12 +63,25 @@ struct BoostingInputs: Codable, Sendable, Hashable {
                 }
                 offset += encoding.seen.count + 1
             }
-            for (index, binner) in binners.enumerated() {
-                let base = (categories.count + index) * rows
-                for row in 0..<rows { output[base + row] = binner.bin(numbers.value(encoded, row: row, input: index)) }
+            // Each input's column is its own part of the output.
+            nonisolated(unsafe) let output = output
+            let first = categories.count
+            let binners = binners
+            Self.perform(binners.count, threads: rows >= 1 << 16 ? threads : 1) { index in
+                let base = (first + index) * rows
+                for row in 0..<rows { output[base + row] = binners[index].bin(numbers.value(encoded, row: row, input: index)) }
             }
         }
         return BoostingMatrix(rows: rows, features: features, codes: codes)
+    }
+
+    /// Calls `body` for every index in `0..<count` on up to `threads` threads.
+    private static func perform(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+        let parts = max(1, min(threads, count))
+        guard parts > 1 else { return (0..<count).forEach(body) }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            for index in stride(from: part, to: count, by: parts) { body(index) }
+        }
     }
 }
 

@@ -52,9 +52,10 @@ public struct GradientBoostingPlugin: ChurnModelPlugin {
             }
         }
         let encoded = schema.encode(table)
-        let inputs = BoostingInputs.fit(schema, encoded, maxBins: parsed.maxBins)
-        let matrix = inputs.matrix(schema, encoded)
-        let validationMatrix = validation.map { inputs.matrix(schema, schema.encode($0.table)) }
+        let threads = parsed.options.threadCount
+        let inputs = BoostingInputs.fit(schema, encoded, maxBins: parsed.maxBins, threads: threads)
+        let matrix = inputs.matrix(schema, encoded, threads: threads)
+        let validationMatrix = validation.map { inputs.matrix(schema, schema.encode($0.table), threads: threads) }
         let rounds = parsed.options.rounds
         let (model, report) = try BoostingModel.fit(
             train: matrix, labels: labels, weights: nil,
