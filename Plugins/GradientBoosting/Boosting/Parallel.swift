@@ -1,10 +1,10 @@
 import Dispatch
 
 /// Work spread over threads.
-enum Parallel {
+public enum Parallel {
     /// Calls `body(index)` for every index in `0..<count`, spread over up to `threads` threads
     /// (thread t takes indices t, t + threads, ...); inline when one thread or one index.
-    static func forEach(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    public static func forEach(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
         let parts = max(1, min(threads, count))
         if parts == 1 {
             for index in 0..<count { body(index) }

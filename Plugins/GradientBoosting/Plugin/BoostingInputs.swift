@@ -1,6 +1,5 @@
 import ChurnBoosting
 import ChurnData
-import Dispatch
 import Synchronization
 
 /// How a boosted model reads customers, on top of the dataset's ``FeatureSchema``: one boosting
@@ -34,7 +33,7 @@ struct BoostingInputs: Codable, Sendable, Hashable {
     static func fit(_ schema: FeatureSchema, _ encoded: EncodedFeatures, maxBins: Int, threads: Int = 1) -> BoostingInputs {
         let numbers = NumericColumns(schema: schema)
         let binners = Mutex([NumericBinner?](repeating: nil, count: numbers.count))
-        perform(numbers.count, threads: threads) { index in
+        Parallel.forEach(numbers.count, threads: threads) { index in
             let binner = NumericBinner.fit((0..<encoded.rows).map { numbers.value(encoded, row: $0, input: index) }, maxBins: maxBins)
             binners.withLock { $0[index] = binner }
         }
@@ -67,21 +66,12 @@ struct BoostingInputs: Codable, Sendable, Hashable {
             nonisolated(unsafe) let output = output
             let first = categories.count
             let binners = binners
-            Self.perform(binners.count, threads: rows >= 1 << 16 ? threads : 1) { index in
+            Parallel.forEach(binners.count, threads: rows >= 1 << 16 ? threads : 1) { index in
                 let base = (first + index) * rows
                 for row in 0..<rows { output[base + row] = binners[index].bin(numbers.value(encoded, row: row, input: index)) }
             }
         }
         return BoostingMatrix(rows: rows, features: features, codes: codes)
-    }
-
-    /// Calls `body` for every index in `0..<count` on up to `threads` threads.
-    private static func perform(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
-        let parts = max(1, min(threads, count))
-        guard parts > 1 else { return (0..<count).forEach(body) }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            for index in stride(from: part, to: count, by: parts) { body(index) }
-        }
     }
 }
 
