@@ -536,7 +536,6 @@ enum PluginPipes {
                 for end in [input.writing, output.reading, errors.reading] { try? end.close() }
                 throw error
             }
-            // Following dups the read ends (without close-on-exec): still under the lock.
             tail.follow(output.reading, stream: "stdout")
             tail.follow(errors.reading, stream: "stderr")
         }
@@ -567,19 +566,26 @@ final class OutputTail: Sendable {
         self.logger = logger
     }
 
-    /// Reads `handle` (a plugin's stdout or stderr) until end of file, then closes it.
+    /// Reads `handle` (a plugin's stdout or stderr) until end of file on a thread of its own,
+    /// then closes it.
+    ///
+    /// A blocking read per pipe, not `FileHandle.readabilityHandler`: with that, closing the
+    /// descriptor at end of file raced libdispatch's removal of its event source, and the
+    /// daemon crashed in `_dispatch_event_loop_drain` when a plugin exited (seen in the suite).
     func follow(_ handle: FileHandle, stream: String) {
-        // The handler holds the handle (its dispatch source holds it only weakly) until end of file.
-        handle.readabilityHandler = { [self, handle] _ in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                // Closing waits on the queue this handler runs on: close from elsewhere.
-                Task { try? handle.close() }
-                return
+        let reader = Thread { [self] in
+            let descriptor = handle.fileDescriptor
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                consume(String(decoding: buffer[0..<count], as: UTF8.self), stream: stream)
             }
-            self.consume(String(decoding: data, as: UTF8.self), stream: stream)
+            try? handle.close()
         }
+        reader.name = "plugin-\(stream)"
+        reader.start()
     }
 
     private func consume(_ text: String, stream: String) {
