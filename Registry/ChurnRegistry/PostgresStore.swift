@@ -38,8 +38,13 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
     }
 
     deinit {
-        // The connection must outlive its close (postgres-nio asserts it is closed when freed).
-        if let connection { connection.close().whenComplete { _ in withExtendedLifetime(connection) {} } }
+        if let connection { Self.close(connection) }
+    }
+
+    /// Closes `connection` without waiting, keeping it alive until the close completes
+    /// (postgres-nio asserts a connection is closed when it is freed).
+    private static func close(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     // MARK: SQLStore
@@ -152,8 +157,8 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
                 defer { connection = nil }
                 return connection
             }
-            // Closing fails the statement still waiting on it; its connection outlives the close.
-            if let stale { stale.close().whenComplete { _ in withExtendedLifetime(stale) {} } }
+            // Closing fails the statement still waiting on it.
+            if let stale { Self.close(stale) }
             throw StorageFailure(
                 backend: "PostgreSQL", code: "",
                 message: "the server did not answer within \(patience.components.seconds) s (timeout_s in the registry URL)",

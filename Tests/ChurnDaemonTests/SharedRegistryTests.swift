@@ -25,6 +25,22 @@ struct SharedRegistryTests {
         return limit
     }
 
+    /// A fresh database on the test server whose statements fail after `timeout` without an answer.
+    private func freshLocation(answeringWithin timeout: Duration) throws -> RegistryLocation {
+        guard case .postgres(var address) = try TestRegistry.postgres.freshLocation() else {
+            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "not a PostgreSQL location"])
+        }
+        address.answerTimeout = timeout
+        return .postgres(address)
+    }
+
+    /// Whether the daemon's prediction log spool holds a batch.
+    private func spoolHoldsABatch(_ harness: DaemonHarness) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: harness.home + "/spool/prediction-log")) ?? []).contains {
+            $0.hasSuffix(".spool")
+        }
+    }
+
     @Test func aPromoteOnOneHostReachesTheOtherAndBothLogIntoOneExperiment() async throws {
         let location = try TestRegistry.postgres.freshLocation()
         // Two daemons, two sockets: this process runs one, the real churnd executable the other.
@@ -74,9 +90,7 @@ struct SharedRegistryTests {
 
     @Test func predictionsContinueAndNoLogEntryIsLostWhilePostgreSQLIsDown() async throws {
         // A statement caught by the outage fails within 5 s whatever happens to its connection.
-        guard case .postgres(var address) = try TestRegistry.postgres.freshLocation() else { return }
-        address.answerTimeout = .seconds(5)
-        let location = RegistryLocation.postgres(address)
+        let location = try freshLocation(answeringWithin: .seconds(5))
         let harness = try DaemonHarness(kinds: ["echo"], registry: location)
         try await harness.startWithChampion()
         final class Tally: Sendable {
@@ -111,11 +125,9 @@ struct SharedRegistryTests {
                 defer { try? PostgresTestServer.resume() }
                 try await Task.sleep(for: .seconds(2))
                 // Meanwhile the log goes to the local spool (within a few flushes on a busy machine).
-                let spool = harness.home + "/spool/prediction-log"
                 let outage = ContinuousClock.now
                 while ContinuousClock.now - outage < .seconds(15) {
-                    let files = (try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []
-                    if files.contains(where: { $0.hasSuffix(".spool") }) {
+                    if spoolHoldsABatch(harness) {
                         tally.spooledDuringOutage.store(true, ordering: .relaxed)
                         break
                     }
@@ -148,9 +160,7 @@ struct SharedRegistryTests {
     }
 
     @Test func aServerThatStopsAnsweringFailsStatementsWithinTheTimeoutAndTheLogIsSpooledThenReplayed() async throws {
-        guard case .postgres(var address) = try TestRegistry.postgres.freshLocation() else { return }
-        address.answerTimeout = .seconds(2)
-        let location = RegistryLocation.postgres(address)
+        let location = try freshLocation(answeringWithin: .seconds(2))
         let harness = try DaemonHarness(kinds: ["echo"], registry: location)
         try await harness.startWithChampion()
         let client = try await harness.client()
@@ -178,10 +188,7 @@ struct SharedRegistryTests {
         }
         let predicted = ContinuousClock.now - predicting
         #expect(predicted < .seconds(20), "20 predictions while frozen took \(predicted)")
-        let spool = harness.home + "/spool/prediction-log"
-        _ = try await waitFor(.seconds(20)) {
-            ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).contains { $0.hasSuffix(".spool") }
-        }
+        _ = try await waitFor(.seconds(20)) { spoolHoldsABatch(harness) }
         try PostgresTestServer.thaw()
         frozen = false
 
