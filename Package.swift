@@ -330,7 +330,7 @@ let package = Package(
         .testTarget(
             name: "ChurnDaemonTests",
             dependencies: [
-                "ChurnDaemon", "ChurnClient", "ChurnProtocol", "ChurnRPC", "ChurnRegistry", "ChurnTestSupport", "churn-test-plugin", "churnd",
+                "ChurnDaemon", "ChurnClient", "ChurnData", "ChurnProtocol", "ChurnRPC", "ChurnRegistry", "ChurnTestSupport", "churn-test-plugin", "churnd", "churn",
                 "churn-plugin-random-forest", "churn-plugin-lstm", "churn-plugin-lstm-attention", "churn-plugin-gradient-boosting",
                 "ChurnGradientBoosting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

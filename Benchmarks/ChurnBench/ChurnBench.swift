@@ -32,5 +32,5 @@ struct ChurnBench: AsyncParsableCommand {
               swift run -c release churn-bench defaults --kind random_forest
               swift run -c release churn-bench boosting --datasets telco,operator,large
             """,
-        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self, GEMMBenchmark.self, RoutingBenchmark.self, WebBenchmark.self, CalibrationBenchmark.self, UpliftBenchmark.self, AutoBenchmark.self, DefaultsBenchmark.self, BoostingBenchmark.self])
+        subcommands: [RPCBenchmark.self, TransportProbe.self, DataBenchmark.self, RegistryBenchmark.self, ForestBenchmark.self, SequenceBenchmark.self, GEMMBenchmark.self, RoutingBenchmark.self, WebBenchmark.self, CalibrationBenchmark.self, UpliftBenchmark.self, AutoBenchmark.self, DefaultsBenchmark.self, BoostingBenchmark.self, ScoreBenchmark.self])
 }

@@ -387,13 +387,26 @@ public struct PluginPredictParams: Codable, Sendable, Hashable {
     /// A handle from `load`.
     public var model: String
     /// Records checked against the model's schema, in canonical form (the id field and every
-    /// input field by name), without any label field.
+    /// input field by name), without any label field. Empty when ``batch`` is sent.
     public var customers: [CustomerRecord]
+    /// The same customers by column, sent instead of ``customers`` to a plugin that lists the
+    /// `columnar` capability: the id field and every input field, canonical values
+    /// (categories as dictionary columns), no label.
+    public var batch: CustomerBatch?
 
     public init(model: String, customers: [CustomerRecord]) {
         self.model = model
         self.customers = customers
     }
+
+    public init(model: String, batch: CustomerBatch) {
+        self.model = model
+        self.customers = []
+        self.batch = batch
+    }
+
+    /// Customers in the request, in either form.
+    public var count: Int { batch?.rows ?? customers.count }
 }
 
 /// Probabilities in the order of the customers sent.

@@ -28,7 +28,7 @@ public struct ChurnCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, ExplainCommand.self, TrainCommand.self,
+            ServeCommand.self, HealthCommand.self, PluginsCommand.self, PredictCommand.self, ScoreCommand.self, ExplainCommand.self, TrainCommand.self,
             ModelsCommand.self, LeaderboardCommand.self, PromoteCommand.self, RollbackCommand.self, ExportCommand.self, ImportCommand.self,
             DeleteCommand.self, VerifyCommand.self, AuditCommand.self, ExperimentCommand.self, CampaignCommand.self, FeedbackCommand.self, MetricsCommand.self,
             DataCommand.self, HistoryCommand.self, GenerateCommand.self, DemoCommand.self, WebCommand.self, RegistryCommand.self,

@@ -185,6 +185,14 @@ public final class ChurnClient: Sendable {
         try await call(DaemonMethod.Predict.self, PredictParams(customers: customers, model: model)).predictions
     }
 
+    /// Churn probabilities for a batch sent by column (`predict.batch`), from the champion or
+    /// `model`: the form for scoring many customers.
+    public func predictBatch(_ batch: CustomerBatch, model: String? = nil, log: Bool? = nil) async throws(ChurnClientError)
+        -> PredictBatchResult
+    {
+        try await call(DaemonMethod.PredictBatch.self, PredictBatchParams(batch: batch, model: model, log: log))
+    }
+
     /// Predictions with their reasons.
     public func explain(_ customers: [CustomerRecord], model: String? = nil, top: Int? = nil)
         async throws(ChurnClientError) -> [CustomerExplanation]

@@ -52,6 +52,9 @@ struct DaemonMethods {
         table.register(DaemonMethod.Predict.self) { params, _ in
             PredictResult(predictions: try await serving.predict(params.customers, reference: params.model))
         }
+        table.register(DaemonMethod.PredictBatch.self) { params, _ in
+            try await serving.predictBatch(params.batch, reference: params.model, log: params.log ?? true)
+        }
         table.register(DaemonMethod.Explain.self) { params, _ in
             ExplainResult(
                 explanations: try await serving.explain(params.customers, reference: params.model, top: params.top))

@@ -110,49 +110,110 @@ final class ModelServing: Sendable {
     /// Scores `customers` on the version `reference` names, or by default on the champion (or
     /// the arms of a running experiment).
     func predict(_ customers: [CustomerRecord], reference: String?) async throws -> [Prediction] {
-        let start = ContinuousClock.now
         try Self.checkCount(customers)
-        let requestID = "\(epoch)-\(requests.wrappingAdd(1, ordering: .relaxed).newValue)"
-        if reference == nil, let experiment = runningExperiment {
-            return try await predictInExperiment(customers, experiment: experiment, requestID: requestID, start: start)
+        let answers = try await answer(.records(customers), reference: reference)
+        return answers.probabilities.indices.map { row in
+            let answerer = answers.answerer(of: row)
+            let probability = answers.probabilities[row]
+            return Prediction(
+                customerID: answers.ids[row], churnProbability: probability, churn: probability >= 0.5, model: answerer.model,
+                arm: answerer.arm, history: answers.histories[row])
         }
-        let target = try await prepare(reference)
-        let batch = try await checked(customers, for: target)
-        let probabilities = try await score(batch.records, on: target, arm: target.arm, start: start)
-        log(batch, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
-        return predictions(batch, probabilities, model: target.version.ref, arm: target.arm)
     }
 
-    private func predictInExperiment(
-        _ customers: [CustomerRecord], experiment: ExperimentInfo, requestID: String, start: ContinuousClock.Instant
-    ) async throws -> [Prediction] {
+    /// Scores a batch sent by column, like ``predict(_:reference:)``: checked column by column
+    /// against the answering version's schema and forwarded by column to a plugin that takes
+    /// batches, without a record per customer.
+    func predictBatch(_ batch: CustomerBatch, reference: String?, log: Bool = true) async throws -> PredictBatchResult {
+        try Self.checkCount(batch.rows, field: "batch.rows")
+        let answers = try await answer(.batch(batch), reference: reference, logging: log)
+        // Many large batches log faster than the registry writes: wait for it past a bound, so
+        // that churnd's memory does not grow with the base being scored.
+        if log { await predictionLog?.relieve() }
+        let sources = answers.histories
+        let same = sources.allSatisfy { $0 == sources.first ?? nil }
+        return PredictBatchResult(
+            probabilities: answers.probabilities, models: answers.answerers, answeredBy: answers.answeredBy,
+            history: same ? sources.first ?? nil : nil, histories: same ? nil : sources)
+    }
+
+    /// Customers as a request carries them: records, or a batch by column.
+    enum CustomerRequest: Sendable {
+        case records([CustomerRecord])
+        case batch(CustomerBatch)
+
+        /// Each customer's id, as `validator` reads it (empty when missing: the check names it).
+        func ids(_ validator: RecordValidator) -> [String] {
+            switch self {
+            case .records(let records): records.indices.map { validator.id(of: records[$0], index: $0) ?? "" }
+            case .batch(let batch): validator.ids(of: batch)
+            }
+        }
+    }
+
+    /// A request's answers: per customer its id, probability, the version that answered and the
+    /// months it read.
+    struct Answers {
+        var ids: [String]
+        var probabilities: [Double]
+        var answerers: [BatchAnswerer]
+        /// Per customer, its index in ``answerers``; nil when one version answered all.
+        var answeredBy: [Int]?
+        var histories: [HistorySource?]
+
+        func answerer(of row: Int) -> BatchAnswerer { answerers[answeredBy?[row] ?? 0] }
+    }
+
+    private func answer(_ request: CustomerRequest, reference: String?, logging: Bool = true) async throws -> Answers {
+        let start = ContinuousClock.now
+        // Not logged: nothing is written (and a shadow challenger, whose answers are only logged, is not asked).
+        let requestID: String? = logging ? "\(epoch)-\(requests.wrappingAdd(1, ordering: .relaxed).newValue)" : nil
+        if reference == nil, let experiment = runningExperiment {
+            return try await answerInExperiment(request, experiment: experiment, requestID: requestID, start: start)
+        }
+        let target = try await prepare(reference)
+        let batch = try await checked(request, for: target)
+        let probabilities = try await score(batch.customers, on: target, arm: target.arm, start: start)
+        log(batch, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
+        return Answers(
+            ids: batch.ids, probabilities: probabilities, answerers: [BatchAnswerer(model: target.version.ref, arm: target.arm)],
+            answeredBy: nil, histories: batch.historyPerCustomer)
+    }
+
+    private func answerInExperiment(
+        _ request: CustomerRequest, experiment: ExperimentInfo, requestID: String?, start: ContinuousClock.Instant
+    ) async throws -> Answers {
         let champion = try await prepare(nil)
         let challengerReference = "\(experiment.model)@\(experiment.challengerVersion)"
+        let championAnswerer = BatchAnswerer(model: champion.version.ref, arm: .champion)
         if experiment.mode == .shadow {
-            let batch = try await checked(customers, for: champion)
-            let probabilities = try await score(batch.records, on: champion, arm: .champion, start: start)
+            let batch = try await checked(request, for: champion)
+            let probabilities = try await score(batch.customers, on: champion, arm: .champion, start: start)
             log(batch, probabilities, target: champion, arm: .champion, requestID: requestID, experiment: experiment.id, start: start)
             // The challenger scores the same customers off the hot path (checked against its own
             // schema); its answers are only logged.
-            shadows.submit {
-                let shadowStart = ContinuousClock.now
-                do {
-                    let challenger = try await self.prepare(challengerReference)
-                    let shadowBatch = try await self.checked(customers, for: challenger)
-                    let shadow = try await self.score(shadowBatch.records, on: challenger, arm: .shadow, start: shadowStart)
-                    self.log(shadowBatch, shadow, target: challenger, arm: .shadow, requestID: requestID, experiment: experiment.id, start: shadowStart)
-                } catch {
-                    self.logger.warning("shadow scoring by \(challengerReference) failed: \(error)")
+            if let requestID {
+                shadows.submit {
+                    let shadowStart = ContinuousClock.now
+                    do {
+                        let challenger = try await self.prepare(challengerReference)
+                        let shadowBatch = try await self.checked(request, for: challenger)
+                        let shadow = try await self.score(shadowBatch.customers, on: challenger, arm: .shadow, start: shadowStart)
+                        self.log(shadowBatch, shadow, target: challenger, arm: .shadow, requestID: requestID, experiment: experiment.id, start: shadowStart)
+                    } catch {
+                        self.logger.warning("shadow scoring by \(challengerReference) failed: \(error)")
+                    }
                 }
             }
-            return predictions(batch, probabilities, model: champion.version.ref, arm: .champion)
+            return Answers(
+                ids: batch.ids, probabilities: probabilities, answerers: [championAnswerer], answeredBy: nil,
+                histories: batch.historyPerCustomer)
         }
         // A/B: a sticky share of customers, by hash of the experiment and customer ids; each arm
         // checks its customers against its own schema.
         var championRows: [Int] = []
         var challengerRows: [Int] = []
-        for (index, record) in customers.enumerated() {
-            let id = champion.validator.id(of: record, index: index) ?? ""
+        for (index, id) in request.ids(champion.validator).enumerated() {
             if Self.bucket(experiment: experiment.id, customer: id) < experiment.share {
                 challengerRows.append(index)
             } else {
@@ -160,28 +221,41 @@ final class ModelServing: Sendable {
             }
         }
         let challenger = challengerRows.isEmpty ? nil : try await prepare(challengerReference)
-        let championBatch = try await checked(customers, rows: championRows, for: champion)
+        let championBatch = try await checked(request, rows: championRows, for: champion)
         var challengerBatch: CheckedBatch?
-        if let challenger { challengerBatch = try await checked(customers, rows: challengerRows, for: challenger) }
-        let championRecords = championBatch.records
-        let challengerRecords = challengerBatch?.records ?? []
+        if let challenger { challengerBatch = try await checked(request, rows: challengerRows, for: challenger) }
+        let championCustomers = championBatch.customers
+        let challengerCustomers = challengerBatch?.customers
         async let championScores = championRows.isEmpty
-            ? [] : score(championRecords, on: champion, arm: .champion, start: start)
+            ? [] : score(championCustomers, on: champion, arm: .champion, start: start)
         async let challengerScores = challenger == nil
-            ? [] : score(challengerRecords, on: challenger!, arm: .challenger, start: start)
+            ? [] : score(challengerCustomers!, on: challenger!, arm: .challenger, start: start)
         let (first, second) = try await (championScores, challengerScores)
-        var result = [Prediction?](repeating: nil, count: customers.count)
+        let count = championRows.count + challengerRows.count
+        var answers = Answers(
+            ids: [String](repeating: "", count: count), probabilities: [Double](repeating: 0, count: count),
+            answerers: [championAnswerer], answeredBy: [Int](repeating: 0, count: count),
+            histories: [HistorySource?](repeating: nil, count: count))
+        let championHistories = championBatch.historyPerCustomer
         for (position, row) in championRows.enumerated() {
-            result[row] = prediction(championBatch, position, first[position], model: champion.version.ref, arm: .champion)
+            answers.ids[row] = championBatch.ids[position]
+            answers.probabilities[row] = first[position]
+            answers.histories[row] = championHistories[position]
         }
         if let challenger, let challengerBatch {
+            answers.answerers.append(BatchAnswerer(model: challenger.version.ref, arm: .challenger))
+            let challengerHistories = challengerBatch.historyPerCustomer
             for (position, row) in challengerRows.enumerated() {
-                result[row] = prediction(challengerBatch, position, second[position], model: challenger.version.ref, arm: .challenger)
+                answers.ids[row] = challengerBatch.ids[position]
+                answers.probabilities[row] = second[position]
+                answers.answeredBy![row] = 1
+                answers.histories[row] = challengerHistories[position]
             }
             log(challengerBatch, second, target: challenger, arm: .challenger, requestID: requestID, experiment: experiment.id, start: start)
         }
         log(championBatch, first, target: champion, arm: .champion, requestID: requestID, experiment: experiment.id, start: start)
-        return result.map { $0! }
+        if challengerRows.isEmpty { answers.answeredBy = nil }
+        return answers
     }
 
     /// Waits (up to the predict timeout) for shadow scorings in flight, then writes the queued
@@ -218,50 +292,52 @@ final class ModelServing: Sendable {
     }
 
     /// Scores through the model's batcher (or directly), measuring the call.
-    private func score(_ records: [CustomerRecord], on target: Target, arm: Arm, start: ContinuousClock.Instant) async throws -> [Double] {
+    private func score(_ customers: CheckedCustomers, on target: Target, arm: Arm, start: ContinuousClock.Instant) async throws -> [Double] {
         do {
             let probabilities: [Double]
             if target.parts.isEmpty {
-                probabilities = try await rawScores(records, part: target.part, ref: target.version.ref)
+                probabilities = try await rawScores(customers, part: target.part, ref: target.version.ref)
             } else {
-                probabilities = try await blendScores(records, parts: target.parts, ref: target.version.ref)
+                probabilities = try await blendScores(customers, parts: target.parts, ref: target.version.ref)
             }
-            var checkedProbabilities = try checked(probabilities, count: records.count, kind: target.version.kind)
+            var checkedProbabilities = try checked(probabilities, count: customers.count, kind: target.version.kind)
             if let calibrator = target.calibrator { checkedProbabilities = calibrator.apply(checkedProbabilities) }
-            metrics.record(model: target.version.ref, arm: arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
+            metrics.record(model: target.version.ref, arm: arm, customers: customers.count, latency: ContinuousClock.now - start, failed: false)
             return checkedProbabilities
         } catch {
-            metrics.record(model: target.version.ref, arm: arm, customers: records.count, latency: ContinuousClock.now - start, failed: true)
+            metrics.record(model: target.version.ref, arm: arm, customers: customers.count, latency: ContinuousClock.now - start, failed: true)
             throw error
         }
     }
 
-    /// One model's probabilities for `records`, through its batcher (or directly), checked.
-    private func rawScores(_ records: [CustomerRecord], part: Part, ref: ModelRef) async throws -> [Double] {
+    /// One model's probabilities for `customers`, checked: records through its batcher (or
+    /// directly); a table directly, by column to a plugin that takes batches (a table is a
+    /// large request, which a batcher would send alone anyway).
+    private func rawScores(_ customers: CheckedCustomers, part: Part, ref: ModelRef) async throws -> [Double] {
         let probabilities: [Double]
-        if batching.enabled {
+        if case .records(let records) = customers, batching.enabled {
             probabilities = try await batcher(for: part, ref: ref).predict(records)
         } else {
             probabilities = try await part.plugin.call(
-                PluginMethod.Predict.self, PluginPredictParams(model: part.handle, customers: records), over: part.connection,
-                timeout: predictTimeout
+                PluginMethod.Predict.self, customers.predictParams(handle: part.handle, columnar: part.plugin.supports("columnar")),
+                over: part.connection, timeout: predictTimeout
             ).probabilities
         }
-        return try checked(probabilities, count: records.count, kind: part.plugin.kind)
+        return try checked(probabilities, count: customers.count, kind: part.plugin.kind)
     }
 
     /// A blend's probabilities: its members score in parallel, and their raw probabilities are
     /// averaged with the blend's weights.
-    private func blendScores(_ records: [CustomerRecord], parts: [Part], ref: ModelRef) async throws -> [Double] {
+    private func blendScores(_ customers: CheckedCustomers, parts: [Part], ref: ModelRef) async throws -> [Double] {
         let columns = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
             for (index, part) in parts.enumerated() {
-                group.addTask { (index, try await self.rawScores(records, part: part, ref: part.ref)) }
+                group.addTask { (index, try await self.rawScores(customers, part: part, ref: part.ref)) }
             }
             var columns = [[Double]](repeating: [], count: parts.count)
             for try await (index, column) in group { columns[index] = column }
             return columns
         }
-        return records.indices.map { row in zip(parts, columns).reduce(0) { $0 + $1.0.weight * $1.1[row] } }
+        return (0..<customers.count).map { row in zip(parts, columns).reduce(0) { $0 + $1.0.weight * $1.1[row] } }
     }
 
     private func batcher(for part: Part, ref: ModelRef) -> PredictBatcher {
@@ -288,31 +364,20 @@ final class ModelServing: Sendable {
         }
     }
 
-    private func predictions(_ batch: CheckedBatch, _ probabilities: [Double], model: ModelRef, arm: Arm) -> [Prediction] {
-        probabilities.indices.map { prediction(batch, $0, probabilities[$0], model: model, arm: arm) }
-    }
-
-    private func prediction(_ batch: CheckedBatch, _ row: Int, _ probability: Double, model: ModelRef, arm: Arm) -> Prediction {
-        Prediction(
-            customerID: batch.ids[row], churnProbability: probability, churn: probability >= 0.5, model: model, arm: arm,
-            history: batch.sources?[row] ?? batch.source)
-    }
-
     /// Queues the batch's predictions for the log, each with the customer's monthly bill when
     /// the version's schema names a revenue field (champion/challenger reports weigh by it).
     private func log(
-        _ batch: CheckedBatch, _ probabilities: [Double], target: Target, arm: Arm, requestID: String, experiment: Int?,
+        _ batch: CheckedBatch, _ probabilities: [Double], target: Target, arm: Arm, requestID: String?, experiment: Int?,
         start: ContinuousClock.Instant
     ) {
-        guard let predictionLog, !batch.ids.isEmpty else { return }
+        guard let predictionLog, let requestID, !batch.ids.isEmpty else { return }
         let elapsed = ContinuousClock.now - start
         let microseconds = Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         let now = Date().timeIntervalSince1970
-        let revenue = target.validator.schema.revenue
+        let bills = target.validator.schema.revenue.map { batch.customers.numbers(of: $0) }
         predictionLog.append(
             probabilities.indices.map { row in
-                var bill: Double?
-                if let revenue, case .number(let value)? = batch.records[row][revenue], value.isFinite { bill = value }
+                let bill = bills.flatMap { $0[row].isFinite ? $0[row] : nil }
                 return PredictionLogEntry(
                     requestID: requestID, customerID: batch.ids[row], model: target.version.name,
                     version: target.version.version, arm: arm, probability: probabilities[row], latencyMicroseconds: microseconds,
@@ -326,8 +391,8 @@ final class ModelServing: Sendable {
         if let top, top < 0 { throw RPCError.invalidParams(field: "top", "must be 0 or more, got \(top)") }
         try Self.checkCount(customers)
         let target = try await prepare(reference)
-        let batch = try await checked(customers, for: target)
-        let records = batch.records
+        let batch = try await checked(.records(customers), for: target)
+        let records = batch.customers.records
         let result: PluginExplainResult
         do {
             if target.parts.isEmpty {
@@ -370,8 +435,8 @@ final class ModelServing: Sendable {
                 .notSupported, "\(target.version.ref) is not an uplift model: train one from a campaign (churn campaign uplift CAMPAIGN --data FILE)",
                 data: ["field": "model"])
         }
-        let batch = try await checked(customers, for: target)
-        let records = batch.records
+        let batch = try await checked(.records(customers), for: target)
+        let records = batch.customers.records
         let result: PluginUpliftResult
         do {
             result = try await target.part.plugin.call(
@@ -420,31 +485,93 @@ final class ModelServing: Sendable {
         let calibrator: Calibrator?
     }
 
-    /// Customers checked for one version: the records as the plugin gets them (with the months
-    /// a panel model reads attached), each customer's id, and where each one's months came from.
+    /// Customers checked for one version: as the plugin gets them (records with the months a
+    /// panel model reads attached, or a table), each customer's id, and where each one's months
+    /// came from.
     struct CheckedBatch: Sendable {
-        var records: [CustomerRecord]
+        var customers: CheckedCustomers
         var ids: [String]
         /// Per customer, for a panel model.
         var sources: [HistorySource]?
         /// For all customers, for a model without a panel (`derived`, or nil).
         var source: HistorySource?
+
+        var historyPerCustomer: [HistorySource?] { sources ?? [HistorySource?](repeating: source, count: ids.count) }
     }
 
-    /// `customers` (or those at `rows`) checked against `target`'s schema. A problem names the
-    /// customer's index in the request and the field (`customers[3].history[0].data_gb`).
-    func checked(_ customers: [CustomerRecord], rows: [Int]? = nil, for target: Target) async throws -> CheckedBatch {
+    /// Checked customers in the form they are forwarded in.
+    enum CheckedCustomers: Sendable {
+        /// Canonical records (the single-record form, and any customers with months).
+        case records([CustomerRecord])
+        /// A batch checked by column.
+        case table(CustomerTable, idField: String)
+
+        var count: Int {
+            switch self {
+            case .records(let records): records.count
+            case .table(let table, _): table.count
+            }
+        }
+
+        /// As records (for the methods that take records: explain, uplift, a plugin without
+        /// the `columnar` capability).
+        var records: [CustomerRecord] {
+            switch self {
+            case .records(let records): records
+            case .table(let table, let idField): (0..<table.count).map { table.record(at: $0, idField: idField) }
+            }
+        }
+
+        /// A numeric field's values (NaN where missing or not a number).
+        func numbers(of field: String) -> [Double] {
+            switch self {
+            case .records(let records):
+                records.map { if case .number(let value)? = $0[field] { value } else { .nan } }
+            case .table(let table, _):
+                table.numberColumn(field) ?? [Double](repeating: .nan, count: table.count)
+            }
+        }
+
+        /// The plugin `predict` params: a table by column when the plugin takes batches.
+        func predictParams(handle: String, columnar: Bool) -> PluginPredictParams {
+            if case .table(let table, let idField) = self, columnar {
+                return PluginPredictParams(model: handle, batch: table.batch(idField: idField))
+            }
+            return PluginPredictParams(model: handle, customers: records)
+        }
+    }
+
+    /// The customers of `request` (or those at `rows`) checked against `target`'s schema. A
+    /// problem names the customer's index in the request and the field
+    /// (`customers[3].history[0].data_gb`, `batch[3].tenure`). A batch for a version that reads
+    /// a monthly panel becomes records, which carry each customer's months.
+    func checked(_ request: CustomerRequest, rows: [Int]? = nil, for target: Target) async throws -> CheckedBatch {
+        let validator = target.validator
+        let readsPanel = validator.schema.history != nil && target.historySource == nil
+        switch request {
+        case .batch(let batch) where !readsPanel:
+            let part = rows.map { batch.rows($0) } ?? batch
+            let table = try validator.table(part, positions: rows)
+            return CheckedBatch(customers: .table(table, idField: validator.idField), ids: table.ids, sources: nil, source: target.historySource)
+        case .batch(let batch):
+            return try await checked(batch.records, rows: rows, for: target)
+        case .records(let customers):
+            return try await checked(customers, rows: rows, for: target)
+        }
+    }
+
+    private func checked(_ customers: [CustomerRecord], rows: [Int]?, for target: Target) async throws -> CheckedBatch {
         let validator = target.validator
         let positions = rows ?? Array(customers.indices)
         let originals = rows.map { $0.map { customers[$0] } } ?? customers
         let records = try validator.canonicalRecords(originals, positions: rows)
         let ids = positions.map { validator.id(of: customers[$0], index: $0) ?? "" }
         guard let panel = validator.schema.history, target.historySource == nil else {
-            return CheckedBatch(records: records, ids: ids, sources: nil, source: target.historySource)
+            return CheckedBatch(customers: .records(records), ids: ids, sources: nil, source: target.historySource)
         }
         let attached = try await history.attach(
             to: records, originals: originals, positions: positions, ids: ids, panel: panel, model: target.version.name)
-        return CheckedBatch(records: attached.records, ids: ids, sources: attached.sources, source: nil)
+        return CheckedBatch(customers: .records(attached.records), ids: ids, sources: attached.sources, source: nil)
     }
 
     func prepare(_ reference: String?) async throws -> Target {
@@ -682,12 +809,16 @@ final class ModelServing: Sendable {
 
     /// A request holds at least one customer and at most ``maximumBatch``.
     static func checkCount(_ customers: [CustomerRecord]) throws {
-        guard !customers.isEmpty else {
-            throw RPCError.invalidParams(field: "customers", "must hold at least one customer")
+        try checkCount(customers.count, field: "customers")
+    }
+
+    /// `count` customers, named `field`, are at least one and at most ``maximumBatch``.
+    static func checkCount(_ count: Int, field: String) throws {
+        guard count > 0 else {
+            throw RPCError.invalidParams(field: field, "must hold at least one customer")
         }
-        guard customers.count <= maximumBatch else {
-            throw RPCError.invalidParams(
-                field: "customers", "holds \(customers.count) customers; at most \(maximumBatch) per call")
+        guard count <= maximumBatch else {
+            throw RPCError.invalidParams(field: field, "holds \(count) customers; at most \(maximumBatch) per call")
         }
     }
 

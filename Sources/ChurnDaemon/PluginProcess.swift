@@ -51,6 +51,8 @@ public actor PluginProcess {
     /// What the predict hot path needs (the connection, when ready, and the loaded models),
     /// readable without hopping onto the actor; kept equal to the isolated state by `didSet`.
     private nonisolated let serving = Mutex<(connection: RPCConnection?, loaded: Set<String>)>((nil, []))
+    /// The capabilities of the plugin's last handshake.
+    private nonisolated let capabilities = Mutex<Set<String>>([])
     private var loading: [String: Task<Void, any Error>] = [:]
 
     init(
@@ -103,6 +105,7 @@ public actor PluginProcess {
             }
             self.connection = connection
             self.handshake = description
+            capabilities.withLock { $0 = Set(description.capabilities) }
             connection.closeFuture.whenComplete { _ in
                 Task { await self.connectionClosed(incarnation: current) }
             }
@@ -197,6 +200,12 @@ public actor PluginProcess {
 
     /// The connection, when the plugin is ready and has `handle` loaded: the hot path of
     /// predict, answered without a hop onto the actor.
+    /// Whether the running plugin's handshake lists `capability` (`columnar`: it takes batches
+    /// by column), readable without hopping onto the actor.
+    nonisolated func supports(_ capability: String) -> Bool {
+        capabilities.withLock { $0.contains(capability) }
+    }
+
     nonisolated func connectionIfLoaded(_ handle: String) -> RPCConnection? {
         serving.withLock { $0.loaded.contains(handle) && $0.connection?.isActive == true ? $0.connection : nil }
     }

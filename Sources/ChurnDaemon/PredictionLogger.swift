@@ -92,6 +92,17 @@ final class PredictionLogger: Service, Sendable {
         queue.withLock { $0.append(contentsOf: entries) }
     }
 
+    /// Entries queued beyond which ``relieve()`` writes before it returns.
+    static let backlogBound = 50_000
+
+    /// Writes the queue now when it holds more than ``backlogBound`` entries: called after a
+    /// large batch, so that a caller logging faster than the registry writes waits for it
+    /// instead of growing churnd's memory.
+    func relieve() async {
+        guard queue.withLock({ $0.count }) > Self.backlogBound else { return }
+        await flush()
+    }
+
     /// Writes what is queued (after anything spooled or held), on NIO's thread pool.
     func flush() async {
         let entries = takeQueued()

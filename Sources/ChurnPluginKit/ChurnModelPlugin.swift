@@ -36,6 +36,11 @@ public protocol LoadedChurnModel: Sendable {
     /// Churn probabilities in the order of `customers`.
     func predict(_ customers: [CustomerRecord]) throws -> [Double]
 
+    /// Churn probabilities for customers sent by column, in batch order. churnd sends batches
+    /// only to plugins that list the `columnar` capability; the default scores the batch's
+    /// records with ``predict(_:)``.
+    func predict(batch: CustomerBatch) throws -> [Double]
+
     /// Probabilities with reasons, in the order of `customers`; at most `top` contributions each.
     func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation]
 
@@ -45,6 +50,10 @@ public protocol LoadedChurnModel: Sendable {
 }
 
 extension LoadedChurnModel {
+    public func predict(batch: CustomerBatch) throws -> [Double] {
+        try predict(batch.records)
+    }
+
     public func uplift(_ customers: [CustomerRecord]) throws -> PluginUpliftResult {
         throw RPCError(.notSupported, "this model is not an uplift model: train one from a campaign (churn campaign uplift)")
     }

@@ -122,13 +122,14 @@ public enum PluginRuntime {
         table.register(PluginMethod.Predict.self) { params, _ in
             let model = try models.model(params.model)
             return PluginPredictResult(
-                probabilities: try await ComputeThread.runIfLarge(params.customers.count) {
-                    try model.predict(params.customers)
+                probabilities: try await ComputeThread.runIfLarge(params.count) {
+                    if let batch = params.batch { return try model.predict(batch: batch) }
+                    return try model.predict(params.customers)
                 })
         }
         table.register(PluginMethod.Uplift.self) { params, _ in
             let model = try models.model(params.model)
-            return try await ComputeThread.runIfLarge(params.customers.count * 2) { try model.uplift(params.customers) }
+            return try await ComputeThread.runIfLarge(params.count * 2) { try model.uplift(params.batch?.records ?? params.customers) }
         }
         table.register(PluginMethod.Explain.self) { params, _ in
             if let top = params.top, top < 0 {

@@ -18,7 +18,7 @@ public struct GradientBoostingPlugin: ChurnModelPlugin {
     public var description: PluginDescription {
         PluginDescription(
             kind: "gradient_boosting", pluginVersion: "1.0.0",
-            capabilities: ["train", "predict", "explain", "contributions", "uplift"],
+            capabilities: ["train", "predict", "explain", "contributions", "uplift", "columnar"],
             summary: "histogram gradient-boosted trees (log loss, leaf- or depth-wise, native categorical splits, early stopping), explained by exact TreeSHAP; two-model uplift from campaigns",
             parameters: BoostingParameters.specs)
     }
@@ -173,6 +173,12 @@ public struct LoadedBoosting: LoadedChurnModel {
 
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
         model.probabilities(inputs.matrix(schema, schema.encode(try table(customers)), numbers: numbers))
+    }
+
+    public func predict(batch: CustomerBatch) throws -> [Double] {
+        // A model reading a panel aggregates months sent with records.
+        guard panelWindow == nil else { return try predict(batch.records) }
+        return model.probabilities(inputs.matrix(schema, schema.encode(try records.table(batch)), numbers: numbers))
     }
 
     public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {

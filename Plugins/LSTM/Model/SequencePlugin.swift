@@ -24,7 +24,7 @@ public struct SequencePlugin: ChurnModelPlugin {
     public var description: PluginDescription {
         PluginDescription(
             kind: kind, pluginVersion: "1.0.0",
-            capabilities: attention ? ["train", "predict", "explain", "attention"] : ["train", "predict", "explain"],
+            capabilities: attention ? ["train", "predict", "explain", "attention", "columnar"] : ["train", "predict", "explain", "columnar"],
             summary: attention
                 ? "LSTM over the monthly history with additive attention pooling, beside a dense layer over static features"
                 : "LSTM over the monthly history beside a dense layer over static features",
@@ -254,6 +254,14 @@ public struct LoadedSequenceModel: LoadedChurnModel {
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
         let (data, _) = try inputs(customers)
         // The model keeps activations between forward and backward: one pass at a time.
+        return lock.withLock { SequenceTrainer.predict(model, data).map(Double.init) }
+    }
+
+    public func predict(batch: CustomerBatch) throws -> [Double] {
+        // Months of a panel come with records; a batch carries none.
+        guard dataset.history == nil else { return try predict(batch.records) }
+        let table = try records.table(batch)
+        let data = source.inputs(table, schema: schema, months: Array(repeating: [], count: table.count))
         return lock.withLock { SequenceTrainer.predict(model, data).map(Double.init) }
     }
 

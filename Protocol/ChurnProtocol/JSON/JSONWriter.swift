@@ -74,7 +74,49 @@ public enum JSONWriter {
             }
             return
         }
+        if writeShortDecimal(number, into: &output) { return }
         output.append(contentsOf: number.description.utf8)
+    }
+
+    /// Writes a number of at most four decimals (a price, minutes, gigabytes) as those digits,
+    /// without the general shortest-digits search: `scaled / 10^k == number` means the text
+    /// `scaled`·10^-k reads back as exactly `number` (both are the correctly rounded value of
+    /// the same decimal). False, writing nothing, for any other number.
+    @inline(__always)
+    private static func writeShortDecimal(_ number: Double, into output: inout [UInt8]) -> Bool {
+        let magnitude = abs(number)
+        guard magnitude >= 1e-4, magnitude < 1e11 else { return false }
+        var scale = 1.0
+        for decimals in 1...4 {
+            scale *= 10
+            let scaled = (magnitude * scale).rounded()
+            guard scaled / scale == magnitude else { continue }
+            if number < 0 { output.append(UInt8(ascii: "-")) }
+            let units = Int(scaled)
+            let divisor = decimals == 1 ? 10 : decimals == 2 ? 100 : decimals == 3 ? 1000 : 10000
+            writeDigits(units / divisor, minimum: 1, into: &output)
+            output.append(UInt8(ascii: "."))
+            writeDigits(units % divisor, minimum: decimals, into: &output)
+            return true
+        }
+        return false
+    }
+
+    /// The decimal digits of a non-negative integer, zero-padded to `minimum`.
+    @inline(__always)
+    private static func writeDigits(_ value: Int, minimum: Int, into output: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[count] = UInt8(48 + rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 || count < minimum
+            for index in stride(from: count - 1, through: 0, by: -1) { output.append(raw[index]) }
+        }
     }
 
     static func writeString(_ text: String, into output: inout [UInt8]) {

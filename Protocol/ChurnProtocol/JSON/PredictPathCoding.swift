@@ -262,35 +262,60 @@ extension PluginPredictParams: JSONDirectWriting {
         output.append(UInt8(ascii: "{"))
         writeKey("model", first: true, into: &output)
         JSONWriter.writeString(model, into: &output)
-        writeKey("customers", into: &output)
-        writeArray(customers, into: &output)
+        if let batch {
+            writeKey("batch", into: &output)
+            batch.writeJSON(into: &output)
+        } else {
+            writeKey("customers", into: &output)
+            writeArray(customers, into: &output)
+        }
         output.append(UInt8(ascii: "}"))
     }
+}
+
+private enum PluginPredictKeys: String, CodingKey {
+    case model, customers, batch
 }
 
 extension PluginPredictParams {
     public init(from decoder: any Decoder) throws {
         if let tree = decoder as? any JSONTreeDecoding, case .object(let members) = tree.jsonValue,
-            case .string(let model)? = members["model"], case .array(let elements)? = members["customers"],
-            let customers = CustomerRecord.records(fromJSON: elements)
+            case .string(let model)? = members["model"]
         {
-            self.init(model: model, customers: customers)
-            return
+            if members["customers"] == nil, let json = members["batch"], let batch = try? CustomerBatch(json: json) {
+                self.init(model: model, batch: batch)
+                return
+            }
+            if members["batch"] == nil, case .array(let elements)? = members["customers"],
+                let customers = CustomerRecord.records(fromJSON: elements)
+            {
+                self.init(model: model, customers: customers)
+                return
+            }
         }
-        let container = try decoder.container(keyedBy: PredictKeys.self)
-        self.init(
-            model: try container.decode(String.self, forKey: .model),
-            customers: try container.decode([CustomerRecord].self, forKey: .customers))
+        let container = try decoder.container(keyedBy: PluginPredictKeys.self)
+        let model = try container.decode(String.self, forKey: .model)
+        if container.contains(.batch) {
+            guard !container.contains(.customers) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .customers, in: container, debugDescription: "send either customers or batch, not both")
+            }
+            self.init(model: model, batch: try container.decode(CustomerBatch.self, forKey: .batch))
+        } else {
+            self.init(model: model, customers: try container.decode([CustomerRecord].self, forKey: .customers))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
         if let tree = encoder as? any JSONTreeEncoding {
-            tree.setJSONValue(.object(["model": .string(model), "customers": .array(customers.map(\.jsonValue))]))
+            var members: [String: JSONValue] = ["model": .string(model)]
+            if let batch { members["batch"] = batch.jsonValue } else { members["customers"] = .array(customers.map(\.jsonValue)) }
+            tree.setJSONValue(.object(members))
             return
         }
-        var container = encoder.container(keyedBy: PredictKeys.self)
+        var container = encoder.container(keyedBy: PluginPredictKeys.self)
         try container.encode(model, forKey: .model)
-        try container.encode(customers, forKey: .customers)
+        if let batch { try container.encode(batch, forKey: .batch) } else { try container.encode(customers, forKey: .customers) }
     }
 }
 

@@ -29,9 +29,9 @@ public struct CSVReader {
         return (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
     }
 
-    /// Reads the file at `path`.
-    public init(path: String, chunkSize: Int = 1 << 20, maximumRecordBytes: Int = 1 << 20) {
-        self.file = path
+    /// Reads the file at `path`; `name` is what errors call it (default: the path).
+    public init(path: String, name: String? = nil, chunkSize: Int = 1 << 20, maximumRecordBytes: Int = 1 << 20) {
+        self.file = name ?? path
         self.source = .path(path)
         self.chunkSize = max(chunkSize, 64)
         self.maximumRecordBytes = maximumRecordBytes
@@ -55,12 +55,12 @@ public struct CSVReader {
         case .path(let path):
             let descriptor = open(path, O_RDONLY)
             guard descriptor >= 0 else {
-                throw DataError.unreadable(file: path, reason: String(cString: strerror(errno)))
+                throw DataError.unreadable(file: file, reason: String(cString: strerror(errno)))
             }
             defer { close(descriptor) }
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw DataError.unreadable(file: path, reason: "it is a folder, not a file")
+                throw DataError.unreadable(file: file, reason: "it is a folder, not a file")
             }
             var buffer = [UInt8](repeating: 0, count: chunkSize)
             var carried = 0
@@ -73,7 +73,7 @@ public struct CSVReader {
                     read(descriptor, raw.baseAddress! + carried, raw.count - carried)
                 }
                 guard count >= 0 else {
-                    throw DataError.unreadable(file: path, reason: String(cString: strerror(errno)))
+                    throw DataError.unreadable(file: file, reason: String(cString: strerror(errno)))
                 }
                 let filled = carried + count
                 let final = count == 0

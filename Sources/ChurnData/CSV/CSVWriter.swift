@@ -5,6 +5,8 @@ public struct CSVWriter: ~Copyable {
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     public let path: String
+    /// Bytes in the file once what is buffered is flushed.
+    public private(set) var offset: UInt64 = 0
 
     /// Creates (or truncates) the file at `path`.
     public init(path: String) throws(DataError) {
@@ -16,13 +18,57 @@ public struct CSVWriter: ~Copyable {
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// Opens the existing file at `path`, cut to its first `offset` bytes, to append after them
+    /// (continuing an interrupted write).
+    public init(path: String, truncatingTo offset: UInt64) throws(DataError) {
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw .unreadable(file: path, reason: "cannot open the file to continue it") }
+        do {
+            let size = try handle.seekToEnd()
+            guard size >= offset else {
+                throw DataError.unreadable(file: path, reason: "it holds \(size) bytes, fewer than the \(offset) written before: it was changed")
+            }
+            try handle.truncate(atOffset: offset)
+            try handle.seek(toOffset: offset)
+        } catch let error as DataError {
+            throw error
+        } catch {
+            throw .unreadable(file: path, reason: "cannot continue it: \(error.localizedDescription)")
+        }
+        self.handle = handle
+        self.path = path
+        self.offset = offset
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    /// Writes to standard output; `name` is what errors call it.
+    public init(standardOutputNamed name: String) {
+        handle = FileHandle.standardOutput
+        path = name
+        buffer.reserveCapacity(1 << 16)
+    }
+
     /// Appends one row.
     public mutating func write(_ fields: [String]) throws(DataError) {
+        let before = buffer.count
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.append(UInt8(ascii: ",")) }
             Self.appendField(field, to: &buffer)
         }
         buffer.append(UInt8(ascii: "\n"))
+        offset += UInt64(buffer.count - before)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Appends one row whose fields `body` adds, straight into the buffer (no array of
+    /// strings per row: for writers of millions of rows).
+    public mutating func writeRow(_ body: (inout CSVRow) -> Void) throws(DataError) {
+        var row = CSVRow(bytes: buffer)
+        buffer = []
+        let before = row.bytes.count
+        body(&row)
+        row.bytes.append(UInt8(ascii: "\n"))
+        offset += UInt64(row.bytes.count - before)
+        buffer = row.bytes
         if buffer.count >= 1 << 16 { try flush() }
     }
 
@@ -44,17 +90,24 @@ public struct CSVWriter: ~Copyable {
     }
 
     static func appendField(_ field: String, to output: inout [UInt8]) {
-        let needsQuotes = field.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
-        guard needsQuotes else {
-            output.append(contentsOf: field.utf8)
-            return
+        var field = field
+        field.withUTF8 { bytes in
+            var needsQuotes = false
+            for byte in bytes where byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
+                needsQuotes = true
+                break
+            }
+            guard needsQuotes else {
+                output.append(contentsOf: bytes)
+                return
+            }
+            output.append(UInt8(ascii: "\""))
+            for byte in bytes {
+                if byte == UInt8(ascii: "\"") { output.append(byte) }
+                output.append(byte)
+            }
+            output.append(UInt8(ascii: "\""))
         }
-        output.append(UInt8(ascii: "\""))
-        for byte in field.utf8 {
-            if byte == UInt8(ascii: "\"") { output.append(byte) }
-            output.append(byte)
-        }
-        output.append(UInt8(ascii: "\""))
     }
 }
 
@@ -106,5 +159,52 @@ extension Dataset {
     /// A number as files write it: whole numbers without a fraction.
     public static func format(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
+
+/// One row being written by ``CSVWriter/writeRow(_:)``.
+public struct CSVRow {
+    var bytes: [UInt8]
+    private var first = true
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    private mutating func separate() {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+    }
+
+    /// Adds a text field (quoted when it must be).
+    public mutating func field(_ text: String) {
+        separate()
+        CSVWriter.appendField(text, to: &bytes)
+    }
+
+    /// Adds a number in [0, 1] (or any non-negative number) with six decimals, `0.042517`.
+    public mutating func fixed6(_ value: Double) {
+        separate()
+        guard value.isFinite, value >= 0, value < 1e12 else {
+            CSVWriter.appendField(String(value), to: &bytes)
+            return
+        }
+        let scaled = Int((value * 1_000_000).rounded())
+        appendDigits(scaled / 1_000_000, minimum: 1)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(scaled % 1_000_000, minimum: 6)
+    }
+
+    private mutating func appendDigits(_ value: Int, minimum: Int) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[count] = UInt8(48 + rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 || count < minimum
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(raw[index]) }
+        }
     }
 }

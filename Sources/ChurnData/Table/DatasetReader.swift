@@ -64,6 +64,31 @@ public enum DatasetReader {
         try read(CSVReader(bytes: bytes, name: name), schema: schema, options: options)
     }
 
+    /// Reads the CSV file at `path` in chunks of `options.chunkRows` customers, calling `body`
+    /// with each in file order; memory holds one chunk, whatever the file's size. Bad rows are
+    /// not fatal: each chunk lists those read since the previous one. The label column is never
+    /// read, and ids are not checked for duplicates (that would hold every id). Errors from
+    /// `body` end the read and are rethrown as they are.
+    public static func stream(
+        _ path: String, name: String? = nil, schema: DatasetSchema, options: DatasetStreamOptions,
+        _ body: (DatasetChunk) throws -> Void
+    ) throws -> DatasetStreamSummary {
+        let reader = CSVReader(path: path, name: name)
+        var state = DatasetReadState(file: reader.file, schema: schema, options: DatasetReadOptions(readLabel: false, skipBadRows: true))
+        try withoutActuallyEscaping(body) { body in
+            state.stream = StreamHooks(options: options, body: body)
+            // The hooks hold `body`: they must be gone when this block ends, thrown out or not.
+            defer { state.stream = nil }
+            try reader.forEachRecord { record in try state.consume(record) }
+            guard state.columns != nil else { throw DataError.empty(file: reader.file) }
+            try state.emitChunk()
+        }
+        guard let columns = state.columns else { throw DataError.empty(file: reader.file) }
+        return DatasetStreamSummary(
+            rows: state.rows, badRows: state.badRows, unreadColumns: columns.unread, generatedIDs: columns.id == nil,
+            header: columns.header)
+    }
+
     static func read(_ reader: CSVReader, schema: DatasetSchema, options: DatasetReadOptions) throws(DataError)
         -> (Dataset, DatasetReadReport)
     {
@@ -90,6 +115,67 @@ public enum DatasetReader {
             churnReasons: columns.reason == nil ? nil : state.reasons, lines: state.lines)
         return (dataset, report)
     }
+}
+
+/// How to stream a customer file (``DatasetReader/stream(_:name:schema:options:_:)``).
+public struct DatasetStreamOptions: Sendable {
+    /// Customers per chunk.
+    public var chunkRows: Int
+    /// Data rows at the start of the file to pass over unread (a resumed run's done rows).
+    public var skipRows: Int
+    /// File columns whose text each chunk carries through, by header name.
+    public var keepColumns: [String]
+    /// Which customers (by id) to read; the rest are passed over unchecked. Nil: all.
+    public var include: (@Sendable (String) -> Bool)?
+
+    public init(chunkRows: Int, skipRows: Int = 0, keepColumns: [String] = [], include: (@Sendable (String) -> Bool)? = nil) {
+        self.chunkRows = max(1, chunkRows)
+        self.skipRows = max(0, skipRows)
+        self.keepColumns = keepColumns
+        self.include = include
+    }
+}
+
+/// Customers read from a stretch of a file while streaming.
+public struct DatasetChunk: Sendable {
+    /// 0 for the first chunk, then 1, 2, ...
+    public var index: Int
+    /// The good rows, checked under the schema.
+    public var customers: CustomerTable
+    /// The physical line of each good row.
+    public var lines: [Int]
+    /// Per kept column, each good row's text.
+    public var kept: [[String]]
+    /// The bad rows read since the previous chunk, in file order.
+    public var rejected: [RejectedRow]
+    /// Data rows of the file read through the end of this chunk (good, bad, skipped).
+    public var rowsThrough: Int
+    /// About how many bytes of data rows were read through the end of this chunk.
+    public var bytesThrough: Int
+}
+
+/// A row that could not be read, and why.
+public struct RejectedRow: Sendable, Hashable {
+    public var line: Int
+    /// Every problem of the row, by column.
+    public var issues: [DataIssue]
+
+    public init(line: Int, issues: [DataIssue]) {
+        self.line = line
+        self.issues = issues
+    }
+}
+
+/// What a streaming read found.
+public struct DatasetStreamSummary: Sendable {
+    /// Data rows in the file.
+    public var rows: Int
+    /// Rows rejected (of those not passed over).
+    public var badRows: Int
+    public var unreadColumns: [String]
+    /// True when the file has no id column and rows are named `row-<n>`.
+    public var generatedIDs: Bool
+    public var header: [String]
 }
 
 /// Column positions of one file under a schema.
@@ -124,6 +210,26 @@ struct ResolvedFileColumns {
     }
 }
 
+/// What a streaming read does with its chunks, and the file columns it passes through.
+private struct StreamHooks {
+    let options: DatasetStreamOptions
+    let body: (DatasetChunk) throws -> Void
+    var keptColumns: [Int] = []
+
+    mutating func resolveKept(header: [String], file: String) throws(DataError) {
+        var positions: [Int] = []
+        var missing: [String] = []
+        for name in options.keepColumns {
+            if let index = header.firstIndex(of: name) { positions.append(index) } else { missing.append(name) }
+        }
+        guard missing.isEmpty else {
+            throw .invalidMapping(
+                file: file, reason: "no column \(missing.joined(separator: ", ")) to keep; the header has \(header.joined(separator: ", "))")
+        }
+        keptColumns = positions
+    }
+}
+
 /// The reader's running state: header, accumulated columns, issues.
 private struct DatasetReadState {
     let file: String
@@ -147,6 +253,13 @@ private struct DatasetReadState {
     var rowCodes: [UInt32]
     var rowNumbers: [Double]
     var deferred: [Bool]
+    /// Set when the file is read in chunks (``DatasetReader/stream(_:schema:options:_:)``).
+    var stream: StreamHooks?
+    var kept: [[String]] = []
+    var rejected: [RejectedRow] = []
+    var chunks = 0
+    /// Bytes of the data rows read so far (about: line ends count one byte).
+    var bytesRead = 0
 
     init(file: String, schema: DatasetSchema, options: DatasetReadOptions) {
         self.file = file
@@ -161,12 +274,18 @@ private struct DatasetReadState {
         deferred = [Bool](repeating: false, count: schema.inputs.count)
     }
 
-    mutating func consume(_ record: borrowing CSVRecord) throws(DataError) {
+    mutating func consume(_ record: borrowing CSVRecord) throws {
         guard let columns else {
             try readHeader(record)
+            if stream != nil {
+                try stream!.resolveKept(header: self.columns!.header, file: file)
+                kept = stream!.keptColumns.map { _ in [] }
+            }
             return
         }
         rows += 1
+        bytesRead += record.byteCount + 1
+        if let stream, rows <= stream.options.skipRows { return }
         if rows <= 256, let fileBytes {
             sampledBytes += record.byteCount
             if rows == 256 { reserve(rows: Int(Double(fileBytes) / Double(max(sampledBytes, 1)) * 256 * 1.05)) }
@@ -175,7 +294,9 @@ private struct DatasetReadState {
         guard record.count == columns.header.count else {
             let header = columns.header
             let column = record.count < header.count ? header[record.count] : "field \(header.count + 1)"
-            report([DataIssue(file: file, line: line, column: column, problem: "row has \(record.count) fields, the header has \(header.count)")])
+            let problems = [DataIssue(file: file, line: line, column: column, problem: "row has \(record.count) fields, the header has \(header.count)")]
+            report(problems)
+            if stream != nil { try streamRejected(problems, line: line) }
             return
         }
         var problems: [DataIssue] = []
@@ -193,12 +314,13 @@ private struct DatasetReadState {
                 issue(idColumn, "not valid UTF-8")
             } else if id.isEmpty {
                 issue(idColumn, "\(schema.id!.name) is empty")
-            } else if let first = seen[id] {
+            } else if stream == nil, let first = seen[id] {
                 issue(idColumn, "duplicate \(schema.id!.name) (first on line \(first))")
             }
         } else {
             id = "row-\(rows)"
         }
+        if let include = stream?.options.include, problems.isEmpty, !include(id) { return }
 
         // Inputs.
         for (position, column) in columns.inputs.enumerated() {
@@ -234,9 +356,10 @@ private struct DatasetReadState {
 
         guard problems.isEmpty else {
             report(problems)
+            if stream != nil { try streamRejected(problems, line: line) }
             return
         }
-        seen[id] = line
+        if stream == nil { seen[id] = line }
         table.append(id: id, codes: rowCodes, numbers: rowNumbers)
         labels.append(churned)
         lines.append(line)
@@ -244,6 +367,39 @@ private struct DatasetReadState {
             let reason = record.withField(reasonColumn) { String(decoding: CellParser.trimmed($0), as: UTF8.self) }
             reasons.append(reason.isEmpty ? nil : reason)
         }
+        if let stream {
+            for (index, column) in stream.keptColumns.enumerated() { kept[index].append(record.lossyString(column)) }
+            if table.count >= stream.options.chunkRows { try emitChunk() }
+        }
+    }
+
+    // MARK: Streaming
+
+    /// A rejected row while streaming: its issues travel with the chunk they fall in.
+    private mutating func streamRejected(_ problems: [DataIssue], line: Int) throws {
+        rejected.append(RejectedRow(line: line, issues: problems))
+        // A run of bad rows must not grow without bound while no good row closes a chunk.
+        if rejected.count >= stream!.options.chunkRows { try emitChunk() }
+    }
+
+    /// Hands the rows read since the last chunk to the consumer and starts a new chunk.
+    mutating func emitChunk() throws {
+        guard let stream, table.count > 0 || !rejected.isEmpty else { return }
+        var customers = table
+        customers.vocabularies = readers.vocabularies
+        let chunk = DatasetChunk(
+            index: chunks, customers: customers, lines: lines, kept: kept, rejected: rejected, rowsThrough: rows,
+            bytesThrough: bytesRead)
+        chunks += 1
+        table = CustomerTable(schema: schema)
+        table.vocabularies = customers.vocabularies
+        table.reserveCapacity(stream.options.chunkRows)
+        labels.removeAll(keepingCapacity: true)
+        reasons.removeAll(keepingCapacity: true)
+        lines.removeAll(keepingCapacity: true)
+        kept = kept.map { _ in [] }
+        rejected.removeAll()
+        try stream.body(chunk)
     }
 
     /// True for a positive label value, false for a negative one, nil for anything else.

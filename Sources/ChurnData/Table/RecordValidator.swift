@@ -27,11 +27,11 @@ public struct RecordValidator: Sendable {
     /// False when the schema's rows were numbered (no id column): records may then come without
     /// an id, and answers name them `record-<index>`.
     public let requiresID: Bool
-    private let template: RowReader
+    let template: RowReader
     /// A table of no rows with the schema's layout, copied for each request (building the layout
     /// again per call was most of a one-row prediction's cost).
-    private let emptyTable: CustomerTable
-    private var layout: TableLayout { emptyTable.layout }
+    let emptyTable: CustomerTable
+    var layout: TableLayout { emptyTable.layout }
 
     public init(schema: DatasetSchema) {
         let canonical = schema.canonical

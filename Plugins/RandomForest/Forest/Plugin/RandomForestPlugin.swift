@@ -16,7 +16,7 @@ public struct RandomForestPlugin: ChurnModelPlugin {
     public var description: PluginDescription {
         PluginDescription(
             kind: "random_forest", pluginVersion: "1.0.0",
-            capabilities: ["train", "predict", "explain", "contributions", "uplift"],
+            capabilities: ["train", "predict", "explain", "contributions", "uplift", "columnar"],
             summary: "random forest of CART trees (histogram splits, Gini), explained by exact TreeSHAP; two-forest uplift models from campaigns",
             parameters: ForestParameters.specs)
     }
@@ -182,6 +182,12 @@ public struct LoadedForest: LoadedChurnModel {
 
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
         forest.predict(schema.encode(try table(customers)), compiled: compiled)
+    }
+
+    public func predict(batch: CustomerBatch) throws -> [Double] {
+        // A forest reading a panel aggregates months sent with records.
+        guard panelWindow == nil else { return try predict(batch.records) }
+        return forest.predict(schema.encode(try records.table(batch)), compiled: compiled)
     }
 
     public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
