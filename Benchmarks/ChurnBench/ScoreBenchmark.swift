@@ -40,7 +40,7 @@ struct ScoreBenchmark: AsyncParsableCommand {
     var kinds = "random_forest"
 
     @Option(help: "churn score --chunk-rows.")
-    var chunkRows = 20_000
+    var chunkRows = 10_000
 
     @Option(help: "churn score --in-flight.")
     var inFlight = 4
@@ -48,8 +48,8 @@ struct ScoreBenchmark: AsyncParsableCommand {
     @Option(help: "Peers: sklearn, lgbm (comma-separated; empty for none).")
     var peers = "sklearn,lgbm"
 
-    @Flag(help: "Also score with churnd's prediction log off (log_predictions: false).")
-    var withoutLog = false
+    @Flag(help: "Also score with each prediction written to churnd's prediction log (churn score --log).")
+    var withLog = false
 
     @Option(help: "Scratch folder (default: a new one under /tmp, removed at the end).")
     var folder: String?
@@ -70,6 +70,7 @@ struct ScoreBenchmark: AsyncParsableCommand {
             files[size] = out + "/customers.csv"
             let bytes = (try? FileManager.default.attributesOfItem(atPath: out + "/customers.csv")[.size] as? Int) ?? 0
             print(String(format: "generated %d customers (%.0f MB) in %.1f s", size, Double(bytes) / 1e6, Double(nowNanoseconds() - started) / 1e9))
+            fflush(nil)
             try? FileManager.default.removeItem(atPath: out + "/history.csv")
         }
         let trainPath = scratch + "/train.csv"
@@ -87,16 +88,19 @@ struct ScoreBenchmark: AsyncParsableCommand {
             print(String(format: "trained %@ on %d rows in %.1f s (held-back ROC-AUC %.3f)", version.ref.description, trainRows,
                 Double(nowNanoseconds() - started) / 1e9, version.metrics["test_roc_auc"] ?? .nan))
             versions[kind] = version.ref.description
+            fflush(nil)
             await client.close()
         }
         for kind in kinds.split(separator: ",").map(String.init) {
-            for logging in withoutLog ? [true, false] : [true] {
+            for logging in withLog ? [false, true] : [false] {
                 for size in sizes {
-                    try await daemon.restart(champion: versions[kind]!, logPredictions: logging)
+                    try await daemon.restart(champion: versions[kind]!)
                     let result = try await daemon.score(
                         file: files[size]!, rows: size, out: scratch + "/scores.csv", chunkRows: chunkRows, inFlight: inFlight,
-                        name: "churn score, \(kind)\(logging ? "" : ", no prediction log")")
+                        log: logging, name: "churn score, \(kind)\(logging ? ", --log" : "")")
                     results.append(result)
+                    print(String(format: "%@ on %d rows: %.0f rows/s", result.name, size, result.rate))
+                    fflush(nil)
                     try? FileManager.default.removeItem(atPath: scratch + "/scores.csv")
                 }
             }
@@ -133,7 +137,7 @@ struct ScoreBenchmark: AsyncParsableCommand {
     private func report(_ results: [ScoreResult], sizes: [Int]) {
         printHeader("results (one run)")
         func cell(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        print(cell("run", 44) + cell("rows", 12) + cell("seconds", 9) + cell("rows/s", 10) + cell("peak MB (client/churnd/plugin = all)", 38) + "CPU s (client/churnd/plugin)")
+        print(cell("run", 46) + cell("rows", 12) + cell("seconds", 9) + cell("rows/s", 10) + cell("peak MB (client/churnd/plugin = all)", 38) + "CPU s (client/churnd/plugin)")
         for result in results {
             let peaks: String
             if let python = result.peaks["python"] {
@@ -144,7 +148,7 @@ struct ScoreBenchmark: AsyncParsableCommand {
                     Double(result.peaks["plugin"] ?? 0) / 1e6, Double(result.allPeak) / 1e6)
             }
             let cpu = result.cpu.isEmpty ? "" : String(format: "%.1f / %.1f / %.1f", result.cpu["client"] ?? 0, result.cpu["churnd"] ?? 0, result.cpu["plugin"] ?? 0)
-            print(cell(result.name, 44) + cell(String(result.rows), 12) + cell(String(format: "%.2f", result.seconds), 9)
+            print(cell(result.name, 46) + cell(String(result.rows), 12) + cell(String(format: "%.2f", result.seconds), 9)
                 + cell(String(format: "%.0f", result.rate), 10) + cell(peaks, 38) + cpu)
         }
         print("")
@@ -208,12 +212,10 @@ final class BenchDaemon {
         socketPath = folder + "/d.sock"
     }
 
-    func start(logPredictions: Bool = true) async throws {
-        let config = folder + "/churnd.json"
-        try Data(#"{"log_predictions": \#(logPredictions)}"#.utf8).write(to: URL(fileURLWithPath: config))
+    func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: productsDirectory + "/churnd")
-        process.arguments = ["--socket", socketPath, "--home", folder + "/home", "--log-level", "error", "--config", config]
+        process.arguments = ["--socket", socketPath, "--home", folder + "/home", "--log-level", "error"]
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(60)
@@ -228,25 +230,23 @@ final class BenchDaemon {
         throw ValidationError("churnd did not start")
     }
 
-    func restart(champion: String, logPredictions: Bool) async throws {
-        stop(removing: false)
-        try await start(logPredictions: logPredictions)
+    func restart(champion: String) async throws {
+        stop()
+        try await start()
         let client = try await ChurnClient.connect(socketPath: socketPath)
         _ = try await client.promote(champion)
         await client.close()
     }
 
-    func stop(removing: Bool = false) {
+    func stop() {
         guard let process, process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
         self.process = nil
     }
 
-    func stop() { stop(removing: false) }
-
     /// Runs `churn score` on `file` and measures it and the daemon's processes.
-    func score(file: String, rows: Int, out: String, chunkRows: Int, inFlight: Int, name: String) async throws -> ScoreResult {
+    func score(file: String, rows: Int, out: String, chunkRows: Int, inFlight: Int, log: Bool, name: String) async throws -> ScoreResult {
         guard let daemonPID = process?.processIdentifier else { throw ValidationError("churnd is not running") }
         let client = try await ChurnClient.connect(socketPath: socketPath)
         // Load the champion before timing (the first predict loads it into its plugin).
@@ -263,7 +263,7 @@ final class BenchDaemon {
         let arguments: [String] = [
             executable, "score", file, "--out", out, "--chunk-rows", String(chunkRows), "--in-flight", String(inFlight), "--quiet",
             "--socket", socketPath,
-        ]
+        ] + (log ? ["--log"] : [])
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
         defer { for pointer in argv { free(pointer) } }

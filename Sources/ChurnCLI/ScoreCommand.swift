@@ -151,19 +151,9 @@ struct ScoreOptions: Sendable {
         return (index, count)
     }
 
-    /// The part (0..<count) a customer id falls in: FNV-1a of its UTF-8 bytes, mixed, modulo
-    /// `count`; the same on every host.
+    /// The part (0..<count) a customer id falls in: its ``StableHash`` modulo `count`, the same
+    /// on every host.
     static func shard(of id: String, count: Int) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        hash ^= hash >> 30
-        hash = hash &* 0xBF58_476D_1CE4_E5B9
-        hash ^= hash >> 27
-        hash = hash &* 0x94D0_49BB_1331_11EB
-        hash ^= hash >> 31
-        return Int(hash % UInt64(count))
+        Int(StableHash.mixed(id) % UInt64(count))
     }
 }

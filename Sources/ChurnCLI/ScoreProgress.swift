@@ -13,6 +13,9 @@ struct ScoreProgress {
     private let start = ContinuousClock.now
     private var lastShown = ContinuousClock.now
     private var shownBar = false
+    /// The first chunk's bytes and time: the time left is paced by this run's progress since
+    /// (a resumed run starts part way through the file).
+    private var baseline: (bytes: Int, at: ContinuousClock.Instant)?
 
     init(style: Style, fileBytes: Int?, startScored: Int) {
         self.style = style
@@ -28,15 +31,20 @@ struct ScoreProgress {
     mutating func update(rowsThrough: Int, bytesThrough: Int, scored: Int, rejected: Int) {
         guard style != .none else { return }
         let now = ContinuousClock.now
+        guard let baseline else {
+            self.baseline = (bytesThrough, now)
+            return
+        }
         guard now - lastShown >= (style == .bar ? .milliseconds(200) : .seconds(5)) else { return }
         lastShown = now
         let rate = Double(scored - startScored) / max(elapsed, 1e-3)
         var share: Double?
         if let fileBytes, fileBytes > 0 { share = min(1, Double(bytesThrough) / Double(fileBytes)) }
         var left = ""
-        if let share, share > 0, share < 1 {
-            let seconds = elapsed * (1 - share) / max(share - startShare(fileBytes: fileBytes), 1e-6)
-            left = ", about \(Self.duration(seconds)) left"
+        let since = now - baseline.at
+        let pace = Double(bytesThrough - baseline.bytes) / max(Double(since.components.seconds) + Double(since.components.attoseconds) * 1e-18, 1e-3)
+        if let fileBytes, let share, share < 1, pace > 0 {
+            left = ", about \(Self.duration(Double(fileBytes - bytesThrough) / pace)) left"
         }
         let rejectedText = rejected > 0 ? ", \(rejected) rejected" : ""
         switch style {
@@ -54,9 +62,6 @@ struct ScoreProgress {
             break
         }
     }
-
-    /// The share of the file a resumed run had done when it started (0 for a fresh run).
-    private func startShare(fileBytes: Int?) -> Double { 0 }
 
     /// The summary line.
     mutating func finish(scored: Int, rejected: Int, note: String?) {

@@ -275,20 +275,9 @@ final class ModelServing: Sendable {
         bucket(key: "\(experiment):\(customer)")
     }
 
-    /// Where a key falls in [0, 1): FNV-1a, then splitmix.
+    /// Where a key falls in [0, 1), the same on every host (``StableHash``).
     static func bucket(key: String) -> Double {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        // Finalise (splitmix) so nearby ids spread over the whole range.
-        hash ^= hash >> 30
-        hash = hash &* 0xBF58_476D_1CE4_E5B9
-        hash ^= hash >> 27
-        hash = hash &* 0x94D0_49BB_1331_11EB
-        hash ^= hash >> 31
-        return Double(hash >> 11) * 0x1.0p-53
+        StableHash.fraction(key)
     }
 
     /// Scores through the model's batcher (or directly), measuring the call.

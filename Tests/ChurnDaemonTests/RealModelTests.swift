@@ -45,6 +45,30 @@ struct RealModelTests {
 }
 
 extension RealModelTests {
+    /// The columnar path (client → churnd → plugin by column) answers exactly what the record
+    /// path answers, on every customer of the real file, for both tree kinds.
+    @Test func aBatchByColumnGetsTheRecordPathsProbabilitiesOnTheRealFile() async throws {
+        guard let data = trainPath else { return }
+        let harness = try DaemonHarness(kinds: [], shipped: ["random-forest", "gradient-boosting"])
+        try await harness.start()
+        let client = try await harness.client()
+        let (dataset, _) = try DatasetReader.read(data, schema: BuiltInSchemas.kaggle, options: DatasetReadOptions(readLabel: false))
+        for (kind, params) in [("random_forest", ["n_trees": JSONValue.number(60)]), ("gradient_boosting", ["n_rounds": 60])] {
+            let version = try await client.train(TrainParams(kind: kind, data: data, params: params, seed: 3))
+            var byRecords: [Double] = []
+            for start in stride(from: 0, to: dataset.customers.count, by: 2000) {
+                let records = (start..<min(start + 2000, dataset.customers.count)).map { dataset.record(at: $0) }
+                byRecords += try await client.predict(records, model: version.ref.description).map(\.churnProbability)
+            }
+            let byColumn = try await client.predictBatch(
+                dataset.customers.batch(idField: dataset.idField), model: version.ref.description, log: false)
+            #expect(byColumn.probabilities.count == 5634 && byColumn.models == [BatchAnswerer(model: version.ref, arm: "direct")])
+            #expect(byColumn.probabilities == byRecords, "\(kind): the columnar answers differ from the record answers")
+        }
+        await client.close()
+        try await harness.stop()
+    }
+
     @Test func lstmAttentionTrainsThroughTheDaemonAndExplainsByMonth() async throws {
         guard let data = trainPath else { return }
         let harness = try DaemonHarness(kinds: [], shipped: ["lstm-attention", "lstm"])

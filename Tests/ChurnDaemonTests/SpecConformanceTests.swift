@@ -63,6 +63,7 @@ struct SpecConformanceTests {
         try check("models.get", try exchange("models.get"), against: "models.train response")
         try check("models.rollback", try exchange("models.rollback"), against: "models.promote response")
         try check("predict", try exchange("predict"))
+        try check("predict.batch", try exchange("predict.batch"))
         try check("explain", try exchange("explain"))
 
         // Champion is version 1 after the rollback: shadow version 2 beside it.
@@ -83,6 +84,20 @@ struct SpecConformanceTests {
         let documentedError = try JSONDecoder().decode(
             JSONValue.self, from: try #require(examples["predict invalid-params response"]))
         #expect(invalid.objectValue?["error"] == documentedError.objectValue?["error"])
+
+        // A batch whose Contract codes point past its values is named by its place.
+        let malformed = try exchange("predict.batch") { request in
+            var params = request["params"]?.objectValue ?? [:]
+            var batch = params["batch"]?.objectValue ?? [:]
+            var columns = batch["columns"]?.arrayValue ?? []
+            columns[15] = ["values": ["Month-to-month"], "codes": [0, 1]]
+            batch["columns"] = .array(columns)
+            params["batch"] = .object(batch)
+            request["params"] = .object(params)
+        }
+        #expect(
+            malformed.objectValue?["error"]?.objectValue?["data"]?.objectValue?["field"]
+                == "batch.columns[15].codes[1]", "\(malformed)")
 
         socket.close()
         try await harness.stop()

@@ -1,4 +1,5 @@
 import ChurnProtocol
+import ChurnTestSupport
 import Foundation
 import Testing
 
@@ -15,6 +16,19 @@ struct CustomerBatchTests {
                      {"values": ["Month-to-month", "One year"], "codes": [0, 1, 0]},
                      [true, false, true]]}
         """#
+
+    @Test func protocolDocumentsBatchExampleDecodesToItsCustomers() throws {
+        let examples = try SpecExamples.all()
+        let request = try JSONParser.parse(Array(try #require(examples["predict.batch request"])))
+        let params = try JSONValueDecoder.decode(PredictBatchParams.self, from: try #require(request.objectValue?["params"]))
+        #expect(params.log == false && params.model == nil && params.batch.rows == 2)
+        let second = params.batch.record(at: 1)
+        #expect(second["customerID"] == "5575-GNVDE" && second["Contract"] == "One year" && second["tenure"] == 34)
+        #expect(second["PaymentMethod"] == "Mailed check" && second["TotalCharges"] == 1889.5)
+        let response = try JSONParser.parse(Array(try #require(examples["predict.batch response"])))
+        let result = try JSONValueDecoder.decode(PredictBatchResult.self, from: try #require(response.objectValue?["result"]))
+        #expect(result.probabilities == [0.62, 0.08] && result.answerer(of: 1).arm == "champion" && result.answeredBy == nil)
+    }
 
     @Test func theDocumentedExampleDecodes() throws {
         let batch = try CustomerBatch(json: try JSONParser.parse(Array(Self.example.utf8)))

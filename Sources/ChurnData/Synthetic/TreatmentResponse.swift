@@ -29,12 +29,7 @@ public enum TreatmentResponse {
     /// Whether a treated customer leaves, given whether it would have left untreated.
     public static func outcome(customerID: String, wouldChurn: Bool, segment: String) -> Bool {
         guard wouldChurn, segment == "persuadable" else { return wouldChurn }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "treatment:\(customerID)".utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        var random = SeededRandom(seed: hash)
+        var random = SeededRandom(seed: StableHash.fnv1a("treatment:\(customerID)"))
         return random.unit() >= persuadableEffect
     }
 
