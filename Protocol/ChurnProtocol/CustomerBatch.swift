@@ -309,33 +309,16 @@ extension CustomerBatch: JSONDirectWriting {
         writeKey("rows", first: true, into: &output)
         JSONWriter.writeNumber(Double(rows), into: &output)
         writeKey("fields", into: &output)
-        output.append(UInt8(ascii: "["))
-        for (index, name) in fields.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            JSONWriter.writeString(name, into: &output)
-        }
-        output.append(UInt8(ascii: "]"))
+        writeList(fields, into: &output) { JSONWriter.writeString($0, into: &$1) }
         writeKey("columns", into: &output)
-        output.append(UInt8(ascii: "["))
-        for (index, column) in columns.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            column.writeJSON(into: &output)
-        }
-        output.append(UInt8(ascii: "]"))
+        writeList(columns, into: &output) { $0.writeJSON(into: &$1) }
         output.append(UInt8(ascii: "}"))
     }
 }
 
 extension BatchColumn {
     func writeJSON(into output: inout [UInt8]) {
-        func list<T>(_ values: [T], _ write: (T, inout [UInt8]) -> Void) {
-            output.append(UInt8(ascii: "["))
-            for (index, value) in values.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                write(value, &output)
-            }
-            output.append(UInt8(ascii: "]"))
-        }
+        func list<T>(_ values: [T], _ write: (T, inout [UInt8]) -> Void) { writeList(values, into: &output, write) }
         switch self {
         case .numbers(let values):
             list(values) { JSONWriter.writeNumber($0, into: &$1) }

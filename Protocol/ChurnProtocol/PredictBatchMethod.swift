@@ -146,16 +146,9 @@ extension PredictBatchResult: JSONDirectWriting {
     public func writeJSON(into output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
         writeKey("probabilities", first: true, into: &output)
-        output.append(UInt8(ascii: "["))
-        for (index, probability) in probabilities.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            JSONWriter.writeNumber(probability, into: &output)
-        }
-        output.append(UInt8(ascii: "]"))
+        writeList(probabilities, into: &output) { JSONWriter.writeNumber($0, into: &$1) }
         writeKey("models", into: &output)
-        output.append(UInt8(ascii: "["))
-        for (index, answerer) in models.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
+        writeList(models, into: &output) { answerer, output in
             output.append(UInt8(ascii: "{"))
             writeKey("model", first: true, into: &output)
             answerer.model.writeJSON(into: &output)
@@ -163,15 +156,9 @@ extension PredictBatchResult: JSONDirectWriting {
             JSONWriter.writeString(answerer.arm.rawValue, into: &output)
             output.append(UInt8(ascii: "}"))
         }
-        output.append(UInt8(ascii: "]"))
         if let answeredBy {
             writeKey("answered_by", into: &output)
-            output.append(UInt8(ascii: "["))
-            for (index, model) in answeredBy.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                JSONWriter.writeNumber(Double(model), into: &output)
-            }
-            output.append(UInt8(ascii: "]"))
+            writeList(answeredBy, into: &output) { JSONWriter.writeNumber(Double($0), into: &$1) }
         }
         if let history {
             writeKey("history", into: &output)
@@ -179,12 +166,9 @@ extension PredictBatchResult: JSONDirectWriting {
         }
         if let histories {
             writeKey("histories", into: &output)
-            output.append(UInt8(ascii: "["))
-            for (index, source) in histories.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
+            writeList(histories, into: &output) { source, output in
                 if let source { JSONWriter.writeString(source.rawValue, into: &output) } else { JSONWriter.write(.null, into: &output) }
             }
-            output.append(UInt8(ascii: "]"))
         }
         output.append(UInt8(ascii: "}"))
     }

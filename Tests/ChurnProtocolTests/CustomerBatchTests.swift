@@ -87,6 +87,33 @@ struct CustomerBatchTests {
         #expect(problem(#"{"batch": {"rows": 1, "fields": [""], "columns": [[1]]}}"#) == "batch.fields[0]: is empty")
     }
 
+    /// Numbers of a few decimals are written without the shortest-digits search: every one
+    /// must still read back as exactly the same double, as must any other number.
+    @Test func everyNumberWrittenReadsBackExactly() throws {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 1, -1, 29.85, 1889.5, 0.0001, 99_999_999_999.9999, 0.1 + 0.2, 1e-7, 123_456.789, -56.95, 0.5157894736842105]
+        for _ in 0..<20_000 {
+            let decimals = Double(Int.random(in: 0...4, using: &generator))
+            let scale = pow(10, decimals)
+            values.append((Double(Int.random(in: -10_000_000...10_000_000, using: &generator)) / scale))
+            values.append(Double.random(in: -1e6...1e6, using: &generator))
+            values.append(Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator)))
+        }
+        let column = BatchColumn.numbers(values)
+        let batch = try CustomerBatch(rows: values.count, fields: ["x"], columns: [column])
+        var written: [UInt8] = []
+        batch.writeJSON(into: &written)
+        let read = try CustomerBatch(json: try JSONParser.parse(written))
+        guard case .numbers(let back) = read.columns[0] else {
+            Issue.record("not read back as numbers")
+            return
+        }
+        for (value, readBack) in zip(values, back) where value.isFinite {
+            #expect(readBack == value, "\(value) read back as \(readBack)")
+        }
+        #expect(String(decoding: written, as: UTF8.self).contains("29.85,1889.5,0.0001,99999999999.9999"))
+    }
+
     @Test func pluginPredictParamsCarryEitherRecordsOrABatch() throws {
         let batch = CustomerBatch(records: [["customerID": "a", "tenure": 2]])
         let params = PluginPredictParams(model: "churn@1", batch: batch)

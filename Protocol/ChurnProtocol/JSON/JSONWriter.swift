@@ -50,28 +50,8 @@ public enum JSONWriter {
             return
         }
         if number.rounded(.towardZero) == number, abs(number) < 9_007_199_254_740_992 {
-            var integer = Int64(number)
-            if integer == 0 {
-                output.append(UInt8(ascii: "0"))
-                return
-            }
-            if integer < 0 {
-                output.append(UInt8(ascii: "-"))
-                integer = -integer
-            }
-            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
-                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-                )
-            var count = 0
-            withUnsafeMutableBytes(of: &digits) { raw in
-                while integer > 0 {
-                    raw[count] = UInt8(48 + integer % 10)
-                    integer /= 10
-                    count += 1
-                }
-                for index in stride(from: count - 1, through: 0, by: -1) { output.append(raw[index]) }
-            }
+            if number < 0 { output.append(UInt8(ascii: "-")) }
+            DecimalText.append(Int(number.magnitude), to: &output)
             return
         }
         if writeShortDecimal(number, into: &output) { return }
@@ -94,29 +74,12 @@ public enum JSONWriter {
             if number < 0 { output.append(UInt8(ascii: "-")) }
             let units = Int(scaled)
             let divisor = decimals == 1 ? 10 : decimals == 2 ? 100 : decimals == 3 ? 1000 : 10000
-            writeDigits(units / divisor, minimum: 1, into: &output)
+            DecimalText.append(units / divisor, to: &output)
             output.append(UInt8(ascii: "."))
-            writeDigits(units % divisor, minimum: decimals, into: &output)
+            DecimalText.append(units % divisor, minimum: decimals, to: &output)
             return true
         }
         return false
-    }
-
-    /// The decimal digits of a non-negative integer, zero-padded to `minimum`.
-    @inline(__always)
-    private static func writeDigits(_ value: Int, minimum: Int, into output: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { raw in
-            repeat {
-                raw[count] = UInt8(48 + rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0 || count < minimum
-            for index in stride(from: count - 1, through: 0, by: -1) { output.append(raw[index]) }
-        }
     }
 
     static func writeString(_ text: String, into output: inout [UInt8]) {

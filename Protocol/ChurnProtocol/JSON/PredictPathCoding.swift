@@ -97,6 +97,17 @@ func writeArray<Element: JSONDirectWriting>(_ elements: [Element], into output: 
     output.append(UInt8(ascii: "]"))
 }
 
+/// Writes `elements` as a JSON array, each element by `write`.
+@inline(__always)
+func writeList<Element>(_ elements: [Element], into output: inout [UInt8], _ write: (Element, inout [UInt8]) -> Void) {
+    output.append(UInt8(ascii: "["))
+    for (index, element) in elements.enumerated() {
+        if index > 0 { output.append(UInt8(ascii: ",")) }
+        write(element, &output)
+    }
+    output.append(UInt8(ascii: "]"))
+}
+
 /// Appends `"key":` (with a leading comma unless `first`).
 func writeKey(_ key: StaticString, first: Bool = false, into output: inout [UInt8]) {
     if !first { output.append(UInt8(ascii: ",")) }
@@ -323,12 +334,7 @@ extension PluginPredictResult: JSONDirectWriting {
     public func writeJSON(into output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
         writeKey("probabilities", first: true, into: &output)
-        output.append(UInt8(ascii: "["))
-        for (index, probability) in probabilities.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            JSONWriter.writeNumber(probability, into: &output)
-        }
-        output.append(UInt8(ascii: "]"))
+        writeList(probabilities, into: &output) { JSONWriter.writeNumber($0, into: &$1) }
         output.append(UInt8(ascii: "}"))
     }
 }

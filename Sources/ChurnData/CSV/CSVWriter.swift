@@ -1,3 +1,4 @@
+import ChurnProtocol
 import Foundation
 
 /// Writes RFC 4180 CSV (LF line ends; fields quoted only when they must be), buffered.
@@ -188,23 +189,8 @@ public struct CSVRow {
             return
         }
         let scaled = Int((value * 1_000_000).rounded())
-        appendDigits(scaled / 1_000_000, minimum: 1)
+        DecimalText.append(scaled / 1_000_000, to: &bytes)
         bytes.append(UInt8(ascii: "."))
-        appendDigits(scaled % 1_000_000, minimum: 6)
-    }
-
-    private mutating func appendDigits(_ value: Int, minimum: Int) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { raw in
-            repeat {
-                raw[count] = UInt8(48 + rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0 || count < minimum
-            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(raw[index]) }
-        }
+        DecimalText.append(scaled % 1_000_000, minimum: 6, to: &bytes)
     }
 }
