@@ -538,10 +538,13 @@ public struct PredictParams: Codable, Sendable, Hashable {
     public var customers: [CustomerRecord]
     /// A version (`3`, `churn@3`) or alias (`champion`, `challenger`); the routed champion when absent.
     public var model: String?
+    /// Whether to write each prediction to the prediction log; true when absent.
+    public var log: Bool?
 
-    public init(customers: [CustomerRecord], model: String? = nil) {
+    public init(customers: [CustomerRecord], model: String? = nil, log: Bool? = nil) {
         self.customers = customers
         self.model = model
+        self.log = log
     }
 }
 

@@ -37,27 +37,32 @@ struct ScoreRun {
         let stdin = options.input == "-"
         let streamOptions = DatasetStreamOptions(
             chunkRows: options.chunkRows, skipRows: output.checkpoint.rowsThrough, keepColumns: options.keep, include: include)
+        let panel = options.history.map { PanelStream(path: $0, schema: schema.history!) }
+        defer { panel?.close() }
         let reader = ChunkReader(
             path: stdin ? "/dev/stdin" : options.input, name: stdin ? "stdin" : options.input, schema: schema, options: streamOptions,
-            window: options.inFlight, stop: stop)
+            panel: panel, window: options.inFlight, stop: stop)
         var progress = ScoreProgress(
             style: options.progress, fileBytes: options.input == "-" ? nil : Self.fileSize(options.input),
             startScored: output.checkpoint.scored)
-        var pending: [(chunk: DatasetChunk, answer: Task<ChunkAnswer, any Error>)] = []
+        var pending: [(chunk: ScoreChunk, answer: Task<ChunkAnswer, any Error>)] = []
         defer { for item in pending { item.answer.cancel() } }
 
         func writeOldest() async throws {
             let (chunk, task) = pending.removeFirst()
             let answer = try await task.value
-            try output.write(chunk, answer, idField: idField, strict: options.strict)
+            try output.write(chunk.rows, answer, idField: idField, strict: options.strict)
             reader.release()
-            progress.update(rowsThrough: chunk.rowsThrough, bytesThrough: chunk.bytesThrough, scored: output.checkpoint.scored, rejected: output.checkpoint.rejected)
+            progress.update(
+                rowsThrough: chunk.rows.rowsThrough, bytesThrough: chunk.rows.bytesThrough, scored: output.checkpoint.scored,
+                rejected: output.checkpoint.rejected)
         }
 
         do {
             for try await chunk in reader.chunks {
                 if stop.isSet { break }
-                let scorer = ChunkScorer(client: client, model: options.model, idField: idField, reasons: options.reasons, log: options.log)
+                let scorer = ChunkScorer(
+                    client: client, model: options.model, idField: idField, reasons: options.reasons, log: options.log, panel: schema.history)
                 pending.append((chunk, Task { try await scorer.answer(chunk) }))
                 while pending.count >= options.inFlight, !stop.isSet { try await writeOldest() }
             }
@@ -105,6 +110,7 @@ struct ScoreRun {
         parts.append("bands=\(options.bands.medium),\(options.bands.high)")
         if let shard = options.shard { parts.append("shard=\(shard.index)/\(shard.count)") }
         if options.reasons > 0 { parts.append("reasons=\(options.reasons)") }
+        if let history = options.history { parts.append("history=\(history)") }
         return parts.joined(separator: ";")
     }
 
@@ -156,16 +162,24 @@ final class StopSignal: @unchecked Sendable {
     }
 }
 
+/// A chunk of the input and, with `--history`, each of its customers' months.
+struct ScoreChunk: Sendable {
+    var rows: DatasetChunk
+    var months: [[PanelMonth]]?
+}
+
 /// Streams a file in chunks on a thread of its own, at most `window` + 1 chunks ahead of the
-/// writer.
+/// writer; with a panel, the months of each chunk's customers are read alongside.
 final class ChunkReader: Sendable {
-    let chunks: AsyncThrowingStream<DatasetChunk, any Error>
+    let chunks: AsyncThrowingStream<ScoreChunk, any Error>
     private let slots: DispatchSemaphore
     private let stop: StopSignal
     private let cancelled = Atomic<Bool>(false)
 
-    init(path: String, name: String, schema: DatasetSchema, options: DatasetStreamOptions, window: Int, stop: StopSignal) {
-        let (chunks, continuation) = AsyncThrowingStream<DatasetChunk, any Error>.makeStream()
+    init(
+        path: String, name: String, schema: DatasetSchema, options: DatasetStreamOptions, panel: PanelStream?, window: Int, stop: StopSignal
+    ) {
+        let (chunks, continuation) = AsyncThrowingStream<ScoreChunk, any Error>.makeStream()
         self.chunks = chunks
         // Created empty and filled: libdispatch traps when a semaphore is freed below its
         // starting value, which a run that stops early would do.
@@ -180,7 +194,8 @@ final class ChunkReader: Sendable {
                         if cancelled() { throw CancellationError() }
                     }
                     if cancelled() { throw CancellationError() }
-                    continuation.yield(chunk)
+                    let months = try panel.map { panel in try chunk.customers.ids.map { try panel.months(of: $0) } }
+                    continuation.yield(ScoreChunk(rows: chunk, months: months))
                 }
                 continuation.finish()
             } catch {
@@ -226,8 +241,15 @@ struct ChunkScorer: Sendable {
     let idField: String
     let reasons: Int
     let log: Bool
+    /// The model's panel, for a chunk that carries months.
+    let panel: PanelSchema?
 
-    func answer(_ chunk: DatasetChunk) async throws -> ChunkAnswer {
+    /// Customers a `predict` with months carries (a year of months is a few KB a customer: well
+    /// within a frame).
+    static let customersWithMonthsPerCall = 500
+
+    func answer(_ scoreChunk: ScoreChunk) async throws -> ChunkAnswer {
+        let chunk = scoreChunk.rows
         var rows = Array(0..<chunk.customers.count)
         var refused: [RejectedRow] = []
         // A row the daemon refuses (its schema differs from the one the file was read with) is
@@ -236,7 +258,8 @@ struct ChunkScorer: Sendable {
             let table = rows.count == chunk.customers.count ? chunk.customers : chunk.customers.rows(rows)
             let refusal: RPCError
             do {
-                if reasons > 0 { return try await explained(table, rows: rows, refused: refused) }
+                if reasons > 0 { return try await explained(table, rows: rows, months: scoreChunk.months, refused: refused) }
+                if let months = scoreChunk.months { return try await scoredWithMonths(table, rows: rows, months: months, refused: refused) }
                 return try await scored(table, rows: rows, refused: refused)
             } catch {
                 guard case .daemon(let rpcError) = error, rpcError.knownCode == .invalidParams else { throw error }
@@ -271,26 +294,75 @@ struct ChunkScorer: Sendable {
             answeredBy: result.answeredBy ?? [Int](repeating: 0, count: rows.count), reasons: nil, refused: refused)
     }
 
-    private func explained(_ table: CustomerTable, rows: [Int], refused: [RejectedRow]) async throws(ChurnClientError) -> ChunkAnswer {
-        let records = (0..<table.count).map { table.record(at: $0, idField: idField) }
-        let explanations = try await client.explain(records, model: model, top: reasons)
+    /// The customers at `rows` as records, with their months when the chunk carries them.
+    private func records(_ table: CustomerTable, rows: [Int], months: [[PanelMonth]]?) -> [CustomerRecord] {
+        (0..<table.count).map { position in
+            var record = table.record(at: position, idField: idField)
+            if let months, let panel, !months[rows[position]].isEmpty { record.history = panel.records(of: months[rows[position]]) }
+            return record
+        }
+    }
+
+    /// Customers with their months go as records (`predict`, a few hundred a call).
+    private func scoredWithMonths(_ table: CustomerTable, rows: [Int], months: [[PanelMonth]], refused: [RejectedRow])
+        async throws(ChurnClientError) -> ChunkAnswer
+    {
+        let all = records(table, rows: rows, months: months)
+        var predictions: [Prediction] = []
+        predictions.reserveCapacity(all.count)
+        for start in stride(from: 0, to: all.count, by: Self.customersWithMonthsPerCall) {
+            let part = Array(all[start..<min(start + Self.customersWithMonthsPerCall, all.count)])
+            do {
+                predictions += try await client.predict(part, model: model, log: log)
+            } catch .daemon(let error) {
+                // Name the row within the whole chunk, as a batch's problem would be named.
+                throw .daemon(Self.shifted(error, by: start))
+            }
+        }
+        let (answerers, answeredBy) = Self.answerers(predictions.map { BatchAnswerer(model: $0.model, arm: $0.arm) })
+        return ChunkAnswer(
+            rows: rows, probabilities: predictions.map(\.churnProbability), answerers: answerers, answeredBy: answeredBy, reasons: nil,
+            refused: refused)
+    }
+
+    private func explained(_ table: CustomerTable, rows: [Int], months: [[PanelMonth]]?, refused: [RejectedRow])
+        async throws(ChurnClientError) -> ChunkAnswer
+    {
+        let explanations = try await client.explain(records(table, rows: rows, months: months), model: model, top: reasons)
         guard explanations.count == rows.count else {
             throw .transport("the daemon answered \(explanations.count) explanations for \(rows.count) customers")
         }
-        var answerers: [BatchAnswerer] = []
-        var answeredBy: [Int] = []
-        for explanation in explanations {
-            let answerer = BatchAnswerer(model: explanation.model, arm: explanation.arm)
-            if let index = answerers.firstIndex(of: answerer) {
-                answeredBy.append(index)
-            } else {
-                answerers.append(answerer)
-                answeredBy.append(answerers.count - 1)
-            }
-        }
+        let (answerers, answeredBy) = Self.answerers(explanations.map { BatchAnswerer(model: $0.model, arm: $0.arm) })
         return ChunkAnswer(
             rows: rows, probabilities: explanations.map(\.explanation.churnProbability), answerers: answerers, answeredBy: answeredBy,
             reasons: explanations.map { Self.reasonText($0.explanation.contributions) }, refused: refused)
+    }
+
+    /// The distinct answerers, and per customer the index of its own.
+    static func answerers(_ each: [BatchAnswerer]) -> ([BatchAnswerer], [Int]) {
+        var distinct: [BatchAnswerer] = []
+        var indices: [Int] = []
+        indices.reserveCapacity(each.count)
+        for answerer in each {
+            if let index = distinct.firstIndex(of: answerer) {
+                indices.append(index)
+            } else {
+                distinct.append(answerer)
+                indices.append(distinct.count - 1)
+            }
+        }
+        return (distinct, indices)
+    }
+
+    /// A `customers[i].field` problem of a call that carried rows from `offset` on, as the
+    /// `batch[offset + i].field` of the whole chunk.
+    static func shifted(_ error: RPCError, by offset: Int) -> RPCError {
+        guard let field = error.data?.objectValue?["field"]?.stringValue, field.hasPrefix("customers["),
+            let close = field.firstIndex(of: "]"), let index = Int(field[field.index(field.startIndex, offsetBy: 10)..<close])
+        else { return error }
+        let renamed = "batch[\(offset + index)]" + field[field.index(after: close)...]
+        let reason = error.data?.objectValue?["reason"]?.stringValue ?? error.message
+        return RPCError.invalidParams(field: renamed, reason)
     }
 
     /// `Contract=Month-to-month +18.2 pts; tenure=1 +5.0 pts`: each driver with the customer's

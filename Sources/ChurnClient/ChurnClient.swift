@@ -179,10 +179,10 @@ public final class ChurnClient: Sendable {
     }
 
     /// Churn predictions from the champion, or from `model` when given.
-    public func predict(_ customers: [CustomerRecord], model: String? = nil) async throws(ChurnClientError)
+    public func predict(_ customers: [CustomerRecord], model: String? = nil, log: Bool? = nil) async throws(ChurnClientError)
         -> [Prediction]
     {
-        try await call(DaemonMethod.Predict.self, PredictParams(customers: customers, model: model)).predictions
+        try await call(DaemonMethod.Predict.self, PredictParams(customers: customers, model: model, log: log)).predictions
     }
 
     /// Churn probabilities for a batch sent by column (`predict.batch`), from the champion or

@@ -109,9 +109,9 @@ final class ModelServing: Sendable {
 
     /// Scores `customers` on the version `reference` names, or by default on the champion (or
     /// the arms of a running experiment).
-    func predict(_ customers: [CustomerRecord], reference: String?) async throws -> [Prediction] {
+    func predict(_ customers: [CustomerRecord], reference: String?, log: Bool = true) async throws -> [Prediction] {
         try Self.checkCount(customers)
-        let answers = try await answer(.records(customers), reference: reference)
+        let answers = try await answer(.records(customers), reference: reference, logging: log)
         return answers.probabilities.indices.map { row in
             let answerer = answers.answerer(of: row)
             let probability = answers.probabilities[row]

@@ -4,6 +4,7 @@ import Glibc
 import ChurnClient
 import ChurnData
 import ChurnProtocol
+import ChurnTestSupport
 import Foundation
 import Testing
 
@@ -212,6 +213,71 @@ struct ScoringTests {
         // The large file is 60 times the small one; holding it would add at least its size.
         let grown = (largeRun.peakKiB - smallRun.peakKiB) * 1024
         #expect(grown < largeBytes / 2, "peak grew by \(grown / 1024) KiB scoring a \(largeBytes / 1024) KiB file (small run peak \(smallRun.peakKiB) KiB)")
+        try await harness.stop()
+    }
+
+    @Test func monthsReadAlongsideTheFileAreSentWithEachCustomer() async throws {
+        let fixture = try PanelFixture(customers: 300, seed: 45)
+        defer { fixture.remove() }
+        let harness = try DaemonHarness(kinds: [], shipped: ["random-forest"])
+        try await harness.start()
+        let client = try await harness.client()
+        let version = try await client.train(
+            TrainParams(kind: "random_forest", data: fixture.customersPath, history: fixture.fullHistoryPath, params: ["n_trees": 20], seed: 1))
+        _ = try await client.promote(version.ref.description)
+
+        // Months that differ from those the daemon stored at training: more calls, more data.
+        let panel = try MonthlyPanel.read(fixture.fullHistoryPath, schema: SyntheticTelco.panelSchema)
+        var shifted = panel
+        let calls = try #require(panel.columns.firstIndex(of: "support_calls"))
+        let dropped = try #require(panel.columns.firstIndex(of: "dropped_calls"))
+        for (id, months) in panel.histories {
+            shifted.histories[id] = months.map { month in
+                var values = month.values
+                for column in [calls, dropped] { if case .number(let value) = values[column] { values[column] = .number(value + 6) } }
+                return PanelMonth(period: month.period, values: values)
+            }
+        }
+        let shiftedPath = harness.root + "/shifted-history.csv"
+        try shifted.writeCSV(to: shiftedPath, ids: fixture.generated.dataset.customers.ids)
+        let reread = try MonthlyPanel.read(shiftedPath, schema: SyntheticTelco.panelSchema)
+
+        let dataset = fixture.generated.dataset
+        let inline = (0..<dataset.customers.count).map { row in
+            var record = dataset.record(at: row)
+            if let months = reread.histories[dataset.customers.ids[row]] { record.history = reread.schema.records(of: months) }
+            return record
+        }
+        let expected = try await client.predict(inline, log: false)
+        let stored = try await client.predict((0..<dataset.customers.count).map { dataset.record(at: $0) }, log: false)
+        #expect(zip(expected, stored).contains { $0.churnProbability != $1.churnProbability }, "the shifted months change some answers")
+
+        let out = harness.root + "/scores.csv"
+        let run = try await Self.churn(
+            ["score", fixture.customersPath, "--history", shiftedPath, "--out", out, "--chunk-rows", "64", "--socket", harness.socketPath],
+            in: harness.root)
+        #expect(run.status == 0, "\(run.stderr)")
+        let scored = Self.lines(out).dropFirst().map { $0.split(separator: ",").map(String.init) }
+        #expect(scored.count == expected.count)
+        for (fields, prediction) in zip(scored, expected) {
+            #expect(fields[0] == prediction.customerID && abs(Double(fields[1])! - prediction.churnProbability) < 1e-6, "\(fields)")
+        }
+
+        // A history file out of customer order is refused, naming where.
+        let lines = Self.lines(shiftedPath)
+        let reversed = harness.root + "/reversed-history.csv"
+        try ([lines[0]] + lines.dropFirst().reversed()).joined(separator: "\n").appending("\n").write(toFile: reversed, atomically: true, encoding: .utf8)
+        let unsorted = try await Self.churn(
+            ["score", fixture.customersPath, "--history", reversed, "--out", harness.root + "/unsorted.csv", "--socket", harness.socketPath],
+            in: harness.root)
+        #expect(unsorted.status == 65 && unsorted.stderr.contains("not sorted by customer id"), "\(unsorted.stderr)")
+        // A model without a panel refuses the option.
+        _ = try await client.train(TrainParams(kind: "random_forest", data: fixture.customersPath, params: ["n_trees": 5], seed: 2))
+        let refused = try await Self.churn(
+            ["score", fixture.customersPath, "--history", shiftedPath, "--model", "churn@2", "--out", harness.root + "/no.csv",
+             "--socket", harness.socketPath], in: harness.root)
+        #expect(refused.status == 64 && refused.stderr.contains("reads no monthly panel"), "\(refused.stderr)")
+        await client.close()
         try await harness.stop()
     }
 

@@ -125,35 +125,47 @@ private func optionalString(_ value: JSONValue?) -> String?? {
     }
 }
 
+/// An optional boolean member: `.some(nil)` when absent or null, nil when of another type.
+private func optionalBool(_ value: JSONValue?) -> Bool?? {
+    switch value {
+    case nil, .null?: .some(nil)
+    case .bool(let flag)?: .some(flag)
+    default: nil
+    }
+}
+
 private enum PredictKeys: String, CodingKey {
-    case customers, model, predictions, probabilities
+    case customers, model, log, predictions, probabilities
 }
 
 extension PredictParams {
     public init(from decoder: any Decoder) throws {
         if let tree = decoder as? any JSONTreeDecoding, case .object(let members) = tree.jsonValue,
             case .array(let elements)? = members["customers"], let customers = CustomerRecord.records(fromJSON: elements),
-            let model = optionalString(members["model"])
+            let model = optionalString(members["model"]), let log = optionalBool(members["log"])
         {
-            self.init(customers: customers, model: model)
+            self.init(customers: customers, model: model, log: log)
             return
         }
         let container = try decoder.container(keyedBy: PredictKeys.self)
         self.init(
             customers: try container.decode([CustomerRecord].self, forKey: .customers),
-            model: try container.decodeIfPresent(String.self, forKey: .model))
+            model: try container.decodeIfPresent(String.self, forKey: .model),
+            log: try container.decodeIfPresent(Bool.self, forKey: .log))
     }
 
     public func encode(to encoder: any Encoder) throws {
         if let tree = encoder as? any JSONTreeEncoding {
             var members: [String: JSONValue] = ["customers": .array(customers.map(\.jsonValue))]
             if let model { members["model"] = .string(model) }
+            if let log { members["log"] = .bool(log) }
             tree.setJSONValue(.object(members))
             return
         }
         var container = encoder.container(keyedBy: PredictKeys.self)
         try container.encode(customers, forKey: .customers)
         try container.encodeIfPresent(model, forKey: .model)
+        try container.encodeIfPresent(log, forKey: .log)
     }
 }
 
@@ -165,6 +177,10 @@ extension PredictParams: JSONDirectWriting {
         if let model {
             writeKey("model", into: &output)
             JSONWriter.writeString(model, into: &output)
+        }
+        if let log {
+            writeKey("log", into: &output)
+            JSONWriter.write(.bool(log), into: &output)
         }
         output.append(UInt8(ascii: "}"))
     }

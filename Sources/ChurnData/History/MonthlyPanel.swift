@@ -199,6 +199,9 @@ private struct PanelReadState {
     var issues: [DataIssue] = []
     var badRows = 0
     var rows = 0
+    /// Set when the file is streamed (``PanelStream``): each good month goes here, with its line,
+    /// instead of into ``histories``; a bad row is thrown at once.
+    var deliver: ((String, PanelMonth, Int) throws -> Void)?
 
     init(file: String, schema: PanelSchema) {
         self.file = file
@@ -206,7 +209,7 @@ private struct PanelReadState {
         readers = schema.inputs.enumerated().map { FieldReader(column: $1, index: $0) }
     }
 
-    mutating func consume(_ record: borrowing CSVRecord) throws(DataError) {
+    mutating func consume(_ record: borrowing CSVRecord) throws {
         guard let names = header else {
             let parsed = (0..<record.count).map { record.lossyString($0).trimmingCharacters(in: .whitespaces) }
             var missing: [String] = []
@@ -246,7 +249,7 @@ private struct PanelReadState {
             case .problem(let problem): issue(column, problem)
             }
         }
-        if let period, !id.isEmpty {
+        if let period, !id.isEmpty, deliver == nil {
             let key = "\(id)\u{1}\(period)"
             if let first = seen[key] {
                 issue(periodIndex, "customer \(id) already has a row for this period (line \(first))")
@@ -256,6 +259,11 @@ private struct PanelReadState {
         }
         guard problems.isEmpty, let period else {
             report(problems)
+            if deliver != nil { throw DataError.badPanelRows(issues: problems, total: 1, rows: rows) }
+            return
+        }
+        if let deliver {
+            try deliver(id, PanelMonth(period: period, values: values), line)
             return
         }
         histories[id, default: []].append(PanelMonth(period: period, values: values))
@@ -264,5 +272,138 @@ private struct PanelReadState {
     private mutating func report(_ problems: [DataIssue]) {
         badRows += 1
         for problem in problems where issues.count < 100 { issues.append(problem) }
+    }
+}
+
+/// A panel file read as it streams, one customer's months at a time, for a customer file sorted
+/// the same way (`churn score --history`): the rows must be sorted by customer id (byte order,
+/// as `sort` in the C locale and `ORDER BY` on a text key give), each customer's rows together.
+/// Only the customer being read and the next few are in memory, whatever the file's size.
+///
+/// The file is read on a thread of its own into a short queue; ``months(of:)`` is called with
+/// ascending ids and passes over customers the caller does not ask for.
+public final class PanelStream: @unchecked Sendable {
+    public let schema: PanelSchema
+    public let file: String
+    private let condition = NSCondition()
+    /// Guarded by `condition`: customers read and not yet taken, oldest first.
+    private var queue: [(id: String, months: [PanelMonth])] = []
+    private var finished = false
+    private var failure: DataError?
+    private var closed = false
+    private static let capacity = 1024
+    /// The caller's side: the customer at the head, once taken from the queue.
+    private var head: (id: String, months: [PanelMonth])?
+    private var lastAsked: String?
+
+    /// Starts reading the panel file at `path` under `schema`.
+    public init(path: String, schema: PanelSchema) {
+        self.schema = schema.canonical
+        self.file = path
+        let thread = Thread { [self] in read(path, schema: schema) }
+        thread.name = "churn panel stream"
+        thread.start()
+    }
+
+    deinit { close() }
+
+    /// Stops the reader (it ends at its next customer).
+    public func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The months of customer `id` (sorted by period; empty when the file has none), for ids
+    /// asked in ascending order. Throws the panel file's first bad row, a file not sorted by
+    /// customer, or ids asked out of order (naming the customer file's order as the problem).
+    public func months(of id: String) throws(DataError) -> [PanelMonth] {
+        if let lastAsked, !(lastAsked < id) {
+            throw .invalidMapping(
+                file: file,
+                reason: lastAsked == id
+                    ? "customer \(id) appears twice in the customer file: --history needs each customer once, the file sorted by id"
+                    : "the customer file is not sorted by customer id (\(id) comes after \(lastAsked)): --history reads both files in one pass and needs both sorted by id (sort -t, -k1,1 with LC_ALL=C)")
+        }
+        lastAsked = id
+        while true {
+            if head == nil { head = try take() }
+            guard let current = head else { return [] }
+            if current.id < id {
+                head = nil
+                continue
+            }
+            guard current.id == id else { return [] }
+            head = nil
+            return current.months.sorted { $0.period < $1.period }
+        }
+    }
+
+    /// The next customer from the reader, waiting for it; nil at the end of the file.
+    private func take() throws(DataError) -> (id: String, months: [PanelMonth])? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty, !finished, failure == nil { condition.wait() }
+        if let failure { throw failure }
+        guard !queue.isEmpty else { return nil }
+        let next = queue.removeFirst()
+        condition.broadcast()
+        return next
+    }
+
+    private func put(_ customer: (id: String, months: [PanelMonth])) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= Self.capacity, !closed { condition.wait() }
+        if closed { throw CancellationError() }
+        queue.append(customer)
+        condition.broadcast()
+    }
+
+    private func read(_ path: String, schema: PanelSchema) {
+        var state = PanelReadState(file: path, schema: schema)
+        var current: (id: String, months: [PanelMonth], line: Int)?
+        var previous: String?
+        var outcome: DataError?
+        do {
+            state.deliver = { id, month, line in
+                if let open = current, open.id == id {
+                    if let clash = open.months.first(where: { $0.period == month.period }) {
+                        throw DataError.badPanelRows(
+                            issues: [DataIssue(file: path, line: line, column: schema.period, value: MonthlyPanel.periodText(clash.period), problem: "customer \(id) already has a row for this period")],
+                            total: 1, rows: 0)
+                    }
+                    current!.months.append(month)
+                    return
+                }
+                if let open = current {
+                    try self.put((open.id, open.months))
+                    previous = open.id
+                }
+                if let previous, !(previous < id) {
+                    let problem = previous == id
+                        ? "customer \(id) has rows apart from each other: --history needs each customer's months together, the file sorted by customer id"
+                        : "the file is not sorted by customer id (\(id) comes after \(previous)): sort it by customer id (sort -t, -k1,1 with LC_ALL=C)"
+                    throw DataError.badPanelRows(issues: [DataIssue(file: path, line: line, column: schema.customer, value: id, problem: problem)], total: 1, rows: 0)
+                }
+                current = (id, [month], line)
+            }
+            try CSVReader(path: path).forEachRecord { record in try state.consume(record) }
+            if state.header == nil { throw DataError.empty(file: path) }
+            if let open = current { try put((open.id, open.months)) }
+        } catch let error as DataError {
+            outcome = error
+        } catch is CancellationError {
+            outcome = nil
+        } catch {
+            outcome = .unreadable(file: path, reason: "\(error)")
+        }
+        state.deliver = nil
+        condition.lock()
+        finished = true
+        failure = outcome
+        condition.broadcast()
+        condition.unlock()
     }
 }
