@@ -65,11 +65,15 @@ final class ScoreOutput {
                 throw CleanExit.message(
                     "an interrupted run left \(progressPath): add --resume to continue it, or delete it to start over", code: 64)
             }
-            let fresh = ScoreCheckpoint(
+            var fresh = ScoreCheckpoint(
                 input: options.input, inputBytes: bytes, inputModified: modified, settings: settings, rowsThrough: 0, outBytes: 0,
                 rejects: options.rejects, rejectsBytes: 0, scored: 0, rejected: 0)
             var scores = try CSVWriter(path: options.out)
             try scores.write(header)
+            // The header is on disk and in the checkpoint before anything can stop the run: a
+            // resume after a stop in the first chunk keeps it.
+            try scores.flush()
+            fresh.outBytes = scores.offset
             if let rejects = options.rejects, FileManager.default.fileExists(atPath: rejects) { try? FileManager.default.removeItem(atPath: rejects) }
             let output = ScoreOutput(scores: scores, rejectsWriter: nil, options: options, progressPath: progressPath, checkpoint: fresh)
             try output.saveCheckpoint()
@@ -123,7 +127,8 @@ final class ScoreOutput {
         let labels = answer.answerers.map { ($0.model.description, $0.arm.rawValue) }
         let bands = options.bands
         for (position, chunkRow) in answer.rows.enumerated() {
-            let probability = answer.probabilities[position]
+            // The band of the value as written (0.4999996 is written 0.500000: high from 0.5).
+            let probability = (answer.probabilities[position] * 1_000_000).rounded() / 1_000_000
             let (model, arm) = labels[answer.answeredBy[position]]
             try scores.writeRow { row in
                 row.field(chunk.customers.ids[chunkRow])
@@ -169,6 +174,14 @@ final class ScoreOutput {
                 try rejectsWriter!.write([String(issue.line), issue.column ?? "", issue.value ?? "", issue.problem])
             }
         }
+    }
+
+    /// After a run that ends before writing any row (a bad input path, a missing column, a
+    /// first chunk that stops it): removes its checkpoint, so that the corrected command runs
+    /// afresh instead of being told to resume nothing.
+    func abandonIfNothingWritten() {
+        guard checkpoint.rowsThrough == 0, checkpoint.scored == 0, checkpoint.rejected == 0, let progressPath, !options.resume else { return }
+        try? FileManager.default.removeItem(atPath: progressPath)
     }
 
     /// Flushes the outputs and removes the checkpoint: the run is complete.

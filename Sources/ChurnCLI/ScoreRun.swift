@@ -51,6 +51,8 @@ struct ScoreRun {
         func writeOldest() async throws {
             let (chunk, task) = pending.removeFirst()
             let answer = try await task.value
+            // Stopped while this chunk was at the daemon: the output ends at the last checkpoint.
+            if stop.isSet { return }
             try output.write(chunk.rows, answer, idField: idField, strict: options.strict)
             reader.release()
             progress.update(
@@ -69,10 +71,12 @@ struct ScoreRun {
             while !pending.isEmpty, !stop.isSet { try await writeOldest() }
         } catch let stopped as ScoreStop {
             reader.cancel()
+            output.abandonIfNothingWritten()
             progress.finish(scored: output.checkpoint.scored, rejected: output.checkpoint.rejected, note: nil)
             throw stopped.exit(progressPath: progressPath, scored: output.checkpoint.scored)
         } catch let error as DataError {
             reader.cancel()
+            output.abandonIfNothingWritten()
             progress.finish(scored: output.checkpoint.scored, rejected: output.checkpoint.rejected, note: nil)
             throw CleanExit.message(error.description, code: 65)
         } catch let error as ChurnClientError {
@@ -106,7 +110,7 @@ struct ScoreRun {
 
     /// What shapes the output, so that a resumed run writes what the first one did.
     private var settings: String {
-        var parts = ["model=\(options.model ?? "champion")", "columns=\(header.joined(separator: ","))"]
+        var parts = ["model=\(options.model ?? "champion")", "schema=\(schema.name)", "columns=\(header.joined(separator: ","))"]
         parts.append("bands=\(options.bands.medium),\(options.bands.high)")
         if let shard = options.shard { parts.append("shard=\(shard.index)/\(shard.count)") }
         if options.reasons > 0 { parts.append("reasons=\(options.reasons)") }
@@ -147,7 +151,11 @@ final class StopSignal: @unchecked Sendable {
         let watched = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in set() }
+            source.setEventHandler { [self] in
+                set()
+                // A second Ctrl-C (or SIGTERM) ends the process at once, even while it waits on the daemon.
+                signal(number, SIG_DFL)
+            }
             source.resume()
             return source
         }
@@ -194,9 +202,16 @@ final class ChunkReader: Sendable {
                         if cancelled() { throw CancellationError() }
                     }
                     if cancelled() { throw CancellationError() }
-                    let months = try panel.map { panel in try chunk.customers.ids.map { try panel.months(of: $0) } }
+                    let months = try panel.map { panel in
+                        try chunk.customers.ids.indices.map { row in
+                            try panel.months(of: chunk.customers.ids[row], line: chunk.lines[row], in: name)
+                        }
+                    }
                     continuation.yield(ScoreChunk(rows: chunk, months: months))
                 }
+                continuation.finish()
+            } catch is CancellationError {
+                // Stopped on purpose (Ctrl-C, or the run ended early): the stream just ends.
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -207,7 +222,10 @@ final class ChunkReader: Sendable {
     }
 
     private var cancelledCheck: @Sendable () -> Bool {
-        { [weak self] in self == nil || self!.cancelled.load(ordering: .relaxed) || self!.stop.isSet }
+        { [weak self] in
+            guard let self else { return true }
+            return self.cancelled.load(ordering: .relaxed) || self.stop.isSet
+        }
     }
 
     /// A chunk was written: the reader may read one more.
@@ -381,10 +399,12 @@ struct ChunkScorer: Sendable {
         return abs(number) >= 1 ? String(format: "%.2f", number) : String(format: "%.3g", number)
     }
 
-    /// The row index and field of a `batch[i].field` problem the daemon named.
+    /// The row index and field of a `batch[i].field` (or, from the record paths,
+    /// `customers[i].field`) problem the daemon named.
     static func refusedRow(_ error: RPCError) -> (Int, String)? {
-        guard let field = error.data?.objectValue?["field"]?.stringValue, field.hasPrefix("batch["),
-            let close = field.firstIndex(of: "]"), let index = Int(field[field.index(field.startIndex, offsetBy: 6)..<close])
+        guard let field = error.data?.objectValue?["field"]?.stringValue,
+            let prefix = ["batch[", "customers["].first(where: { field.hasPrefix($0) }),
+            let close = field.firstIndex(of: "]"), let index = Int(field[field.index(field.startIndex, offsetBy: prefix.count)..<close])
         else { return nil }
         let rest = field[field.index(after: close)...]
         return (index, rest.hasPrefix(".") ? String(rest.dropFirst()) : String(rest))

@@ -197,6 +197,37 @@ struct ScoringTests {
         try await harness.stop()
     }
 
+    @Test func aRunStoppedInItsFirstChunkResumesWithItsHeader() async throws {
+        let harness = try DaemonHarness()
+        try await harness.startWithChampion()
+        let input = harness.root + "/customers.csv"
+        try Self.writeCustomers(input, rows: 400, replace: [3: Self.row(harness.slowCustomerID(1500, name: "first"), 3)])
+        let arguments = ["--chunk-rows", "100", "--in-flight", "2", "--socket", harness.socketPath]
+        let reference = harness.root + "/reference.csv"
+        let whole = try await Self.churn(["score", input, "--out", reference] + arguments, in: harness.root)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        try FileManager.default.removeItem(atPath: harness.startedMarker("first"))
+
+        let out = harness.root + "/scores.csv"
+        let stderrPath = harness.root + "/stopped.txt"
+        let pid = try Self.spawn(["score", input, "--out", out] + arguments, stderrPath: stderrPath)
+        try await harness.waitUntilPluginHas("first")
+        kill(pid, SIGINT)
+        let stopped = await Self.wait(pid, stderrPath: stderrPath)
+        #expect(stopped.status == 130, "\(stopped.stderr)")
+        #expect(Self.lines(out) == ["customerID,churn_probability,risk_band,model,arm"], "stopped before its first chunk was written")
+        let resumed = try await Self.churn(["score", input, "--out", out, "--resume"] + arguments, in: harness.root)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: reference)))
+
+        // A run that cannot start (a column to keep that the file lacks) leaves no checkpoint to
+        // trip over: the corrected command runs afresh.
+        let failed = try await Self.churn(["score", input, "--out", harness.root + "/again.csv", "--keep", "Region"] + arguments, in: harness.root)
+        #expect(failed.status == 65 && failed.stderr.contains("Region"), "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: harness.root + "/again.csv.progress"))
+        try await harness.stop()
+    }
+
     @Test func memoryIsBoundedByTheChunkAndNotByTheFile() async throws {
         let harness = try DaemonHarness()
         try await harness.startWithChampion()

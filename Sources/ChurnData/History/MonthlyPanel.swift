@@ -259,7 +259,7 @@ private struct PanelReadState {
         }
         guard problems.isEmpty, let period else {
             report(problems)
-            if deliver != nil { throw DataError.badPanelRows(issues: problems, total: 1, rows: rows) }
+            if deliver != nil, let first = problems.first { throw DataError.malformed(first) }
             return
         }
         if let deliver {
@@ -316,15 +316,16 @@ public final class PanelStream: @unchecked Sendable {
     }
 
     /// The months of customer `id` (sorted by period; empty when the file has none), for ids
-    /// asked in ascending order. Throws the panel file's first bad row, a file not sorted by
-    /// customer, or ids asked out of order (naming the customer file's order as the problem).
-    public func months(of id: String) throws(DataError) -> [PanelMonth] {
+    /// asked in ascending order. Throws the panel file's first bad row, a panel file not sorted
+    /// by customer, or ids asked out of order (naming the customer file's `line`).
+    public func months(of id: String, line: Int, in customerFile: String) throws(DataError) -> [PanelMonth] {
         if let lastAsked, !(lastAsked < id) {
-            throw .invalidMapping(
-                file: file,
-                reason: lastAsked == id
-                    ? "customer \(id) appears twice in the customer file: --history needs each customer once, the file sorted by id"
-                    : "the customer file is not sorted by customer id (\(id) comes after \(lastAsked)): --history reads both files in one pass and needs both sorted by id (sort -t, -k1,1 with LC_ALL=C)")
+            throw .malformed(
+                DataIssue(
+                    file: customerFile, line: line, value: id,
+                    problem: lastAsked == id
+                        ? "customer \(id) appears twice: --history needs each customer once, the file sorted by customer id"
+                        : "the file is not sorted by customer id (\(id) comes after \(lastAsked)): --history reads it and \(file) in one pass and needs both sorted by id (sort -t, -k1,1 with LC_ALL=C)"))
         }
         lastAsked = id
         while true {
@@ -370,9 +371,10 @@ public final class PanelStream: @unchecked Sendable {
             state.deliver = { id, month, line in
                 if let open = current, open.id == id {
                     if let clash = open.months.first(where: { $0.period == month.period }) {
-                        throw DataError.badPanelRows(
-                            issues: [DataIssue(file: path, line: line, column: schema.period, value: MonthlyPanel.periodText(clash.period), problem: "customer \(id) already has a row for this period")],
-                            total: 1, rows: 0)
+                        throw DataError.malformed(
+                            DataIssue(
+                                file: path, line: line, column: schema.period, value: MonthlyPanel.periodText(clash.period),
+                                problem: "customer \(id) already has a row for this period"))
                     }
                     current!.months.append(month)
                     return
@@ -385,7 +387,7 @@ public final class PanelStream: @unchecked Sendable {
                     let problem = previous == id
                         ? "customer \(id) has rows apart from each other: --history needs each customer's months together, the file sorted by customer id"
                         : "the file is not sorted by customer id (\(id) comes after \(previous)): sort it by customer id (sort -t, -k1,1 with LC_ALL=C)"
-                    throw DataError.badPanelRows(issues: [DataIssue(file: path, line: line, column: schema.customer, value: id, problem: problem)], total: 1, rows: 0)
+                    throw DataError.malformed(DataIssue(file: path, line: line, column: schema.customer, value: id, problem: problem))
                 }
                 current = (id, [month], line)
             }

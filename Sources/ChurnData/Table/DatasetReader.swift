@@ -391,8 +391,13 @@ private struct DatasetReadState {
             index: chunks, customers: customers, lines: lines, kept: kept, rejected: rejected, rowsThrough: rows,
             bytesThrough: bytesRead)
         chunks += 1
+        // An open field's values start afresh with each chunk (its codes are the chunk's own),
+        // so a field of many distinct values (cities, handsets) cannot grow with the file.
+        for field in readers.fields.indices where readers.fields[field].column.open {
+            readers.fields[field] = FieldReader(column: readers.fields[field].column, index: readers.fields[field].index)
+        }
         table = CustomerTable(schema: schema)
-        table.vocabularies = customers.vocabularies
+        table.vocabularies = readers.vocabularies
         table.reserveCapacity(stream.options.chunkRows)
         labels.removeAll(keepingCapacity: true)
         reasons.removeAll(keepingCapacity: true)
