@@ -275,26 +275,17 @@ final class BenchDaemon {
         wait4(pid, &status, 0, &usage)
         let seconds = Double(nowNanoseconds() - started) / 1e9
         guard status == 0 else { throw ValidationError("churn score exited with status \(status >> 8)") }
-        var peaks = ["client": usage.ru_maxrss * 1024, "churnd": Self.peakResident(pid: daemonPID)]
+        var peaks = ["client": usage.ru_maxrss * 1024, "churnd": peakResidentBytes(pid: daemonPID)]
         var cpu = [
             "client": Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
                 + Double(usage.ru_stime.tv_usec) / 1e6,
             "churnd": cpuSeconds(pid: daemonPID) - cpuBefore.0,
         ]
         if let plugin {
-            peaks["plugin"] = Self.peakResident(pid: Int32(plugin))
+            peaks["plugin"] = peakResidentBytes(pid: Int32(plugin))
             cpu["plugin"] = cpuSeconds(pid: Int32(plugin)) - cpuBefore.1
         }
         return ScoreResult(name: name, rows: rows, seconds: seconds, peaks: peaks, cpu: cpu)
-    }
-
-    /// A process's peak resident memory (VmHWM), bytes.
-    static func peakResident(pid: Int32) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
-        }
-        return 0
     }
 
     /// A small file of the header and the first `count` rows of `file`.

@@ -43,9 +43,9 @@ func makeScratchFolder(_ prefix: String) -> String {
     return String(cString: mkdtemp(&template))
 }
 
-/// Peak resident set size of this process so far, in bytes.
-func peakResidentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+/// Peak resident set size (VmHWM) of this process, or of process `pid`, so far, in bytes.
+func peakResidentBytes(pid: Int32? = nil) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid.map(String.init) ?? "self")/status", encoding: .utf8) else { return 0 }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
         let number = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         return number * 1024

@@ -179,14 +179,7 @@ extension PredictBatchParams: JSONDirectWriting {
         output.append(UInt8(ascii: "{"))
         writeKey("batch", first: true, into: &output)
         batch.writeJSON(into: &output)
-        if let model {
-            writeKey("model", into: &output)
-            JSONWriter.writeString(model, into: &output)
-        }
-        if let log {
-            writeKey("log", into: &output)
-            JSONWriter.write(.bool(log), into: &output)
-        }
+        writeModelAndLog(model, log, into: &output)
         output.append(UInt8(ascii: "}"))
     }
 }

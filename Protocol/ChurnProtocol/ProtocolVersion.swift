@@ -9,6 +9,12 @@ public enum ChurnProtocolVersion {
     public static let current = 1
 }
 
+/// Limits of one request (`Protocol/PROTOCOL.md`, section "Limits").
+public enum RequestLimits {
+    /// The most customers one `predict`, `predict.batch`, `explain` or `uplift.predict` carries.
+    public static let maximumCustomers = 100_000
+}
+
 /// Limits of the framing layer (`Protocol/PROTOCOL.md`, section "Framing").
 public enum FrameLimits {
     /// Bytes in the length prefix of every frame: an unsigned 32-bit big-endian integer.

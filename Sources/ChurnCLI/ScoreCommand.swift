@@ -86,8 +86,8 @@ struct ScoreCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
-        guard (1...ModelServingLimits.maximumBatch).contains(chunkRows) else {
-            throw ValidationError("--chunk-rows must be between 1 and \(ModelServingLimits.maximumBatch), got \(chunkRows)")
+        guard (1...RequestLimits.maximumCustomers).contains(chunkRows) else {
+            throw ValidationError("--chunk-rows must be between 1 and \(RequestLimits.maximumCustomers), got \(chunkRows)")
         }
         guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight must be between 1 and 64, got \(inFlight)") }
         guard reasons >= 0 else { throw ValidationError("--reasons must be 0 or more, got \(reasons)") }
@@ -117,11 +117,6 @@ struct ScoreCommand: AsyncParsableCommand {
         let outcome = try await ScoreRun(client: client, schema: schema, options: options).run()
         throw ExitCode(outcome.exitStatus)
     }
-}
-
-/// The limits churnd applies to one request (mirrored for the client's checks).
-enum ModelServingLimits {
-    static let maximumBatch = 100_000
 }
 
 /// Everything `churn score` was asked to do.

@@ -37,7 +37,7 @@ final class ModelServing: Sendable {
     private let epoch = Int(Date().timeIntervalSince1970)
 
     /// The most customers one `predict` or `explain` call may carry.
-    static let maximumBatch = 100_000
+    static let maximumBatch = RequestLimits.maximumCustomers
 
     init(
         registry: ModelRegistry, supervisor: PluginSupervisor, history: CustomerHistory, artifactCache: String,

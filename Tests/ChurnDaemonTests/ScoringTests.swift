@@ -78,6 +78,15 @@ struct ScoringTests {
         return await wait(pid, stderrPath: stderrPath)
     }
 
+    /// Runs `churn score` and sends it Ctrl-C once the plugin holds the slow customer `marker`.
+    static func interrupted(_ arguments: [String], at marker: String, harness: DaemonHarness) async throws -> Run {
+        let stderrPath = harness.root + "/interrupted-\(marker).txt"
+        let pid = try spawn(arguments, stderrPath: stderrPath)
+        try await harness.waitUntilPluginHas(marker)
+        kill(pid, SIGINT)
+        return await wait(pid, stderrPath: stderrPath)
+    }
+
     static func lines(_ path: String) -> [String] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
             .dropLast().map(String.init)
@@ -167,11 +176,7 @@ struct ScoringTests {
         try FileManager.default.removeItem(atPath: harness.startedMarker("mid"))
 
         let out = harness.root + "/scores.csv"
-        let stderrPath = harness.root + "/interrupted.txt"
-        let pid = try Self.spawn(["score", input, "--out", out] + arguments, stderrPath: stderrPath)
-        try await harness.waitUntilPluginHas("mid")
-        kill(pid, SIGINT)
-        let interrupted = await Self.wait(pid, stderrPath: stderrPath)
+        let interrupted = try await Self.interrupted(["score", input, "--out", out] + arguments, at: "mid", harness: harness)
         #expect(interrupted.status == 130, "\(interrupted.stderr)")
         #expect(interrupted.stderr.contains("--resume"), "\(interrupted.stderr)")
         let partial = Self.lines(out)
@@ -209,11 +214,7 @@ struct ScoringTests {
         try FileManager.default.removeItem(atPath: harness.startedMarker("first"))
 
         let out = harness.root + "/scores.csv"
-        let stderrPath = harness.root + "/stopped.txt"
-        let pid = try Self.spawn(["score", input, "--out", out] + arguments, stderrPath: stderrPath)
-        try await harness.waitUntilPluginHas("first")
-        kill(pid, SIGINT)
-        let stopped = await Self.wait(pid, stderrPath: stderrPath)
+        let stopped = try await Self.interrupted(["score", input, "--out", out] + arguments, at: "first", harness: harness)
         #expect(stopped.status == 130, "\(stopped.stderr)")
         #expect(Self.lines(out) == ["customerID,churn_probability,risk_band,model,arm"], "stopped before its first chunk was written")
         let resumed = try await Self.churn(["score", input, "--out", out, "--resume"] + arguments, in: harness.root)

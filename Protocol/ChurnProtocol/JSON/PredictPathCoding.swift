@@ -108,6 +108,18 @@ func writeList<Element>(_ elements: [Element], into output: inout [UInt8], _ wri
     output.append(UInt8(ascii: "]"))
 }
 
+/// Appends the optional `model` and `log` members of a predict request (after its customers).
+func writeModelAndLog(_ model: String?, _ log: Bool?, into output: inout [UInt8]) {
+    if let model {
+        writeKey("model", into: &output)
+        JSONWriter.writeString(model, into: &output)
+    }
+    if let log {
+        writeKey("log", into: &output)
+        JSONWriter.write(.bool(log), into: &output)
+    }
+}
+
 /// Appends `"key":` (with a leading comma unless `first`).
 func writeKey(_ key: StaticString, first: Bool = false, into output: inout [UInt8]) {
     if !first { output.append(UInt8(ascii: ",")) }
@@ -174,14 +186,7 @@ extension PredictParams: JSONDirectWriting {
         output.append(UInt8(ascii: "{"))
         writeKey("customers", first: true, into: &output)
         writeArray(customers, into: &output)
-        if let model {
-            writeKey("model", into: &output)
-            JSONWriter.writeString(model, into: &output)
-        }
-        if let log {
-            writeKey("log", into: &output)
-            JSONWriter.write(.bool(log), into: &output)
-        }
+        writeModelAndLog(model, log, into: &output)
         output.append(UInt8(ascii: "}"))
     }
 }
