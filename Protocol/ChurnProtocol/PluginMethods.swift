@@ -545,11 +545,19 @@ public struct MonthExplanation: Codable, Sendable, Hashable {
     public var weight: Double
     /// The month's values of the most influential panel columns.
     public var values: [String: FieldValue]
+    /// What the month adds to the churn probability: with it minus without it (occlusion), on
+    /// the scale of field contributions, so months and fields rank together as reasons. Equal
+    /// to `weight` for occlusion; absent from plugins that do not measure it.
+    public var effect: Double?
+    /// The most influential panel column among `values`: the one a reason names the month by.
+    public var lead: String?
 
-    public init(period: String, weight: Double, values: [String: FieldValue] = [:]) {
+    public init(period: String, weight: Double, values: [String: FieldValue] = [:], effect: Double? = nil, lead: String? = nil) {
         self.period = period
         self.weight = weight
         self.values = values
+        self.effect = effect
+        self.lead = lead
     }
 }
 

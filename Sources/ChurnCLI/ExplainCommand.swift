@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChurnClient
+import ChurnData
 import ChurnProtocol
 import Foundation
 
@@ -10,10 +11,13 @@ struct ExplainCommand: AsyncParsableCommand {
         discussion: """
             Input as for `churn predict`: a JSON object of customer fields, a JSON array of them, or a \
             CSV file with a header. Each customer gets its churn probability, the version and arm that \
-            answered, and its top drivers: how much each field moved the probability (random forest), \
-            or, for the LSTMs, each month of history with its weight (attention, or for the plain LSTM \
-            what the month adds to the probability: with it minus without it, so a positive month raises \
-            the risk) and its values of the most influential panel columns.
+            answered, and its top reasons in words (`Contract: Month-to-month +18 pts`: what each field, \
+            or month of history, adds to the churn probability in points; positive raises the risk). \
+            Below them: each field's contribution (tree models: exact SHAP values; the LSTMs: the change \
+            when the field is replaced by the average training customer's) and, for the LSTMs, each \
+            month of history with its weight (attention, or for the plain LSTM what the month adds to \
+            the probability: with it minus without it) and its values of the most influential panel \
+            columns.
 
             Examples:
               churn explain --customer '{"customerID":"7590-VHVEG","tenure":1,"Contract":"Month-to-month", ...}'
@@ -70,17 +74,22 @@ struct ExplainCommand: AsyncParsableCommand {
             }
         }
         if output.json { return try printJSON(ExplainResult(explanations: explanations)) }
-        for explained in explanations { print(Self.text(explained)) }
+        // Reasons name fields as the answering model's schema does (by name alone without it).
+        let wording = RiskReasons(schema: try? await CSVCustomers.schema(flag: schema, model: model, client: client))
+        for explained in explanations { print(Self.text(explained, wording: wording, top: top)) }
     }
 
-    /// One customer's explanation as lines for a person.
-    static func text(_ explained: CustomerExplanation) -> String {
+    /// One customer's explanation as lines for a person: the reasons in words first (fields and
+    /// months together, the same reasons the web pages show), then the measurements behind them.
+    static func text(_ explained: CustomerExplanation, wording: RiskReasons = RiskReasons(schema: nil), top: Int = 5) -> String {
         let explanation = explained.explanation
         var lines = [
             String(
                 format: "%@: churn probability %.3f (%@, %@)", explained.customerID, explanation.churnProbability,
                 explained.model.description, explained.arm.rawValue)
         ]
+        let reasons = wording.line(explanation, top: top)
+        if !reasons.isEmpty { lines.append("  reasons: " + reasons) }
         if let bias = explanation.bias { lines.append(String(format: "  baseline %.3f", bias)) }
         for contribution in explanation.contributions {
             let value = contribution.value.text ?? "blank"

@@ -64,7 +64,8 @@ struct ScoreRun {
             for try await chunk in reader.chunks {
                 if stop.isSet { break }
                 let scorer = ChunkScorer(
-                    client: client, model: options.model, idField: idField, reasons: options.reasons, log: options.log, panel: schema.history)
+                    client: client, model: options.model, idField: idField, reasons: options.reasons, log: options.log, panel: schema.history,
+                    wording: RiskReasons(schema: schema))
                 pending.append((chunk, Task { try await scorer.answer(chunk) }))
                 while pending.count >= options.inFlight, !stop.isSet { try await writeOldest() }
             }
@@ -261,6 +262,8 @@ struct ChunkScorer: Sendable {
     let log: Bool
     /// The model's panel, for a chunk that carries months.
     let panel: PanelSchema?
+    /// How reasons are written (the fields' display names and units).
+    let wording: RiskReasons
 
     /// Customers a `predict` with months carries (a year of months is a few KB a customer: well
     /// within a frame).
@@ -353,7 +356,7 @@ struct ChunkScorer: Sendable {
         let (answerers, answeredBy) = Self.answerers(explanations.map { BatchAnswerer(model: $0.model, arm: $0.arm) })
         return ChunkAnswer(
             rows: rows, probabilities: explanations.map(\.explanation.churnProbability), answerers: answerers, answeredBy: answeredBy,
-            reasons: explanations.map { Self.reasonText($0.explanation.contributions) }, refused: refused)
+            reasons: explanations.map { wording.line($0.explanation, top: reasons) }, refused: refused)
     }
 
     /// The distinct answerers, and per customer the index of its own.
@@ -381,22 +384,6 @@ struct ChunkScorer: Sendable {
         let renamed = "batch[\(offset + index)]" + field[field.index(after: close)...]
         let reason = error.data?.objectValue?["reason"]?.stringValue ?? error.message
         return RPCError.invalidParams(field: renamed, reason)
-    }
-
-    /// `Contract=Month-to-month +18.2 pts; tenure=1 +5.0 pts`: each driver with the customer's
-    /// value and its change to the churn probability, in points.
-    static func reasonText(_ contributions: [Contribution]) -> String {
-        contributions.map { contribution in
-            let points = contribution.contribution * 100
-            return "\(contribution.feature)=\(shown(contribution.value)) \(points >= 0 ? "+" : "-")\(String(format: "%.1f", abs(points))) pts"
-        }.joined(separator: "; ")
-    }
-
-    /// A driver's value for a person: whole numbers as they are, others to two decimals (three
-    /// significant digits below 1).
-    static func shown(_ value: FieldValue) -> String {
-        guard case .number(let number) = value, number.rounded() != number else { return value.text ?? "blank" }
-        return abs(number) >= 1 ? String(format: "%.2f", number) : String(format: "%.3g", number)
     }
 
     /// The row index and field of a `batch[i].field` (or, from the record paths,

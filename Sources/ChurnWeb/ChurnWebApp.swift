@@ -421,7 +421,7 @@ public final class ChurnWebApp: Sendable {
                     let explanation = try? await link.with { client throws(ChurnClientError) in
                         try await client.explain([record], model: answer.model.description, top: 8)
                     }.first
-                    values["result"] = pages.predictionValues(answer, explanation: explanation, context: context)
+                    values["result"] = pages.predictionValues(answer, explanation: explanation, schema: schema, context: context)
                     if let explanation { values.merge(pages.chartValues(pages.monthCharts(explanation, context: context))) { $1 } }
                 }
             }
@@ -456,33 +456,27 @@ public final class ChurnWebApp: Sendable {
         return RetentionReport.UpliftSource(version: champion, campaign: campaign)
     }
 
-    /// The top drivers of each target, from the champion's explanations (in calls of 500).
-    private func drivers(of targets: ArraySlice<RetentionReport.Target>, scored: CustomerBase.Scored) async throws -> [String] {
+    /// The top three reasons of each target in words (``RiskReasons``, in `language`), from the
+    /// champion's explanations (in calls of 500).
+    private func drivers(of targets: ArraySlice<RetentionReport.Target>, scored: CustomerBase.Scored, language: Language)
+        async throws -> [String]
+    {
+        let wording = RiskReasons(schema: scored.dataset.schema, language: language.rawValue)
         var drivers: [String] = []
         for start in stride(from: targets.startIndex, to: targets.endIndex, by: 500) {
             let records = targets[start..<min(start + 500, targets.endIndex)].map { scored.records[$0.row] }
             let model = scored.model.description
             let explained = try await link.with { client throws(ChurnClientError) in try await client.explain(records, model: model, top: 3) }
-            drivers += explained.map { Self.driverText($0.explanation) }
+            drivers += explained.map { wording.line($0.explanation, top: 3) }
         }
         return drivers
-    }
-
-    /// "Contract=Month-to-month +0.12; tenure=2 +0.08" or, for sequence models, the months that weigh most.
-    static func driverText(_ explanation: ModelExplanation) -> String {
-        let top = explanation.contributions.sorted { abs($0.contribution) > abs($1.contribution) }.prefix(3)
-        if !top.isEmpty {
-            return top.map { "\($0.feature)=\($0.value.text ?? "") " + String(format: "%+.2f", $0.contribution) }.joined(separator: "; ")
-        }
-        let months = (explanation.months ?? []).sorted { $0.weight > $1.weight }.prefix(3)
-        return months.map { "\($0.period) " + String(format: "%.2f", $0.weight) }.joined(separator: "; ")
     }
 
     /// Every target as CSV: id, risk, bill, offer, expected value, drivers.
     private func targetsCSV(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let model = selectedModel(request, context)
         let (report, scored, _) = try await retentionReport(model)
-        let drivers = try await drivers(of: report.targets[...], scored: scored)
+        let drivers = try await drivers(of: report.targets[...], scored: scored, language: context.language)
         let valueColumn = report.revenueField == nil ? "expected_churners_kept" : "expected_monthly_revenue_kept_net_\(report.currency)"
         var lines = [["rank", "customer_id", "risk", "monthly_bill", "offer", valueColumn, "drivers"].joined(separator: ",")]
         for (index, target) in report.targets.enumerated() {
@@ -521,7 +515,7 @@ public final class ChurnWebApp: Sendable {
             let pageCount = max(1, (report.targets.count + perPage - 1) / perPage)
             let page = min(max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1), pageCount)
             let shown = report.targets[min((page - 1) * perPage, report.targets.count)..<min(page * perPage, report.targets.count)]
-            let drivers = try await drivers(of: shown, scored: scored)
+            let drivers = try await drivers(of: shown, scored: scored, language: context.language)
             var (reportValues, chart) = pages.retentionValues(report, context: context)
             reportValues.merge(
                 pages.targetValues(

@@ -361,20 +361,23 @@ struct PageBuilder: Sendable {
 
     // MARK: Prediction
 
-    func predictionValues(_ prediction: Prediction, explanation: CustomerExplanation?, context: WebRequestContext) -> [String: Any] {
+    /// The prediction's probability and verdict, then its reasons in words (fields and months
+    /// ranked together, ``RiskReasons``) and, for a sequence model, the months behind them.
+    func predictionValues(
+        _ prediction: Prediction, explanation: CustomerExplanation?, schema: DatasetSchema?, context: WebRequestContext
+    ) -> [String: Any] {
         var values: [String: Any] = [
             "probability": String(format: "%.1f%%", prediction.churnProbability * 100),
             "verdict": text(prediction.churn ? "pred.will_churn" : "pred.will_stay", context),
             "model": prediction.model.description, "arm": prediction.arm,
         ]
         if let explanation {
-            let drivers = explanation.explanation.contributions.sorted { abs($0.contribution) > abs($1.contribution) }.prefix(8)
-            values["has_drivers"] = !drivers.isEmpty
-            values["drivers"] = drivers.map { driver -> [String: Any] in
+            let wording = RiskReasons(schema: schema, language: context.language.rawValue)
+            let reasons = wording.reasons(explanation.explanation, top: 8)
+            values["has_drivers"] = !reasons.isEmpty
+            values["drivers"] = reasons.map { reason -> [String: Any] in
                 [
-                    "feature": driver.feature, "value": driver.value.text ?? "—",
-                    "effect": String(format: "%+.1f ", driver.contribution * 100) + text("unit.points", context),
-                    "direction": driver.contribution > 0 ? "up" : "down",
+                    "reason": reason.phrase, "effect": wording.points(reason.points), "direction": reason.points > 0 ? "up" : "down",
                 ]
             }
             if let months = explanation.explanation.months, !months.isEmpty {

@@ -178,8 +178,9 @@ enum Templates {
           <p class="probability"><strong id="probability">{{probability}}</strong> {{t.pred.probability}} — {{verdict}}</p>
           <p>{{t.pred.answered_by}} <span id="answered-by">{{model}}</span> · {{t.pred.arm}} <span id="arm">{{arm}}</span></p>
           {{#has_drivers}}<h3>{{t.pred.drivers}}</h3>
-          <div class="scroll"><table id="drivers"><thead><tr><th>{{t.pred.feature}}</th><th>{{t.pred.value}}</th><th>{{t.pred.effect}}</th></tr></thead><tbody>
-          {{#drivers}}<tr><td>{{feature}}</td><td>{{value}}</td><td class="{{direction}}">{{effect}}</td></tr>{{/drivers}}</tbody></table></div>{{/has_drivers}}
+          <p class="note">{{t.pred.drivers_note}}</p>
+          <div class="scroll"><table id="drivers"><thead><tr><th>{{t.pred.reason}}</th><th>{{t.pred.effect}}</th></tr></thead><tbody>
+          {{#drivers}}<tr><td>{{reason}}</td><td class="{{direction}}">{{effect}}</td></tr>{{/drivers}}</tbody></table></div>{{/has_drivers}}
           {{#history_source}}<p id="history-source">{{t.pred.history}}: {{history_source}}</p>{{/history_source}}
           {{#has_months}}<h3>{{t.pred.months}}</h3>
           <div class="multiples">

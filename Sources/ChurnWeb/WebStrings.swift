@@ -187,9 +187,13 @@ enum WebStrings {
         "pred.will_stay": ("likely to stay", "유지 가능성 높음"),
         "pred.answered_by": ("Answered by", "응답 모델"),
         "pred.arm": ("Arm", "그룹"),
-        "pred.drivers": ("Top drivers", "주요 요인"),
+        "pred.drivers": ("Why this risk", "위험의 이유"),
+        "pred.reason": ("Reason", "이유"),
+        "pred.drivers_note": (
+            "What each field or month adds to the churn probability, in percentage points: + raises the risk, − lowers it.",
+            "각 항목이나 월이 이탈 확률에 더하는 값(%p): +는 위험을 높이고 −는 낮춥니다."
+        ),
         "pred.feature": ("Input", "입력"),
-        "pred.value": ("Value", "값"),
         "pred.effect": ("Effect on probability", "확률에 대한 영향"),
         "pred.months": ("The customer's months", "고객의 월별 기록"),
         "pred.period": ("Month", "월"),

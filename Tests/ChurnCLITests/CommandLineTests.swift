@@ -56,6 +56,7 @@ struct CommandLineTests {
         let text = ExplainCommand.text(explained)
         #expect(text.contains("C1: churn probability 0.620 (churn@3, champion)"))
         #expect(text.contains("+0.180  Contract = Month-to-month"))
+        #expect(text.contains("  reasons: Contract: Month-to-month +18 pts"), "the reasons in words come first")
         #expect(text.contains("months: observed months (stored), weighed by attention"))
         #expect(text.contains("2026-09  0.700  plan basic, support_calls 3"))
         #expect(text.contains("2026-10  0.300"))

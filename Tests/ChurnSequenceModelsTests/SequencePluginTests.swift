@@ -122,6 +122,42 @@ struct SequencePluginTests {
         }
     }
 
+    /// Both LSTMs explain every input field as well as every month, on one scale (points of
+    /// churn probability, by occlusion), so the contract is not invisible behind the months.
+    @Test(arguments: [false, true])
+    func fieldsAndMonthsAreExplainedOnOneScale(attention: Bool) throws {
+        guard let dataset = try realData() else { return }
+        let (folder, test) = try trainingFiles(dataset)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let plugin = SequencePlugin(attention: attention)
+        _ = try train(plugin, folder, params: ["epochs": 4])
+        let model = try plugin.load(artifact: try Data(contentsOf: URL(fileURLWithPath: folder + "/model.artifact")))
+        let records = Array(test.records.prefix(300))
+        let explanations = try model.explain(records, top: nil)
+        let inputs = Set(BuiltInSchemas.kaggle.inputs.map(\.name))
+        var meanEffect: [String: Double] = [:]
+        for explanation in explanations {
+            #expect(inputs.isSubset(of: Set(explanation.contributions.map(\.feature))), "every field is explained")
+            for contribution in explanation.contributions { meanEffect[contribution.feature, default: 0] += abs(contribution.contribution) / 300 }
+            for month in explanation.months ?? [] {
+                let effect = try #require(month.effect, "every month has its effect in points")
+                if !attention { #expect(month.weight == effect, "the plain LSTM weighs months by the same occlusion") }
+            }
+        }
+        // The contract decides much of telco churn; gender decides none of it.
+        let contract = meanEffect["Contract"] ?? 0
+        let gender = meanEffect["gender"] ?? 0
+        #expect(contract > 0.01 && contract > 3 * gender, "Contract \(contract), gender \(gender)")
+        // The same reasons in words, fields and months ranked together.
+        let top = try #require(explanations.max { $0.churnProbability < $1.churnProbability })
+        let reasons = RiskReasons(schema: BuiltInSchemas.kaggle).reasons(top, top: 5)
+        #expect(reasons.count == 5)
+        #expect(reasons.contains { if case .field = $0.subject { true } else { false } }, "\(reasons.map(\.text))")
+        #expect(zip(reasons, reasons.dropFirst()).allSatisfy { abs($0.points) >= abs($1.points) })
+        let limited = try model.explain(Array(records.prefix(3)), top: 2)
+        #expect(limited.allSatisfy { $0.contributions.count == 2 }, "top limits the fields")
+    }
+
     @Test(arguments: [
         (["hidden": 0] as [String: JSONValue], "params.hidden"),
         (["epochs": -1], "params.epochs"),

@@ -245,14 +245,14 @@ public struct LoadedSequenceModel: LoadedChurnModel {
         }
     }
 
-    private func inputs(_ customers: [CustomerRecord]) throws -> (SequenceDataset, [[PanelMonth]]) {
+    private func inputs(_ customers: [CustomerRecord]) throws -> (SequenceDataset, [[PanelMonth]], CustomerTable) {
         let table = try records.table(customers)
         let months = try dataset.months(of: customers)
-        return (source.inputs(table, schema: schema, months: months), months)
+        return (source.inputs(table, schema: schema, months: months), months, table)
     }
 
     public func predict(_ customers: [CustomerRecord]) throws -> [Double] {
-        let (data, _) = try inputs(customers)
+        let (data, _, _) = try inputs(customers)
         // The model keeps activations between forward and backward: one pass at a time.
         return lock.withLock { SequenceTrainer.predict(model, data).map(Double.init) }
     }
@@ -265,39 +265,49 @@ public struct LoadedSequenceModel: LoadedChurnModel {
         return lock.withLock { SequenceTrainer.predict(model, data).map(Double.init) }
     }
 
+    /// Each customer's reasons, measured by occlusion on the probability scale: every input field
+    /// replaced by the average training customer's (its mean, or its categories' shares) and
+    /// every month masked out, the change in churn probability each causes (so the contract
+    /// and the months rank together, with one sign: positive raises the risk). The months also
+    /// keep their attention weights (`lstm_attention`) or their occlusion (`lstm`) as `weight`.
     public func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
-        let (data, months) = try inputs(customers)
+        let (data, months, table) = try inputs(customers)
         let steps = data.sequences.steps
         return lock.withLock {
             let (staticBatch, sequence) = data.batch(Array(0..<data.count)[...])
             let probabilities = model.probabilities(static: staticBatch, sequence: sequence)
-            let weights: [Float]?
-            let method: String?
-            if let attention = model.lastAttentionWeights {
-                weights = attention
-                method = "attention"
-            } else if steps > 0 {
-                weights = occlusion(data, baseline: probabilities)
-                method = "occlusion"
-            } else {
-                weights = nil
-                method = nil
-            }
+            // Read before any other pass overwrites them.
+            let attention = model.lastAttentionWeights
+            let monthEffects = steps > 0 ? occlusion(data, baseline: probabilities) : nil
+            let fieldEffects = fieldOcclusion(data, baseline: probabilities)
+            let method: String? = monthEffects == nil ? nil : (attention == nil ? "occlusion" : "attention")
             return (0..<data.count).map { row in
-                guard let weights else { return ModelExplanation(churnProbability: Double(probabilities[row])) }
-                var attention: [MonthWeight]?
+                var contributions = fieldEffects.map { field, effects in
+                    Contribution(feature: field, value: schema.inputValue(of: field, in: table, row: row), contribution: Double(effects[row]))
+                }
+                contributions.sort { abs($0.contribution) > abs($1.contribution) }
+                if let top { contributions = Array(contributions.prefix(top)) }
+                guard let monthEffects else {
+                    return ModelExplanation(churnProbability: Double(probabilities[row]), contributions: contributions)
+                }
                 var explained: [MonthExplanation] = []
                 for step in 0..<steps where data.sequences.mask[row * steps + step] > 0 {
                     let period = data.sequences.months[row * steps + step]
-                    let weight = Double(weights[row * steps + step])
-                    explained.append(MonthExplanation(period: MonthlyPanel.periodText(period), weight: weight, values: values(months[row], period: period)))
+                    let effect = Double(monthEffects[row * steps + step])
+                    let weight = attention.map { Double($0[row * steps + step]) } ?? effect
+                    let values = values(months[row], period: period)
+                    explained.append(
+                        MonthExplanation(
+                            period: MonthlyPanel.periodText(period), weight: weight, values: values, effect: effect,
+                            lead: panelRanking.first { values[$0] != nil }))
                 }
-                if case .derived = source, method == "attention" {
-                    attention = explained.map { MonthWeight(month: Int($0.period) ?? 0, weight: $0.weight) }
+                var monthWeights: [MonthWeight]?
+                if case .derived = source, attention != nil {
+                    monthWeights = explained.map { MonthWeight(month: Int($0.period) ?? 0, weight: $0.weight) }
                 }
                 return ModelExplanation(
-                    churnProbability: Double(probabilities[row]), attention: attention, history: source.provenance, months: explained,
-                    monthMethod: method)
+                    churnProbability: Double(probabilities[row]), contributions: contributions, attention: monthWeights,
+                    history: source.provenance, months: explained, monthMethod: method)
             }
         }
     }
@@ -316,6 +326,39 @@ public struct LoadedSequenceModel: LoadedChurnModel {
             }
         }
         return result
+    }
+
+    /// Per input field (in the encoding's order), per row: the probability minus the
+    /// probability with the field's columns replaced by the average training customer's
+    /// (standardised numbers and derived aggregates at 0, their mean; categories at their
+    /// training shares; a missing-value indicator at 0).
+    private func fieldOcclusion(_ data: SequenceDataset, baseline: [Float]) -> [(String, [Float])] {
+        let width = data.staticFeatures.columns
+        let fields = schema.columnFields
+        guard fields.count == width else { return [] }
+        var average = [Float](repeating: 0, count: width)
+        var column = 0
+        for encoding in schema.categorical {
+            for value in encoding.averageColumns {
+                average[column] = value
+                column += 1
+            }
+        }
+        var order: [String] = []
+        var columns: [String: [Int]] = [:]
+        for (index, field) in fields.enumerated() {
+            if columns[field] == nil { order.append(field) }
+            columns[field, default: []].append(index)
+        }
+        return order.map { field in
+            var occluded = data
+            for row in 0..<data.count {
+                for index in columns[field]! { occluded.staticFeatures.values[row * width + index] = average[index] }
+            }
+            let (staticBatch, sequence) = occluded.batch(Array(0..<data.count)[...])
+            let without = model.probabilities(static: staticBatch, sequence: sequence)
+            return (field, (0..<data.count).map { baseline[$0] - without[$0] })
+        }
     }
 
     /// The month's values of the three most influential panel columns.

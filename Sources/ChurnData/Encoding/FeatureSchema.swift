@@ -112,6 +112,22 @@ public struct FeatureSchema: Codable, Sendable, Hashable {
         public var field: String
         /// Values seen in training; each has a column, then one `unknown` column.
         public var seen: [String]
+        /// Each seen value's share of the training rows (absent from older artifacts): the
+        /// average customer's encoding, which occlusion explanations replace a field with.
+        public var shares: [Double]?
+
+        public init(field: String, seen: [String], shares: [Double]? = nil) {
+            self.field = field
+            self.seen = seen
+            self.shares = shares
+        }
+
+        /// The average training customer's columns of this field: each seen value's share, then
+        /// 0 for `unknown` (an even split without recorded shares).
+        public var averageColumns: [Float] {
+            let fractions = shares ?? Array(repeating: 1 / Double(max(seen.count, 1)), count: seen.count)
+            return fractions.map { Float($0) } + [0]
+        }
     }
 
     /// One standardised number.
@@ -155,9 +171,12 @@ public struct FeatureSchema: Codable, Sendable, Hashable {
     ) -> FeatureSchema {
         let categorical = table.layout.categoricalNames.enumerated().map { index, name in
             let vocabulary = table.vocabularies[index]
-            var present = [Bool](repeating: false, count: vocabulary.count)
-            for code in table.codes[index] { present[Int(code)] = true }
-            return CategoricalEncoding(field: name, seen: vocabulary.enumerated().filter { present[$0.offset] }.map(\.element))
+            var counts = [Int](repeating: 0, count: vocabulary.count)
+            for code in table.codes[index] { counts[Int(code)] += 1 }
+            let present = counts.indices.filter { counts[$0] > 0 }
+            return CategoricalEncoding(
+                field: name, seen: present.map { vocabulary[$0] },
+                shares: present.map { Double(counts[$0]) / Double(max(table.count, 1)) })
         }
         let numeric = table.layout.numberNames.enumerated().map { index, name in
             let column = table.numbers[index]

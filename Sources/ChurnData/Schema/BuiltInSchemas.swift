@@ -44,12 +44,40 @@ public enum BuiltInSchemas {
 
     /// Korean labels of the telco fields, for forms and tables.
     private static let koreanLabels: [String: String] = [
-        "gender": "성별", "SeniorCitizen": "고령자", "Partner": "배우자", "Dependents": "부양가족", "tenure": "가입 기간(월)",
+        "gender": "성별", "SeniorCitizen": "고령자", "Partner": "배우자", "Dependents": "부양가족", "tenure": "가입 기간",
         "PhoneService": "전화 서비스", "MultipleLines": "다회선", "InternetService": "인터넷 서비스", "OnlineSecurity": "온라인 보안",
         "OnlineBackup": "온라인 백업", "DeviceProtection": "기기 보호", "TechSupport": "기술 지원", "StreamingTV": "TV 스트리밍",
         "StreamingMovies": "영화 스트리밍", "Contract": "약정", "PaperlessBilling": "전자 청구서", "PaymentMethod": "결제 방법",
         "MonthlyCharges": "월 요금", "TotalCharges": "총 요금",
     ]
+
+    /// What the telco fields' values are called: Korean for every value, English where the file's
+    /// value is a code (`SeniorCitizen` 0/1).
+    private static let valueLabels: [String: [String: [String: String]]] = {
+        let yesNo = ["Yes": "예", "No": "아니요"]
+        let addOn = yesNo.merging(["No internet service": "인터넷 미가입"]) { $1 }
+        var labels: [String: [String: [String: String]]] = [
+            "gender": ["ko": ["Female": "여성", "Male": "남성"]],
+            "SeniorCitizen": ["en": ["0": "No", "1": "Yes"], "ko": ["0": "아니요", "1": "예"]],
+            "MultipleLines": ["ko": yesNo.merging(["No phone service": "전화 미가입"]) { $1 }],
+            "InternetService": ["ko": ["DSL": "DSL", "Fiber optic": "광랜", "No": "미가입"]],
+            "Contract": ["ko": ["Month-to-month": "월 단위", "One year": "1년", "Two year": "2년"]],
+            "PaymentMethod": [
+                "ko": [
+                    "Electronic check": "전자 수표", "Mailed check": "우편 수표", "Bank transfer (automatic)": "계좌 이체(자동)",
+                    "Credit card (automatic)": "신용카드(자동)",
+                ]
+            ],
+        ]
+        for name in ["Partner", "Dependents", "PhoneService", "PaperlessBilling"] { labels[name] = ["ko": yesNo] }
+        for name in ["OnlineSecurity", "OnlineBackup", "DeviceProtection", "TechSupport", "StreamingTV", "StreamingMovies"] {
+            labels[name] = ["ko": addOn]
+        }
+        return labels
+    }()
+
+    /// Units of the telco numbers.
+    private static let units: [String: [String: String]] = ["tenure": ["en": "months", "ko": "개월"]]
 
     private static func telcoColumns(renamed: [String: String], maps: [String: [String: String]]) -> [SchemaColumn] {
         let yesNo = ["No", "Yes"]
@@ -57,12 +85,12 @@ public enum BuiltInSchemas {
         func category(_ name: String, _ values: [String]) -> SchemaColumn {
             SchemaColumn(
                 name: name, column: renamed[name], type: .categorical, values: values, map: maps[name],
-                labels: koreanLabels[name].map { ["ko": $0] })
+                labels: koreanLabels[name].map { ["ko": $0] }, valueLabels: valueLabels[name])
         }
         func number(_ name: String, maximum: Double, integer: Bool = false, blank: BlankRule = .error) -> SchemaColumn {
             SchemaColumn(
                 name: name, column: renamed[name], type: .numeric, minimum: 0, maximum: maximum, integer: integer, blank: blank,
-                labels: koreanLabels[name].map { ["ko": $0] })
+                labels: koreanLabels[name].map { ["ko": $0] }, units: units[name])
         }
         return [
             category("gender", ["Female", "Male"]), category("SeniorCitizen", ["0", "1"]), category("Partner", yesNo),

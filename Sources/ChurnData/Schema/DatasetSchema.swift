@@ -173,13 +173,22 @@ public struct SchemaColumn: Sendable, Hashable {
     public var falseValues: [String]?
     /// What people call the field, by language code (`{"ko": "약정"}`), for forms and tables.
     public var labels: [String: String]?
+    /// The unit a number is in, by language code (`{"en": "months", "ko": "개월"}`), as reasons
+    /// and tables say it after the value.
+    public var units: [String: String]?
+    /// Categorical: what people call each value, by language code and then value
+    /// (`{"ko": {"Month-to-month": "월 단위"}}`).
+    public var valueLabels: [String: [String: String]]?
 
     public init(
         name: String, column: String? = nil, type: ColumnType, values: [String]? = nil, open: Bool = false,
         map: [String: String]? = nil, minimum: Double? = nil, maximum: Double? = nil, integer: Bool = false,
-        blank: BlankRule = .error, trueValues: [String]? = nil, falseValues: [String]? = nil, labels: [String: String]? = nil
+        blank: BlankRule = .error, trueValues: [String]? = nil, falseValues: [String]? = nil, labels: [String: String]? = nil,
+        units: [String: String]? = nil, valueLabels: [String: [String: String]]? = nil
     ) {
         self.labels = labels
+        self.units = units
+        self.valueLabels = valueLabels
         self.name = name
         self.column = column
         self.type = type
@@ -201,6 +210,47 @@ public struct SchemaColumn: Sendable, Hashable {
     public func label(_ language: String) -> String {
         guard let label = labels?[language], label != name else { return name }
         return "\(label) (\(name))"
+    }
+
+    /// What people call the field in `language`, alone (for sentences and reasons): the schema's
+    /// label in that language, else its English label, else the name in words
+    /// (`MonthlyCharges` → `Monthly charges`, `dropped_calls` → `Dropped calls`).
+    public func displayName(_ language: String) -> String {
+        labels?[language] ?? labels?["en"] ?? Self.words(name)
+    }
+
+    /// `value` as people say it in `language`: the schema's value label, else the value.
+    public func displayValue(_ value: String, _ language: String) -> String {
+        valueLabels?[language]?[value] ?? value
+    }
+
+    /// The unit of a number in `language` (the English one when there is none in it).
+    public func unit(_ language: String) -> String? {
+        units?[language] ?? units?["en"]
+    }
+
+    /// A field name in words: split at underscores, dashes, spaces and lower-to-upper case
+    /// changes; words in capitals (`TV`) kept, others lower case; the first letter capitalised.
+    public static func words(_ name: String) -> String {
+        var words: [String] = []
+        var current = ""
+        var previous: Character?
+        for character in name {
+            if character == "_" || character == "-" || character == " " || character == "." {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+            } else if character.isUppercase, let previous, previous.isLowercase || previous.isNumber {
+                words.append(current)
+                current = String(character)
+            } else {
+                current.append(character)
+            }
+            previous = character
+        }
+        if !current.isEmpty { words.append(current) }
+        let shaped = words.map { word in word.count > 1 && word == word.uppercased() ? word : word.lowercased() }
+        guard let first = shaped.first else { return name }
+        return ([first.prefix(1).uppercased() + first.dropFirst()] + shaped.dropFirst()).joined(separator: " ")
     }
 
     /// Boolean tokens when the schema names none.

@@ -298,7 +298,10 @@ private struct SchemaReader {
         let members = try object(json, path)
         try known(
             members,
-            ["name", "column", "type", "values", "open", "map", "min", "max", "integer", "blank", "true", "false", "labels", "description"],
+            [
+                "name", "column", "type", "values", "open", "map", "min", "max", "integer", "blank", "true", "false", "labels", "unit",
+                "value_labels", "description",
+            ],
             path)
         let name = try string(members["name"], "\(path).name")
         let typeName = try string(members["type"], "\(path).type")
@@ -338,13 +341,34 @@ private struct SchemaReader {
             }
             labels = translated
         }
+        var units: [String: String]?
+        switch members["unit"] {
+        case nil, .null?: break
+        case .string(let unit)?: units = ["en": unit]
+        case let value?:
+            var translated: [String: String] = [:]
+            for (language, unit) in try object(value, "\(path).unit") { translated[language] = try string(unit, "\(path).unit.\(language)") }
+            units = translated
+        }
+        var valueLabels: [String: [String: String]]?
+        if let value = members["value_labels"], value != .null {
+            var byLanguage: [String: [String: String]] = [:]
+            for (language, labels) in try object(value, "\(path).value_labels") {
+                var translated: [String: String] = [:]
+                for (key, label) in try object(labels, "\(path).value_labels.\(language)") {
+                    translated[key] = try string(label, "\(path).value_labels.\(language).\(key)")
+                }
+                byLanguage[language] = translated
+            }
+            valueLabels = byLanguage
+        }
         return SchemaColumn(
             name: name, column: try optionalString(members["column"], "\(path).column"), type: type,
             values: try strings(members["values"], "\(path).values"), open: try bool(members["open"], "\(path).open") ?? false,
             map: map, minimum: try number(members["min"], "\(path).min"), maximum: try number(members["max"], "\(path).max"),
             integer: try bool(members["integer"], "\(path).integer") ?? false, blank: blank,
             trueValues: try strings(members["true"], "\(path).true"), falseValues: try strings(members["false"], "\(path).false"),
-            labels: labels)
+            labels: labels, units: units, valueLabels: valueLabels)
     }
 }
 
@@ -393,6 +417,8 @@ extension SchemaColumn {
         if let trueValues { object["true"] = .array(trueValues.map { .string($0) }) }
         if let falseValues { object["false"] = .array(falseValues.map { .string($0) }) }
         if let labels { object["labels"] = .object(labels.mapValues { .string($0) }) }
+        if let units { object["unit"] = .object(units.mapValues { .string($0) }) }
+        if let valueLabels { object["value_labels"] = .object(valueLabels.mapValues { .object($0.mapValues { .string($0) }) }) }
         return .object(object)
     }
 }
@@ -403,7 +429,7 @@ enum SchemaJSON {
         "format", "name", "id", "label", "reason", "columns", "never_inputs", "derived_history", "revenue", "history",
         "customer", "period", "window", "required",
         "column", "type", "values", "open", "map", "min", "max", "integer", "blank", "true", "false", "positive", "negative",
-        "labels", "generated", "when", "equals", "value", "tenure", "monthly_charge", "total_charges",
+        "labels", "unit", "value_labels", "generated", "when", "equals", "value", "tenure", "monthly_charge", "total_charges",
     ]
 
     static func pretty(_ value: JSONValue, indent: String = "") -> String {
