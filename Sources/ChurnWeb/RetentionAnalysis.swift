@@ -18,6 +18,8 @@ struct RetentionReport: Sendable {
         var reasons: [(reason: String, count: Int)]
         /// The offer that keeps most in this segment.
         var bestOffer: RetentionOffer?
+        /// For the row standing for the smaller segments: how many it adds up.
+        var others = 0
     }
 
     struct OfferResult: Sendable {
@@ -44,12 +46,21 @@ struct RetentionReport: Sendable {
         /// Expected monthly revenue kept net of the offer's cost (or, without a revenue field,
         /// churners kept), for the share assumed to accept.
         var value: Double
+        /// Expected monthly spend on the offer: its cost for each customer expected to accept
+        /// and stay (what a budget is spent on).
+        var expectedCost: Double
     }
 
     var model: ModelRef
+    /// The schema the customers were read with (display names and value labels).
+    var schema: DatasetSchema
+    /// The one definition of at risk, used by every figure and list: a churn probability at or
+    /// above this, among customers still with us.
     var atRiskThreshold: Double
     /// Customers at or above the threshold who have not already left: those targeted.
     var atRiskCustomers: Int
+    /// Customers the file does not say have left.
+    var customersStillWithUs: Int
     /// Σ risk × monthly bill over exactly those customers (nil without a revenue field).
     var revenueAtRisk: Double?
     /// Σ monthly bill over them: what they pay now.
@@ -65,20 +76,57 @@ struct RetentionReport: Sendable {
     var offers: [OfferResult]
     /// Offers that do not fit the model's schema, with why.
     var inapplicable: [(offer: RetentionOffer, reason: String)]
-    /// Whom to contact: at-risk customers for whom some offer is expected to keep more than it
-    /// costs, ranked by that value.
+    /// Whom to contact: at-risk customers for whom an offer they are eligible for is expected to
+    /// keep more than it costs, ranked by that value.
     var targets: [Target]
     /// How the targets were ranked: by an uplift model learned from a campaign's treated and
     /// control groups (measured evidence), or, until one exists, by the what-if simulation.
     var basis: TargetBasis
+    /// An uplift model that exists but whose held-back Qini does not yet clear ranking by risk:
+    /// the targets are then ranked by the simulation, and the page says why.
+    var upliftSetAside: UpliftStanding?
+
+    /// The targets a monthly `budget` for offers reaches, best first: the longest prefix whose
+    /// expected spend fits (all of them without a budget).
+    func contacts(within budget: Double?) -> ArraySlice<Target> {
+        guard let budget else { return targets[...] }
+        var spent = 0.0
+        var count = 0
+        for target in targets {
+            guard spent + target.expectedCost <= budget + 1e-9 else { break }
+            spent += target.expectedCost
+            count += 1
+        }
+        return targets.prefix(count)
+    }
+
+    /// An uplift model's held-back evidence against ranking by risk.
+    struct UpliftStanding: Sendable {
+        var model: ModelRef
+        /// Held-back Qini coefficient of its ranking, and of ranking the same rows by risk.
+        var qini: Double?
+        var qiniByRisk: Double?
+        /// 95% interval of the difference (paired bootstrap), when recorded.
+        var gain: (low: Double, high: Double)?
+
+        init(_ version: ModelVersionInfo) {
+            model = version.ref
+            qini = version.metrics["val_qini"]
+            qiniByRisk = version.metrics["val_qini_by_risk"]
+            if let low = version.metrics["val_qini_gain_low"], let high = version.metrics["val_qini_gain_high"] { gain = (low, high) }
+        }
+
+        /// Better than ranking by risk: the interval of the gain lies above 0.
+        var isBetter: Bool { (gain?.low ?? 0) > 0 }
+    }
 
     /// Where a target list's values come from.
     enum TargetBasis: Sendable {
         /// Re-scoring changed records through the churn model: a simulation, not an effect.
         case simulation
         /// An uplift model's predicted uplift (churn without the offer − churn with it), learned
-        /// from campaign `campaign`'s randomized groups.
-        case upliftModel(model: ModelRef, campaign: Int?, offer: String, heldBackQini: Double?)
+        /// from campaign `campaign`'s randomized groups, shown better than ranking by risk.
+        case upliftModel(campaign: Int?, offer: String, standing: UpliftStanding)
     }
 
     /// An uplift model to rank targets by: its champion version and the campaign behind it.
@@ -114,6 +162,7 @@ struct RetentionReport: Sendable {
 
         // Per offer: the drop in risk of every eligible at-risk customer, by re-scoring.
         var values: [String: [Int: Double]] = [:]
+        var costs: [String: [Int: Double]] = [:]
         var results: [OfferResult] = []
         for offer in usable {
             var rows: [Int] = []
@@ -126,20 +175,19 @@ struct RetentionReport: Sendable {
             var kept = 0.0
             var dropSum = 0.0
             var perCustomer: [Int: Double] = [:]
+            var spend: [Int: Double] = [:]
             for (index, row) in rows.enumerated() {
                 // Only the share assumed to accept changes anything: their drop in risk, and
                 // the offer's cost for each of them expected to stay.
                 let drop = (base.risk[row] - after[index]) * offer.acceptance
                 dropSum += drop
-                if revenue != nil {
-                    let cost = (offer.monthlyCost + offer.monthlyCostShare * bill(row)) * (1 - after[index]) * offer.acceptance
-                    perCustomer[row] = drop * bill(row) - cost
-                } else {
-                    perCustomer[row] = drop
-                }
+                let cost = (offer.monthlyCost + offer.monthlyCostShare * bill(row)) * (1 - after[index]) * offer.acceptance
+                spend[row] = cost
+                perCustomer[row] = revenue != nil ? drop * bill(row) - cost : drop
                 kept += perCustomer[row]!
             }
             values[offer.id] = perCustomer
+            costs[offer.id] = spend
             results.append(
                 OfferResult(
                     offer: offer, eligible: rows.count, meanRiskDrop: rows.isEmpty ? 0 : dropSum / Double(rows.count),
@@ -151,7 +199,8 @@ struct RetentionReport: Sendable {
         let fields = segmentFields(configuration: configuration, schema: schema, champion: base.champion)
         let indices = fields.compactMap { table.layout.field($0)?.index }
         var members: [[UInt32]: [Int]] = [:]
-        for row in 0..<table.count where !hasLeft(row) { members[indices.map { table.codes[$0][row] }, default: []].append(row) }
+        // Over the at-risk customers only: the segments' revenue at risk adds up to the headline's.
+        for row in atRiskAll { members[indices.map { table.codes[$0][row] }, default: []].append(row) }
         var segments: [Segment] = members.map { key, rows in
             var risk = 0.0
             var money = 0.0
@@ -177,54 +226,73 @@ struct RetentionReport: Sendable {
         // uplift model, its offer's predicted effect on every customer still with us instead.
         var targets: [Target] = []
         var basis = TargetBasis.simulation
-        if let uplift {
+        var setAside: UpliftStanding?
+        if let uplift, !UpliftStanding(uplift.version).isBetter { setAside = UpliftStanding(uplift.version) }
+        if let uplift, setAside == nil {
             let evidence = UpliftEvidence(tags: uplift.version.tags)
             let offerID = evidence.offer ?? uplift.campaign?.offer ?? "offer"
             let offer = configuration.offers.first { $0.id == offerID }
                 ?? RetentionOffer(id: offerID, title: ["en": offerID], monthlyCost: uplift.campaign?.monthlyCost ?? 0)
-            let current = (0..<table.count).filter { !hasLeft($0) }
+            // The same customers as every other list: at risk, still with us, eligible for the offer.
+            let eligible = atRiskAll.filter { offer.fits(base.records[$0]) }
             var predictions: [UpliftPrediction] = []
-            for start in stride(from: 0, to: current.count, by: 2000) {
-                let records = current[start..<min(start + 2000, current.count)].map { base.records[$0] }
+            for start in stride(from: 0, to: eligible.count, by: 2000) {
+                let records = eligible[start..<min(start + 2000, eligible.count)].map { base.records[$0] }
                 let version = uplift.version.ref.description
                 predictions += try await link.with { client throws(ChurnClientError) in
                     try await client.predictUplift(records, model: version).predictions
                 }
             }
-            for (row, prediction) in zip(current, predictions) {
+            for (row, prediction) in zip(eligible, predictions) {
                 // The measured effect already includes who accepts (the treated group is everyone
                 // offered); the offer's cost is paid for each customer expected to stay with it.
-                let value = revenue == nil
-                    ? prediction.uplift
-                    : prediction.uplift * bill(row) - (offer.monthlyCost + offer.monthlyCostShare * bill(row)) * (1 - prediction.churnWithOffer)
+                let cost = (offer.monthlyCost + offer.monthlyCostShare * bill(row)) * (1 - prediction.churnWithOffer)
+                let value = revenue == nil ? prediction.uplift : prediction.uplift * bill(row) - cost
                 guard value > 0 else { continue }
                 targets.append(
-                    Target(row: row, id: table.ids[row], risk: base.risk[row], bill: revenue == nil ? nil : bill(row), offer: offer, value: value))
+                    Target(
+                        row: row, id: table.ids[row], risk: base.risk[row], bill: revenue == nil ? nil : bill(row), offer: offer, value: value,
+                        expectedCost: cost))
             }
-            basis = .upliftModel(
-                model: uplift.version.ref, campaign: evidence.campaign, offer: offerID, heldBackQini: uplift.version.metrics["val_qini"])
+            basis = .upliftModel(campaign: evidence.campaign, offer: offerID, standing: UpliftStanding(uplift.version))
         }
-        for row in atRisk where uplift == nil {
-            var best: (RetentionOffer, Double)?
-            for result in results {
-                guard let value = values[result.offer.id]?[row], value > 0, value > (best?.1 ?? 0) else { continue }
-                best = (result.offer, value)
+        if case .simulation = basis {
+            for row in atRisk {
+                var best: (RetentionOffer, Double)?
+                for result in results {
+                    guard let value = values[result.offer.id]?[row], value > 0, value > (best?.1 ?? 0) else { continue }
+                    best = (result.offer, value)
+                }
+                guard let best else { continue }
+                targets.append(
+                    Target(
+                        row: row, id: table.ids[row], risk: base.risk[row], bill: revenue == nil ? nil : bill(row), offer: best.0,
+                        value: best.1, expectedCost: costs[best.0.id]?[row] ?? 0))
             }
-            guard let best else { continue }
-            targets.append(
-                Target(
-                    row: row, id: table.ids[row], risk: base.risk[row], bill: revenue == nil ? nil : bill(row), offer: best.0,
-                    value: best.1))
         }
         targets.sort { ($0.value, $1.id) > ($1.value, $0.id) }
         return RetentionReport(
-            model: base.model, atRiskThreshold: threshold, atRiskCustomers: atRiskAll.count,
+            model: base.model, schema: schema, atRiskThreshold: threshold, atRiskCustomers: atRiskAll.count,
+            customersStillWithUs: table.count - left.filter { $0 }.count,
             revenueAtRisk: revenue == nil ? nil : atRiskAll.reduce(0.0) { $0 + base.risk[$1] * bill($1) },
             billsAtRisk: revenue == nil ? nil : atRiskAll.reduce(0.0) { $0 + bill($1) },
             alreadyLeft: left.filter { $0 }.count, alreadyLeftAtRisk: aboveThreshold.count - atRiskAll.count,
             currency: configuration.currency,
-            revenueField: revenue == nil ? nil : schema.revenue, segmentFields: fields, segments: Array(segments.prefix(12)),
-            offers: results, inapplicable: inapplicable, targets: targets, basis: basis)
+            revenueField: revenue == nil ? nil : schema.revenue, segmentFields: fields, segments: Self.shown(segments, fields: fields),
+            offers: results, inapplicable: inapplicable, targets: targets, basis: basis, upliftSetAside: setAside)
+    }
+
+    /// The twelve largest segments, and the rest as one row, so the rows add up to the headline.
+    static func shown(_ segments: [Segment], fields: [String]) -> [Segment] {
+        guard segments.count > 12 else { return segments }
+        let rest = segments.dropFirst(11)
+        let customers = rest.reduce(0) { $0 + $1.customers }
+        let other = Segment(
+            values: fields.map { _ in "" }, customers: customers,
+            meanRisk: rest.reduce(0.0) { $0 + $1.meanRisk * Double($1.customers) } / Double(max(customers, 1)),
+            revenueAtRisk: rest.first?.revenueAtRisk == nil ? nil : rest.reduce(0.0) { $0 + ($1.revenueAtRisk ?? 0) }, reasons: [],
+            bestOffer: nil, others: rest.count)
+        return Array(segments.prefix(11)) + [other]
     }
 
     /// The categorical fields segments are cut by: the configuration's (those the schema has),

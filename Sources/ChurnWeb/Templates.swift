@@ -10,8 +10,8 @@ enum Templates {
     }
 
     static let all: [String: String] = [
-        "head": head, "foot": foot, "blend_members": blendMembers, "login": login, "message": message, "dashboard": dashboard, "predict": predict,
-        "retention": retention, "version": version,
+        "head": head, "foot": foot, "blend_members": blendMembers, "login": login, "message": message, "dashboard": dashboard, "models": models,
+        "predict": predict, "retention": retention, "version": version, "contact_rows": contactRows,
     ]
 
     static let head = """
@@ -29,8 +29,9 @@ enum Templates {
           {{#user}}
           <nav>
             <a href="/?model={{model}}" {{#nav_dashboard}}aria-current="page"{{/nav_dashboard}}>{{t.nav.dashboard}}</a>
-            <a href="/predict?model={{model}}" {{#nav_predict}}aria-current="page"{{/nav_predict}}>{{t.nav.predict}}</a>
             <a href="/retention?model={{model}}" {{#nav_retention}}aria-current="page"{{/nav_retention}}>{{t.nav.retention}}</a>
+            <a href="/predict?model={{model}}" {{#nav_predict}}aria-current="page"{{/nav_predict}}>{{t.nav.predict}}</a>
+            <a href="/models?model={{model}}" {{#nav_models}}aria-current="page"{{/nav_models}}>{{t.nav.models}}</a>
           </nav>
           {{#several_models}}<form method="get" class="inline" id="model-switch"><label>{{t.nav.model}} <select name="model">{{#model_names}}<option {{#selected}}selected{{/selected}}>{{name}}</option>{{/model_names}}</select></label> <button>{{t.nav.show}}</button></form>{{/several_models}}
           {{/user}}
@@ -83,9 +84,74 @@ enum Templates {
         {{> foot}}
         """
 
+    /// The manager's first screen: the figures, the first ten to contact, the risk over the
+    /// base, what the champion's months say, and the riskiest customers still with us.
     static let dashboard = """
         {{> head}}
         <h1>{{t.dash.title}} · {{model}}</h1>
+        {{#refusal}}<p class="error" id="refusal">{{refusal}}</p>{{/refusal}}
+        {{#chart_missing}}<p class="note" id="chart-missing">{{t.dash.chart_missing}}</p>{{/chart_missing}}
+        {{#daemon_ok}}
+        {{#has_figures}}
+        <section class="figures" id="figures">
+          <div class="figure" id="figure-at-risk"><span class="label">{{t.dash.at_risk}}</span><strong>{{at_risk}}</strong><span class="detail">{{threshold}} · {{t.dash.of}} {{still_with_us}} {{t.dash.still_with_us}}</span></div>
+          {{#has_revenue}}<div class="figure" id="figure-revenue"><span class="label">{{t.dash.revenue_at_risk}}</span><strong>{{revenue_at_risk}}</strong><span class="detail">{{t.dash.revenue_detail}}</span></div>{{/has_revenue}}
+          {{#churn_rate}}<div class="figure" id="figure-churn-rate"><span class="label">{{t.dash.churn_rate}}</span><strong>{{churn_rate}}</strong><span class="detail">{{churn_rate_detail}}</span></div>{{/churn_rate}}
+          <div class="figure" id="figure-contacts"><span class="label">{{t.dash.contacts}}</span><strong id="contacts-count">{{contacts_count}}</strong><span class="detail">{{budget_text}} · {{contacts_detail}}</span></div>
+        </section>
+        <form method="get" action="/" class="inline" id="budget-form"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.budget}} ({{currency}}) <input name="budget" value="{{budget}}" inputmode="numeric" size="8"></label> <button>{{t.dash.apply}}</button></form>
+        <h2 id="first-contacts">{{t.dash.first_contacts}}</h2>
+        {{> contact_rows}}
+        <p><a href="{{retention_link}}" id="all-contacts">{{t.dash.all_contacts}}</a></p>
+        {{/has_figures}}
+
+        <div class="grid">
+        {{#charts}}
+          <figure><figcaption>{{title}}</figcaption><canvas id="{{id}}" height="{{height}}"></canvas>
+            <details {{#open}}open{{/open}}><summary>{{t.dash.numbers}}</summary><div class="scroll"><table class="numbers"><thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody></table></div></details>
+          </figure>
+        {{/charts}}
+        </div>
+
+        {{#heatmap}}
+        <h2 id="heatmap-title">{{t.dash.months}} · {{model}}</h2>
+        <p class="note">{{method}} · {{t.heat.note}} {{t.pred.history}}: {{provenance}}.</p>
+        <div class="scroll"><table id="heatmap" class="heatmap"><thead><tr><th>{{t.col.customer}}</th>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>
+        {{#rows}}<tr><th scope="row">{{id}}</th>{{#cells}}{{#empty}}<td class="empty"></td>{{/empty}}{{^empty}}<td class="{{level}}">{{value}}</td>{{/empty}}{{/cells}}</tr>{{/rows}}
+        </tbody></table></div>
+        <p class="legend" id="heatmap-legend">{{t.heat.scale}} {{#legend}}<span class="{{level}}">≥ {{value}}</span>{{/legend}} · <span class="empty-swatch"></span> {{t.heat.empty}}</p>
+        {{/heatmap}}
+
+        {{#base_problem}}<p class="error" id="base-problem">{{base_problem}}</p>{{/base_problem}}
+        {{#has_customers}}
+        <h2 id="riskiest">{{t.dash.riskiest}}</h2>
+        <p class="note">{{t.dash.riskiest_note}} {{scored_by}} · {{customer_count}} {{t.dash.customers}}</p>
+        <form method="get" action="/" class="inline" role="search"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
+        <form method="post" action="/rescore" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button>{{t.dash.rescore}}</button></form>
+        <div class="scroll"><table id="riskiest-table" class="cards"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th>{{#customer_columns}}<th>{{.}}</th>{{/customer_columns}}</tr></thead><tbody>
+        {{#customers}}<tr><td><a href="/predict?model={{model}}&amp;customer={{id_query}}">{{id}}</a>{{#left}} <span class="badge left">{{t.dash.left}}</span>{{/left}}</td><td>{{risk}}</td>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/customers}}
+        </tbody></table></div>
+        <p class="pager">{{t.dash.page}} {{page}} / {{pages}}
+          {{#previous}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
+          {{#next}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
+        {{/has_customers}}
+        {{/daemon_ok}}
+        {{> foot}}
+        """
+
+    /// Contacts as a table (cards on a phone): rank, customer, risk, bill, offer with its terms,
+    /// the value expected to be kept (a loss in the loss colour), reasons in words.
+    static let contactRows = """
+        <div class="scroll"><table id="contacts" class="cards"><thead><tr><th>#</th><th>{{t.ret.customer}}</th><th>{{t.ret.risk}}</th>{{#has_revenue}}<th>{{t.ret.bill}}</th>{{/has_revenue}}<th>{{t.ret.action}}</th><th>{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th><th>{{t.ret.reasons_words}}</th></tr></thead><tbody>
+        {{#contacts}}<tr><td data-label="#">{{rank}}</td><td data-label="{{t.ret.customer}}"><a href="/predict?model={{model}}&amp;customer={{id_query}}">{{id}}</a></td><td data-label="{{t.ret.risk}}">{{risk}}</td>{{#has_revenue}}<td data-label="{{t.ret.bill}}">{{bill}}</td>{{/has_revenue}}<td data-label="{{t.ret.action}}" class="offer">{{offer}}<span class="terms">{{offer_terms}}</span></td><td data-label="{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}"{{#value.loss}} class="loss"{{/value.loss}}>{{value.text}}</td><td data-label="{{t.ret.reasons_words}}" class="reasons">{{reasons}}</td></tr>{{/contacts}}
+        </tbody></table></div>
+        """
+
+    /// Model operations: the daemon, champion and challenger, the experiment, every version
+    /// with its actions, charts of held-back metrics, recent changes.
+    static let models = """
+        {{> head}}
+        <h1>{{t.models.title}} · {{model}}</h1>
         {{#refusal}}<p class="error" id="refusal">{{refusal}}</p>{{/refusal}}
         {{#chart_missing}}<p class="note" id="chart-missing">{{t.dash.chart_missing}}</p>{{/chart_missing}}
         {{#daemon_ok}}
@@ -93,8 +159,6 @@ enum Templates {
           <div class="card"><h3>{{t.dash.daemon}}</h3><p>{{health.status}} · {{health.plugins}}</p></div>
           <div class="card"><h3>{{t.dash.champion}}</h3><p>{{#champion}}{{.}}{{/champion}}{{^champion}}—{{/champion}}</p></div>
           <div class="card"><h3>{{t.dash.challenger}}</h3><p>{{#challenger}}{{.}}{{/challenger}}{{^challenger}}—{{/challenger}}</p></div>
-          <div class="card"><h3>{{t.dash.scored_by}}</h3><p>{{scored_by}} · {{customer_count}} {{t.dash.customers}}</p>
-            <form method="post" action="/rescore" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button>{{t.dash.rescore}}</button></form></div>
         </section>
 
         <h2>{{t.dash.experiment}}</h2>
@@ -138,27 +202,6 @@ enum Templates {
           </figure>
         {{/charts}}
         </div>
-
-        {{#heatmap}}
-        <h2 id="heatmap-title">{{t.dash.attention}} · {{model}}</h2>
-        <p class="note">{{t.heat.note}} {{t.pred.history}}: {{provenance}}.</p>
-        <div class="scroll"><table id="heatmap" class="heatmap"><thead><tr><th>{{t.col.customer}}</th>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>
-        {{#rows}}<tr><th scope="row">{{id}}</th>{{#cells}}{{#empty}}<td class="empty"></td>{{/empty}}{{^empty}}<td class="{{level}}">{{value}}</td>{{/empty}}{{/cells}}</tr>{{/rows}}
-        </tbody></table></div>
-        <p class="legend" id="heatmap-legend">{{t.heat.scale}} {{#legend}}<span class="{{level}}">≥ {{value}}</span>{{/legend}} · <span class="empty-swatch"></span> {{t.heat.empty}}</p>
-        {{/heatmap}}
-
-        {{#base_problem}}<p class="error" id="base-problem">{{base_problem}}</p>{{/base_problem}}
-        {{#has_customers}}
-        <h2 id="riskiest">{{t.dash.riskiest}}</h2>
-        <form method="get" action="/" class="inline" role="search"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
-        <div class="scroll"><table id="riskiest-table"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th>{{#customer_columns}}<th>{{.}}</th>{{/customer_columns}}</tr></thead><tbody>
-        {{#customers}}<tr><td><a href="/predict?model={{model}}&amp;customer={{id_query}}">{{id}}</a></td><td>{{risk}}</td>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/customers}}
-        </tbody></table></div>
-        <p class="pager">{{t.dash.page}} {{page}} / {{pages}}
-          {{#previous}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
-          {{#next}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
-        {{/has_customers}}
 
         <h2>{{t.dash.audit}}</h2>
         <div class="scroll"><table id="audit"><tbody>{{#audit}}<tr><td>{{at}}</td><td>{{user}}</td><td>{{action}}</td><td>{{detail}}</td></tr>{{/audit}}</tbody></table></div>
@@ -255,29 +298,31 @@ enum Templates {
         {{> head}}
         <h1>{{t.ret.title}}</h1>
         {{#report}}
-        <p id="retention-headline">{{scored_by}} · {{at_risk}} {{t.ret.at_risk}}{{#has_revenue}} · {{t.ret.revenue_over}}: <strong id="revenue-at-risk">{{revenue_at_risk}}</strong> ({{t.ret.bills}}: {{bills_at_risk}}){{/has_revenue}}</p>
+        <p id="retention-headline">{{scored_by}} · <strong id="at-risk-count">{{at_risk}}</strong> {{t.ret.at_risk}} ({{threshold}}){{#has_revenue}} · {{t.ret.revenue_over}}: <strong id="revenue-at-risk">{{revenue_at_risk}}</strong> ({{t.ret.bills}}: {{bills_at_risk}}){{/has_revenue}}</p>
         {{#has_left}}<p class="note" id="already-left">{{already_left}} {{t.ret.already_left}} ({{already_left_at_risk}} {{t.ret.already_left_at_risk}})</p>{{/has_left}}
+        <h2 id="targets-title">{{t.ret.targets}}</h2>
+        <form method="get" action="/retention" class="inline" id="budget-form"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.budget}} ({{currency}}) <input name="budget" value="{{budget}}" inputmode="numeric" size="8"></label> <button>{{t.dash.apply}}</button></form>
+        {{#has_uplift}}<p class="note" id="uplift-basis">{{uplift_basis}}</p>{{/has_uplift}}
+        {{#uplift_set_aside}}<p class="note" id="uplift-not-better">{{uplift_set_aside}}</p>{{/uplift_set_aside}}
+        {{^has_uplift}}{{^uplift_set_aside}}<p class="note" id="no-uplift">{{t.ret.no_uplift}}</p>{{/uplift_set_aside}}{{/has_uplift}}
+        {{#has_targets}}<p class="note" id="targets-note"><span id="contacts-summary">{{contacts_summary}}</span> · {{targets_note}} · <a id="targets-csv" href="{{csv_link}}">{{t.ret.export_csv}}</a></p>
+        {{> contact_rows}}
+        <p class="pager">{{#prev_link}}<a id="targets-prev" href="{{prev_link}}">←</a>{{/prev_link}} {{page}} / {{pages}} {{#next_link}}<a id="targets-next" href="{{next_link}}">→</a>{{/next_link}}</p>{{/has_targets}}
+        {{^has_targets}}<p class="note" id="no-targets">{{t.ret.no_targets}}</p>{{/has_targets}}
         <h2>{{t.ret.actions}}</h2>
         <p class="note">{{t.ret.method}}</p>
-        <div class="scroll"><table id="actions"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.cost}}</th><th>{{t.ret.acceptance}}</th><th>{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th></tr></thead><tbody>
-        {{#offers}}<tr><td>{{rank}}</td><td>{{title}}</td><td>{{eligible}}</td><td>{{drop}}</td><td>{{cost}}</td><td>{{acceptance}}</td><td>{{kept}}</td></tr>{{/offers}}
+        <div class="scroll"><table id="actions" class="cards"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.cost}}</th><th>{{t.ret.acceptance}}</th><th>{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th></tr></thead><tbody>
+        {{#offers}}<tr><td data-label="#">{{rank}}</td><td data-label="{{t.ret.action}}">{{title}}</td><td data-label="{{t.ret.eligible}}">{{eligible}}</td><td data-label="{{t.ret.drop}}">{{drop}}</td><td data-label="{{t.ret.cost}}">{{cost}}</td><td data-label="{{t.ret.acceptance}}">{{acceptance}}</td><td data-label="{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}"{{#kept.loss}} class="loss"{{/kept.loss}}>{{kept.text}}</td></tr>{{/offers}}
         </tbody></table></div>
         {{#has_inapplicable}}<p class="note" id="inapplicable">{{t.ret.inapplicable}}</p><ul>{{#inapplicable}}<li>{{title}}: {{reason}}</li>{{/inapplicable}}</ul>{{/has_inapplicable}}
-        <figure><figcaption>{{t.ret.kept}}</figcaption><canvas id="actions-chart" height="120"></canvas></figure>
+        <figure><figcaption>{{t.ret.kept}}</figcaption><canvas id="actions-chart" height="160"></canvas></figure>
         <h2>{{t.ret.campaigns}}</h2>
         {{#has_campaigns}}<div class="scroll"><table id="campaigns"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.campaign_status}}</th><th>{{t.ret.campaign_arms}}</th><th>{{t.ret.churn_treated}}</th><th>{{t.ret.churn_control}}</th><th>{{t.ret.uplift}}</th><th>{{t.ret.kept}}</th></tr></thead><tbody>
         {{#campaigns}}<tr><td>{{id}}</td><td>{{offer}}</td><td>{{status}}</td><td>{{arms}}</td><td>{{treated}}</td><td>{{control}}</td><td>{{uplift}}</td><td>{{kept}}</td></tr>{{/campaigns}}
         </tbody></table></div>{{/has_campaigns}}
         {{^has_campaigns}}<p class="note" id="no-campaigns">{{t.ret.no_campaigns}}</p>{{/has_campaigns}}
-        <h2>{{t.ret.targets}}</h2>
-        {{#has_uplift}}<p class="note" id="uplift-basis">{{uplift_basis}}</p>{{/has_uplift}}{{^has_uplift}}<p class="note" id="no-uplift">{{t.ret.no_uplift}}</p>{{/has_uplift}}
-        {{#has_targets}}<p class="note" id="targets-note">{{targets_total}} {{targets_note}} · <a id="targets-csv" href="{{csv_link}}">{{t.ret.export_csv}}</a></p>
-        <div class="scroll"><table id="targets"><thead><tr><th>#</th><th>{{t.ret.customer}}</th><th>{{t.ret.risk}}</th>{{#has_revenue}}<th>{{t.ret.bill}}</th>{{/has_revenue}}<th>{{t.ret.action}}</th><th>{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th><th>{{t.ret.drivers}}</th></tr></thead><tbody>
-        {{#targets}}<tr><td>{{rank}}</td><td>{{id}}</td><td>{{risk}}</td>{{#has_revenue}}<td>{{bill}}</td>{{/has_revenue}}<td>{{offer}}</td><td>{{value}}</td><td>{{drivers}}</td></tr>{{/targets}}
-        </tbody></table></div>
-        <p class="pager">{{#prev_link}}<a id="targets-prev" href="{{prev_link}}">←</a>{{/prev_link}} {{page}} / {{pages}} {{#next_link}}<a id="targets-next" href="{{next_link}}">→</a>{{/next_link}}</p>{{/has_targets}}
-        {{^has_targets}}<p class="note" id="no-targets">{{t.ret.no_targets}}</p>{{/has_targets}}
         <h2>{{t.ret.segments}}</h2>
+        <p class="note">{{t.ret.segments_note}}</p>
         {{^has_reasons}}<p class="note">{{t.ret.no_reasons}}</p>{{/has_reasons}}
         <div class="scroll"><table id="segments"><thead><tr>{{#segment_fields}}<th>{{.}}</th>{{/segment_fields}}<th>{{t.ret.size}}</th><th>{{t.ret.mean_risk}}</th>{{#has_revenue}}<th>{{t.ret.revenue}}</th>{{/has_revenue}}{{#has_reasons}}<th>{{t.ret.reasons}}</th>{{/has_reasons}}<th>{{t.ret.best}}</th></tr></thead><tbody>
         {{#segments}}<tr>{{#values}}<td>{{.}}</td>{{/values}}<td>{{size}}</td><td>{{mean_risk}}</td>{{#has_revenue}}<td>{{revenue}}</td>{{/has_revenue}}{{#has_reasons}}<td>{{reasons}}</td>{{/has_reasons}}<td>{{best}}</td></tr>{{/segments}}

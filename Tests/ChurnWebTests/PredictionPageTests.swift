@@ -12,18 +12,12 @@ import Testing
 /// months table gives them.
 @Suite("Web UI prediction page", .serialized)
 struct PredictionPageTests {
-    private func signIn(_ browser: CookieBrowser) async throws {
-        let form = try await browser.get("/login")
-        let csrf = try #require(CookieBrowser.csrf(in: form.text))
-        let response = try await browser.post("/login", form: ["csrf": csrf, "user": WebHarness.user, "password": WebHarness.password, "next": "/"])
-        #expect(response.status == .seeOther)
-    }
 
     @Test func aNumberThatIsNotOneIsShownBesideItsFieldNeverDropped() async throws {
         let harness = try await WebHarness.start()
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
+            try await WebPages.signIn(browser)
             let page = try await browser.get("/predict")
             // A text input: a browser sends what was typed (a number input would send "" for "abc").
             #expect(page.text.contains(#"<input name="TotalCharges" value=""#))
@@ -31,7 +25,7 @@ struct PredictionPageTests {
             #expect(!input.contains(#"type="number""#), "\(input)")
             #expect(input.contains(#"inputmode="decimal""#), "\(input)")
             #expect(page.text.contains(#"data-range="tenure">0 – "#), "the bounds are shown beside the field")
-            var form = try WebRouteTests.formValues(page.text)
+            var form = try WebPages.formValues(page.text)
             form["csrf"] = try #require(CookieBrowser.csrf(in: page.text))
             form["TotalCharges"] = "abc"
             let bad = try await browser.post("/predict", form: form)
@@ -49,17 +43,17 @@ struct PredictionPageTests {
         let version = try await admin.train(
             TrainParams(kind: "lstm", data: harness.root + "/train.csv", history: harness.root + "/history.csv", params: ["epochs": .number(2)], seed: 1))
         _ = try await admin.promote(version.ref.description)
-        let id = try WebRouteTests.firstCustomer(harness)
+        let id = try WebPages.firstCustomer(harness)
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
+            try await WebPages.signIn(browser)
             let page = try await browser.get("/predict?customer=\(id)")
             #expect(page.status == .ok)
             let html = page.text
             let title = "What the month adds to the churn probability (with it − without it)"
             #expect(html.contains("<th>\(title)</th>"), "the months table says which way the weight goes")
             #expect(html.contains(#"id="month-note""#) && html.contains("red, the month raises the risk; green, it lowers it"))
-            let chart = try #require(try WebRouteTests.chartSpecs(html).first { $0["canvas"] as? String == "month-weights" })
+            let chart = try #require(try WebPages.chartSpecs(html).first { $0["canvas"] as? String == "month-weights" })
             let dataset = try #require(((chart["data"] as? [String: Any])?["datasets"] as? [[String: Any]])?.first)
             #expect(dataset["label"] as? String == title)
             let plotted = try #require(dataset["data"] as? [Double])
@@ -93,9 +87,9 @@ struct PredictionPageTests {
         await admin.close()
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
-            let html = try await browser.get("/predict?customer=\(try WebRouteTests.firstCustomer(harness))").text
-            let chart = try #require(try WebRouteTests.chartSpecs(html).first { $0["canvas"] as? String == "month-weights" })
+            try await WebPages.signIn(browser)
+            let html = try await browser.get("/predict?customer=\(try WebPages.firstCustomer(harness))").text
+            let chart = try #require(try WebPages.chartSpecs(html).first { $0["canvas"] as? String == "month-weights" })
             let dataset = try #require(((chart["data"] as? [String: Any])?["datasets"] as? [[String: Any]])?.first)
             #expect(Set(dataset["backgroundColor"] as? [String] ?? []).count == 1, "attention has no direction: one colour")
             let plotted = dataset["data"] as? [Double] ?? []

@@ -40,17 +40,40 @@ struct RetentionMoneyTests {
         #expect(report.alreadyLeft == 2)
         #expect(report.alreadyLeftAtRisk == 2)
         #expect(report.currency == "EUR")
-        // Segments leave out the customers who left: 4 customers in all.
-        #expect(report.segments.reduce(0) { $0 + $1.customers } == 4)
+        // Segments are of the customers at risk only: their revenue at risk adds up to the headline's.
+        #expect(report.segments.reduce(0) { $0 + $1.customers } == 2)
         let segmentMoney: Double = report.segments.compactMap(\.revenueAtRisk).reduce(0, +)
-        let expected: Double = 0.9 * 100 + 0.6 * 200 + 0.3 * 80 + 0.2 * 30
-        #expect(abs(segmentMoney - expected) < 1e-9)
+        #expect(abs(segmentMoney - (report.revenueAtRisk ?? 0)) < 1e-9)
+    }
+
+    @Test func manySegmentsEndWithOneRowForTheRestSoTheRowsStillAddUp() {
+        let segments = (0..<20).map { index in
+            RetentionReport.Segment(values: ["v\(index)"], customers: index + 1, meanRisk: 0.6, revenueAtRisk: Double(index), reasons: [], bestOffer: nil)
+        }
+        let shown = RetentionReport.shown(segments, fields: ["plan"])
+        #expect(shown.count == 12 && shown.last?.others == 9)
+        #expect(shown.reduce(0) { $0 + $1.customers } == segments.reduce(0) { $0 + $1.customers })
+        #expect(shown.compactMap(\.revenueAtRisk).reduce(0, +) == segments.compactMap(\.revenueAtRisk).reduce(0, +))
+    }
+
+    @Test func anUpliftModelIsEvidenceOnlyWhenItsQiniGainClearsZero() {
+        func version(_ metrics: [String: Double]) -> ModelVersionInfo {
+            ModelVersionInfo(
+                name: "churn-uplift", version: 1, kind: "random_forest", pluginVersion: "1", protocolVersion: 1, createdAt: "", createdBy: "",
+                params: [:], metrics: metrics, aliases: ["champion"], artifact: ArtifactInfo(sha256: "", rawBytes: 1, compressedBytes: 1),
+                trainingData: nil, notes: nil, tags: [])
+        }
+        #expect(RetentionReport.UpliftStanding(version(["val_qini": 0.05, "val_qini_by_risk": 0.02, "val_qini_gain_low": 0.004, "val_qini_gain_high": 0.05])).isBetter)
+        #expect(!RetentionReport.UpliftStanding(version(["val_qini": 0.022, "val_qini_by_risk": 0.021, "val_qini_gain_low": -0.01, "val_qini_gain_high": 0.012])).isBetter)
+        #expect(!RetentionReport.UpliftStanding(version(["val_qini": 0.3])).isBetter, "without an interval, not shown better")
     }
 
     @Test func moneyHasItsCurrencyAndThousandsSeparators() {
         #expect(PageBuilder.money(92_501.4, currency: "USD") == "USD 92,501")
         #expect(PageBuilder.money(999.5, currency: "EUR") == "EUR 1,000")
-        #expect(PageBuilder.money(-1_234_567.6, currency: "₩") == "₩ -1,234,568")
+        #expect(PageBuilder.money(-1_234_567.6, currency: "₩") == "−₩ 1,234,568", "a loss has its minus before the currency")
+        #expect(PageBuilder.moneyCell(-209, currency: "USD")["loss"] as? Bool == true)
+        #expect(PageBuilder.moneyCell(0.4, currency: "USD")["loss"] as? Bool == false)
         #expect(PageBuilder.money(0, currency: "USD") == "USD 0")
     }
 

@@ -12,12 +12,6 @@ import Testing
 /// weighed), escaped like everything else; a blend's members as links to their versions.
 @Suite("Web UI version page", .serialized)
 struct VersionPageTests {
-    private func signIn(_ browser: CookieBrowser) async throws {
-        let form = try await browser.get("/login")
-        let csrf = try #require(CookieBrowser.csrf(in: form.text))
-        let response = try await browser.post("/login", form: ["csrf": csrf, "user": WebHarness.user, "password": WebHarness.password, "next": "/"])
-        #expect(response.status == .seeOther)
-    }
 
     /// A hyperparameter value no page may show unescaped.
     static let hostile = "<script>alert(1)</script>"
@@ -67,7 +61,7 @@ struct VersionPageTests {
         #expect(tuned.ref.description == "churn@3")
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
+            try await WebPages.signIn(browser)
             let page = try await browser.get("/version?model=churn&version=3")
             #expect(page.status == .ok)
             let html = page.text
@@ -117,10 +111,10 @@ struct VersionPageTests {
             #expect(korean.contains(#"9 <span class="badge registered">등록됨</span>"#))
             #expect(korean.contains("최고의 단일 모델보다 낫지 않음"))
             #expect(korean.contains("학습 행 900개에 대한 5겹 교차 검증"))
-            _ = try await browser.get("/?lang=en")
+            _ = try await browser.get("/models?lang=en")
 
             // The dashboard links each version to its page; a version not tuned has no leaderboard.
-            let dashboard = try await browser.get("/").text
+            let dashboard = try await browser.get("/models").text
             #expect(dashboard.contains(#"<td><a href="/version?model=churn&amp;version=3">churn@3</a></td>"#))
             let forest = try await browser.get("/version?model=churn&version=1")
             #expect(forest.status == .ok)
@@ -156,7 +150,7 @@ struct VersionPageTests {
             #"blend: <a href="/version?model=churn&amp;version=1" class="member">churn@1</a> (random_forest) × 0.60 + <a href="/version?model=churn&amp;version=2" class="member">churn@2</a> (lstm_attention) × 0.40"#
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
+            try await WebPages.signIn(browser)
             let page = try await browser.get("/version?model=churn&version=3")
             #expect(page.status == .ok)
             #expect(page.text.contains(#"<td id="version-kind">"# + links + "</td>"), "\(page.text)")
@@ -165,7 +159,7 @@ struct VersionPageTests {
             #expect(!page.text.contains(#"class="badge registered""#))
             #expect(page.text.contains("nested-CV ROC-AUC 0.8432 ± 0.0151 · <strong>registered as this version</strong>"))
             // The dashboard's list shows the members beside the kind (models.list carries them).
-            let dashboard = try await browser.get("/").text
+            let dashboard = try await browser.get("/models").text
             #expect(dashboard.contains("<td>" + links + "</td>"), "\(dashboard)")
             // A member's link opens its version.
             let member = try await browser.get("/version?model=churn&version=2")

@@ -10,16 +10,7 @@ import Testing
 /// offered, and one it refuses anyway (a stale page) is said on the dashboard, in its language.
 @Suite("Web UI champion changes", .serialized)
 struct WebModelActionsTests {
-    private func signIn(_ browser: CookieBrowser) async throws {
-        let form = try await browser.get("/login")
-        let csrf = try #require(CookieBrowser.csrf(in: form.text))
-        let response = try await browser.post("/login", form: ["csrf": csrf, "user": WebHarness.user, "password": WebHarness.password, "next": "/"])
-        #expect(response.status == .seeOther)
-    }
 
-    private func csrf(_ browser: CookieBrowser) async throws -> String {
-        try #require(CookieBrowser.csrf(in: try await browser.get("/").text), "no CSRF token on the dashboard")
-    }
 
     @Test func rollingBackIsOfferedOnlyWhenTheChampionHasAnEarlierVersion() async throws {
         let harness = try await WebHarness.start()
@@ -29,26 +20,26 @@ struct WebModelActionsTests {
             TrainParams(kind: "random_forest", data: harness.root + "/train.csv", params: ["n_trees": .number(10)], seed: 1, name: "spare"))
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
+            try await WebPages.signIn(browser)
             // churn@1 was the first champion: there is nothing before it.
-            #expect(!(try await browser.get("/").text.contains(#"id="rollback""#)))
-            #expect(!(try await browser.get("/?model=spare").text.contains(#"id="rollback""#)), "no champion, nothing to roll back")
+            #expect(!(try await browser.get("/models").text.contains(#"id="rollback""#)))
+            #expect(!(try await browser.get("/models?model=spare").text.contains(#"id="rollback""#)), "no champion, nothing to roll back")
             // Promoted from the page: going back to 1 is offered, and names where it goes.
-            let promoted = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "version": "churn@2", "alias": "champion"])
-            #expect(promoted.status == .seeOther && promoted.location == "/?model=churn")
-            let offered = try await browser.get("/")
+            let promoted = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion"])
+            #expect(promoted.status == .seeOther && promoted.location == "/models?model=churn")
+            let offered = try await browser.get("/models")
             #expect(offered.text.contains(#"<button id="rollback">Roll back champion to version 1</button>"#))
             #expect(!offered.text.contains(#"<input type="hidden" name="version" value="churn@2"><input type="hidden" name="alias" value="champion">"#), "the champion is not offered as champion again")
-            let rolledBack = try await browser.post("/models/rollback", form: ["csrf": try await csrf(browser), "model": "churn"])
+            let rolledBack = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "model": "churn"])
             #expect(rolledBack.status == .seeOther)
             #expect(try await admin.model("champion").version == 1)
             // 1 again, as first promoted: nothing further back.
-            #expect(!(try await browser.get("/").text.contains(#"id="rollback""#)))
+            #expect(!(try await browser.get("/models").text.contains(#"id="rollback""#)))
             // Twice promoted, once rolled back: the rollback goes where the registry's would.
             _ = try await admin.promote("2")
             _ = try await admin.promote("1")
             _ = try await admin.rollback()
-            #expect(try await browser.get("/").text.contains("Roll back champion to version 1"), "2 was promoted over 1")
+            #expect(try await browser.get("/models").text.contains("Roll back champion to version 1"), "2 was promoted over 1")
         }
         await admin.close()
         try await harness.stop()
@@ -58,21 +49,21 @@ struct WebModelActionsTests {
         let harness = try await WebHarness.start()
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
-            _ = try await browser.get("/?lang=ko")
+            try await WebPages.signIn(browser)
+            _ = try await browser.get("/models?lang=ko")
             // A rollback from a stale page: the champion has nothing to go back to.
-            let refused = try await browser.post("/models/rollback", form: ["csrf": try await csrf(browser), "model": "churn"])
+            let refused = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "model": "churn"])
             #expect(refused.status == .seeOther)
             let location = try #require(refused.location)
-            #expect(location == "/?model=churn")
+            #expect(location == "/models?model=churn")
             let page = try await browser.get(location)
             #expect(page.status == .ok)
             #expect(page.text.contains(#"<p class="error" id="refusal">챔피언 롤백: 챔피언에 되돌아갈 이전 버전이 없습니다.</p>"#), "\(page.text.prefix(3000))")
-            #expect(!(try await browser.get("/").text.contains(#"id="refusal""#)), "said once")
+            #expect(!(try await browser.get("/models").text.contains(#"id="refusal""#)), "said once")
             // In English, the same refusal in English.
-            _ = try await browser.get("/?lang=en")
-            _ = try await browser.post("/models/rollback", form: ["csrf": try await csrf(browser), "model": "churn"])
-            #expect(try await browser.get("/").text.contains("Roll back champion: the champion has no earlier version to go back to."))
+            _ = try await browser.get("/models?lang=en")
+            _ = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "model": "churn"])
+            #expect(try await browser.get("/models").text.contains("Roll back champion: the champion has no earlier version to go back to."))
         }
         try await harness.stop()
     }
@@ -84,16 +75,16 @@ struct WebModelActionsTests {
         await admin.close()
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
-            let page = try await browser.get("/")
+            try await WebPages.signIn(browser)
+            let page = try await browser.get("/models")
             #expect(!page.text.contains(#"action="/models/promote""#), "no promotion is offered")
             #expect(!page.text.contains(#"id="rollback""#))
             #expect(page.text.contains(#"id="changes-blocked""#) && page.text.contains("Experiment \(experiment.id) is comparing"))
             // A stale form posted from the Korean page: refused, and said there in Korean.
-            _ = try await browser.get("/?lang=ko")
-            let refused = try await browser.post("/models/promote", form: ["csrf": try await csrf(browser), "version": "churn@2", "alias": "champion"])
+            _ = try await browser.get("/models?lang=ko")
+            let refused = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion"])
             #expect(refused.status == .seeOther)
-            let after = try await browser.get("/")
+            let after = try await browser.get("/models")
             #expect(after.text.contains("챔피언으로 승격: 실험 \(experiment.id)이(가) 이 모델의 챔피언과 챌린저를 비교하고 있습니다"), "\(after.text.prefix(3000))")
         }
         try await harness.stop()

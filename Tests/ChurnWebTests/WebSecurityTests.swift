@@ -12,12 +12,6 @@ import Testing
 /// paths that try to leave the assets.
 @Suite("Web UI security", .serialized)
 struct WebSecurityTests {
-    private func signIn(_ browser: CookieBrowser) async throws {
-        let form = try await browser.get("/login")
-        let csrf = try #require(CookieBrowser.csrf(in: form.text))
-        let response = try await browser.post("/login", form: ["csrf": csrf, "user": WebHarness.user, "password": WebHarness.password, "next": "/"])
-        #expect(response.status == .seeOther, "sign-in failed: \(response.status)")
-    }
 
     private func attempt(_ browser: CookieBrowser, user: String, password: String) async throws -> TestResponse {
         let form = try await browser.get("/login")
@@ -53,7 +47,7 @@ struct WebSecurityTests {
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
             let signedOut = try await browser.get("/login")
-            try await signIn(browser)
+            try await WebPages.signIn(browser)
             var responses = [("/login", signedOut)]
             for page in ["/", "/predict", "/retention", "/assets/app.css", "/assets/charts.js", "/healthz", "/no-such-page"] {
                 responses.append((page, try await browser.get(page)))
@@ -82,7 +76,7 @@ struct WebSecurityTests {
         let hostile = WebHarness.hostileID
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
+            try await WebPages.signIn(browser)
             let pages = [
                 "/", "/retention", "/predict?customer=" + CookieBrowser.encode(hostile),
                 "/predict?model=churn&customer=" + CookieBrowser.encode(hostile),
@@ -167,7 +161,7 @@ struct WebSecurityTests {
         let harness = try await WebHarness.start()
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            try await signIn(browser)
+            try await WebPages.signIn(browser)
             for path in [
                 "/assets/../../etc/passwd", "/assets/%2e%2e/%2e%2e/etc/passwd", "/assets/..%2f..%2fetc%2fpasswd",
                 "/assets/%252e%252e/etc/passwd", "/assets/app.css/../../../etc/passwd", "/assets/....//....//etc/passwd",

@@ -76,7 +76,7 @@ public struct RiskReasons: Sendable {
 
     /// `Contract: Month-to-month` (a category or yes/no), `Tenure 2 months` (a number with its
     /// unit), `Total charges: blank`.
-    func phrase(field: String, value: FieldValue) -> String {
+    public func phrase(field: String, value: FieldValue) -> String {
         if let derived = Self.derivedAggregates[field] {
             return (language == "ko" ? derived.ko : derived.en) + " " + number(value, unit: nil)
         }
@@ -93,7 +93,7 @@ public struct RiskReasons: Sendable {
     }
 
     /// `Oct 2026: Dropped calls 6`, `Tenure month 3`.
-    func phrase(month: MonthExplanation, derived: Bool) -> String {
+    public func phrase(month: MonthExplanation, derived: Bool) -> String {
         let when = monthName(month.period, derived: derived)
         guard let lead = month.lead, let value = month.values[lead] else { return when }
         return when + ": " + phrase(field: lead, value: value)
@@ -101,7 +101,7 @@ public struct RiskReasons: Sendable {
 
     /// A period as people say it: `Oct 2026` (`2026년 10월`); a month number as `Month 3`, or
     /// for the history derived from tenure `Tenure month 3` (`가입 3개월째`).
-    func monthName(_ period: String, derived: Bool) -> String {
+    public func monthName(_ period: String, derived: Bool) -> String {
         guard let parsed = MonthlyPanel.parsePeriod(period) else { return period }
         if Int(period) != nil {
             if language == "ko" { return (derived ? "가입 " : "") + "\(parsed)개월째" }

@@ -1,0 +1,121 @@
+import ChurnClient
+import ChurnData
+import ChurnProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// What every page's controller shares: rendering in the page's language, what a failed daemon
+/// call shows, the refusal kept for the next page, and the retention report (the dashboard's
+/// first screen and the retention page read the same one).
+extension ChurnWebApp {
+
+    func render(_ template: String, status: HTTPResponse.Status, context: WebRequestContext, values: [String: Any]) -> Response {
+        var all = values
+        all["t"] = WebStrings.nested(context.language)
+        all["lang"] = context.language.rawValue
+        all["other_lang"] = context.language == .english ? Language.korean.rawValue : Language.english.rawValue
+        if let user = context.user { all["user"] = user }
+        all["csrf"] = context.csrf ?? ""
+        all["socket"] = configuration.socketPath
+        all["chart_js"] = pages.chartJSAvailable
+        all["chart_missing"] = !pages.chartJSAvailable
+        let html = templates.render(all, withTemplate: template) ?? "template \(template) is missing"
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func message(status: HTTPResponse.Status, headingKey: String, textKey: String, context: WebRequestContext) -> Response {
+        render("message", status: status, context: context, values: [
+            "title": text(headingKey, context), "heading": text(headingKey, context), "text": text(textKey, context),
+        ])
+    }
+
+    func text(_ key: String, _ context: WebRequestContext) -> String { WebStrings.text(key, context.language) }
+
+    /// Only local paths: `next` must never send a signed-in user to another site.
+    func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        return next
+    }
+
+    /// What a page shows when its daemon calls failed: that the daemon is down and how to start
+    /// it, that its socket is closed to the web UI's user (and who can open it), or the error the
+    /// daemon answered with.
+    func failure(_ error: any Error) -> [String: Any] {
+        switch error as? ChurnClientError {
+        case .noDaemon?, .transport?, .localFile?: ["daemon_error": describe(error)]
+        case .socketAccessDenied?: ["daemon_access": describe(error)]
+        case .daemon?: ["daemon_failure": describe(error)]
+        case nil: ["data_problem": describe(error)]
+        }
+    }
+
+    /// Whether a page's daemon calls failed (see ``failure(_:)``).
+    static func failed(_ values: [String: Any]) -> Bool {
+        values["daemon_error"] != nil || values["daemon_access"] != nil || values["daemon_failure"] != nil
+    }
+
+    func describe(_ error: any Error) -> String {
+        if let error = error as? ChurnClientError { return error.description }
+        return "\(error)"
+    }
+
+    /// Keeps `text` in the session for the next page (the dashboard a form redirects back to).
+    func refuse(_ text: String, context: WebRequestContext) {
+        context.sessions.withLockedSession { $0?.refusal = text }
+    }
+
+    /// The refusal kept for this page, once.
+    func takeRefusal(_ context: WebRequestContext) -> String? {
+        context.sessions.withLockedSession { session in
+            guard let text = session?.refusal else { return nil }
+            session?.refusal = nil
+            return text
+        }
+    }
+
+    // MARK: The retention report
+
+    /// The retention report of `model`'s customer base, built once per scoring.
+    func retentionReport(_ model: String) async throws -> (RetentionReport, CustomerBase.Scored, CustomerBase) {
+        let base = try base(model)
+        let scored = try await base.current(link)
+        let uplift = try await upliftSource(for: model)
+        let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)+\(uplift.map { "\($0.version.ref)" } ?? "simulation")"
+        if let cached = retentionCache.withLock({ $0 }), cached.key == key { return (cached.report, scored, base) }
+        let report = try await RetentionReport.build(scored, configuration: retention, link: link, uplift: uplift)
+        retentionCache.withLock { $0 = (key, report) }
+        return (report, scored, base)
+    }
+
+    /// The uplift model targets of `model` are ranked by: the champion of `<model>-uplift`
+    /// (the name `churn campaign uplift` registers under), when it is an uplift model.
+    func upliftSource(for model: String) async throws -> RetentionReport.UpliftSource? {
+        let name = "\(model)-uplift"
+        let versions = try await link.with { client throws(ChurnClientError) in try await client.models(name: name) }
+        guard let champion = versions.first(where: { $0.aliases.contains(ModelReference.champion) }),
+            let id = UpliftEvidence(tags: champion.tags).campaign ?? (UpliftEvidence(tags: champion.tags).isUplift ? -1 : nil)
+        else { return nil }
+        let campaign = try await link.with { client throws(ChurnClientError) in try await client.campaigns() }.first { $0.id == id }
+        return RetentionReport.UpliftSource(version: champion, campaign: campaign)
+    }
+
+    /// The top three reasons of each target in words (``RiskReasons``, in `language`), from the
+    /// champion's explanations (in calls of 500).
+    func drivers(of targets: ArraySlice<RetentionReport.Target>, scored: CustomerBase.Scored, language: Language)
+        async throws -> [String]
+    {
+        let wording = RiskReasons(schema: scored.dataset.schema, language: language.rawValue)
+        var drivers: [String] = []
+        for start in stride(from: targets.startIndex, to: targets.endIndex, by: 500) {
+            let records = targets[start..<min(start + 500, targets.endIndex)].map { scored.records[$0.row] }
+            let model = scored.model.description
+            let explained = try await link.with { client throws(ChurnClientError) in try await client.explain(records, model: model, top: 3) }
+            drivers += explained.map { wording.line($0.explanation, top: 3) }
+        }
+        return drivers
+    }
+
+}
