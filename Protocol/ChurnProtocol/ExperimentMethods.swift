@@ -42,6 +42,14 @@ extension DaemonMethod {
         }
     }
 
+    /// Outcomes recorded by `feedback`, month by month (of the date each was observed on),
+    /// newest first: how many, how many churned.
+    public enum FeedbackSummary: RPCMethod {
+        public static let name = "feedback.summary"
+        public typealias Params = FeedbackSummaryParams
+        public typealias Result = FeedbackSummaryResult
+    }
+
     /// Serving metrics in Prometheus text format.
     public enum Metrics: RPCMethod {
         public static let name = "metrics"
@@ -331,4 +339,36 @@ public struct MetricsResult: Codable, Sendable, Hashable {
     /// Prometheus text exposition format.
     public var prometheus: String
     public init(prometheus: String) { self.prometheus = prometheus }
+}
+
+/// Params of `feedback.summary`.
+public struct FeedbackSummaryParams: Codable, Sendable, Hashable {
+    /// Months to return, newest first (1-120, default 12).
+    public var months: Int?
+    public init(months: Int? = nil) { self.months = months }
+}
+
+/// The `feedback.summary` result: one row per month that has outcomes, newest first.
+public struct FeedbackSummaryResult: Codable, Sendable, Hashable {
+    public var months: [FeedbackMonth]
+    public init(months: [FeedbackMonth]) { self.months = months }
+}
+
+/// The outcomes observed in one calendar month.
+public struct FeedbackMonth: Codable, Sendable, Hashable {
+    /// `YYYY-MM`.
+    public var month: String
+    /// Outcomes recorded with a date in the month (a customer's repeated outcomes each count).
+    public var outcomes: Int
+    /// Of them, how many churned.
+    public var churned: Int
+
+    public init(month: String, outcomes: Int, churned: Int) {
+        self.month = month
+        self.outcomes = outcomes
+        self.churned = churned
+    }
+
+    /// The share that churned.
+    public var churnRate: Double { outcomes == 0 ? 0 : Double(churned) / Double(outcomes) }
 }

@@ -150,6 +150,21 @@ extension ModelRegistry {
         }
     }
 
+    /// Outcomes recorded, by the month they were observed in, newest first: at most `months`
+    /// months that have any.
+    public func feedbackByMonth(months: Int) throws(RegistryError) -> [FeedbackMonth] {
+        let rows = try storageOperation {
+            try database.query(
+                """
+                SELECT substr(observed_on, 1, 7) AS month, COUNT(*) AS outcomes, CAST(SUM(churned) AS BIGINT) AS churned FROM feedback
+                GROUP BY substr(observed_on, 1, 7) ORDER BY month DESC LIMIT ?
+                """, [.integer(Int64(months))])
+        }
+        return rows.map { row in
+            FeedbackMonth(month: row.text("month") ?? "", outcomes: row.int("outcomes") ?? 0, churned: row.int("churned") ?? 0)
+        }
+    }
+
     /// Per arm of an experiment: each customer's latest prediction in that arm joined with their
     /// latest observed outcome (customers without an outcome are counted, not scored).
     public func experimentOutcomes(_ experiment: ExperimentInfo) throws(RegistryError) -> [ArmOutcomes] {

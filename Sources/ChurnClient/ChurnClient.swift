@@ -421,6 +421,11 @@ public final class ChurnClient: Sendable {
         try await call(DaemonMethod.Feedback.self, FeedbackParams(outcomes: outcomes))
     }
 
+    /// Outcomes recorded by `feedback`, by month observed, newest first (at most `months`).
+    public func feedbackSummary(months: Int? = nil) async throws(ChurnClientError) -> [FeedbackMonth] {
+        try await call(DaemonMethod.FeedbackSummary.self, FeedbackSummaryParams(months: months)).months
+    }
+
     /// Starts a retention campaign: `offer` for the cohort, a random `controlShare` held back.
     public func startCampaign(_ params: CampaignStartParams) async throws(ChurnClientError) -> CampaignInfo {
         try await call(CampaignMethod.Start.self, params)

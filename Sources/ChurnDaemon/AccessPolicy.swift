@@ -24,7 +24,7 @@ public struct AccessPolicy: Sendable {
     /// The methods every socket user may call.
     public static let readMethods: Set<String> = [
         "describe", "health", "predict", "predict.batch", "explain", "models.list", "models.get", "plugins.list",
-        "experiments.status", "experiments.report", "metrics", "history.get", "models.audit", "campaigns.list",
+        "experiments.status", "experiments.report", "feedback.summary", "metrics", "history.get", "models.audit", "campaigns.list",
         "campaigns.report", "campaigns.members", "uplift.predict",
     ]
 

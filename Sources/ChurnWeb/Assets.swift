@@ -46,6 +46,29 @@ enum Assets {
         .empty-swatch { width: 1.2rem; height: .9rem; vertical-align: middle; border: 1px solid #e3e6ea; }
         .multiples { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 260px), 1fr)); gap: .6rem; }
         .multiples figure.wide { grid-column: 1 / -1; }
+        .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 14rem), 1fr)); gap: .8rem; margin: .6rem 0 1rem; }
+        .figure { background: #fff; border-radius: 6px; padding: .6rem .9rem; display: flex; flex-direction: column; gap: .15rem; }
+        .figure .label { font-size: .85rem; color: #5b6775; }
+        .figure strong { font-size: 1.7rem; font-variant-numeric: tabular-nums; }
+        .figure .detail { font-size: .8rem; color: #5b6775; }
+        .loss { color: #b3261e; } td.better { color: #2b9348; font-weight: 600; } td.worse { color: #b3261e; font-weight: 600; }
+        .terms { display: block; font-size: .75rem; color: #5b6775; } td.reasons { max-width: 34rem; }
+        .badge.left { background: #eceff3; color: #5b6775; }
+        .trend-up { color: #b3261e; } .trend-down { color: #2b9348; } .figure .months span { white-space: nowrap; }
+        button[disabled] { cursor: not-allowed; opacity: .55; } .why-not { font-size: .75rem; }
+        .chart-box { position: relative; height: 260px; }
+        /* Korean breaks between words, never inside one. */
+        html[lang=ko] body { word-break: keep-all; overflow-wrap: anywhere; }
+        /* Phones and narrow windows: tables of people and offers become cards. */
+        @media (max-width: 600px) {
+          table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; box-sizing: border-box; }
+          table.stack thead { display: none; }
+          table.stack tr { background: #fff; margin-bottom: .6rem; border: 1px solid #e3e6ea; border-radius: 6px; padding: .3rem 0; }
+          table.stack td { border: none; padding: .15rem .7rem; }
+          table.stack td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; color: #5b6775; }
+          td.reasons { max-width: none; }
+          .figure strong { font-size: 1.4rem; }
+        }
         /* Phones: the header wraps, the page never scrolls sideways (wide tables scroll in place). */
         @media (max-width: 640px) {
           header { flex-wrap: wrap; gap: .4rem .8rem; padding: .5rem .8rem; }
@@ -78,6 +101,14 @@ enum Assets {
             var options = spec.options || {};
             options.animation = false;
             options.responsive = true;
+            // Narrow screens: a fixed readable height instead of the width's aspect ratio.
+            if (window.innerWidth < 600) {
+              var box = document.createElement('div');
+              box.className = 'chart-box';
+              canvas.parentNode.insertBefore(box, canvas);
+              box.appendChild(canvas);
+              options.maintainAspectRatio = false;
+            }
             new Chart(canvas, { type: spec.type, data: spec.data, options: options });
             canvas.dataset.drawn = '1';
             drawn += 1;

@@ -67,6 +67,20 @@ extension ChurnWebApp {
         context.sessions.withLockedSession { $0?.refusal = text }
     }
 
+    /// Keeps a notice of a change made for the next page.
+    func tell(_ text: String, context: WebRequestContext) {
+        context.sessions.withLockedSession { $0?.notice = text }
+    }
+
+    /// The notice kept for this page, once.
+    func takeNotice(_ context: WebRequestContext) -> String? {
+        context.sessions.withLockedSession { session in
+            guard let text = session?.notice else { return nil }
+            session?.notice = nil
+            return text
+        }
+    }
+
     /// The refusal kept for this page, once.
     func takeRefusal(_ context: WebRequestContext) -> String? {
         context.sessions.withLockedSession { session in
@@ -78,14 +92,15 @@ extension ChurnWebApp {
 
     // MARK: The retention report
 
-    /// The retention report of `model`'s customer base, built once per scoring.
-    func retentionReport(_ model: String) async throws -> (RetentionReport, CustomerBase.Scored, CustomerBase) {
+    /// The retention report of `model`'s customer base at an at-risk `threshold`, built once per
+    /// scoring and threshold.
+    func retentionReport(_ model: String, threshold: Double) async throws -> (RetentionReport, CustomerBase.Scored, CustomerBase) {
         let base = try base(model)
         let scored = try await base.current(link)
         let uplift = try await upliftSource(for: model)
-        let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)+\(uplift.map { "\($0.version.ref)" } ?? "simulation")"
+        let key = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)+\(uplift.map { "\($0.version.ref)" } ?? "simulation")≥\(threshold)"
         if let cached = retentionCache.withLock({ $0 }), cached.key == key { return (cached.report, scored, base) }
-        let report = try await RetentionReport.build(scored, configuration: retention, link: link, uplift: uplift)
+        let report = try await RetentionReport.build(scored, configuration: retention, link: link, threshold: threshold, uplift: uplift)
         retentionCache.withLock { $0 = (key, report) }
         return (report, scored, base)
     }

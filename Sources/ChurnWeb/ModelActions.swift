@@ -23,13 +23,30 @@ struct ModelActions {
     }
 
     /// Whether `version` may be promoted to champion from the page.
-    func canPromote(_ version: ModelVersionInfo) -> Bool {
-        experiment == nil && !version.aliases.contains(ModelReference.champion)
-    }
+    func canPromote(_ version: ModelVersionInfo) -> Bool { promoteRefusal(version) == nil }
 
     /// Whether `version` may be made the challenger: not the champion, not already challenger.
-    func canMakeChallenger(_ version: ModelVersionInfo) -> Bool {
-        canPromote(version) && !version.aliases.contains(ModelReference.challenger)
+    func canMakeChallenger(_ version: ModelVersionInfo) -> Bool { challengerRefusal(version) == nil }
+
+    /// Why `version` cannot be promoted to champion now (a text key and its `{id}`), or nil.
+    func promoteRefusal(_ version: ModelVersionInfo) -> (key: String, id: Int?)? {
+        if version.aliases.contains(ModelReference.champion) { return ("act.is_champion", nil) }
+        if let experiment { return ("act.experiment", experiment.id) }
+        return nil
+    }
+
+    /// Why `version` cannot be made the challenger now: the champion is never also the
+    /// challenger, a challenger already is one, and an experiment holds both where they are.
+    func challengerRefusal(_ version: ModelVersionInfo) -> (key: String, id: Int?)? {
+        if version.aliases.contains(ModelReference.champion) { return ("act.champion_not_challenger", nil) }
+        if version.aliases.contains(ModelReference.challenger) { return ("act.is_challenger", nil) }
+        if let experiment { return ("act.experiment", experiment.id) }
+        return nil
+    }
+
+    /// A refusal as the page says it, in `language`.
+    static func text(_ refusal: (key: String, id: Int?), language: Language) -> String {
+        WebStrings.text(refusal.key, language).replacingOccurrences(of: "{id}", with: refusal.id.map(String.init) ?? "")
     }
 
     /// Where the champion goes back to, when a rollback is possible now.

@@ -11,7 +11,7 @@ enum Templates {
 
     static let all: [String: String] = [
         "head": head, "foot": foot, "blend_members": blendMembers, "login": login, "message": message, "dashboard": dashboard, "models": models,
-        "predict": predict, "retention": retention, "version": version, "contact_rows": contactRows,
+        "predict": predict, "retention": retention, "version": version, "contact_rows": contactRows, "confirm": confirm,
     ]
 
     static let head = """
@@ -78,6 +78,21 @@ enum Templates {
         {{> foot}}
         """
 
+    /// Asks before a change of champion, comparing the two versions.
+    static let confirm = """
+        {{> head}}
+        <section class="narrow wide-enough">
+        <h1 id="confirm-title">{{heading}}</h1>
+        <p>{{question}}</p>
+        <div class="scroll"><table id="confirm-compare"><thead><tr><th>{{t.confirm.measure}}</th><th>{{t.confirm.now}}: {{current_ref}}</th><th>{{t.confirm.after}}: {{candidate_ref}}</th></tr></thead><tbody>
+        {{#rows}}<tr><th scope="row">{{name}}</th><td>{{now}}</td><td class="{{change}}">{{after}}</td></tr>{{/rows}}
+        </tbody></table></div>
+        <form method="post" action="{{action}}" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">{{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">{{/fields}}<input type="hidden" name="confirm" value="yes"><button id="confirm">{{yes}}</button></form>
+        <a href="{{cancel_link}}" id="cancel">{{t.confirm.cancel}}</a>
+        </section>
+        {{> foot}}
+        """
+
     static let message = """
         {{> head}}
         <section class="narrow"><h1>{{heading}}</h1><p id="message">{{text}}</p></section>
@@ -96,7 +111,7 @@ enum Templates {
         <section class="figures" id="figures">
           <div class="figure" id="figure-at-risk"><span class="label">{{t.dash.at_risk}}</span><strong>{{at_risk}}</strong><span class="detail">{{threshold}} · {{t.dash.of}} {{still_with_us}} {{t.dash.still_with_us}}</span></div>
           {{#has_revenue}}<div class="figure" id="figure-revenue"><span class="label">{{t.dash.revenue_at_risk}}</span><strong>{{revenue_at_risk}}</strong><span class="detail">{{t.dash.revenue_detail}}</span></div>{{/has_revenue}}
-          {{#churn_rate}}<div class="figure" id="figure-churn-rate"><span class="label">{{t.dash.churn_rate}}</span><strong>{{churn_rate}}</strong><span class="detail">{{churn_rate_detail}}</span></div>{{/churn_rate}}
+          {{#churn_rate}}<div class="figure" id="figure-churn-rate"><span class="label">{{churn_rate_label}}</span><strong class="trend-{{churn_trend}}">{{churn_rate}}</strong><span class="detail">{{churn_rate_detail}}</span>{{#has_churn_months}}<span class="detail months" id="churn-months">{{#churn_months}}<span title="{{outcomes}}">{{month}} {{rate}}</span> {{/churn_months}}</span>{{/has_churn_months}}</div>{{/churn_rate}}
           <div class="figure" id="figure-contacts"><span class="label">{{t.dash.contacts}}</span><strong id="contacts-count">{{contacts_count}}</strong><span class="detail">{{budget_text}} · {{contacts_detail}}</span></div>
         </section>
         <form method="get" action="/" class="inline" id="budget-form"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.budget}} ({{currency}}) <input name="budget" value="{{budget}}" inputmode="numeric" size="8"></label> <button>{{t.dash.apply}}</button></form>
@@ -128,8 +143,8 @@ enum Templates {
         <p class="note">{{t.dash.riskiest_note}} {{scored_by}} · {{customer_count}} {{t.dash.customers}}</p>
         <form method="get" action="/" class="inline" role="search"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
         <form method="post" action="/rescore" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button>{{t.dash.rescore}}</button></form>
-        <div class="scroll"><table id="riskiest-table" class="cards"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th>{{#customer_columns}}<th>{{.}}</th>{{/customer_columns}}</tr></thead><tbody>
-        {{#customers}}<tr><td><a href="/predict?model={{model}}&amp;customer={{id_query}}">{{id}}</a>{{#left}} <span class="badge left">{{t.dash.left}}</span>{{/left}}</td><td>{{risk}}</td>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/customers}}
+        <div class="scroll"><table id="riskiest-table" class="stack"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th>{{#customer_columns}}<th>{{.}}</th>{{/customer_columns}}</tr></thead><tbody>
+        {{#customers}}<tr><td data-label="{{t.col.customer}}"><a href="/predict?model={{model}}&amp;customer={{id_query}}">{{id}}</a>{{#left}} <span class="badge left">{{t.dash.left}}</span>{{/left}}</td><td data-label="{{t.col.risk}}">{{risk}}</td>{{#cells}}<td data-label="{{label}}">{{value}}</td>{{/cells}}</tr>{{/customers}}
         </tbody></table></div>
         <p class="pager">{{t.dash.page}} {{page}} / {{pages}}
           {{#previous}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
@@ -142,7 +157,7 @@ enum Templates {
     /// Contacts as a table (cards on a phone): rank, customer, risk, bill, offer with its terms,
     /// the value expected to be kept (a loss in the loss colour), reasons in words.
     static let contactRows = """
-        <div class="scroll"><table id="contacts" class="cards"><thead><tr><th>#</th><th>{{t.ret.customer}}</th><th>{{t.ret.risk}}</th>{{#has_revenue}}<th>{{t.ret.bill}}</th>{{/has_revenue}}<th>{{t.ret.action}}</th><th>{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th><th>{{t.ret.reasons_words}}</th></tr></thead><tbody>
+        <div class="scroll"><table id="contacts" class="stack"><thead><tr><th>#</th><th>{{t.ret.customer}}</th><th>{{t.ret.risk}}</th>{{#has_revenue}}<th>{{t.ret.bill}}</th>{{/has_revenue}}<th>{{t.ret.action}}</th><th>{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th><th>{{t.ret.reasons_words}}</th></tr></thead><tbody>
         {{#contacts}}<tr><td data-label="#">{{rank}}</td><td data-label="{{t.ret.customer}}"><a href="/predict?model={{model}}&amp;customer={{id_query}}">{{id}}</a></td><td data-label="{{t.ret.risk}}">{{risk}}</td>{{#has_revenue}}<td data-label="{{t.ret.bill}}">{{bill}}</td>{{/has_revenue}}<td data-label="{{t.ret.action}}" class="offer">{{offer}}<span class="terms">{{offer_terms}}</span></td><td data-label="{{#has_revenue}}{{t.ret.value}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}"{{#value.loss}} class="loss"{{/value.loss}}>{{value.text}}</td><td data-label="{{t.ret.reasons_words}}" class="reasons">{{reasons}}</td></tr>{{/contacts}}
         </tbody></table></div>
         """
@@ -153,6 +168,7 @@ enum Templates {
         {{> head}}
         <h1>{{t.models.title}} · {{model}}</h1>
         {{#refusal}}<p class="error" id="refusal">{{refusal}}</p>{{/refusal}}
+        {{#done}}<p class="notice" id="done">{{done}}</p>{{/done}}
         {{#chart_missing}}<p class="note" id="chart-missing">{{t.dash.chart_missing}}</p>{{/chart_missing}}
         {{#daemon_ok}}
         <section class="cards">
@@ -183,9 +199,9 @@ enum Templates {
           <th>{{t.dash.aliases}}</th><th>{{t.dash.actions}}</th></tr></thead><tbody>
         {{#models}}
         <tr><td><a href="{{link}}">{{ref}}</a></td><td>{{kind}}{{#has_members}}: {{> blend_members}}{{/has_members}}</td><td>{{created}}</td><td>{{history}}</td><td>{{roc_auc}}</td><td>{{accuracy}}</td><td>{{precision}}</td><td>{{recall}}</td><td>{{f1}}</td>
-          <td>{{#aliases}}<span class="badge {{.}}">{{.}}</span> {{/aliases}}</td>
-          <td>{{#can_promote}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/can_promote}}
-              {{#can_make_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/can_make_challenger}}</td></tr>
+          <td>{{#aliases}}<span class="badge {{alias}}">{{label}}</span> {{/aliases}}</td>
+          <td>{{#can_promote}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="champion"><button>{{t.dash.promote}}</button></form>{{/can_promote}}{{^can_promote}}<button disabled title="{{promote_refusal}}">{{t.dash.promote}}</button> <span class="note why-not">{{promote_refusal}}</span>{{/can_promote}}
+              {{#can_make_challenger}}<form method="post" action="/models/promote" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{ref}}"><input type="hidden" name="alias" value="challenger"><button>{{t.dash.make_challenger}}</button></form>{{/can_make_challenger}}{{^can_make_challenger}}<button disabled title="{{challenger_refusal}}">{{t.dash.make_challenger}}</button> <span class="note why-not">{{challenger_refusal}}</span>{{/can_make_challenger}}</td></tr>
         {{/models}}
         </tbody></table></div>
 
@@ -204,7 +220,7 @@ enum Templates {
         </div>
 
         <h2>{{t.dash.audit}}</h2>
-        <div class="scroll"><table id="audit"><tbody>{{#audit}}<tr><td>{{at}}</td><td>{{user}}</td><td>{{action}}</td><td>{{detail}}</td></tr>{{/audit}}</tbody></table></div>
+        <div class="scroll"><table id="audit" class="stack"><tbody>{{#audit}}<tr><td>{{at}}</td><td>{{user}}</td><td>{{said}}</td></tr>{{/audit}}</tbody></table></div>
         {{/daemon_ok}}
         {{> foot}}
         """
@@ -301,7 +317,7 @@ enum Templates {
         <p id="retention-headline">{{scored_by}} · <strong id="at-risk-count">{{at_risk}}</strong> {{t.ret.at_risk}} ({{threshold}}){{#has_revenue}} · {{t.ret.revenue_over}}: <strong id="revenue-at-risk">{{revenue_at_risk}}</strong> ({{t.ret.bills}}: {{bills_at_risk}}){{/has_revenue}}</p>
         {{#has_left}}<p class="note" id="already-left">{{already_left}} {{t.ret.already_left}} ({{already_left_at_risk}} {{t.ret.already_left_at_risk}})</p>{{/has_left}}
         <h2 id="targets-title">{{t.ret.targets}}</h2>
-        <form method="get" action="/retention" class="inline" id="budget-form"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.budget}} ({{currency}}) <input name="budget" value="{{budget}}" inputmode="numeric" size="8"></label> <button>{{t.dash.apply}}</button></form>
+        <form method="get" action="/retention" class="inline" id="budget-form"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.budget}} ({{currency}}) <input name="budget" value="{{budget}}" inputmode="numeric" size="8"></label> <label>{{t.ret.threshold_input}} <input name="threshold" value="{{threshold_percent}}" inputmode="numeric" size="3">%</label> <button>{{t.dash.apply}}</button></form>
         {{#has_uplift}}<p class="note" id="uplift-basis">{{uplift_basis}}</p>{{/has_uplift}}
         {{#uplift_set_aside}}<p class="note" id="uplift-not-better">{{uplift_set_aside}}</p>{{/uplift_set_aside}}
         {{^has_uplift}}{{^uplift_set_aside}}<p class="note" id="no-uplift">{{t.ret.no_uplift}}</p>{{/uplift_set_aside}}{{/has_uplift}}
@@ -309,9 +325,20 @@ enum Templates {
         {{> contact_rows}}
         <p class="pager">{{#prev_link}}<a id="targets-prev" href="{{prev_link}}">←</a>{{/prev_link}} {{page}} / {{pages}} {{#next_link}}<a id="targets-next" href="{{next_link}}">→</a>{{/next_link}}</p>{{/has_targets}}
         {{^has_targets}}<p class="note" id="no-targets">{{t.ret.no_targets}}</p>{{/has_targets}}
+        <h2 id="how-many">{{t.gain.heading}}</h2>
+        <p class="note" id="gain-note">{{gain_note}}</p>
+        <div class="grid">
+        <figure><figcaption>{{t.gain.title}}</figcaption><canvas id="gain-chart" height="260"></canvas></figure>
+        {{#confusion}}<div><h3>{{t.confusion.title}}</h3><p class="note">{{note}}</p>
+        <div class="scroll"><table id="confusion"><thead><tr><th></th><th>{{t.confusion.left}}</th><th>{{t.confusion.stayed}}</th></tr></thead><tbody>
+        <tr><th scope="row">{{t.confusion.at_risk}}</th><td>{{tp}}</td><td>{{fp}}</td></tr>
+        <tr><th scope="row">{{t.confusion.not_at_risk}}</th><td>{{fn}}</td><td>{{tn}}</td></tr>
+        </tbody></table></div>
+        <p>{{t.metric.precision}} {{precision}} · {{t.metric.recall}} {{recall}}</p></div>{{/confusion}}
+        </div>
         <h2>{{t.ret.actions}}</h2>
         <p class="note">{{t.ret.method}}</p>
-        <div class="scroll"><table id="actions" class="cards"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.cost}}</th><th>{{t.ret.acceptance}}</th><th>{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th></tr></thead><tbody>
+        <div class="scroll"><table id="actions" class="stack"><thead><tr><th>#</th><th>{{t.ret.action}}</th><th>{{t.ret.eligible}}</th><th>{{t.ret.drop}}</th><th>{{t.ret.cost}}</th><th>{{t.ret.acceptance}}</th><th>{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}</th></tr></thead><tbody>
         {{#offers}}<tr><td data-label="#">{{rank}}</td><td data-label="{{t.ret.action}}">{{title}}</td><td data-label="{{t.ret.eligible}}">{{eligible}}</td><td data-label="{{t.ret.drop}}">{{drop}}</td><td data-label="{{t.ret.cost}}">{{cost}}</td><td data-label="{{t.ret.acceptance}}">{{acceptance}}</td><td data-label="{{#has_revenue}}{{t.ret.kept}}{{/has_revenue}}{{^has_revenue}}{{t.ret.customers_kept}}{{/has_revenue}}"{{#kept.loss}} class="loss"{{/kept.loss}}>{{kept.text}}</td></tr>{{/offers}}
         </tbody></table></div>
         {{#has_inapplicable}}<p class="note" id="inapplicable">{{t.ret.inapplicable}}</p><ul>{{#inapplicable}}<li>{{title}}: {{reason}}</li>{{/inapplicable}}</ul>{{/has_inapplicable}}

@@ -5,12 +5,13 @@ import HummingbirdAuth
 import NIOCore
 
 /// What a session remembers: who signed in (nil before sign-in), the session's CSRF token, and
-/// a refusal to show once on the next page (a change the daemon refused, said after the redirect
-/// back to the page the form was on).
+/// a refusal or a notice to show once on the next page (a change the daemon refused, or one it
+/// made, said after the redirect back to the page the form was on).
 struct WebSession: Codable, Sendable {
     var user: String?
     var csrf: String
     var refusal: String?
+    var notice: String?
 
     static func anonymous() -> WebSession { WebSession(user: nil, csrf: randomToken()) }
 }

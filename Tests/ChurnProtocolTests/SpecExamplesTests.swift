@@ -38,6 +38,8 @@ struct SpecExamplesTests {
 
     @Test func everyExampleDecodes() throws {
         let examples = try SpecExamples.all()
+        try request("feedback.summary request", DaemonMethod.FeedbackSummary.self, in: examples)
+        try response("feedback.summary response", DaemonMethod.FeedbackSummary.self, in: examples)
         try request("health request", DaemonMethod.Health.self, in: examples)
         try response("health response", DaemonMethod.Health.self, in: examples)
         try request("churnd describe request", DaemonMethod.Describe.self, in: examples)

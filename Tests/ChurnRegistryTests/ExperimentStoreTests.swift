@@ -119,4 +119,21 @@ struct ExperimentStoreTests {
         let result = try await registry.recordFeedback(outcomes, user: "ops")
         #expect(result.recorded == 5002 && result.unknownCustomers == ["ghost"])
     }
+
+    @Test(arguments: TestRegistry.available) func feedbackIsSummedByTheMonthItWasObservedInNewestFirst(backend: TestRegistry) async throws {
+        let registry = try ModelRegistry(location: try backend.freshLocation())
+        #expect(try await registry.feedbackByMonth(months: 12).isEmpty)
+        var outcomes: [Outcome] = []
+        for (month, count, churned) in [("2026-09", 40, 2), ("2026-10", 50, 4), ("2026-11", 30, 6)] {
+            outcomes += (0..<count).map { Outcome(customerID: "\(month)-\($0)", churned: $0 < churned, date: month + "-1\($0 % 10)") }
+        }
+        _ = try await registry.recordFeedback(outcomes, user: "ops")
+        let summary = try await registry.feedbackByMonth(months: 12)
+        #expect(summary == [
+            FeedbackMonth(month: "2026-11", outcomes: 30, churned: 6), FeedbackMonth(month: "2026-10", outcomes: 50, churned: 4),
+            FeedbackMonth(month: "2026-09", outcomes: 40, churned: 2),
+        ])
+        #expect(try await registry.feedbackByMonth(months: 2).map(\.month) == ["2026-11", "2026-10"])
+        #expect(abs(summary[0].churnRate - 0.2) < 1e-12)
+    }
 }

@@ -85,6 +85,30 @@ struct DashboardRouteTests {
         try await harness.stop()
     }
 
+    @Test func theChurnRateAndItsTrendComeFromFeedbackOnceThereIsSome() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await WebPages.signIn(browser)
+            // Without feedback: the file's label, said as such.
+            let before = try await browser.get("/").text
+            #expect(before.contains("Churn rate in the customer file"))
+            // October: 2 of 40 churned; November: 6 of 30.
+            let admin = try await harness.client()
+            _ = try await admin.feedback((0..<40).map { Outcome(customerID: "oct-\($0)", churned: $0 < 2, date: "2026-10-15") })
+            _ = try await admin.feedback((0..<30).map { Outcome(customerID: "nov-\($0)", churned: $0 < 6, date: "2026-11-15") })
+            await admin.close()
+            let html = try await browser.get("/").text
+            let figure = try #require(html.range(of: #"id="figure-churn-rate""#).map { String(html[$0.upperBound...].prefix(700)) })
+            #expect(figure.contains("Churn rate from feedback") && figure.contains(#"<strong class="trend-up">20.0%</strong>"#), "\(figure)")
+            #expect(figure.contains("6 of 30 outcomes in Nov 2026 churned · up 15.0 pts on Oct 2026"), "\(figure)")
+            #expect(figure.contains("Oct 2026 5.0%") && figure.contains("Nov 2026 20.0%"))
+            let korean = try await browser.get("/?lang=ko").text
+            #expect(korean.contains("피드백 기준 이탈률") && korean.contains("2026년 10월 대비 15.0%p 상승"))
+        }
+        try await harness.stop()
+    }
+
     @Test func customersWhoLeftAreNeverOnAnAtRiskListAndMarkedWhenSearched() async throws {
         let harness = try await WebHarness.start()
         let (customers, _) = try DatasetReader.read(harness.customersFile, schema: BuiltInSchemas.kaggle)
@@ -120,7 +144,7 @@ struct DashboardRouteTests {
             #expect(!(try await browser.get("/").text.contains(#"id="heatmap""#)))
             // The attention model promoted from the models page: its months, its customers.
             let promoted = try await browser.post(
-                "/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion"])
+                "/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion", "confirm": "yes"])
             #expect(promoted.status == .seeOther)
             let html = try await browser.get("/").text
             #expect(html.contains(#"id="heatmap""#))

@@ -62,7 +62,7 @@ struct ModelsRouteTests {
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
             try await WebPages.signIn(browser)
-            let promoted = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion"])
+            let promoted = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion", "confirm": "yes"])
             #expect(promoted.status == .seeOther)
             let admin = try await harness.client()
             #expect(try await admin.model("champion").version == 2)
@@ -70,7 +70,7 @@ struct ModelsRouteTests {
             #expect(audit.first?.action == "promote")
             #expect(audit.first?.user.hasSuffix("(web: \(WebHarness.user))") == true, "\(audit.first?.user ?? "nil")")
 
-            let rolledBack = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser)])
+            let rolledBack = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "confirm": "yes"])
             #expect(rolledBack.status == .seeOther)
             #expect(try await admin.model("champion").version == 1)
             #expect(try await admin.audit(limit: 1).first?.action == "rollback")
@@ -79,6 +79,46 @@ struct ModelsRouteTests {
             let bad = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@99", "alias": "champion"])
             #expect(bad.status == .seeOther && bad.location == "/models?model=churn")
             #expect(try await browser.get("/models").text.contains(#"<p class="error" id="refusal">Promote to champion: "#))
+            await admin.close()
+        }
+        try await harness.stop()
+    }
+
+    @Test func aChangeOfChampionIsConfirmedAfterComparingTheTwoVersionsAndThenSaid() async throws {
+        let harness = try await WebHarness.start()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await WebPages.signIn(browser)
+            // The champion's own row: promotion disabled and why; it can never be the challenger.
+            let models = try await browser.get("/models").text
+            #expect(models.contains(#"<button disabled title="already the champion">Promote to champion</button>"#))
+            #expect(models.contains(#"<button disabled title="the champion cannot also be the challenger">Make challenger</button>"#))
+            // Asking first: the two versions side by side, nothing changed yet.
+            let asked = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion"])
+            #expect(asked.status == .ok)
+            #expect(asked.text.contains(#"<h1 id="confirm-title">Promote churn@2 to champion?</h1>"#))
+            let rows = WebPages.tableRows(asked.text, id: "confirm-compare")
+            let auc = try #require(rows.first { ($0["Held-back measure"] ?? "").hasPrefix("ROC-AUC") })
+            let admin = try await harness.client()
+            let (one, two) = (try await admin.model("churn@1"), try await admin.model("churn@2"))
+            #expect(auc["Now: churn@1"] == String(format: "%.3f", one.metrics["test_roc_auc"] ?? .nan))
+            #expect(auc["After: churn@2"]?.contains(String(format: "%.3f", two.metrics["test_roc_auc"] ?? .nan)) == true)
+            #expect(rows.contains { ($0["Held-back measure"] ?? "").hasPrefix("Calibration error") })
+            #expect(asked.text.contains(#"<input type="hidden" name="confirm" value="yes"><button id="confirm">Yes, promote</button>"#))
+            #expect(try await admin.model("champion").version == 1, "asking changes nothing")
+            // Confirmed: changed, and said on the models page once.
+            let done = try await browser.post(
+                "/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion", "confirm": "yes"])
+            #expect(done.status == .seeOther)
+            #expect(try await admin.model("champion").version == 2)
+            let after = try await browser.get("/models").text
+            #expect(after.contains(#"<p class="notice" id="done">churn@2 is now the champion (was churn@1).</p>"#))
+            #expect(!(try await browser.get("/models").text.contains(#"id="done""#)), "said once")
+            // Rolling back asks too, in Korean when the page is Korean.
+            _ = try await browser.get("/models?lang=ko")
+            let rollback = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "model": "churn"])
+            #expect(rollback.status == .ok && rollback.text.contains("챔피언을 churn@1(으)로 롤백할까요?"))
+            #expect(try await admin.model("champion").version == 2)
             await admin.close()
         }
         try await harness.stop()

@@ -22,7 +22,7 @@ struct RetentionRouteTests {
             let browser = CookieBrowser(client)
             try await WebPages.signIn(browser)
             let html = try await browser.get("/retention").text
-            #expect(html.contains(#"<table id="contacts" class="cards">"#))
+            #expect(html.contains(#"<table id="contacts" class="stack">"#))
             #expect(html.contains(#"id="targets-csv" href="/retention/targets.csv?model=churn""#))
             #expect(html.contains(#"id="already-left""#))
             let count = try #require(WebPages.number(after: #"<span id="contacts-summary">"#, in: html))

@@ -71,11 +71,11 @@ struct WebBrowserTests {
 
     /// The layout of a page on an emulated phone (Support/phone_layout.py drives Chromium's
     /// DevTools protocol: headless windows cannot be narrower than 500 px).
-    static func phoneLayout(_ url: String, width: Int, profile: String) throws -> [String: Any] {
+    static func phoneLayout(_ url: String, width: Int, height: Int = 844, profile: String, screenshot: String? = nil) throws -> [String: Any] {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/phone_layout.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, chromium!, url, String(width), "844", profile]
+        process.arguments = ["python3", script, chromium!, url, String(width), String(height), profile] + (screenshot.map { [$0] } ?? [])
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -101,7 +101,7 @@ struct WebBrowserTests {
         try await harness.app.application().test(.live) { client in
             let port = try #require(client.port)
             let base = "http://127.0.0.1:\(port)"
-            for path in ["/", "/predict?customer=SYN-0000950", "/retention", "/?lang=ko"] {
+            for path in ["/", "/models", "/predict?customer=SYN-0000950", "/retention", "/?lang=ko", "/retention?lang=ko", "/models?lang=ko"] {
                 let link = try #require(harness.app.issueSignInLink(for: WebHarness.user, next: path))
                 let layout = try Self.phoneLayout(base + link, width: 390, profile: profile)
                 let page = layout["scrollWidth"] as? Int
@@ -111,6 +111,38 @@ struct WebBrowserTests {
                     let control = controls[id] as? [String: Any]
                     #expect(control?["visible"] as? Bool == true, "\(path): #\(id) is not shown")
                     #expect((control?["right"] as? Double ?? 1e9) <= 390, "\(path): #\(id) is off the screen: \(control ?? [:])")
+                }
+            }
+        }
+        try await harness.stop()
+    }
+
+    /// The first screen at a desktop's 1400 px and a phone's 390 px, in English and Korean:
+    /// nothing scrolls sideways (measured through the DevTools protocol), and each is saved as a
+    /// screenshot (into `CHURN_SCREENSHOTS` when set: how the README's pictures are made).
+    @Test func theFirstScreenFitsADesktopAndAPhoneInBothLanguages() async throws {
+        guard Self.chromium != nil else {
+            Issue.record("chromium is missing: install it with scripts/install-system-packages (apt-get install chromium)")
+            return
+        }
+        let harness = try await WebHarness.start()
+        let folder = ProcessInfo.processInfo.environment["CHURN_SCREENSHOTS"] ?? harness.root
+        try await harness.app.application().test(.live) { client in
+            let port = try #require(client.port)
+            for (width, height) in [(1400, 1000), (390, 844)] {
+                for language in ["en", "ko"] {
+                    for path in ["/", "/retention", "/models"] {
+                        let next = path + "?lang=" + language
+                        let link = try #require(harness.app.issueSignInLink(for: WebHarness.user, next: next))
+                        let name = (path == "/" ? "first-screen" : String(path.dropFirst())) + "-\(width)-\(language).png"
+                        let layout = try Self.phoneLayout(
+                            "http://127.0.0.1:\(port)" + link, width: width, height: height, profile: harness.root + "/shots-\(width)-\(language)",
+                            screenshot: folder + "/" + name)
+                        let page = layout["scrollWidth"] as? Int
+                        #expect(page != nil && page! <= width, "\(next) at \(width) px: the page is \(page.map(String.init) ?? "?") px wide")
+                        let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? 0
+                        #expect(size > 10_000, "\(name): \(size) bytes")
+                    }
                 }
             }
         }
@@ -131,7 +163,7 @@ struct WebBrowserTests {
         try await harness.app.application().test(.live) { client in
             let port = try #require(client.port)
             let base = "http://127.0.0.1:\(port)"
-            let pages: [(path: String, charts: Int)] = [("/", 6), ("/retention", 1), ("/predict?customer=SYN-0000950", 0)]
+            let pages: [(path: String, charts: Int)] = [("/", 1), ("/models", 5), ("/retention", 2), ("/predict?customer=SYN-0000950", 0)]
             for (path, charts) in pages {
                 let link = try #require(harness.app.issueSignInLink(for: WebHarness.user, next: path))
                 let (dom, log) = try Self.load(base + link, profile: profile)

@@ -25,12 +25,12 @@ struct WebModelActionsTests {
             #expect(!(try await browser.get("/models").text.contains(#"id="rollback""#)))
             #expect(!(try await browser.get("/models?model=spare").text.contains(#"id="rollback""#)), "no champion, nothing to roll back")
             // Promoted from the page: going back to 1 is offered, and names where it goes.
-            let promoted = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion"])
+            let promoted = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion", "confirm": "yes"])
             #expect(promoted.status == .seeOther && promoted.location == "/models?model=churn")
             let offered = try await browser.get("/models")
             #expect(offered.text.contains(#"<button id="rollback">Roll back champion to version 1</button>"#))
             #expect(!offered.text.contains(#"<input type="hidden" name="version" value="churn@2"><input type="hidden" name="alias" value="champion">"#), "the champion is not offered as champion again")
-            let rolledBack = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "model": "churn"])
+            let rolledBack = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "model": "churn", "confirm": "yes"])
             #expect(rolledBack.status == .seeOther)
             #expect(try await admin.model("champion").version == 1)
             // 1 again, as first promoted: nothing further back.
@@ -82,7 +82,7 @@ struct WebModelActionsTests {
             #expect(page.text.contains(#"id="changes-blocked""#) && page.text.contains("Experiment \(experiment.id) is comparing"))
             // A stale form posted from the Korean page: refused, and said there in Korean.
             _ = try await browser.get("/models?lang=ko")
-            let refused = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion"])
+            let refused = try await browser.post("/models/promote", form: ["csrf": try await WebPages.csrf(browser), "version": "churn@2", "alias": "champion", "confirm": "yes"])
             #expect(refused.status == .seeOther)
             let after = try await browser.get("/models")
             #expect(after.text.contains("챔피언으로 승격: 실험 \(experiment.id)이(가) 이 모델의 챔피언과 챌린저를 비교하고 있습니다"), "\(after.text.prefix(3000))")

@@ -42,12 +42,14 @@ struct DashboardController {
                 return app.render("dashboard", status: .ok, context: context, values: values)
             }
             do {
-                let (report, scored, base) = try await app.retentionReport(model)
+                let (report, scored, base) = try await app.retentionReport(model, threshold: plan.threshold)
                 values["synthetic"] = base.isSynthetic
                 let contacts = report.contacts(within: plan.budget)
                 let top = contacts.prefix(10)
                 let reasons = try await app.drivers(of: top, scored: scored, language: context.language)
-                values.merge(app.pages.figureValues(report, scored: scored, contacts: contacts, plan: plan, context: context)) { $1 }
+                let feedback = (try? await app.link.with { client throws(ChurnClientError) in try await client.feedbackSummary(months: 6) }) ?? []
+                values.merge(
+                    app.pages.figureValues(report, scored: scored, contacts: contacts, plan: plan, feedback: feedback, context: context)) { $1 }
                 values.merge(app.pages.contactValues(report, shown: top, first: 1, reasons: reasons, context: context)) { $1 }
                 values.merge(app.pages.customerValues(scored, query: query, page: page, context: context)) { $1 }
                 let charts = [app.pages.riskDistribution(scored, threshold: report.atRiskThreshold, context: context)]
@@ -76,20 +78,34 @@ struct DashboardController {
     }
 }
 
-/// Who the manager means to contact: the at-risk threshold and the monthly budget for offers
-/// (`?budget=`; none: every contact worth its cost), as every list of targets reads them.
+/// Who the manager means to contact: the at-risk threshold (`?threshold=`, a percentage from 5
+/// to 95; default 50) and the monthly budget for offers (`?budget=`; none: every contact worth
+/// its cost), as every figure and list of targets reads them.
 struct ContactPlan {
+    /// The churn probability from which a customer still with us is at risk.
+    var threshold: Double
     /// Monthly budget for offers, in the offers' currency (nil: no limit).
     var budget: Double?
 
-    init(budget: Double?) { self.budget = budget }
+    static let defaultThreshold = 0.5
 
-    /// The budget a page asks for (`?budget=`, a number of at least 0; anything else: no limit).
-    init(request: Request, context: WebRequestContext) {
-        let asked = request.uri.queryParameters.get("budget") ?? context.form["budget"]
-        budget = asked.flatMap { Double($0.replacingOccurrences(of: ",", with: "")) }.flatMap { $0 >= 0 && $0.isFinite ? $0 : nil }
+    init(threshold: Double = Self.defaultThreshold, budget: Double?) {
+        self.threshold = threshold
+        self.budget = budget
     }
 
-    /// The budget as a query member (`&budget=500`), empty without one.
-    var query: String { budget.map { "&budget=\(Int($0.rounded()))" } ?? "" }
+    /// The plan a page asks for; anything out of range is the default.
+    init(request: Request, context: WebRequestContext) {
+        func asked(_ name: String) -> Double? {
+            (request.uri.queryParameters.get(name) ?? context.form[name]).flatMap { Double($0.replacingOccurrences(of: ",", with: "")) }
+        }
+        budget = asked("budget").flatMap { $0 >= 0 && $0.isFinite ? $0 : nil }
+        threshold = asked("threshold").flatMap { (5...95).contains($0) ? ($0 / 100 * 1000).rounded() / 1000 : nil } ?? Self.defaultThreshold
+    }
+
+    /// The plan as query members (`&threshold=40&budget=500`), each only when not the default.
+    var query: String {
+        (threshold == Self.defaultThreshold ? "" : "&threshold=\(Int((threshold * 100).rounded()))")
+            + (budget.map { "&budget=\(Int($0.rounded()))" } ?? "")
+    }
 }

@@ -1,4 +1,5 @@
 import ChurnClient
+import ChurnData
 import ChurnProtocol
 import Hummingbird
 
@@ -21,6 +22,7 @@ struct ModelsController {
         let model = app.selectedModel(request, context)
         var values: [String: Any] = ["title": app.text("models.title", context), "nav_models": true]
         if let refusal = app.takeRefusal(context) { values["refusal"] = refusal }
+        if let notice = app.takeNotice(context) { values["done"] = notice }
         do {
             let (health, everyVersion, experiments, audit) = try await app.link.with { client throws(ChurnClientError) in
                 (
@@ -84,13 +86,33 @@ struct ModelsController {
         return app.render("version", status: ChurnWebApp.failed(values) ? .serviceUnavailable : .ok, context: context, values: values)
     }
 
-    /// A refused change is said on the models page it was made from, in its language.
+    /// Promoting to champion asks first: a page comparing the champion and the candidate on
+    /// their held-back metrics and calibration, whose button posts again with `confirm=yes`.
+    /// Making a version the challenger needs no confirmation (it answers nothing alone). A
+    /// refused change is said on the models page it was made from, in its language; a change
+    /// made is said there too.
     private func promote(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let model = context.form["version"] ?? ""
         let alias = context.form["alias"] ?? "champion"
         let user = context.user ?? "?"
         let name = ModelReference(parsing: model)?.name ?? app.selectedModel(request, context)
+        let key = alias == "champion" ? "dash.promote" : "dash.make_challenger"
         do {
+            if alias == ModelReference.champion, context.form["confirm"] != "yes" {
+                let (candidate, current, experiments) = try await app.link.with { client throws(ChurnClientError) in
+                    (try await client.model(model), try? await client.model("\(name)@champion"), try await client.experiments(name: name))
+                }
+                // What churnd would refuse is refused before asking.
+                let actions = ModelActions(name: name, versions: [candidate], experiment: experiments.running, audit: [])
+                if let refusal = actions.promoteRefusal(candidate) {
+                    app.refuse(app.text(key, context) + ": " + ModelActions.text(refusal, language: context.language), context: context)
+                    return .redirect(to: "/models?model=\(name)", type: .normal)
+                }
+                return confirmation(
+                    titleKey: "confirm.promote_title", yesKey: "confirm.yes_promote", action: "/models/promote", candidate: candidate,
+                    current: current, fields: ["version": model, "alias": alias], context: context)
+            }
+            let previous = try? await app.link.with { client throws(ChurnClientError) in try await client.model("\(name)@champion") }
             _ = try await app.link.with { client throws(ChurnClientError) in
                 try await client.call(
                     DaemonMethod.ModelsPromote.self,
@@ -98,26 +120,106 @@ struct ModelsController {
             }
             app.logger.info("\(user) promoted \(model) to \(alias)")
             if alias == "champion" { _ = try? await app.bases[name]?.current(app.link, refresh: true) }
+            app.tell(
+                app.text(alias == "champion" ? "done.promoted" : "done.challenger", context).replacingOccurrences(of: "{candidate}", with: model)
+                    .replacingOccurrences(of: "{previous}", with: previous?.ref.description ?? "—"), context: context)
         } catch {
-            let key = alias == "champion" ? "dash.promote" : "dash.make_challenger"
             app.refuse(ModelActions.refusal(error, actionKey: key, language: context.language), context: context)
         }
         return .redirect(to: "/models?model=\(name)", type: .normal)
     }
 
+    /// Rolling the champion back asks first too, comparing it with the version it goes back to.
     private func rollBack(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let user = context.user ?? "?"
         let name = app.selectedModel(request, context)
         do {
+            let previous = try? await app.link.with { client throws(ChurnClientError) in try await client.model("\(name)@champion") }
+            if context.form["confirm"] != "yes" {
+                let (versions, audit) = try await app.link.with { client throws(ChurnClientError) in
+                    (try await client.models(name: name), try await client.audit(limit: ModelActions.auditWindow))
+                }
+                let target = ModelActions.rollbackTarget(
+                    of: name, alias: ModelReference.champion, current: previous?.version, versions: Set(versions.map(\.version)), audit: audit)
+                guard let target else {
+                    app.refuse(app.text("dash.rollback", context) + ": " + app.text("act.nothing_to_roll_back", context), context: context)
+                    return .redirect(to: "/models?model=\(name)", type: .normal)
+                }
+                let candidate = try await app.link.with { client throws(ChurnClientError) in try await client.model("\(name)@\(target)") }
+                return confirmation(
+                    titleKey: "confirm.rollback_title", yesKey: "confirm.yes_rollback", action: "/models/rollback", candidate: candidate,
+                    current: previous, fields: ["model": name], context: context)
+            }
             _ = try await app.link.with { client throws(ChurnClientError) in
                 try await client.call(
                     DaemonMethod.ModelsRollback.self, RollbackParams(name: name, reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
             }
             app.logger.info("\(user) rolled the champion of \(name) back")
-            _ = try? await app.bases[name]?.current(app.link, refresh: true)
+            let now = try? await app.bases[name]?.current(app.link, refresh: true)
+            app.tell(
+                app.text("done.rolled_back", context).replacingOccurrences(of: "{candidate}", with: now?.model.description ?? name)
+                    .replacingOccurrences(of: "{previous}", with: previous?.ref.description ?? "—"), context: context)
         } catch {
             app.refuse(ModelActions.refusal(error, actionKey: "dash.rollback", language: context.language), context: context)
         }
         return .redirect(to: "/models?model=\(name)", type: .normal)
+    }
+
+    /// The page that asks before a change of champion: the current champion and the candidate
+    /// side by side on their held-back metrics and calibration, each difference marked better
+    /// or worse, then a button that makes the change and a way back.
+    private func confirmation(
+        titleKey: String, yesKey: String, action: String, candidate: ModelVersionInfo, current: ModelVersionInfo?,
+        fields: [String: String], context: WebRequestContext
+    ) -> Response {
+        let title = app.text(titleKey, context).replacingOccurrences(of: "{candidate}", with: candidate.ref.description)
+        let question = (current == nil ? app.text("confirm.first", context) : app.text("confirm.question", context))
+            .replacingOccurrences(of: "{candidate}", with: candidate.ref.description)
+            .replacingOccurrences(of: "{current}", with: current?.ref.description ?? "—")
+        var rows: [[String: Any]] = [
+            ["name": app.text("dash.kind", context), "now": current?.kind ?? "—", "after": candidate.kind, "change": ""],
+            [
+                "name": app.text("dash.history", context), "now": current.map { PageBuilder.historyLabel($0, context: context) } ?? "—",
+                "after": PageBuilder.historyLabel(candidate, context: context), "change": "",
+            ],
+        ]
+        for metric in ["roc_auc", "accuracy", "precision", "recall", "f1"] {
+            let now = current.flatMap { Self.heldBack($0, metric) }
+            let after = Self.heldBack(candidate, metric)
+            rows.append([
+                "name": app.text("metric." + metric, context) + " (" + app.text("confirm.higher_better", context) + ")",
+                "now": now.map { String(format: "%.3f", $0) } ?? "—", "after": after.map { String(format: "%.3f", $0) } ?? "—",
+                "change": Self.change(now, after, higherIsBetter: true),
+            ])
+        }
+        let now = current.flatMap(Self.servedECE)
+        let after = Self.servedECE(candidate)
+        rows.append([
+            "name": app.text("confirm.ece", context), "now": now.map { String(format: "%.3f", $0) } ?? "—",
+            "after": after.map { String(format: "%.3f", $0) } ?? "—", "change": Self.change(now, after, higherIsBetter: false),
+        ])
+        return app.render("confirm", status: .ok, context: context, values: [
+            "title": title, "heading": title, "question": question, "nav_models": true, "model": candidate.name,
+            "current_ref": current?.ref.description ?? "—", "candidate_ref": candidate.ref.description, "rows": rows, "action": action,
+            "fields": fields.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
+            "yes": app.text(yesKey, context), "cancel_link": "/models?model=" + queryValue(candidate.name),
+        ])
+    }
+
+    /// A held-back metric of a version (`test_<name>`, else the name).
+    static func heldBack(_ version: ModelVersionInfo, _ name: String) -> Double? {
+        version.metrics["test_" + name] ?? version.metrics[name]
+    }
+
+    /// The expected calibration error of the probabilities a version serves, on held-back rows.
+    static func servedECE(_ version: ModelVersionInfo) -> Double? {
+        guard let json = version.calibration, let record = try? JSONValueDecoder.decode(CalibrationRecord.self, from: json) else { return nil }
+        return record.testECE
+    }
+
+    /// `better`, `worse` or nothing, for the after column.
+    static func change(_ now: Double?, _ after: Double?, higherIsBetter: Bool) -> String {
+        guard let now, let after, abs(after - now) >= 0.0005 else { return "" }
+        return (after > now) == higherIsBetter ? "better" : "worse"
     }
 }

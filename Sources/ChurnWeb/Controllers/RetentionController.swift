@@ -26,7 +26,7 @@ struct RetentionController {
     private func targetsCSV(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let model = app.selectedModel(request, context)
         let plan = ContactPlan(request: request, context: context)
-        let (report, scored, _) = try await app.retentionReport(model)
+        let (report, scored, _) = try await app.retentionReport(model, threshold: plan.threshold)
         let contacts = report.contacts(within: plan.budget)
         let reasons = try await app.drivers(of: contacts, scored: scored, language: context.language)
         let valueColumn = report.revenueField == nil ? "expected_churners_kept" : "expected_monthly_revenue_kept_net_\(report.currency)"
@@ -63,13 +63,13 @@ struct RetentionController {
     private func retentionPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let model = app.selectedModel(request, context)
         var values: [String: Any] = ["title": app.text("ret.title", context), "nav_retention": true]
+        let plan = ContactPlan(request: request, context: context)
         do {
             let everyVersion = try await app.link.with { client throws(ChurnClientError) in try await client.models() }
             values.merge(app.pages.modelSwitch(everyVersion, selected: model)) { $1 }
-            let (report, scored, base) = try await app.retentionReport(model)
+            let (report, scored, base) = try await app.retentionReport(model, threshold: plan.threshold)
             values["synthetic"] = base.isSynthetic
             // The contacts within the budget, a page at a time, each with its reasons in words.
-            let plan = ContactPlan(request: request, context: context)
             let contacts = report.contacts(within: plan.budget)
             let perPage = Self.perPage
             let pageCount = max(1, (contacts.count + perPage - 1) / perPage)
@@ -88,8 +88,11 @@ struct RetentionController {
                 return reports
             }
             reportValues.merge(app.pages.campaignValues(campaigns, currency: report.currency, context: context)) { $1 }
+            // How many to contact: gain against share contacted, and the threshold's confusion matrix.
+            let (howMany, gain) = app.pages.howManyValues(report, scored: scored, contacts: contacts, context: context)
+            reportValues.merge(howMany) { $1 }
             values["report"] = reportValues
-            values.merge(app.pages.chartValues([chart])) { $1 }
+            values.merge(app.pages.chartValues([gain, chart])) { $1 }
         } catch {
             values.merge(app.failure(error)) { $1 }
         }

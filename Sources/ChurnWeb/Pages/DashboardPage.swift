@@ -10,7 +10,7 @@ extension PageBuilder {
     /// the contacts recommended within the budget with what they are expected to keep and cost.
     func figureValues(
         _ report: RetentionReport, scored: CustomerBase.Scored, contacts: ArraySlice<RetentionReport.Target>, plan: ContactPlan,
-        context: WebRequestContext
+        feedback: [FeedbackMonth], context: WebRequestContext
     ) -> [String: Any] {
         var values = headlineValues(report, context: context)
         let spend = contacts.reduce(0.0) { $0 + $1.expectedCost }
@@ -26,7 +26,29 @@ extension PageBuilder {
         values["budget"] = plan.budget.map { String(Int($0.rounded())) } ?? ""
         values["currency"] = report.currency
         values["customer_count"] = Self.grouped(scored.customers.count)
-        if let left = scored.dataset.churned, !left.isEmpty {
+        let wording = RiskReasons(schema: nil, language: context.language.rawValue)
+        if let latest = feedback.first {
+            // The churn rate the operator observed: the latest month with outcomes, against the one before.
+            values["churn_rate"] = Self.percent(latest.churnRate)
+            values["churn_rate_label"] = text("dash.churn_rate_feedback", context)
+            var detail = text("dash.churn_rate_month", context)
+                .replacingOccurrences(of: "{churned}", with: Self.grouped(latest.churned))
+                .replacingOccurrences(of: "{outcomes}", with: Self.grouped(latest.outcomes))
+                .replacingOccurrences(of: "{month}", with: wording.monthName(latest.month, derived: false))
+            if feedback.count > 1 {
+                let change = (latest.churnRate - feedback[1].churnRate) * 100
+                detail += " · " + text(change > 0.05 ? "dash.trend_up" : change < -0.05 ? "dash.trend_down" : "dash.trend_flat", context)
+                    .replacingOccurrences(of: "{points}", with: String(format: "%.1f", abs(change)))
+                    .replacingOccurrences(of: "{month}", with: wording.monthName(feedback[1].month, derived: false))
+                values["churn_trend"] = change > 0.05 ? "up" : change < -0.05 ? "down" : "flat"
+            }
+            values["churn_rate_detail"] = detail
+            values["has_churn_months"] = feedback.count > 1
+            values["churn_months"] = feedback.reversed().map { month -> [String: String] in
+                ["month": wording.monthName(month.month, derived: false), "rate": Self.percent(month.churnRate), "outcomes": Self.grouped(month.outcomes)]
+            }
+        } else if let left = scored.dataset.churned, !left.isEmpty {
+            values["churn_rate_label"] = text("dash.churn_rate", context)
             values["churn_rate"] = Self.percent(Double(report.alreadyLeft) / Double(left.count))
             values["churn_rate_detail"] = text("dash.churn_rate_detail", context)
                 .replacingOccurrences(of: "{left}", with: Self.grouped(report.alreadyLeft))
@@ -122,7 +144,13 @@ extension PageBuilder {
         values["customers"] = shown.map { row -> [String: Any] in
             [
                 "id": table.ids[row], "id_query": queryValue(table.ids[row]), "risk": Self.percent(scored.risk[row]), "left": hasLeft(row),
-                "cells": columns.map { Self.display(table.value(of: $0, at: row), column: schema.input(named: $0), language: context.language) },
+                "cells": columns.map { name -> [String: String] in
+                    let column = schema.input(named: name)
+                    return [
+                        "label": column?.displayName(context.language.rawValue) ?? name,
+                        "value": Self.display(table.value(of: name, at: row), column: column, language: context.language),
+                    ]
+                },
             ]
         }
         return values

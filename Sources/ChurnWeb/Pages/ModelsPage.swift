@@ -22,12 +22,14 @@ extension PageBuilder {
         values["models"] = models.sorted { ($0.name, $0.version) > ($1.name, $1.version) }.map { model -> [String: Any] in
             [
                 "ref": model.ref.description, "link": VersionPage.link(name: model.name, version: model.version),
-                "kind": model.kind, "created": String(model.createdAt.prefix(16)),
+                "kind": model.kind, "created": Self.dateTime(model.createdAt, language: context.language),
                 "history": Self.historyLabel(model, context: context),
                 "roc_auc": Self.metric(model, "roc_auc"), "accuracy": Self.metric(model, "accuracy"),
                 "precision": Self.metric(model, "precision"), "recall": Self.metric(model, "recall"), "f1": Self.metric(model, "f1"),
-                "aliases": model.aliases.sorted(), "can_promote": actions.canPromote(model),
-                "can_make_challenger": actions.canMakeChallenger(model),
+                "aliases": model.aliases.sorted().map { ["alias": $0, "label": WebStrings.text("alias." + $0, context.language, or: $0)] },
+                "can_promote": actions.canPromote(model), "can_make_challenger": actions.canMakeChallenger(model),
+                "promote_refusal": actions.promoteRefusal(model).map { ModelActions.text($0, language: context.language) } ?? "",
+                "challenger_refusal": actions.challengerRefusal(model).map { ModelActions.text($0, language: context.language) } ?? "",
             ].merging(VersionPage.memberValues(model)) { $1 }
         }
         if let target = actions.rollbackOffer {
@@ -69,13 +71,56 @@ extension PageBuilder {
             values["experiment"] = shown
         }
         values["audit"] = audit.map { entry -> [String: Any] in
-            let change = [entry.fromVersion.map { "v\($0)" }, entry.toVersion.map { "v\($0)" }].compactMap { $0 }.joined(separator: " → ")
-            return [
-                "at": entry.at, "user": entry.user, "action": text("audit." + entry.action.rawValue, context),
-                "detail": [entry.model, change, entry.detail ?? ""].filter { !$0.isEmpty }.joined(separator: " · "),
-            ]
+            ["at": Self.dateTime(entry.at, language: context.language), "user": entry.user, "said": auditSentence(entry, context: context)]
         }
         return values
+    }
+
+    /// An audit entry in words, in the page's language, without raw keys or hashes: "promoted
+    /// churn v2 to champion (was v1): from the web dashboard".
+    func auditSentence(_ entry: AuditRecord, context: WebRequestContext) -> String {
+        let parts = (entry.detail ?? "").split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        let alias = parts.first.map { WebStrings.text("alias." + $0, context.language, or: $0) } ?? ""
+        let reason = parts.count > 1 ? ": " + parts[1] : ""
+        func version(_ number: Int?) -> String { number.map { "v\($0)" } ?? "—" }
+        let sentence: String
+        switch entry.action {
+        case .register, .import:
+            // The detail is the kind, the size and the artifact's hash: only the kind is for people.
+            let kind = (entry.detail ?? "").split(separator: " ").first.map(String.init) ?? ""
+            sentence = text("said." + entry.action.rawValue, context).replacingOccurrences(of: "{kind}", with: kind)
+        case .promote where entry.detail?.hasPrefix("challenger cleared") == true:
+            sentence = text("said.challenger_cleared", context)
+        case .promote:
+            sentence = text("said.promote", context).replacingOccurrences(of: "{alias}", with: alias)
+                .replacingOccurrences(of: "{from}", with: version(entry.fromVersion)) + reason
+        case .rollback:
+            sentence = text("said.rollback", context).replacingOccurrences(of: "{alias}", with: alias)
+                .replacingOccurrences(of: "{from}", with: version(entry.fromVersion)) + reason
+        case .delete:
+            sentence = text("said.delete", context)
+        default:
+            sentence = WebStrings.text("audit." + entry.action.rawValue, context.language, or: entry.action.rawValue)
+                + (entry.detail.map { ": " + Self.withoutHashes($0) } ?? "")
+        }
+        return sentence.replacingOccurrences(of: "{model}", with: entry.model)
+            .replacingOccurrences(of: "{to}", with: version(entry.toVersion))
+            .replacingOccurrences(of: "{version}", with: version(entry.toVersion ?? entry.fromVersion))
+    }
+
+    /// `text` with any long hexadecimal run (a hash) left out.
+    static func withoutHashes(_ text: String) -> String {
+        text.replacingOccurrences(of: "(sha256 )?[0-9a-f]{32,}", with: "", options: .regularExpression)
+            .replacingOccurrences(of: "  ", with: " ").trimmingCharacters(in: .whitespaces)
+    }
+
+    /// An ISO 8601 time as the page's language writes it: `2026-12-07 22:40` or
+    /// `2026년 12월 7일 22:40` (the time as recorded, UTC).
+    static func dateTime(_ iso: String, language: Language) -> String {
+        let digits = iso.split(whereSeparator: { !$0.isNumber }).map(String.init)
+        guard digits.count >= 5, let year = Int(digits[0]), let month = Int(digits[1]), let day = Int(digits[2]) else { return iso }
+        let time = digits[3] + ":" + digits[4]
+        return language == .korean ? "\(year)년 \(month)월 \(day)일 \(time)" : "\(digits[0])-\(digits[1])-\(digits[2]) \(time)"
     }
 
     func modelCharts(models: [ModelVersionInfo], context: WebRequestContext) -> [ChartSpec] {

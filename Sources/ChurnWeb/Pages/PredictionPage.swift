@@ -12,7 +12,8 @@ extension PageBuilder {
         var values: [String: Any] = [
             "probability": String(format: "%.1f%%", prediction.churnProbability * 100),
             "verdict": text(prediction.churn ? "pred.will_churn" : "pred.will_stay", context),
-            "model": prediction.model.description, "arm": prediction.arm,
+            "model": prediction.model.description,
+            "arm": WebStrings.text("alias." + prediction.arm.rawValue, context.language, or: prediction.arm.rawValue),
         ]
         if let explanation {
             let wording = RiskReasons(schema: schema, language: context.language.rawValue)

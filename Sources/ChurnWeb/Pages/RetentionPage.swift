@@ -92,7 +92,8 @@ extension PageBuilder {
             "has_campaigns": !reports.isEmpty,
             "campaigns": reports.map { report -> [String: Any] in
                 [
-                    "id": "\(report.campaign.id)", "offer": report.campaign.offer, "status": report.campaign.status.rawValue,
+                    "id": "\(report.campaign.id)", "offer": report.campaign.offer,
+                    "status": WebStrings.text("status." + report.campaign.status.rawValue, context.language, or: report.campaign.status.rawValue),
                     "arms": "\(report.campaign.treated) / \(report.campaign.control)",
                     "treated": rate(report.treated), "control": rate(report.control),
                     "uplift": report.uplift.map {
@@ -165,6 +166,97 @@ extension PageBuilder {
                 + " (" + qiniText(standing, context: context) + ")"
         }
         return values
+    }
+
+    /// How many to contact: a gain chart (the share of expected churners and of revenue at risk
+    /// reached against the share of customers still with us contacted, riskiest first, with the
+    /// at-risk threshold and the budget's list marked) and, when the file says who has left, the
+    /// confusion matrix of "risk ≥ threshold" against that label.
+    func howManyValues(
+        _ report: RetentionReport, scored: CustomerBase.Scored, contacts: ArraySlice<RetentionReport.Target>, context: WebRequestContext
+    ) -> ([String: Any], ChartSpec) {
+        let left = scored.dataset.churned ?? []
+        let hasLeft = { (row: Int) in row < left.count && left[row] }
+        let bills = report.revenueField.flatMap { scored.customers.numberColumn($0) }
+        let order = scored.byRisk.filter { !hasLeft($0) }
+        let bill = { (row: Int) -> Double in
+            guard let bills, !bills[row].isNaN else { return 0 }
+            return bills[row]
+        }
+        let totalRisk = max(order.reduce(0.0) { $0 + scored.risk[$1] }, 1e-12)
+        let totalMoney = max(order.reduce(0.0) { $0 + scored.risk[$1] * bill($1) }, 1e-12)
+        var churners: [JSONValue] = [.object(["x": 0, "y": 0])]
+        var money: [JSONValue] = [.object(["x": 0, "y": 0])]
+        var rows: [[String]] = []
+        var reachedRisk = 0.0
+        var reachedMoney = 0.0
+        // Twenty steps, and exactly where the threshold and the budget cut the list.
+        var marks: Set<Int> = [report.atRiskCustomers, contacts.count]
+        for step in 1...20 { marks.insert(Int((Double(order.count) * Double(step) / 20).rounded())) }
+        for (index, row) in order.enumerated() {
+            reachedRisk += scored.risk[row]
+            reachedMoney += scored.risk[row] * bill(row)
+            let contacted = index + 1
+            guard marks.contains(contacted) else { continue }
+            let x = Double(contacted) / Double(order.count)
+            churners.append(.object(["x": .number(x), "y": .number(reachedRisk / totalRisk)]))
+            money.append(.object(["x": .number(x), "y": .number(reachedMoney / totalMoney)]))
+            var cells = [Self.percent(x), Self.percent(reachedRisk / totalRisk)]
+            if bills != nil { cells.append(Self.percent(reachedMoney / totalMoney)) }
+            rows.append(cells)
+        }
+        func marker(_ count: Int, _ label: String, _ colour: String) -> JSONValue {
+            let x = Double(count) / Double(max(order.count, 1))
+            return .object([
+                "label": .string(label), "data": .array([.object(["x": .number(x), "y": 0]), .object(["x": .number(x), "y": 1])]),
+                "showLine": .bool(true), "pointRadius": .number(0), "borderColor": .string(colour), "borderDash": .array([4, 4]),
+            ])
+        }
+        var datasets: [JSONValue] = [
+            .object([
+                "label": .string(text("gain.churners", context)), "data": .array(churners), "showLine": .bool(true),
+                "pointRadius": .number(0), "borderColor": .string(Self.palette[3]), "backgroundColor": .string(Self.palette[3]),
+            ])
+        ]
+        if bills != nil {
+            datasets.append(
+                .object([
+                    "label": .string(text("gain.revenue", context)), "data": .array(money), "showLine": .bool(true),
+                    "pointRadius": .number(0), "borderColor": .string(Self.palette[0]), "backgroundColor": .string(Self.palette[0]),
+                ]))
+        }
+        datasets.append(marker(report.atRiskCustomers, text("gain.at_risk", context), "#999999"))
+        datasets.append(marker(contacts.count, text("gain.contacts", context), Self.palette[2]))
+        let chart = ChartSpec(
+            id: "gain-chart", title: text("gain.title", context), type: "scatter", data: .object(["datasets": .array(datasets)]),
+            options: Self.axes(x: text("gain.contacted", context), y: text("gain.reached", context), maximum: 1), height: 260,
+            columns: [text("gain.contacted", context), text("gain.churners", context)] + (bills == nil ? [] : [text("gain.revenue", context)]),
+            rows: rows)
+        var values: [String: Any] = [
+            "gain_note": text("gain.note", context)
+                .replacingOccurrences(of: "{at_risk}", with: Self.percent(Double(report.atRiskCustomers) / Double(max(order.count, 1))))
+                .replacingOccurrences(of: "{contacts}", with: Self.percent(Double(contacts.count) / Double(max(order.count, 1)))),
+        ]
+        // Against the file's label, when it has one: who was at risk by the threshold, who left.
+        if !left.isEmpty {
+            var counts = (tp: 0, fp: 0, fn: 0, tn: 0)
+            for row in 0..<min(left.count, scored.risk.count) {
+                switch (scored.risk[row] >= report.atRiskThreshold, left[row]) {
+                case (true, true): counts.tp += 1
+                case (true, false): counts.fp += 1
+                case (false, true): counts.fn += 1
+                case (false, false): counts.tn += 1
+                }
+            }
+            values["confusion"] = [
+                "tp": Self.grouped(counts.tp), "fp": Self.grouped(counts.fp), "fn": Self.grouped(counts.fn), "tn": Self.grouped(counts.tn),
+                "precision": counts.tp + counts.fp == 0 ? "—" : Self.percent(Double(counts.tp) / Double(counts.tp + counts.fp)),
+                "recall": counts.tp + counts.fn == 0 ? "—" : Self.percent(Double(counts.tp) / Double(counts.tp + counts.fn)),
+                "note": text("confusion.note", context).replacingOccurrences(of: "{threshold}", with: Self.percent(report.atRiskThreshold)),
+            ]
+        }
+        values["threshold_percent"] = "\(Int((report.atRiskThreshold * 100).rounded()))"
+        return (values, chart)
     }
 
     /// `Qini 0.046 vs 0.021 by risk, gain [0.004, 0.041]`.

@@ -66,7 +66,9 @@ extension WebPages {
         let headerRow = table.components(separatedBy: "</thead>").first ?? ""
         let headers = cells(headerRow, tag: "th")
         let body = table.components(separatedBy: "<tbody>").last ?? ""
-        return body.components(separatedBy: "</tr>").dropLast().map { row in
+        // A row header (`<th scope="row">`) is the row's first cell.
+        let cellsOnly = body.replacingOccurrences(of: #"<th scope="row">"#, with: "<td>").replacingOccurrences(of: "</th>", with: "</td>")
+        return cellsOnly.components(separatedBy: "</tr>").dropLast().map { row in
             Dictionary(zip(headers, cells(row, tag: "td")).map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
         }
     }

@@ -5,9 +5,12 @@ Headless Chromium will not make a window narrower than 500 px, so the phone is e
 the DevTools protocol (Emulation.setDeviceMetricsOverride), spoken over --remote-debugging-pipe:
 file descriptors 3 (commands in) and 4 (answers out), each message JSON ended by a NUL byte.
 
-usage: phone_layout.py CHROMIUM URL WIDTH HEIGHT PROFILE
+usage: phone_layout.py CHROMIUM URL WIDTH HEIGHT PROFILE [SCREENSHOT.png]
 prints: {"innerWidth", "scrollWidth", "controls": {id: {"left", "right", "visible"}}}
+A width under 800 px is a phone (mobile, 2x pixels); wider is a desktop window. With SCREENSHOT,
+the whole page is also saved there as a PNG.
 """
+import base64
 import json
 import os
 import subprocess
@@ -15,6 +18,8 @@ import sys
 import time
 
 chromium, url, width, height, profile = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+screenshot = sys.argv[6] if len(sys.argv) > 6 else None
+phone = width < 800
 
 to_browser_read, to_browser_write = os.pipe()
 from_browser_read, from_browser_write = os.pipe()
@@ -85,7 +90,7 @@ try:
     target = call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     call("Emulation.setDeviceMetricsOverride",
-         {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True}, session)
+         {"width": width, "height": height, "deviceScaleFactor": 2 if phone else 1, "mobile": phone}, session)
     call("Page.enable", {}, session)
     call("Page.navigate", {"url": url}, session)
     wait_for("Page.loadEventFired", session)
@@ -101,6 +106,11 @@ try:
       }))
     })"""
     result = call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session)
+    if screenshot:
+        time.sleep(0.5)
+        shot = call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session, timeout=60)
+        with open(screenshot, "wb") as file:
+            file.write(base64.b64decode(shot["data"]))
     print(result["result"]["value"])
 finally:
     try:
