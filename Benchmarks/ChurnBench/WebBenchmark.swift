@@ -12,7 +12,7 @@ import Logging
 import ServiceLifecycle
 
 /// The web UI under load: signed-in clients fetching the prediction page (predict + explain
-/// through the daemon), the dashboard and the retention page, next to the floor of the same
+/// through the daemon), the first screen, the retention page and the models page, next to the floor of the same
 /// daemon calls made directly over the socket.
 struct WebBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,8 +78,9 @@ struct WebBenchmark: AsyncParsableCommand {
         var rows: [(String, Double, Double, Double, Int)] = []
         for (name, makePath) in [
             ("prediction page (customerID lookup)", { @Sendable (index: Int) in "/predict?customer=\(ids[index % ids.count])" }),
-            ("dashboard (cached scores)", { @Sendable (_: Int) in "/" }),
+            ("first screen (explains 10 contacts)", { @Sendable (_: Int) in "/" }),
             ("retention page (cached report)", { @Sendable (_: Int) in "/retention" }),
+            ("models page", { @Sendable (_: Int) in "/models" }),
         ] as [(String, @Sendable (Int) -> String)] {
             printHeader("\(name), \(clients) clients, \(Int(seconds)) s")
             let result = try await onThread { try load(port: bound, cookie: cookie, path: makePath) }

@@ -195,17 +195,11 @@ struct DemoCommand: AsyncParsableCommand {
             try await client.explain(riskiest.map { byID[$0.customerID]! }, top: 3)
         }
         step("explain", "the five riskiest customers and why:")
+        // The same reasons in words as `churn explain` and the web pages: fields and months together.
+        let wording = RiskReasons(schema: cohort.schema)
         for explained in explanations {
-            var reasons = explained.explanation.contributions.map {
-                "\($0.feature)=\(display($0.value)) \(String(format: "%+.3f", $0.contribution))"
-            }
-            // A sequence model's reasons are its months: the two that weigh most, with their values.
-            for month in (explained.explanation.months ?? []).sorted(by: { $0.weight > $1.weight }).prefix(2) {
-                let values = month.values.sorted { $0.key < $1.key }.map { "\($0.key) \(display($0.value))" }.joined(separator: ", ")
-                let weight = String(format: explained.explanation.monthMethod == "occlusion" ? "%+.3f" : "%.2f", month.weight)
-                reasons.append("\(month.period) \(explained.explanation.monthMethod ?? "weight") \(weight) (\(values))")
-            }
-            print(String(format: "    %@  %.3f  ", explained.customerID as NSString, explained.explanation.churnProbability) + reasons.joined(separator: ", "))
+            print(String(format: "    %@  %.3f  ", explained.customerID as NSString, explained.explanation.churnProbability)
+                + wording.line(explained.explanation, top: 3))
         }
 
         // 6. A learning campaign: a two-year contract offer to the whole cohort, half held back at
@@ -365,11 +359,6 @@ struct DemoCommand: AsyncParsableCommand {
                 }
             }
         }
-    }
-
-    private func display(_ value: FieldValue) -> String {
-        if case .number(let number) = value, number.rounded() != number { return String(format: "%.2f", number) }
-        return value.text ?? "?"
     }
 
     private func step(_ name: String, _ message: String) {

@@ -56,7 +56,7 @@ enum Assets {
         .badge.left { background: #eceff3; color: #5b6775; }
         .trend-up { color: #b3261e; } .trend-down { color: #2b9348; } .figure .months span { white-space: nowrap; }
         button[disabled] { cursor: not-allowed; opacity: .55; } .why-not { font-size: .75rem; }
-        .chart-box { position: relative; height: 260px; }
+        .chart-box { position: relative; }
         /* Korean breaks between words, never inside one. */
         html[lang=ko] body { word-break: keep-all; overflow-wrap: anywhere; }
         /* Phones and narrow windows: tables of people and offers become cards. */
@@ -101,14 +101,16 @@ enum Assets {
             var options = spec.options || {};
             options.animation = false;
             options.responsive = true;
-            // Narrow screens: a fixed readable height instead of the width's aspect ratio.
-            if (window.innerWidth < 600) {
-              var box = document.createElement('div');
-              box.className = 'chart-box';
-              canvas.parentNode.insertBefore(box, canvas);
-              box.appendChild(canvas);
-              options.maintainAspectRatio = false;
-            }
+            // The chart's own height whatever the width (a wide window never makes it tall), and
+            // never under 200 px on a narrow screen.
+            var height = parseInt(canvas.getAttribute('height'), 10) || 220;
+            if (window.innerWidth < 600) { height = Math.max(height, 200); }
+            var box = document.createElement('div');
+            box.className = 'chart-box';
+            box.style.height = height + 'px';
+            canvas.parentNode.insertBefore(box, canvas);
+            box.appendChild(canvas);
+            options.maintainAspectRatio = false;
             new Chart(canvas, { type: spec.type, data: spec.data, options: options });
             canvas.dataset.drawn = '1';
             drawn += 1;

@@ -11,7 +11,7 @@ enum Templates {
 
     static let all: [String: String] = [
         "head": head, "foot": foot, "blend_members": blendMembers, "login": login, "message": message, "dashboard": dashboard, "models": models,
-        "predict": predict, "retention": retention, "version": version, "contact_rows": contactRows, "confirm": confirm,
+        "predict": predict, "retention": retention, "version": version, "contact_rows": contactRows, "confirm": confirm, "chart_grid": chartGrid,
     ]
 
     static let head = """
@@ -78,6 +78,17 @@ enum Templates {
         {{> foot}}
         """
 
+    /// The page's charts in a grid, each with its numbers as a table (open without Chart.js).
+    static let chartGrid = """
+        <div class="grid">
+        {{#charts}}
+          <figure><figcaption>{{title}}</figcaption><canvas id="{{id}}" height="{{height}}"></canvas>
+            <details {{#open}}open{{/open}}><summary>{{t.dash.numbers}}</summary><div class="scroll"><table class="numbers"><thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody></table></div></details>
+          </figure>
+        {{/charts}}
+        </div>
+        """
+
     /// Asks before a change of champion, comparing the two versions.
     static let confirm = """
         {{> head}}
@@ -109,7 +120,7 @@ enum Templates {
         {{#daemon_ok}}
         {{#has_figures}}
         <section class="figures" id="figures">
-          <div class="figure" id="figure-at-risk"><span class="label">{{t.dash.at_risk}}</span><strong>{{at_risk}}</strong><span class="detail">{{threshold}} · {{t.dash.of}} {{still_with_us}} {{t.dash.still_with_us}}</span></div>
+          <div class="figure" id="figure-at-risk"><span class="label">{{t.dash.at_risk}}</span><strong>{{at_risk}}</strong><span class="detail">{{threshold}} · {{of_still_with_us}}</span></div>
           {{#has_revenue}}<div class="figure" id="figure-revenue"><span class="label">{{t.dash.revenue_at_risk}}</span><strong>{{revenue_at_risk}}</strong><span class="detail">{{t.dash.revenue_detail}}</span></div>{{/has_revenue}}
           {{#churn_rate}}<div class="figure" id="figure-churn-rate"><span class="label">{{churn_rate_label}}</span><strong class="trend-{{churn_trend}}">{{churn_rate}}</strong><span class="detail">{{churn_rate_detail}}</span>{{#has_churn_months}}<span class="detail months" id="churn-months">{{#churn_months}}<span title="{{outcomes}}">{{month}} {{rate}}</span> {{/churn_months}}</span>{{/has_churn_months}}</div>{{/churn_rate}}
           <div class="figure" id="figure-contacts"><span class="label">{{t.dash.contacts}}</span><strong id="contacts-count">{{contacts_count}}</strong><span class="detail">{{budget_text}} · {{contacts_detail}}</span></div>
@@ -120,13 +131,7 @@ enum Templates {
         <p><a href="{{retention_link}}" id="all-contacts">{{t.dash.all_contacts}}</a></p>
         {{/has_figures}}
 
-        <div class="grid">
-        {{#charts}}
-          <figure><figcaption>{{title}}</figcaption><canvas id="{{id}}" height="{{height}}"></canvas>
-            <details {{#open}}open{{/open}}><summary>{{t.dash.numbers}}</summary><div class="scroll"><table class="numbers"><thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody></table></div></details>
-          </figure>
-        {{/charts}}
-        </div>
+        {{> chart_grid}}
 
         {{#heatmap}}
         <h2 id="heatmap-title">{{t.dash.months}} · {{model}}</h2>
@@ -211,13 +216,7 @@ enum Templates {
         </tbody></table></div>
         {{/has_models}}
 
-        <div class="grid">
-        {{#charts}}
-          <figure><figcaption>{{title}}</figcaption><canvas id="{{id}}" height="{{height}}"></canvas>
-            <details {{#open}}open{{/open}}><summary>{{t.dash.numbers}}</summary><div class="scroll"><table class="numbers"><thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead><tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody></table></div></details>
-          </figure>
-        {{/charts}}
-        </div>
+        {{> chart_grid}}
 
         <h2>{{t.dash.audit}}</h2>
         <div class="scroll"><table id="audit" class="stack"><tbody>{{#audit}}<tr><td>{{at}}</td><td>{{user}}</td><td>{{said}}</td></tr>{{/audit}}</tbody></table></div>
@@ -314,14 +313,15 @@ enum Templates {
         {{> head}}
         <h1>{{t.ret.title}}</h1>
         {{#report}}
-        <p id="retention-headline">{{scored_by}} · <strong id="at-risk-count">{{at_risk}}</strong> {{t.ret.at_risk}} ({{threshold}}){{#has_revenue}} · {{t.ret.revenue_over}}: <strong id="revenue-at-risk">{{revenue_at_risk}}</strong> ({{t.ret.bills}}: {{bills_at_risk}}){{/has_revenue}}</p>
+        <p id="retention-headline">{{scored_by}} · {{at_risk_before}}<strong id="at-risk-count">{{at_risk}}</strong>{{at_risk_after}} ({{threshold}}){{#has_revenue}} · {{t.ret.revenue_over}}: <strong id="revenue-at-risk">{{revenue_at_risk}}</strong> ({{t.ret.bills}}: {{bills_at_risk}}){{/has_revenue}}</p>
         {{#has_left}}<p class="note" id="already-left">{{already_left}} {{t.ret.already_left}} ({{already_left_at_risk}} {{t.ret.already_left_at_risk}})</p>{{/has_left}}
         <h2 id="targets-title">{{t.ret.targets}}</h2>
         <form method="get" action="/retention" class="inline" id="budget-form"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.budget}} ({{currency}}) <input name="budget" value="{{budget}}" inputmode="numeric" size="8"></label> <label>{{t.ret.threshold_input}} <input name="threshold" value="{{threshold_percent}}" inputmode="numeric" size="3">%</label> <button>{{t.dash.apply}}</button></form>
         {{#has_uplift}}<p class="note" id="uplift-basis">{{uplift_basis}}</p>{{/has_uplift}}
         {{#uplift_set_aside}}<p class="note" id="uplift-not-better">{{uplift_set_aside}}</p>{{/uplift_set_aside}}
         {{^has_uplift}}{{^uplift_set_aside}}<p class="note" id="no-uplift">{{t.ret.no_uplift}}</p>{{/uplift_set_aside}}{{/has_uplift}}
-        {{#has_targets}}<p class="note" id="targets-note"><span id="contacts-summary">{{contacts_summary}}</span> · {{targets_note}} · <a id="targets-csv" href="{{csv_link}}">{{t.ret.export_csv}}</a></p>
+        <p class="note" id="targets-note"><span id="contacts-summary">{{contacts_summary}}</span>{{#has_targets}} · {{targets_note}} · <a id="targets-csv" href="{{csv_link}}">{{t.ret.export_csv}}</a>{{/has_targets}}</p>
+        {{#has_targets}}
         {{> contact_rows}}
         <p class="pager">{{#prev_link}}<a id="targets-prev" href="{{prev_link}}">←</a>{{/prev_link}} {{page}} / {{pages}} {{#next_link}}<a id="targets-next" href="{{next_link}}">→</a>{{/next_link}}</p>{{/has_targets}}
         {{^has_targets}}<p class="note" id="no-targets">{{t.ret.no_targets}}</p>{{/has_targets}}

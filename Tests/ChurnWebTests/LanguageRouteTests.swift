@@ -40,7 +40,7 @@ struct LanguageRouteTests {
             try await WebPages.signIn(browser)
             let english = WebStrings.table(.english)
             let korean = WebStrings.table(.korean)
-            for path in ["/?lang=ko", "/predict?customer=\(try WebPages.firstCustomer(harness))", "/retention"] {
+            for path in ["/?lang=ko", "/predict?customer=\(try WebPages.firstCustomer(harness))", "/retention", "/models"] {
                 let page = try await browser.get(path).text
                 #expect(page.contains(#"<html lang="ko">"#), "\(path)")
                 // Field names are the data's own (a driver row says `Contract`), not interface text.

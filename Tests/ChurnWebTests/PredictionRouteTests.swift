@@ -84,6 +84,31 @@ struct PredictionRouteTests {
         try await harness.stop()
     }
 
+    @Test func aCustomerTypedIntoTheFormGetsReasonsInWordsFromAnLSTMToo() async throws {
+        let harness = try await WebHarness.start()
+        let admin = try await harness.client()
+        _ = try await admin.promote("2")  // the attention model: a typed customer has no months stored
+        await admin.close()
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await WebPages.signIn(browser)
+            let page = try await browser.get("/predict")
+            var form = try WebPages.formValues(page.text)
+            form["csrf"] = try #require(CookieBrowser.csrf(in: page.text))
+            form["Contract"] = "Month-to-month"
+            form["tenure"] = "2"
+            let answer = try await browser.post("/predict", form: form)
+            #expect(answer.status == .ok)
+            #expect(answer.text.contains(#"<span id="answered-by">churn@2</span>"#))
+            let reasons = WebPages.tableRows(answer.text, id: "drivers").compactMap { $0["Reason"] }
+            #expect(!reasons.isEmpty, "no reasons for a typed customer")
+            let fields = BuiltInSchemas.kaggle.inputs.map { $0.displayName("en") }
+            #expect(reasons.contains { reason in fields.contains { reason.hasPrefix($0) } }, "\(reasons)")
+            #expect(answer.text.contains("percentage points: + raises the risk"))
+        }
+        try await harness.stop()
+    }
+
     @Test func lookingUpACustomerScoresAndExplainsThem() async throws {
         let harness = try await WebHarness.start()
         try await harness.app.application().test(.router) { client in

@@ -140,6 +140,38 @@ struct RetentionRouteTests {
         try await harness.stop()
     }
 
+    @Test func howManyToContactShowsTheGainAndTheConfusionMatrixAtTheChosenThreshold() async throws {
+        let harness = try await WebHarness.start()
+        let (customers, _) = try DatasetReader.read(harness.customersFile, schema: BuiltInSchemas.kaggle)
+        try await harness.app.application().test(.router) { client in
+            let browser = CookieBrowser(client)
+            try await WebPages.signIn(browser)
+            var atRisk: [Int] = []
+            for threshold in ["50", "30"] {
+                let html = try await browser.get("/retention?model=churn&threshold=" + threshold).text
+                #expect(html.contains("at risk: churn probability ≥ \(threshold).0%"))
+                atRisk.append(try #require(WebPages.number(after: #"<strong id="at-risk-count">"#, in: html)))
+                // The gain: rising from 0 to 1, with the threshold and the budget marked.
+                let gain = try #require(try WebPages.chartSpecs(html).first { $0["canvas"] as? String == "gain-chart" })
+                let datasets = ((gain["data"] as? [String: Any])?["datasets"] as? [[String: Any]]) ?? []
+                #expect(datasets.count == 4, "churners, revenue, the threshold and the budget")
+                let churners = (datasets.first?["data"] as? [[String: Double]]) ?? []
+                let ys = churners.compactMap { $0["y"] }
+                #expect(ys.first == 0 && abs((ys.last ?? 0) - 1) < 1e-9 && ys == ys.sorted(), "\(ys)")
+                // The confusion matrix counts every customer in the file once, against its label.
+                let rows = WebPages.tableRows(html, id: "confusion")
+                let cells = rows.flatMap { [$0["Left"], $0["Stayed"]] }.compactMap { $0.flatMap { Int($0.replacingOccurrences(of: ",", with: "")) } }
+                #expect(cells.count == 4 && cells.reduce(0, +) == customers.customers.count, "\(rows)")
+                let left = (customers.churned ?? []).filter { $0 }.count
+                #expect(cells[0] + cells[2] == left, "the left column is the customers who left")
+            }
+            #expect(atRisk[1] > atRisk[0], "a lower threshold puts more customers at risk: \(atRisk)")
+            // A threshold out of range is the default, named.
+            #expect(try await browser.get("/retention?model=churn&threshold=99").text.contains("churn probability ≥ 50.0%"))
+        }
+        try await harness.stop()
+    }
+
     @Test func csvFieldsAreQuotedAndFormulasNeutralised() {
         #expect(RetentionController.csvField("plain") == "plain")
         #expect(RetentionController.csvField("a,b") == "\"a,b\"")

@@ -121,7 +121,9 @@ public struct RiskReasons: Sendable {
         } else {
             text = decimal(number, places: abs(number) >= 1 ? 2 : 3)
         }
-        guard let unit, !unit.isEmpty else { return text }
+        guard var unit, !unit.isEmpty else { return text }
+        // English units are written in the plural: one of them is singular (`1 month`).
+        if number == 1, language == "en", unit.hasSuffix("s"), !unit.hasSuffix("ss") { unit.removeLast() }
         // Korean units follow the number directly (`2개월`); others after a space.
         return unit.unicodeScalars.first.map { $0.isASCII } == false ? text + unit : text + " " + unit
     }

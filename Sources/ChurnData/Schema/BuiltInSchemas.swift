@@ -108,26 +108,31 @@ public enum BuiltInSchemas {
 
     /// The retention offers for the telco schemas (the web UI's default): contracts, add-on
     /// bundles, automatic payment and a discount; segments by contract, internet and payment.
+    /// The telco offers the web UI ranks without `--offers`: their monthly costs (the loyalty
+    /// discount a contract comes with, a bundle's running cost, a bill credit) and the share of
+    /// customers assumed to accept are assumptions, shown beside every offer; an operator's own
+    /// file replaces them.
     public static let telcoOffers = RetentionOffers(
         offers: [
             RetentionOffer(
                 id: "one_year_contract", title: ["en": "One-year contract offer", "ko": "1년 약정 제안"],
-                when: ["Contract": ["Month-to-month"]], set: ["Contract": "One year"]),
+                when: ["Contract": ["Month-to-month"]], set: ["Contract": "One year"], monthlyCost: 5, acceptance: 0.25),
             RetentionOffer(
                 id: "two_year_contract", title: ["en": "Two-year contract offer", "ko": "2년 약정 제안"],
-                when: ["Contract": ["Month-to-month", "One year"]], set: ["Contract": "Two year"]),
+                when: ["Contract": ["Month-to-month", "One year"]], set: ["Contract": "Two year"], monthlyCost: 8, acceptance: 0.15),
             RetentionOffer(
                 id: "tech_support", title: ["en": "Tech-support bundle", "ko": "기술 지원 번들"], when: ["TechSupport": ["No"]],
-                set: ["TechSupport": "Yes"]),
+                set: ["TechSupport": "Yes"], monthlyCost: 4, acceptance: 0.3),
             RetentionOffer(
                 id: "online_security", title: ["en": "Online-security bundle", "ko": "온라인 보안 번들"],
-                when: ["OnlineSecurity": ["No"]], set: ["OnlineSecurity": "Yes"]),
+                when: ["OnlineSecurity": ["No"]], set: ["OnlineSecurity": "Yes"], monthlyCost: 3, acceptance: 0.3),
             RetentionOffer(
                 id: "automatic_payment", title: ["en": "Switch to automatic payment", "ko": "자동 결제 전환"],
-                when: ["PaymentMethod": ["Electronic check", "Mailed check"]], set: ["PaymentMethod": "Credit card (automatic)"]),
+                when: ["PaymentMethod": ["Electronic check", "Mailed check"]], set: ["PaymentMethod": "Credit card (automatic)"],
+                monthlyCost: 1, acceptance: 0.35),
             RetentionOffer(
                 id: "discount_10", title: ["en": "10% discount", "ko": "10% 할인"], scale: ["MonthlyCharges": 0.9],
-                monthlyCostShare: 0.1),
+                monthlyCostShare: 0.1, acceptance: 0.5),
         ],
         segments: ["Contract", "InternetService", "PaymentMethod"])
 

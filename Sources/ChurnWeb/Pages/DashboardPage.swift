@@ -16,6 +16,8 @@ extension PageBuilder {
         let spend = contacts.reduce(0.0) { $0 + $1.expectedCost }
         let kept = contacts.reduce(0.0) { $0 + $1.value }
         values["contacts_count"] = Self.grouped(contacts.count)
+        values["of_still_with_us"] = text("dash.of_still_with_us", context).replacingOccurrences(
+            of: "{count}", with: Self.grouped(report.customersStillWithUs))
         values["contacts_detail"] = report.revenueField == nil
             ? text("dash.contacts_detail_count", context).replacingOccurrences(of: "{kept}", with: String(format: "%.1f", kept))
             : text("dash.contacts_detail", context)

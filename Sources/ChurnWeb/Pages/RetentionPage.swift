@@ -66,7 +66,10 @@ extension PageBuilder {
     /// The figures every page says the same way: customers at risk by the one threshold (named),
     /// among those still with us, and their monthly revenue at risk.
     func headlineValues(_ report: RetentionReport, context: WebRequestContext) -> [String: Any] {
-        [
+        // The number where the language puts it ("5 customers at risk", "위험 고객 5명").
+        let sentence = text("ret.at_risk", context).components(separatedBy: "{count}")
+        return [
+            "at_risk_before": sentence.first ?? "", "at_risk_after": sentence.count > 1 ? sentence[1] : "",
             "scored_by": report.model.description, "at_risk": Self.grouped(report.atRiskCustomers),
             "still_with_us": Self.grouped(report.customersStillWithUs),
             "threshold": text("ret.threshold", context).replacingOccurrences(of: "{threshold}", with: Self.percent(report.atRiskThreshold)),
