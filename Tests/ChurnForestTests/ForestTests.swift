@@ -170,6 +170,10 @@ struct ForestTests {
             #expect(abs((explanation.bias ?? .nan) + explanation.contributions.reduce(0) { $0 + $1.contribution } - probability) < 1e-9)
         }
         #expect(result.importances.contains { $0.method == "mean_abs_shap" && $0.feature == "Contract" })
+        // Every customer's explained probability is a probability, training customers (whose
+        // leaves are pure) included: a sum of Shapley values may round to just below 0.
+        let everyCustomer = try model.explain(dataset.records, top: 1)
+        #expect(everyCustomer.allSatisfy { (0...1).contains($0.churnProbability) })
         let top = try model.explain(records, top: 3)
         #expect(top.allSatisfy { $0.contributions.count == 3 })
         let auc = Metrics.rocAUC(test.churned!, try model.predict(test.records))!

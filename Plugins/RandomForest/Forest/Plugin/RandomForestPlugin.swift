@@ -213,7 +213,9 @@ public struct LoadedForest: LoadedChurnModel {
             }
             contributions.sort { abs($0.contribution) > abs($1.contribution) || (abs($0.contribution) == abs($1.contribution) && $0.feature < $1.feature) }
             if let top { contributions = Array(contributions.prefix(top)) }
-            return ModelExplanation(churnProbability: probability, bias: bias, contributions: contributions)
+            // The sum of exact Shapley values can land a rounding error outside [0, 1] (−7e-16
+            // for a customer every tree sends to a leaf of stayers): it is a probability.
+            return ModelExplanation(churnProbability: min(1, max(0, probability)), bias: bias, contributions: contributions)
         }
     }
 }
