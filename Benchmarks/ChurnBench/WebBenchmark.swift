@@ -78,7 +78,7 @@ struct WebBenchmark: AsyncParsableCommand {
         var rows: [(String, Double, Double, Double, Int)] = []
         for (name, makePath) in [
             ("prediction page (customerID lookup)", { @Sendable (index: Int) in "/predict?customer=\(ids[index % ids.count])" }),
-            ("first screen (explains 10 contacts)", { @Sendable (_: Int) in "/" }),
+            ("first screen (10 contacts, reasons kept per scoring)", { @Sendable (_: Int) in "/" }),
             ("retention page (cached report)", { @Sendable (_: Int) in "/retention" }),
             ("models page", { @Sendable (_: Int) in "/models" }),
         ] as [(String, @Sendable (Int) -> String)] {

@@ -122,15 +122,25 @@ extension ChurnWebApp {
     func drivers(of targets: ArraySlice<RetentionReport.Target>, scored: CustomerBase.Scored, language: Language)
         async throws -> [String]
     {
+        // A customer's reasons change only when the base is scored again: kept per scoring and
+        // language, so paging through the list or coming back to the first screen explains no one twice.
+        let scoring = "\(scored.model)@\(scored.scoredAt.timeIntervalSince1970)|\(language.rawValue)"
+        var known = reasonCache.withLock { cache in cache.scoring == scoring ? cache.reasons : [:] }
+        let missing = targets.filter { known[$0.id] == nil }
         let wording = RiskReasons(schema: scored.dataset.schema, language: language.rawValue)
-        var drivers: [String] = []
-        for start in stride(from: targets.startIndex, to: targets.endIndex, by: 500) {
-            let records = targets[start..<min(start + 500, targets.endIndex)].map { scored.records[$0.row] }
+        for start in stride(from: missing.startIndex, to: missing.endIndex, by: 500) {
+            let part = missing[start..<min(start + 500, missing.endIndex)]
+            let records = part.map { scored.records[$0.row] }
             let model = scored.model.description
             let explained = try await link.with { client throws(ChurnClientError) in try await client.explain(records, model: model, top: 3) }
-            drivers += explained.map { wording.line($0.explanation, top: 3) }
+            for (target, explanation) in zip(part, explained) { known[target.id] = wording.line(explanation.explanation, top: 3) }
         }
-        return drivers
+        if !missing.isEmpty {
+            reasonCache.withLock { cache in
+                if cache.scoring != scoring { cache = (scoring, [:]) }
+                cache.reasons.merge(known) { $1 }
+            }
+        }
+        return targets.map { known[$0.id] ?? "" }
     }
-
 }

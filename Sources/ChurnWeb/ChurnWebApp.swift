@@ -30,6 +30,8 @@ public final class ChurnWebApp: Sendable {
     let signInLinks = SignInLinks()
     /// The last retention report built, by the scoring and uplift model it came from.
     let retentionCache = Mutex<(key: String, report: RetentionReport)?>(nil)
+    /// Contacts' reasons in words by customer, for one scoring and language (``drivers(of:scored:language:)``).
+    let reasonCache = Mutex<(scoring: String, reasons: [String: String])>(("", [:]))
     /// Failed sign-ins per user and per address.
     let signInLimiter = SignInLimiter()
 
