@@ -36,7 +36,11 @@ extension ChurnWebApp {
 
     /// Only local paths: `next` must never send a signed-in user to another site.
     func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        // Browsers drop tabs and line breaks from a URL (`/\t/evil.example` is `//evil.example`):
+        // no whitespace or control character is accepted at all.
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
+            !next.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+        else { return "/" }
         return next
     }
 

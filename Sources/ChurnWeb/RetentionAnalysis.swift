@@ -86,18 +86,18 @@ struct RetentionReport: Sendable {
     /// the targets are then ranked by the simulation, and the page says why.
     var upliftSetAside: UpliftStanding?
 
-    /// The targets a monthly `budget` for offers reaches, best first: the longest prefix whose
-    /// expected spend fits (all of them without a budget).
+    /// The targets a monthly `budget` for offers reaches: best first, each one whose expected
+    /// spend still fits (one too dear is passed over for those after it), all of them without a
+    /// budget.
     func contacts(within budget: Double?) -> ArraySlice<Target> {
         guard let budget else { return targets[...] }
         var spent = 0.0
-        var count = 0
-        for target in targets {
-            guard spent + target.expectedCost <= budget + 1e-9 else { break }
+        var chosen: [Target] = []
+        for target in targets where spent + target.expectedCost <= budget + 1e-9 {
             spent += target.expectedCost
-            count += 1
+            chosen.append(target)
         }
-        return targets.prefix(count)
+        return chosen[...]
     }
 
     /// An uplift model's held-back evidence against ranking by risk.
@@ -118,6 +118,8 @@ struct RetentionReport: Sendable {
 
         /// Better than ranking by risk: the interval of the gain lies above 0.
         var isBetter: Bool { (gain?.low ?? 0) > 0 }
+        /// Trained before the interval was recorded: never tested against ranking by risk.
+        var untested: Bool { gain == nil }
     }
 
     /// Where a target list's values come from.
@@ -201,14 +203,21 @@ struct RetentionReport: Sendable {
         var members: [[UInt32]: [Int]] = [:]
         // Over the at-risk customers only: the segments' revenue at risk adds up to the headline's.
         for row in atRiskAll { members[indices.map { table.codes[$0][row] }, default: []].append(row) }
+        // The churn reasons seen among customers of the same segment values who already left.
+        var reasonsByKey: [[UInt32]: [String: Int]] = [:]
+        if let churnReasons = base.dataset.churnReasons {
+            for row in 0..<min(table.count, churnReasons.count) where hasLeft(row) {
+                guard let reason = churnReasons[row], !reason.isEmpty else { continue }
+                reasonsByKey[indices.map { table.codes[$0][row] }, default: [:]][reason, default: 0] += 1
+            }
+        }
         var segments: [Segment] = members.map { key, rows in
             var risk = 0.0
             var money = 0.0
-            var reasons: [String: Int] = [:]
+            let reasons = reasonsByKey[key] ?? [:]
             for row in rows {
                 risk += base.risk[row]
                 if let revenue, !revenue[row].isNaN { money += base.risk[row] * revenue[row] }
-                if let reason = base.dataset.churnReasons?[row], !reason.isEmpty { reasons[reason, default: 0] += 1 }
             }
             var best: (RetentionOffer, Double)?
             for result in results {

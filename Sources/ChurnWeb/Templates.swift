@@ -28,8 +28,8 @@ enum Templates {
           <strong>churn</strong>
           {{#user}}
           <nav>
-            <a href="/?model={{model}}" {{#nav_dashboard}}aria-current="page"{{/nav_dashboard}}>{{t.nav.dashboard}}</a>
-            <a href="/retention?model={{model}}" {{#nav_retention}}aria-current="page"{{/nav_retention}}>{{t.nav.retention}}</a>
+            <a href="/?model={{model}}{{plan_query}}" {{#nav_dashboard}}aria-current="page"{{/nav_dashboard}}>{{t.nav.dashboard}}</a>
+            <a href="/retention?model={{model}}{{plan_query}}" {{#nav_retention}}aria-current="page"{{/nav_retention}}>{{t.nav.retention}}</a>
             <a href="/predict?model={{model}}" {{#nav_predict}}aria-current="page"{{/nav_predict}}>{{t.nav.predict}}</a>
             <a href="/models?model={{model}}" {{#nav_models}}aria-current="page"{{/nav_models}}>{{t.nav.models}}</a>
           </nav>
@@ -125,7 +125,7 @@ enum Templates {
           {{#churn_rate}}<div class="figure" id="figure-churn-rate"><span class="label">{{churn_rate_label}}</span><strong class="trend-{{churn_trend}}">{{churn_rate}}</strong><span class="detail">{{churn_rate_detail}}</span>{{#has_churn_months}}<span class="detail months" id="churn-months">{{#churn_months}}<span title="{{outcomes}}">{{month}} {{rate}}</span> {{/churn_months}}</span>{{/has_churn_months}}</div>{{/churn_rate}}
           <div class="figure" id="figure-contacts"><span class="label">{{t.dash.contacts}}</span><strong id="contacts-count">{{contacts_count}}</strong><span class="detail">{{budget_text}} · {{contacts_detail}}</span></div>
         </section>
-        <form method="get" action="/" class="inline" id="budget-form"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.budget}} ({{currency}}) <input name="budget" value="{{budget}}" inputmode="numeric" size="8"></label> <button>{{t.dash.apply}}</button></form>
+        <form method="get" action="/" class="inline" id="budget-form"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.budget}} ({{currency}}) <input name="budget" value="{{budget}}" inputmode="numeric" size="8"></label> <label>{{t.ret.threshold_input}} <input name="threshold" value="{{threshold_percent}}" inputmode="numeric" size="3">%</label> <button>{{t.dash.apply}}</button></form>
         <h2 id="first-contacts">{{t.dash.first_contacts}}</h2>
         {{> contact_rows}}
         <p><a href="{{retention_link}}" id="all-contacts">{{t.dash.all_contacts}}</a></p>
@@ -146,14 +146,14 @@ enum Templates {
         {{#has_customers}}
         <h2 id="riskiest">{{t.dash.riskiest}}</h2>
         <p class="note">{{t.dash.riskiest_note}} {{scored_by}} · {{customer_count}} {{t.dash.customers}}</p>
-        <form method="get" action="/" class="inline" role="search"><input type="hidden" name="model" value="{{model}}"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
-        <form method="post" action="/rescore" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><button>{{t.dash.rescore}}</button></form>
+        <form method="get" action="/" class="inline" role="search"><input type="hidden" name="model" value="{{model}}"><input type="hidden" name="threshold" value="{{threshold_percent}}"><input type="hidden" name="budget" value="{{budget}}"><label>{{t.dash.search}} <input name="q" value="{{query}}"></label> <button id="search">{{t.dash.search_button}}</button></form>
+        <form method="post" action="/rescore" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="model" value="{{model}}"><input type="hidden" name="threshold" value="{{threshold_percent}}"><input type="hidden" name="budget" value="{{budget}}"><button>{{t.dash.rescore}}</button></form>
         <div class="scroll"><table id="riskiest-table" class="stack"><thead><tr><th>{{t.col.customer}}</th><th>{{t.col.risk}}</th>{{#customer_columns}}<th>{{.}}</th>{{/customer_columns}}</tr></thead><tbody>
         {{#customers}}<tr><td data-label="{{t.col.customer}}"><a href="/predict?model={{model}}&amp;customer={{id_query}}">{{id}}</a>{{#left}} <span class="badge left">{{t.dash.left}}</span>{{/left}}</td><td data-label="{{t.col.risk}}">{{risk}}</td>{{#cells}}<td data-label="{{label}}">{{value}}</td>{{/cells}}</tr>{{/customers}}
         </tbody></table></div>
         <p class="pager">{{t.dash.page}} {{page}} / {{pages}}
-          {{#previous}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
-          {{#next}}<a href="/?model={{model}}&amp;q={{query_param}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
+          {{#previous}}<a href="/?model={{model}}{{plan_query}}&amp;q={{query_param}}&amp;page={{previous}}#riskiest">{{t.dash.previous}}</a>{{/previous}}
+          {{#next}}<a href="/?model={{model}}{{plan_query}}&amp;q={{query_param}}&amp;page={{next}}#riskiest" id="next-page">{{t.dash.next}}</a>{{/next}}</p>
         {{/has_customers}}
         {{/daemon_ok}}
         {{> foot}}

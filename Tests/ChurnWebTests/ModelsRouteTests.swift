@@ -119,6 +119,14 @@ struct ModelsRouteTests {
             let rollback = try await browser.post("/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "model": "churn"])
             #expect(rollback.status == .ok && rollback.text.contains("챔피언을 churn@1(으)로 롤백할까요?"))
             #expect(try await admin.model("champion").version == 2)
+            // The champion moves while the page is open: the confirmed rollback is refused, nothing moves.
+            _ = try await admin.promote("churn@1")
+            _ = try await browser.get("/models?lang=en")
+            let stale = try await browser.post(
+                "/models/rollback", form: ["csrf": try await WebPages.csrf(browser), "model": "churn", "confirm": "yes", "from": "2", "to": "1"])
+            #expect(stale.status == .seeOther)
+            #expect(try await browser.get("/models").text.contains("the champion changed after the comparison was shown"))
+            #expect(try await admin.model("champion").version == 1)
             await admin.close()
         }
         try await harness.stop()

@@ -166,6 +166,13 @@ struct RetentionRouteTests {
                 #expect(cells[0] + cells[2] == left, "the left column is the customers who left")
             }
             #expect(atRisk[1] > atRisk[0], "a lower threshold puts more customers at risk: \(atRisk)")
+            // The plan goes with every link: the first screen, the pages, the export.
+            let lower = try await browser.get("/retention?model=churn&threshold=30&budget=200").text
+            #expect(lower.contains(#"href="/?model=churn&amp;threshold=30&amp;budget=200""#))
+            #expect(lower.contains(#"id="targets-csv" href="/retention/targets.csv?model=churn&amp;threshold=30&amp;budget=200""#))
+            let first = try await browser.get("/?model=churn&threshold=30&budget=200").text
+            #expect(first.contains(#"<input name="threshold" value="30""#) && first.contains("churn probability ≥ 30.0%"))
+            #expect(!lower.contains(#"id="targets-prev""#), "no arrow back from the first page")
             // A threshold out of range is the default, named.
             #expect(try await browser.get("/retention?model=churn&threshold=99").text.contains("churn probability ≥ 50.0%"))
         }

@@ -72,7 +72,7 @@ struct SignInRouteTests {
         let harness = try await WebHarness.start()
         try await harness.app.application().test(.router) { client in
             let browser = CookieBrowser(client)
-            for next in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+            for next in ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "/ /evil.example"] {
                 let form = try await browser.get("/login")
                 let csrf = try #require(CookieBrowser.csrf(in: form.text))
                 let response = try await browser.post(

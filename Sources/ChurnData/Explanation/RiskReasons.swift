@@ -39,15 +39,16 @@ public struct RiskReasons: Sendable {
     }
 
     /// The `top` largest reasons of `explanation` (fields and months with a measured effect),
-    /// largest first; reasons of no effect at all are left out.
+    /// largest first; effects that round to 0.0 points are left out.
     public func reasons(_ explanation: ModelExplanation, top: Int = 3) -> [RiskReason] {
-        var reasons = explanation.contributions.filter { $0.contribution != 0 }.map { contribution in
+        var reasons = explanation.contributions.filter { abs($0.contribution) >= Self.smallest }.map { contribution in
             reason(.field(contribution.feature), phrase: phrase(field: contribution.feature, value: contribution.value),
                 points: contribution.contribution * 100)
         }
         let derived = explanation.history != nil && explanation.history != "observed months"
         for month in explanation.months ?? [] {
-            guard let effect = month.effect ?? (explanation.monthMethod == "occlusion" ? month.weight : nil), effect != 0 else { continue }
+            guard let effect = month.effect ?? (explanation.monthMethod == "occlusion" ? month.weight : nil), abs(effect) >= Self.smallest
+            else { continue }
             reasons.append(reason(.month(month.period), phrase: phrase(month: month, derived: derived), points: effect * 100))
         }
         reasons.sort { abs($0.points) > abs($1.points) }
@@ -63,7 +64,7 @@ public struct RiskReasons: Sendable {
     /// Points as reasons write them: whole points from 1 up (`+18 pts`), one decimal below
     /// (`-0.4 pts`), always signed.
     public func points(_ points: Double) -> String {
-        let magnitude = abs(points)
+        let magnitude = min(abs(points), 100)
         let number = magnitude >= 0.95 ? String(Int(magnitude.rounded())) : decimal(magnitude, places: 1)
         return (points < 0 ? "-" : "+") + number + (language == "ko" ? "%p" : " pts")
     }
@@ -116,7 +117,9 @@ public struct RiskReasons: Sendable {
     private func number(_ value: FieldValue, unit: String?) -> String {
         guard case .number(let number) = value else { return value.text ?? "" }
         let text: String
-        if number.rounded() == number, abs(number) < 1e15 {
+        if !number.isFinite || abs(number) >= 1e15 {
+            text = "\(number)"
+        } else if number.rounded() == number {
             text = String(Int64(number))
         } else {
             text = decimal(number, places: abs(number) >= 1 ? 2 : 3)
@@ -132,7 +135,7 @@ public struct RiskReasons: Sendable {
         language == "ko" ? (flag ? "예" : "아니요") : (flag ? "yes" : "no")
     }
 
-    /// `value` with `places` decimals, without Foundation.
+    /// `value` (below 1e15 in magnitude) with `places` decimals, without Foundation.
     private func decimal(_ value: Double, places: Int) -> String {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
@@ -142,6 +145,9 @@ public struct RiskReasons: Sendable {
         while fraction.count < places { fraction = "0" + fraction }
         return (value < 0 && scaled != 0 ? "-" : "") + String(whole) + "." + fraction
     }
+
+    /// The smallest effect a reason is given for: 0.05 points (smaller ones print as 0.0).
+    static let smallest = 0.0005
 
     private static let monthAbbreviations = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

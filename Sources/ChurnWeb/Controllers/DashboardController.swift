@@ -16,12 +16,13 @@ struct DashboardController {
         routes.get("/") { request, context in try await firstScreen(request, context) }
         routes.post("/rescore") { request, context -> Response in
             let model = app.selectedModel(request, context)
+            let plan = ContactPlan(request: request, context: context)
             do {
                 _ = try await app.base(model).current(app.link, refresh: true)
             } catch {
                 app.refuse(app.text("dash.rescore", context) + ": " + app.describe(error), context: context)
             }
-            return .redirect(to: "/?model=\(model)", type: .normal)
+            return .redirect(to: "/?model=\(queryValue(model))" + plan.query, type: .normal)
         }
         return routes
     }
@@ -33,6 +34,7 @@ struct DashboardController {
         let query = request.uri.queryParameters.get("q") ?? ""
         let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
         let plan = ContactPlan(request: request, context: context)
+        values.merge(plan.values) { $1 }
         do {
             let everyVersion = try await app.link.with { client throws(ChurnClientError) in try await client.models() }
             values.merge(app.pages.modelSwitch(everyVersion, selected: model)) { $1 }
@@ -46,7 +48,9 @@ struct DashboardController {
                 values["synthetic"] = base.isSynthetic
                 let contacts = report.contacts(within: plan.budget)
                 let top = contacts.prefix(10)
-                let reasons = try await app.drivers(of: top, scored: scored, language: context.language)
+                // Reasons are secondary: a failed explanation leaves them out, never the figures.
+                let reasons = (try? await app.drivers(of: top, scored: scored, language: context.language))
+                    ?? Array(repeating: "", count: top.count)
                 let feedback = (try? await app.link.with { client throws(ChurnClientError) in try await client.feedbackSummary(months: 6) }) ?? []
                 values.merge(
                     app.pages.figureValues(report, scored: scored, contacts: contacts, plan: plan, feedback: feedback, context: context)) { $1 }
@@ -78,9 +82,11 @@ struct DashboardController {
     }
 }
 
-/// Who the manager means to contact: the at-risk threshold (`?threshold=`, a percentage from 5
-/// to 95; default 50) and the monthly budget for offers (`?budget=`; none: every contact worth
-/// its cost), as every figure and list of targets reads them.
+/// Who the manager means to contact: the at-risk threshold (`?threshold=`, a whole percentage
+/// from 5 to 95; default 50) and the monthly budget for offers (`?budget=`, whole currency units
+/// up to a billion; none: every contact worth its cost), as every figure, list and link reads
+/// them. Both are rounded as they are read, so the page, its links and its export use the same
+/// plan.
 struct ContactPlan {
     /// The churn probability from which a customer still with us is at risk.
     var threshold: Double
@@ -88,6 +94,7 @@ struct ContactPlan {
     var budget: Double?
 
     static let defaultThreshold = 0.5
+    static let largestBudget = 1e9
 
     init(threshold: Double = Self.defaultThreshold, budget: Double?) {
         self.threshold = threshold
@@ -99,13 +106,20 @@ struct ContactPlan {
         func asked(_ name: String) -> Double? {
             (request.uri.queryParameters.get(name) ?? context.form[name]).flatMap { Double($0.replacingOccurrences(of: ",", with: "")) }
         }
-        budget = asked("budget").flatMap { $0 >= 0 && $0.isFinite ? $0 : nil }
-        threshold = asked("threshold").flatMap { (5...95).contains($0) ? ($0 / 100 * 1000).rounded() / 1000 : nil } ?? Self.defaultThreshold
+        budget = asked("budget").flatMap { (0...Self.largestBudget).contains($0) ? $0.rounded() : nil }
+        threshold = asked("threshold").flatMap { (5...95).contains($0.rounded()) ? $0.rounded() / 100 : nil } ?? Self.defaultThreshold
     }
+
+    /// What pages carry of the plan: the query for links, and the form fields' values.
+    var values: [String: Any] {
+        ["plan_query": query, "threshold_percent": "\(thresholdPercent)", "budget": budget.map { String(Int($0)) } ?? ""]
+    }
+
+    /// The threshold as a whole percentage.
+    var thresholdPercent: Int { Int((threshold * 100).rounded()) }
 
     /// The plan as query members (`&threshold=40&budget=500`), each only when not the default.
     var query: String {
-        (threshold == Self.defaultThreshold ? "" : "&threshold=\(Int((threshold * 100).rounded()))")
-            + (budget.map { "&budget=\(Int($0.rounded()))" } ?? "")
+        (threshold == Self.defaultThreshold ? "" : "&threshold=\(thresholdPercent)") + (budget.map { "&budget=\(Int($0))" } ?? "")
     }
 }

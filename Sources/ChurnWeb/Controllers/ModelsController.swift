@@ -108,15 +108,23 @@ struct ModelsController {
                     app.refuse(app.text(key, context) + ": " + ModelActions.text(refusal, language: context.language), context: context)
                     return .redirect(to: "/models?model=\(name)", type: .normal)
                 }
+                // The confirmed change is the one compared: the version itself (not an alias that
+                // could move) and the champion it replaces.
                 return confirmation(
                     titleKey: "confirm.promote_title", yesKey: "confirm.yes_promote", action: "/models/promote", candidate: candidate,
-                    current: current, fields: ["version": model, "alias": alias], context: context)
+                    current: current,
+                    fields: ["version": candidate.ref.description, "alias": alias, "from": current.map { "\($0.version)" } ?? "none"],
+                    context: context)
             }
             let previous = try? await app.link.with { client throws(ChurnClientError) in try await client.model("\(name)@champion") }
+            if alias == ModelReference.champion, let from = context.form["from"], from != (previous.map { "\($0.version)" } ?? "none") {
+                app.refuse(app.text(key, context) + ": " + app.text("act.changed_meanwhile", context), context: context)
+                return .redirect(to: "/models?model=\(name)", type: .normal)
+            }
             _ = try await app.link.with { client throws(ChurnClientError) in
                 try await client.call(
                     DaemonMethod.ModelsPromote.self,
-                    PromoteParams(model: model, alias: alias, reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
+                    PromoteParams(model: model, alias: alias, reason: "churn web", onBehalfOf: "web: \(user)"))
             }
             app.logger.info("\(user) promoted \(model) to \(alias)")
             if alias == "champion" { _ = try? await app.bases[name]?.current(app.link, refresh: true) }
@@ -135,24 +143,29 @@ struct ModelsController {
         let name = app.selectedModel(request, context)
         do {
             let previous = try? await app.link.with { client throws(ChurnClientError) in try await client.model("\(name)@champion") }
+            let (versions, audit) = try await app.link.with { client throws(ChurnClientError) in
+                (try await client.models(name: name), try await client.audit(limit: ModelActions.auditWindow))
+            }
+            let target = ModelActions.rollbackTarget(
+                of: name, alias: ModelReference.champion, current: previous?.version, versions: Set(versions.map(\.version)), audit: audit)
+            guard let target else {
+                app.refuse(app.text("dash.rollback", context) + ": " + app.text("act.nothing_to_roll_back", context), context: context)
+                return .redirect(to: "/models?model=\(name)", type: .normal)
+            }
             if context.form["confirm"] != "yes" {
-                let (versions, audit) = try await app.link.with { client throws(ChurnClientError) in
-                    (try await client.models(name: name), try await client.audit(limit: ModelActions.auditWindow))
-                }
-                let target = ModelActions.rollbackTarget(
-                    of: name, alias: ModelReference.champion, current: previous?.version, versions: Set(versions.map(\.version)), audit: audit)
-                guard let target else {
-                    app.refuse(app.text("dash.rollback", context) + ": " + app.text("act.nothing_to_roll_back", context), context: context)
-                    return .redirect(to: "/models?model=\(name)", type: .normal)
-                }
                 let candidate = try await app.link.with { client throws(ChurnClientError) in try await client.model("\(name)@\(target)") }
                 return confirmation(
                     titleKey: "confirm.rollback_title", yesKey: "confirm.yes_rollback", action: "/models/rollback", candidate: candidate,
-                    current: previous, fields: ["model": name], context: context)
+                    current: previous, fields: ["model": name, "from": "\(previous?.version ?? 0)", "to": "\(target)"], context: context)
+            }
+            // The rollback confirmed is the one compared: the same champion, going to the same version.
+            if let from = context.form["from"], let to = context.form["to"], from != "\(previous?.version ?? 0)" || to != "\(target)" {
+                app.refuse(app.text("dash.rollback", context) + ": " + app.text("act.changed_meanwhile", context), context: context)
+                return .redirect(to: "/models?model=\(name)", type: .normal)
             }
             _ = try await app.link.with { client throws(ChurnClientError) in
                 try await client.call(
-                    DaemonMethod.ModelsRollback.self, RollbackParams(name: name, reason: "from the web dashboard", onBehalfOf: "web: \(user)"))
+                    DaemonMethod.ModelsRollback.self, RollbackParams(name: name, reason: "churn web", onBehalfOf: "web: \(user)"))
             }
             app.logger.info("\(user) rolled the champion of \(name) back")
             let now = try? await app.bases[name]?.current(app.link, refresh: true)

@@ -13,7 +13,16 @@ struct RetentionController {
     var endpoints: RouteCollection<WebRequestContext> {
         let routes = RouteCollection(context: WebRequestContext.self)
         routes.get("/retention") { request, context in try await retentionPage(request, context) }
-        routes.get("/retention/targets.csv") { request, context in try await targetsCSV(request, context) }
+        routes.get("/retention/targets.csv") { request, context -> Response in
+            do {
+                return try await targetsCSV(request, context)
+            } catch {
+                // Said as text, in the page's language, not as a bare 500.
+                return Response(
+                    status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: app.text("error.daemon", context) + ": " + app.describe(error) + "\n")))
+            }
+        }
         return routes
     }
 
@@ -64,6 +73,7 @@ struct RetentionController {
         let model = app.selectedModel(request, context)
         var values: [String: Any] = ["title": app.text("ret.title", context), "nav_retention": true]
         let plan = ContactPlan(request: request, context: context)
+        values.merge(plan.values) { $1 }
         do {
             let everyVersion = try await app.link.with { client throws(ChurnClientError) in try await client.models() }
             values.merge(app.pages.modelSwitch(everyVersion, selected: model)) { $1 }

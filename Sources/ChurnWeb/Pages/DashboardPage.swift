@@ -25,7 +25,6 @@ extension PageBuilder {
                 .replacingOccurrences(of: "{spend}", with: Self.money(spend, currency: report.currency))
         values["budget_text"] = plan.budget.map { text("dash.within_budget", context).replacingOccurrences(of: "{budget}", with: Self.money($0, currency: report.currency)) }
             ?? text("dash.no_budget", context)
-        values["budget"] = plan.budget.map { String(Int($0.rounded())) } ?? ""
         values["currency"] = report.currency
         values["customer_count"] = Self.grouped(scored.customers.count)
         let wording = RiskReasons(schema: nil, language: context.language.rawValue)

@@ -13,7 +13,7 @@ extension PageBuilder {
     ) -> [String: Any] {
         var values: [String: Any] = [:]
         let ready = health.plugins.filter { $0.state == .ready }.count
-        values["health"] = ["status": health.status, "plugins": "\(ready)/\(health.plugins.count) " + text("dash.plugins_ready", context)]
+        values["health"] = ["status": WebStrings.text("health." + health.status, context.language, or: health.status), "plugins": "\(ready)/\(health.plugins.count) " + text("dash.plugins_ready", context)]
         let champion = models.first { $0.aliases.contains("champion") }
         let challenger = models.first { $0.aliases.contains("challenger") }
         if let champion { values["champion"] = "\(champion.ref) (\(champion.kind))" }
@@ -47,7 +47,7 @@ extension PageBuilder {
         }
         if let experiment {
             var shown: [String: Any] = [
-                "mode": experiment.mode.rawValue + (experiment.mode == .ab ? String(format: " %.0f%%", experiment.share * 100) : ""),
+                "mode": WebStrings.text("mode." + experiment.mode.rawValue, context.language, or: experiment.mode.rawValue) + (experiment.mode == .ab ? String(format: " %.0f%%", experiment.share * 100) : ""),
                 "champion": "\(experiment.model)@\(experiment.championVersion)",
                 "challenger": "\(experiment.model)@\(experiment.challengerVersion)", "started": experiment.startedAt,
             ]

@@ -150,7 +150,6 @@ extension PageBuilder {
                 .replacingOccurrences(of: "{at_risk}", with: Self.grouped(report.atRiskCustomers))
                 .replacingOccurrences(of: "{spend}", with: Self.money(spend, currency: report.currency))
                 .replacingOccurrences(of: "{kept}", with: report.revenueField == nil ? String(format: "%.1f", kept) : Self.money(kept, currency: report.currency)),
-            "budget": plan.budget.map { String(Int($0.rounded())) } ?? "",
             "currency": report.currency,
             "has_uplift": { if case .upliftModel = report.basis { return true } else { return false } }(),
             "uplift_basis": { () -> String in
@@ -160,13 +159,15 @@ extension PageBuilder {
                 return text + " · " + qiniText(standing, context: context)
             }(),
             "page": "\(page)", "pages": "\(pageCount)",
-            "prev_link": page > 1 ? "/retention?\(query)&page=\(page - 1)" : "",
-            "next_link": page < pageCount ? "/retention?\(query)&page=\(page + 1)" : "",
+
             "csv_link": "/retention/targets.csv?\(query)",
         ]) { $1 }
+        // Only the links there are (an empty text would still draw an arrow).
+        if page > 1 { values["prev_link"] = "/retention?\(query)&page=\(page - 1)" }
+        if page < pageCount { values["next_link"] = "/retention?\(query)&page=\(page + 1)" }
         if let standing = report.upliftSetAside {
-            values["uplift_set_aside"] = text("ret.uplift_not_better", context).replacingOccurrences(of: "{model}", with: standing.model.description)
-                + " (" + qiniText(standing, context: context) + ")"
+            values["uplift_set_aside"] = text(standing.untested ? "ret.uplift_untested" : "ret.uplift_not_better", context)
+                .replacingOccurrences(of: "{model}", with: standing.model.description) + " (" + qiniText(standing, context: context) + ")"
         }
         return values
     }
@@ -229,7 +230,14 @@ extension PageBuilder {
                 ]))
         }
         datasets.append(marker(report.atRiskCustomers, text("gain.at_risk", context), "#999999"))
-        datasets.append(marker(contacts.count, text("gain.contacts", context), Self.palette[2]))
+        // The contact list is ranked by value, not risk: its own reach, as a point.
+        let contactsX = Double(contacts.count) / Double(max(order.count, 1))
+        let contactsReach = contacts.reduce(0.0) { $0 + scored.risk[$1.row] } / totalRisk
+        datasets.append(
+            .object([
+                "label": .string(text("gain.contacts", context)), "data": .array([.object(["x": .number(contactsX), "y": .number(contactsReach)])]),
+                "pointRadius": .number(6), "borderColor": .string(Self.palette[2]), "backgroundColor": .string(Self.palette[2]),
+            ]))
         let chart = ChartSpec(
             id: "gain-chart", title: text("gain.title", context), type: "scatter", data: .object(["datasets": .array(datasets)]),
             options: Self.axes(x: text("gain.contacted", context), y: text("gain.reached", context), maximum: 1), height: 260,
@@ -238,7 +246,8 @@ extension PageBuilder {
         var values: [String: Any] = [
             "gain_note": text("gain.note", context)
                 .replacingOccurrences(of: "{at_risk}", with: Self.percent(Double(report.atRiskCustomers) / Double(max(order.count, 1))))
-                .replacingOccurrences(of: "{contacts}", with: Self.percent(Double(contacts.count) / Double(max(order.count, 1)))),
+                .replacingOccurrences(of: "{contacts}", with: Self.percent(contactsX))
+                .replacingOccurrences(of: "{reach}", with: Self.percent(contactsReach)),
         ]
         // Against the file's label, when it has one: who was at risk by the threshold, who left.
         if !left.isEmpty {
@@ -258,7 +267,6 @@ extension PageBuilder {
                 "note": text("confusion.note", context).replacingOccurrences(of: "{threshold}", with: Self.percent(report.atRiskThreshold)),
             ]
         }
-        values["threshold_percent"] = "\(Int((report.atRiskThreshold * 100).rounded()))"
         return (values, chart)
     }
 
