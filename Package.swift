@@ -281,10 +281,18 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "ChurnProtocolTests",
+            dependencies: ["ChurnProtocol", "ChurnTestSupport"]
+        ),
+        // Framing, envelopes, connections and the server: the RPC layer's own tests.
+        .testTarget(
+            name: "ChurnRPCTests",
             dependencies: [
                 "ChurnProtocol", "ChurnRPC", "ChurnTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
