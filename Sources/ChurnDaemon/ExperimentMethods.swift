@@ -96,7 +96,6 @@ struct ExperimentMethods {
         table.register(DaemonMethod.FeedbackSummary.self) { params, _ in
             let months = params.months ?? 12
             guard (1...120).contains(months) else { throw RPCError.invalidParams(field: "months", "must be between 1 and 120, got \(months)") }
-            await serving.settlePredictionLog()
             return FeedbackSummaryResult(months: try await serving.registry.feedbackByMonth(months: months))
         }
         table.register(DaemonMethod.Metrics.self) { _, _ in

@@ -104,8 +104,12 @@ struct PageBuilder: Sendable {
 
     /// A held-back test metric, as the registry stores it (`test_<name>`).
     static func metric(_ model: ModelVersionInfo, _ name: String) -> String {
-        guard let value = model.metrics["test_" + name] ?? model.metrics[name] else { return "—" }
-        return String(format: "%.3f", value)
+        heldBack(model, name).map { String(format: "%.3f", $0) } ?? "—"
+    }
+
+    /// A held-back metric of a version (`test_<name>`, else the name).
+    static func heldBack(_ version: ModelVersionInfo, _ name: String) -> Double? {
+        version.metrics["test_" + name] ?? version.metrics[name]
     }
 
     static func interval(_ interval: Interval?) -> String {

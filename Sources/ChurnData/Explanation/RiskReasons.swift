@@ -1,4 +1,5 @@
 import ChurnProtocol
+import Foundation
 
 /// One reason a customer's churn risk is what it is, as a retention manager reads it.
 public struct RiskReason: Sendable, Hashable {
@@ -135,16 +136,8 @@ public struct RiskReasons: Sendable {
         language == "ko" ? (flag ? "예" : "아니요") : (flag ? "yes" : "no")
     }
 
-    /// `value` (below 1e15 in magnitude) with `places` decimals, without Foundation.
-    private func decimal(_ value: Double, places: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
-        let whole = Int64(scaled / scale)
-        var fraction = String(Int64(scaled) - whole * Int64(scale))
-        while fraction.count < places { fraction = "0" + fraction }
-        return (value < 0 && scaled != 0 ? "-" : "") + String(whole) + "." + fraction
-    }
+    /// `value` with `places` decimals.
+    private func decimal(_ value: Double, places: Int) -> String { String(format: "%.\(places)f", value) }
 
     /// The smallest effect a reason is given for: 0.05 points (smaller ones print as 0.0).
     static let smallest = 0.0005

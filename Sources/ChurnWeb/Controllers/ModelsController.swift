@@ -197,8 +197,8 @@ struct ModelsController {
             ],
         ]
         for metric in ["roc_auc", "accuracy", "precision", "recall", "f1"] {
-            let now = current.flatMap { Self.heldBack($0, metric) }
-            let after = Self.heldBack(candidate, metric)
+            let now = current.flatMap { PageBuilder.heldBack($0, metric) }
+            let after = PageBuilder.heldBack(candidate, metric)
             rows.append([
                 "name": app.text("metric." + metric, context) + " (" + app.text("confirm.higher_better", context) + ")",
                 "now": now.map { String(format: "%.3f", $0) } ?? "—", "after": after.map { String(format: "%.3f", $0) } ?? "—",
@@ -217,11 +217,6 @@ struct ModelsController {
             "fields": fields.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
             "yes": app.text(yesKey, context), "cancel_link": "/models?model=" + queryValue(candidate.name),
         ])
-    }
-
-    /// A held-back metric of a version (`test_<name>`, else the name).
-    static func heldBack(_ version: ModelVersionInfo, _ name: String) -> Double? {
-        version.metrics["test_" + name] ?? version.metrics[name]
     }
 
     /// The expected calibration error of the probabilities a version serves, on held-back rows.
