@@ -22,8 +22,10 @@ enum InstructionCount {
         let breakdown: [(String, Int)]
     }
 
-    /// Counts `predict` and `health`, or explains why it cannot (a missing tool).
-    static func measure(calls: Int) async throws -> [Result] {
+    /// Counts `predict` and `health`, or explains why it cannot (a missing tool). With
+    /// `keepingDumpsIn`, each method's callgrind dump is copied there (`callgrind.<method>`),
+    /// to read function by function with `callgrind_annotate`.
+    static func measure(calls: Int, keepingDumpsIn keep: String? = nil) async throws -> [Result] {
         for tool in ["valgrind", "callgrind_control", "callgrind_annotate", "objcopy"] where which(tool) == nil {
             throw ValidationError("\(tool) is not installed: sudo apt-get install -y valgrind binutils")
         }
@@ -83,6 +85,12 @@ enum InstructionCount {
             try run("callgrind_control", ["-i", "off", pid])
             let dump = try newestDump(in: folder)
             results.append(try summarize(dump, method: method, calls: calls))
+            if let keep {
+                try FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+                let kept = keep + "/callgrind.\(method)"
+                try? FileManager.default.removeItem(atPath: kept)
+                try FileManager.default.copyItem(atPath: dump, toPath: kept)
+            }
             try FileManager.default.removeItem(atPath: dump)
         }
         await client.close()

@@ -39,6 +39,9 @@ struct RPCBenchmark: AsyncParsableCommand {
     @Option(help: "Calls counted under callgrind per method (0: skip the count).")
     var countedCalls = 1000
 
+    @Option(help: "Folder to keep the callgrind dumps in (callgrind.predict, callgrind.health), to read with callgrind_annotate.")
+    var keepProfiles: String?
+
     func run() async throws {
         let customer = sampleCustomer
         let requestBytes = try JSONEncoder().encode(
@@ -98,7 +101,7 @@ struct RPCBenchmark: AsyncParsableCommand {
         if countedCalls > 0 {
             printHeader("instructions in churnd per request (callgrind, echo plugin, \(countedCalls) calls each)")
             do {
-                counts = try await InstructionCount.measure(calls: countedCalls)
+                counts = try await InstructionCount.measure(calls: countedCalls, keepingDumpsIn: keepProfiles)
                 for result in counts {
                     print("\(result.method): \(result.perRequest) instructions per request")
                     for (group, count) in result.breakdown where count * 100 >= result.perRequest {

@@ -49,6 +49,14 @@ public struct CustomerBatch: Sendable, Hashable {
         self.columns = columns
     }
 
+    /// A batch its builder already knows to be valid (as many columns as unique, non-empty
+    /// field names, each `rows` long).
+    init(uncheckedRows rows: Int, fields: [String], columns: [BatchColumn]) {
+        self.rows = rows
+        self.fields = fields
+        self.columns = columns
+    }
+
     /// The column of field `name`.
     public func column(_ name: String) -> BatchColumn? {
         fields.firstIndex(of: name).map { columns[$0] }

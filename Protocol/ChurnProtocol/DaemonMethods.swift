@@ -534,17 +534,54 @@ public struct PluginStatus: Codable, Sendable, Hashable {
 
 /// Params of `predict`.
 public struct PredictParams: Codable, Sendable, Hashable {
-    /// Customers by their telco CSV field names, each with a `customerID`.
-    public var customers: [CustomerRecord]
+    /// Customers by their schema's field names, each with its id field.
+    public var customers: [CustomerRecord] {
+        get {
+            switch sent {
+            case .records(let records): records
+            case .columns(let batch): batch.records
+            }
+        }
+        set { sent = .records(newValue) }
+    }
+    /// The customers as they were read: records, or (read straight from a request's bytes, when
+    /// every customer has the same fields) by column, so that churnd checks and forwards them
+    /// without a record per customer.
+    public var sent: SentCustomers
     /// A version (`3`, `churn@3`) or alias (`champion`, `challenger`); the routed champion when absent.
     public var model: String?
     /// Whether to write each prediction to the prediction log; true when absent.
     public var log: Bool?
 
+    /// Customers as a request carries them.
+    public enum SentCustomers: Sendable {
+        case records([CustomerRecord])
+        /// Customers that all have the same fields, by column; ``CustomerBatch/records`` gives
+        /// back exactly the records sent.
+        case columns(CustomerBatch)
+    }
+
     public init(customers: [CustomerRecord], model: String? = nil, log: Bool? = nil) {
-        self.customers = customers
+        self.sent = .records(customers)
         self.model = model
         self.log = log
+    }
+
+    /// Params whose customers were read by column.
+    public init(columns: CustomerBatch, model: String? = nil, log: Bool? = nil) {
+        self.sent = .columns(columns)
+        self.model = model
+        self.log = log
+    }
+
+    public static func == (left: PredictParams, right: PredictParams) -> Bool {
+        left.customers == right.customers && left.model == right.model && left.log == right.log
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(customers)
+        hasher.combine(model)
+        hasher.combine(log)
     }
 }
 

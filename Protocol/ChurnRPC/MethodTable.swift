@@ -8,7 +8,7 @@ import NIOCore
 /// `params` straight into `M.Params` in one pass over the frame, answer -32602 naming the
 /// field when they do not fit, and encode `M.Result` into the response.
 public struct RPCMethodTable: Sendable {
-    fileprivate var handlers: [String: AnyMethodHandler] = [:]
+    var handlers: [String: AnyMethodHandler] = [:]
     /// Decides, before a request's params are even read, whether its caller may call its
     /// method: nil to go ahead, else the error to answer (the daemon's roles).
     public var authorize: (@Sendable (_ method: String, _ peer: PeerCredentials?) -> RPCError?)?
@@ -108,6 +108,9 @@ public struct RPCDispatch: Sendable {
 struct AnyMethodHandler: Sendable {
     /// Decodes `params` (or `{}` when absent) into the method's params type.
     let decodeParams: @Sendable (JSONValue?) throws(RPCError) -> any Sendable
+    /// Reads the params straight from the frame's bytes, for params types that can
+    /// (``JSONDirectReading``); nil when they cannot, or when the input is not what it takes.
+    let readParams: (@Sendable (inout JSONReader) -> (any Sendable)?)?
     /// Runs the handler and encodes the response frame for `id` (nil for a notification), no
     /// larger than `maximum` bytes.
     let invoke: @Sendable (any Sendable, RPCCallContext, _ maximum: Int) async -> Result<ByteBuffer, RPCError>
@@ -126,6 +129,11 @@ struct AnyMethodHandler: Sendable {
             } catch {
                 throw RPCError.invalidParams(field: "", "\(error)")
             }
+        }
+        if let direct = M.Params.self as? any JSONDirectReading.Type {
+            readParams = { reader in direct.read(from: &reader) }
+        } else {
+            readParams = nil
         }
         invoke = { params, context, maximum in
             let result: M.Result
@@ -250,6 +258,9 @@ extension RPCMethodTable {
     /// the method's existence, the drain, the caller's role (``authorize``), then the params,
     /// so a caller without the role gets -32017 whatever its params are.
     public func respond(to frame: ByteBuffer, dispatch: RPCDispatch) async -> ByteBuffer? {
+        if let request = directRequest(frame) {
+            return await respond(to: request, dispatch: dispatch)
+        }
         let message: JSONValue
         let numericIDText: String?
         do {
@@ -317,6 +328,26 @@ extension RPCMethodTable {
             return isNotification ? nil : frame
         case .failure(let error):
             return isNotification ? nil : RPCFrames.error(id: id, error)
+        }
+    }
+
+    /// A request whose params were read straight from its bytes: the same checks in the same
+    /// order as the ordinary path, which has already found the envelope well formed.
+    private func respond(to request: DirectRequest, dispatch: RPCDispatch) async -> ByteBuffer? {
+        if dispatch.refuses(request.method) {
+            return RPCFrames.error(
+                id: request.id,
+                RPCError(.shuttingDown, "shutting down: \(request.method) is refused while the server drains; retry on a running server"))
+        }
+        if let authorize, let refusal = authorize(request.method, dispatch.peer) {
+            return RPCFrames.error(id: request.id, refusal)
+        }
+        let context = RPCCallContext(
+            requestID: request.id, method: request.method, peer: dispatch.peer, logger: dispatch.logger,
+            sendNotification: dispatch.sendNotification, isCallerConnected: dispatch.isConnected)
+        switch await request.handler.invoke(request.params, context, dispatch.maximumResponse) {
+        case .success(let frame): return frame
+        case .failure(let error): return RPCFrames.error(id: request.id, error)
         }
     }
 

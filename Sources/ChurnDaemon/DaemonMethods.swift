@@ -50,7 +50,7 @@ struct DaemonMethods {
             PluginsListResult(plugins: await serving.supervisor.statuses())
         }
         table.register(DaemonMethod.Predict.self) { params, _ in
-            PredictResult(predictions: try await serving.predict(params.customers, reference: params.model, log: params.log ?? true))
+            PredictResult(predictions: try await serving.predict(params.sent, reference: params.model, log: params.log ?? true))
         }
         table.register(DaemonMethod.PredictBatch.self) { params, _ in
             try await serving.predictBatch(params.batch, reference: params.model, log: params.log ?? true)

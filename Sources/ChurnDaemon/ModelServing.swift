@@ -29,7 +29,7 @@ final class ModelServing: Sendable {
     private let validators = Mutex<[ModelRef: RecordValidator]>([:])
     /// Calibrators by version (nil: the version serves its plugin's probabilities as they are).
     private let calibrators = Mutex<[ModelRef: Calibrator?]>([:])
-    private let batchers = Mutex<[String: PredictBatcher]>([:])
+    private let batchers = Mutex<[String: PredictBatcher<CheckedCustomers>]>([:])
     private let experiment = Mutex<ExperimentInfo?>(nil)
     private let requests = Atomic<Int>(0)
     /// Runs shadow scorings off the hot path (a service of the daemon).
@@ -110,8 +110,21 @@ final class ModelServing: Sendable {
     /// Scores `customers` on the version `reference` names, or by default on the champion (or
     /// the arms of a running experiment).
     func predict(_ customers: [CustomerRecord], reference: String?, log: Bool = true) async throws -> [Prediction] {
-        try Self.checkCount(customers)
-        let answers = try await answer(.records(customers), reference: reference, logging: log)
+        try await predict(.records(customers), reference: reference, log: log)
+    }
+
+    /// Scores a `predict` request's customers, as records or (read from its bytes) by column.
+    func predict(_ customers: PredictParams.SentCustomers, reference: String?, log: Bool = true) async throws -> [Prediction] {
+        let request: CustomerRequest
+        switch customers {
+        case .records(let records):
+            try Self.checkCount(records)
+            request = .records(records)
+        case .columns(let columns):
+            try Self.checkCount(columns.rows, field: "customers")
+            request = .columns(columns)
+        }
+        let answers = try await answer(request, reference: reference, logging: log)
         return answers.probabilities.indices.map { row in
             let answerer = answers.answerer(of: row)
             let probability = answers.probabilities[row]
@@ -137,16 +150,18 @@ final class ModelServing: Sendable {
             history: same ? sources.first ?? nil : nil, histories: same ? nil : sources)
     }
 
-    /// Customers as a request carries them: records, or a batch by column.
+    /// Customers as a request carries them: records, a `predict.batch` by column, or a
+    /// `predict`'s records read by column (problems are named as records' are).
     enum CustomerRequest: Sendable {
         case records([CustomerRecord])
         case batch(CustomerBatch)
+        case columns(CustomerBatch)
 
         /// Each customer's id, as `validator` reads it (empty when missing: the check names it).
         func ids(_ validator: RecordValidator) -> [String] {
             switch self {
             case .records(let records): records.indices.map { validator.id(of: records[$0], index: $0) ?? "" }
-            case .batch(let batch): validator.ids(of: batch)
+            case .batch(let batch), .columns(let batch): validator.ids(of: batch)
             }
         }
     }
@@ -299,13 +314,13 @@ final class ModelServing: Sendable {
         }
     }
 
-    /// One model's probabilities for `customers`, checked: records through its batcher (or
-    /// directly); a table directly, by column to a plugin that takes batches (a table is a
-    /// large request, which a batcher would send alone anyway).
+    /// One model's probabilities for `customers`, checked: through its batcher (or directly
+    /// when batching is off, or for a request as large as a batch, which a batcher would send
+    /// alone anyway); by column to a plugin that takes batches.
     private func rawScores(_ customers: CheckedCustomers, part: Part, ref: ModelRef) async throws -> [Double] {
         let probabilities: [Double]
-        if case .records(let records) = customers, batching.enabled {
-            probabilities = try await batcher(for: part, ref: ref).predict(records)
+        if batching.enabled, customers.count < batching.maximumRows {
+            probabilities = try await batcher(for: part, ref: ref).predict(customers)
         } else {
             probabilities = try await part.plugin.call(
                 PluginMethod.Predict.self, customers.predictParams(handle: part.handle, columnar: part.plugin.supports("columnar")),
@@ -329,7 +344,7 @@ final class ModelServing: Sendable {
         return (0..<customers.count).map { row in zip(parts, columns).reduce(0) { $0 + $1.0.weight * $1.1[row] } }
     }
 
-    private func batcher(for part: Part, ref: ModelRef) -> PredictBatcher {
+    private func batcher(for part: Part, ref: ModelRef) -> PredictBatcher<CheckedCustomers> {
         let key = part.handle
         if let existing = batchers.withLock({ $0[key] }) { return existing }
         let plugin = part.plugin
@@ -337,13 +352,14 @@ final class ModelServing: Sendable {
         let timeout = predictTimeout
         let created = PredictBatcher(
             window: batching.window, maximumRows: batching.maximumRows, observer: metrics.batchObserver(model: ref)
-        ) { records in
+        ) { (customers: CheckedCustomers) in
             // The current connection each time (a restarted plugin has a new one), read without
             // a hop onto the plugin's actor while the model is loaded.
             let connection: RPCConnection
             if let loaded = plugin.connectionIfLoaded(handle) { connection = loaded } else { connection = try await plugin.readyConnection() }
             return try await plugin.call(
-                PluginMethod.Predict.self, PluginPredictParams(model: handle, customers: records), over: connection, timeout: timeout
+                PluginMethod.Predict.self, customers.predictParams(handle: handle, columnar: plugin.supports("columnar")),
+                over: connection, timeout: timeout
             ).probabilities
         }
         return batchers.withLock { batchers in
@@ -489,7 +505,7 @@ final class ModelServing: Sendable {
     }
 
     /// Checked customers in the form they are forwarded in.
-    enum CheckedCustomers: Sendable {
+    enum CheckedCustomers: BatchedCustomers {
         /// Canonical records (the single-record form, and any customers with months).
         case records([CustomerRecord])
         /// A batch checked by column.
@@ -509,6 +525,22 @@ final class ModelServing: Sendable {
             case .records(let records): records
             case .table(let table, let idField): (0..<table.count).map { table.record(at: $0, idField: idField) }
             }
+        }
+
+        /// Tables one after another when all are (one version's checks give one layout and id
+        /// field), else records.
+        static func joined(_ parts: [CheckedCustomers]) -> CheckedCustomers {
+            var tables: [CustomerTable] = []
+            tables.reserveCapacity(parts.count)
+            var idField: String?
+            for part in parts {
+                guard case .table(let table, let field) = part, idField == nil || idField == field else {
+                    return .records(parts.flatMap(\.records))
+                }
+                tables.append(table)
+                idField = field
+            }
+            return .table(CustomerTable.joined(tables), idField: idField!)
         }
 
         /// A numeric field's values (NaN where missing or not a number).
@@ -544,6 +576,18 @@ final class ModelServing: Sendable {
             return CheckedBatch(customers: .table(table, idField: validator.idField), ids: table.ids, sources: nil, source: target.historySource)
         case .batch(let batch):
             return try await checked(batch.records, rows: rows, for: target)
+        case .columns(let columns) where !readsPanel:
+            let part = rows.map { columns.rows($0) } ?? columns
+            do {
+                let table = try validator.table(part, path: "customers", positions: rows)
+                return CheckedBatch(customers: .table(table, idField: validator.idField), ids: table.ids, sources: nil, source: target.historySource)
+            } catch {
+                // Named as for records (`customers[3].tenure`, a field missing from a customer):
+                // the records the columns hold, checked one by one, give the problem its exact words.
+                return try await checked(columns.records, rows: rows, for: target)
+            }
+        case .columns(let columns):
+            return try await checked(columns.records, rows: rows, for: target)
         case .records(let customers):
             return try await checked(customers, rows: rows, for: target)
         }

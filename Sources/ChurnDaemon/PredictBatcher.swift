@@ -10,11 +10,11 @@ import Synchronization
 /// The wait is bounded: a request waits at most `window` (capped at 100 ms by the
 /// configuration) plus the one plugin call ahead of it. Every batch's size and every request's
 /// queue wait are recorded (``BatchObserver``) so the wait is shown, not guessed.
-final class PredictBatcher: Sendable {
-    typealias Send = @Sendable ([CustomerRecord]) async throws -> [Double]
+final class PredictBatcher<Customers: BatchedCustomers>: Sendable {
+    typealias Send = @Sendable (Customers) async throws -> [Double]
 
     private struct Waiter {
-        let records: [CustomerRecord]
+        let customers: Customers
         let continuation: CheckedContinuation<[Double], any Error>
         let enqueued: ContinuousClock.Instant
     }
@@ -37,19 +37,19 @@ final class PredictBatcher: Sendable {
         self.send = send
     }
 
-    /// Probabilities for `records`, scored alone or together with concurrent requests.
-    func predict(_ records: [CustomerRecord]) async throws -> [Double] {
+    /// Probabilities for `customers`, scored alone or together with concurrent requests.
+    func predict(_ customers: Customers) async throws -> [Double] {
         if window == .zero, claimIdle() {
             // Idle: this request is the batch. Send it from this task.
-            observer?.batch(rows: records.count, waits: [.zero])
+            observer?.batch(rows: customers.count, waits: [.zero])
             defer { handOffQueued() }
-            return try await send(records)
+            return try await send(customers)
         }
         let enqueued = ContinuousClock.now
         return try await withCheckedThrowingContinuation { continuation in
             observer?.queued(1)
             let start = state.withLock { state -> Bool in
-                state.queue.append(Waiter(records: records, continuation: continuation, enqueued: enqueued))
+                state.queue.append(Waiter(customers: customers, continuation: continuation, enqueued: enqueued))
                 guard !state.busy else { return false }
                 state.busy = true
                 return true
@@ -90,35 +90,47 @@ final class PredictBatcher: Sendable {
                 }
                 var taken = 0
                 var rows = 0
-                while taken < state.queue.count, taken == 0 || rows + state.queue[taken].records.count <= maximumRows {
-                    rows += state.queue[taken].records.count
+                while taken < state.queue.count, taken == 0 || rows + state.queue[taken].customers.count <= maximumRows {
+                    rows += state.queue[taken].customers.count
                     taken += 1
                 }
                 defer { state.queue.removeFirst(taken) }
                 return Array(state.queue.prefix(taken))
             }
             guard !batch.isEmpty else { return }
-            let records = batch.count == 1 ? batch[0].records : batch.flatMap(\.records)
+            let customers = batch.count == 1 ? batch[0].customers : Customers.joined(batch.map(\.customers))
             if let observer {
                 let now = ContinuousClock.now
                 observer.queued(-batch.count)
-                observer.batch(rows: records.count, waits: batch.map { now - $0.enqueued })
+                observer.batch(rows: customers.count, waits: batch.map { now - $0.enqueued })
             }
             do {
-                let probabilities = try await send(records)
-                guard probabilities.count == records.count else {
-                    throw RPCError(.internalError, "the plugin returned \(probabilities.count) probabilities for \(records.count) customers")
+                let probabilities = try await send(customers)
+                guard probabilities.count == customers.count else {
+                    throw RPCError(.internalError, "the plugin returned \(probabilities.count) probabilities for \(customers.count) customers")
                 }
                 var offset = 0
                 for waiter in batch {
-                    waiter.continuation.resume(returning: Array(probabilities[offset..<(offset + waiter.records.count)]))
-                    offset += waiter.records.count
+                    waiter.continuation.resume(returning: Array(probabilities[offset..<(offset + waiter.customers.count)]))
+                    offset += waiter.customers.count
                 }
             } catch {
                 for waiter in batch { waiter.continuation.resume(throwing: error) }
             }
         }
     }
+}
+
+/// Customers a ``PredictBatcher`` sends together: requests' customers joined into one call.
+protocol BatchedCustomers: Sendable {
+    /// Customers held.
+    var count: Int { get }
+    /// `parts`, one after another (at least one).
+    static func joined(_ parts: [Self]) -> Self
+}
+
+extension Array: BatchedCustomers where Element == CustomerRecord {
+    static func joined(_ parts: [[CustomerRecord]]) -> [CustomerRecord] { parts.flatMap { $0 } }
 }
 
 /// Receives each batch a ``PredictBatcher`` sends (its rows and each request's time in the

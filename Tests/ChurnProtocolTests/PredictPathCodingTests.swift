@@ -97,3 +97,57 @@ struct PredictPathCodingTests {
         }
     }
 }
+
+/// `predict` params read straight from bytes (``JSONDirectReading``) hold what the ordinary
+/// decoder reads from the same text, and the reader declines what it does not take.
+@Suite("Predict params read directly")
+struct PredictParamsDirectReadingTests {
+    private func direct(_ text: String) -> PredictParams? {
+        Array(text.utf8).withUnsafeBytes { bytes in
+            var reader = JSONReader(bytes)
+            guard let params = PredictParams.read(from: &reader), reader.isAtEnd() else { return nil }
+            return params
+        }
+    }
+
+    private func decoded(_ text: String) throws -> PredictParams {
+        try JSONValueDecoder.decode(PredictParams.self, from: JSONParser.parse(Array(text.utf8)))
+    }
+
+    @Test(arguments: [
+        #"{"customers":[{"customerID":"7590-VHVEG","tenure":1,"MonthlyCharges":29.85,"Senior":false,"TotalCharges":null}]}"#,
+        #"{"log":false,"customers":[{"a":"x","b":1},{"b":2,"a":"y"},{"a":"z","b":3e2}],"model":"churn@champion"}"#,
+        #"{"customers":[{"name":"tab\t é \u00e9 \ud83d\ude00 \"q\" \\"}],"model":null,"log":null}"#,
+    ])
+    func readsWhatTheDecoderReads(text: String) throws {
+        let params = try #require(direct(text))
+        guard case .columns(let columns) = params.sent else {
+            Issue.record("not read by column")
+            return
+        }
+        let expected = try decoded(text)
+        #expect(params == expected)
+        #expect(columns.records == expected.customers, "the columns give back exactly the records sent")
+        #expect(params.model == expected.model && params.log == expected.log)
+    }
+
+    @Test(arguments: [
+        #"{"customers":[]}"#, #"{"model":"x"}"#, #"{}"#,
+        #"{"customers":[{"a":1}],"customers":[{"a":2}]}"#,
+        #"{"customers":[{"a":1,"a":2}]}"#,
+        #"{"customers":[{"a":1},{"b":1}]}"#,
+        #"{"customers":[{"a":1},{"a":1,"b":2}]}"#,
+        #"{"customers":[{"a":1,"b":2},{"a":1}]}"#,
+        #"{"customers":[{"a":[1]}]}"#,
+        #"{"customers":[{"a":1,"history":[]}]}"#,
+        #"{"customers":[{"a":1}],"top":1}"#,
+        #"{"customers":[{"a":1}],"log":1}"#,
+        #"{"customers":[{"a":1}],"model":3}"#,
+        #"{"customers":[{"a":1}]"#,
+        #"{"customers":[{"a":01}]}"#,
+        #"{"customers":[{"a":"\ud800"}]}"#,
+    ])
+    func declinesWhatItDoesNotTake(text: String) {
+        #expect(direct(text) == nil, "\(text)")
+    }
+}

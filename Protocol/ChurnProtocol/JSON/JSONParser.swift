@@ -58,8 +58,8 @@ public struct JSONParser {
         return try parsed.get()
     }
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var position = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
     /// Members of the objects being parsed, innermost last: an object's members are collected
     /// here and put into a dictionary sized for them once, instead of growing one (and
     /// rehashing every key) member by member.
@@ -69,7 +69,7 @@ public struct JSONParser {
     private var keepsIDText = false
     private var idText: String?
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -148,7 +148,7 @@ public struct JSONParser {
         return path
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
@@ -161,7 +161,7 @@ public struct JSONParser {
         JSONSyntaxError(offset: position, reason: reason)
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard position < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[position] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -261,7 +261,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
+    mutating func parseString() throws(JSONSyntaxError) -> String {
         position += 1
         let start = position
         // Fast path: no escapes.
@@ -353,7 +353,7 @@ public struct JSONParser {
         return value
     }
 
-    private mutating func parseNumber() throws(JSONSyntaxError) -> Double {
+    mutating func parseNumber() throws(JSONSyntaxError) -> Double {
         let start = position
         var negative = false
         if bytes[position] == UInt8(ascii: "-") {

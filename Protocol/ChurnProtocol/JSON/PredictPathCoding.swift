@@ -181,6 +181,76 @@ extension PredictParams {
     }
 }
 
+extension PredictParams: JSONDirectReading {
+    /// `{"customers": [...], "model": ..., "log": ...}` read by column, when every customer is an
+    /// object of scalars with the same fields (in any order) and none sends its months inline;
+    /// nil for anything else (no customers, an unknown member, a repeated one), which the
+    /// ordinary decoder then reads and, if need be, refuses with its exact error.
+    public static func read(from reader: inout JSONReader) -> PredictParams? {
+        guard reader.take(UInt8(ascii: "{")) else { return nil }
+        var columns: CustomerBatch?
+        var model: String??
+        var log: Bool??
+        repeat {
+            guard let name = reader.memberName() else { return nil }
+            switch name {
+            case "customers":
+                guard columns == nil, let read = readCustomers(&reader) else { return nil }
+                columns = read
+            case "model":
+                guard model == nil, let value = reader.optionalString() else { return nil }
+                model = value
+            case "log":
+                guard log == nil, let value = reader.optionalBool() else { return nil }
+                log = value
+            default:
+                return nil
+            }
+        } while reader.take(UInt8(ascii: ","))
+        guard reader.take(UInt8(ascii: "}")), let columns else { return nil }
+        return PredictParams(columns: columns, model: model ?? nil, log: log ?? nil)
+    }
+
+    /// Customers that all name the same fields once each, by column.
+    private static func readCustomers(_ reader: inout JSONReader) -> CustomerBatch? {
+        guard reader.take(UInt8(ascii: "[")), !reader.take(UInt8(ascii: "]")) else { return nil }
+        var names: [String] = []
+        var columns: [[FieldValue]] = []
+        var rows = 0
+        repeat {
+            guard reader.take(UInt8(ascii: "{")), !reader.take(UInt8(ascii: "}")) else { return nil }
+            var filled = 0
+            repeat {
+                guard let name = reader.memberName(), name != CustomerRecord.historyKey, let value = reader.scalar() else {
+                    return nil
+                }
+                if rows == 0 {
+                    guard !name.isEmpty, !names.contains(name) else { return nil }
+                    names.append(name)
+                    columns.append([value])
+                } else {
+                    // Usually in the first customer's order; otherwise found by name.
+                    let index: Int
+                    if filled < names.count, names[filled] == name {
+                        index = filled
+                    } else if let found = names.firstIndex(of: name) {
+                        index = found
+                    } else {
+                        return nil
+                    }
+                    guard columns[index].count == rows else { return nil }  // named twice
+                    columns[index].append(value)
+                }
+                filled += 1
+            } while reader.take(UInt8(ascii: ","))
+            guard reader.take(UInt8(ascii: "}")), filled == names.count else { return nil }
+            rows += 1
+        } while reader.take(UInt8(ascii: ","))
+        guard reader.take(UInt8(ascii: "]")) else { return nil }
+        return CustomerBatch(uncheckedRows: rows, fields: names, columns: columns.map(BatchColumn.values))
+    }
+}
+
 extension PredictParams: JSONDirectWriting {
     public func writeJSON(into output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))

@@ -120,6 +120,37 @@ public struct CustomerTable: Sendable, Hashable {
         return CustomerRecord(fields)
     }
 
+    /// Tables of one layout, one after another (at least one). An open field that met new
+    /// values in several tables gets one vocabulary: each table's codes are mapped into it.
+    public static func joined(_ tables: [CustomerTable]) -> CustomerTable {
+        var joined = tables[0]
+        guard tables.count > 1 else { return joined }
+        joined.reserveCapacity(tables.reduce(0) { $0 + $1.count })
+        for table in tables.dropFirst() {
+            precondition(table.layout.fields.count == joined.layout.fields.count, "tables of different layouts cannot be joined")
+            joined.ids.append(contentsOf: table.ids)
+            for field in joined.codes.indices {
+                // Tables checked by one validator share its vocabulary unless a request met new values.
+                if table.vocabularies[field] == joined.vocabularies[field] {
+                    joined.codes[field].append(contentsOf: table.codes[field])
+                    continue
+                }
+                var known = [String: UInt32](minimumCapacity: joined.vocabularies[field].count)
+                for (code, value) in joined.vocabularies[field].enumerated() { known[value] = UInt32(code) }
+                let mapped: [UInt32] = table.vocabularies[field].map { value in
+                    if let code = known[value] { return code }
+                    let code = UInt32(joined.vocabularies[field].count)
+                    joined.vocabularies[field].append(value)
+                    known[value] = code
+                    return code
+                }
+                joined.codes[field].append(contentsOf: table.codes[field].map { mapped[Int($0)] })
+            }
+            for field in joined.numbers.indices { joined.numbers[field].append(contentsOf: table.numbers[field]) }
+        }
+        return joined
+    }
+
     /// Appends one row of already-checked values.
     mutating func append(id: String, codes rowCodes: [UInt32], numbers rowNumbers: [Double]) {
         ids.append(id)

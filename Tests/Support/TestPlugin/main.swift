@@ -4,7 +4,8 @@
 //
 // - `echo` (or anything else): a real, tiny model. `train` counts churners in the training CSV
 //   and writes {"base_rate": r}; `predict` returns a logistic score of tenure and monthly charges
-//   around that rate. Customer ids drive faults: `sleep:<ms>` answers late (`sleep:<ms>:started=<path>`
+//   around that rate, from records or by column (it has the `columnar` capability, as the
+//   shipped plugins do). Customer ids drive faults: `sleep:<ms>` answers late (`sleep:<ms>:started=<path>`
 //   also creates <path> when the request arrives), `crash` kills the
 //   process mid-request. A training row with such a `sleep:` id makes `train` late the same way.
 // - `exit_at_start`: exits with status 3 before listening.
@@ -49,12 +50,30 @@ struct TestModel: LoadedChurnModel {
                 if id == "crash" { exit(9) }
                 sleepIfAsked(id)
             }
-            // A customer of a schema without tenure scores the base rate.
-            guard case .number(let tenure) = customer["tenure"] ?? .null else { return baseRate }
-            let charges: Double = if case .number(let value) = customer["MonthlyCharges"] ?? .null { value } else { 65 }
-            let logit = log(baseRate / (1 - baseRate)) - 0.04 * (tenure - 32) + 0.02 * (charges - 65)
-            return 1 / (1 + exp(-logit))
+            return score(tenure: customer["tenure"] ?? .null, charges: customer["MonthlyCharges"] ?? .null)
         }
+    }
+
+    /// By column, as the shipped plugins take batches: the same score, read from the columns.
+    func predict(batch: CustomerBatch) throws -> [Double] {
+        let ids = batch.column("customerID")
+        let tenure = batch.column("tenure")
+        let charges = batch.column("MonthlyCharges")
+        return (0..<batch.rows).map { row in
+            if case .string(let id)? = ids?[row] {
+                if id == "crash" { exit(9) }
+                sleepIfAsked(id)
+            }
+            return score(tenure: tenure?[row] ?? .null, charges: charges?[row] ?? .null)
+        }
+    }
+
+    private func score(tenure: FieldValue, charges: FieldValue) -> Double {
+        // A customer of a schema without tenure scores the base rate.
+        guard case .number(let tenure) = tenure else { return baseRate }
+        let charges: Double = if case .number(let value) = charges { value } else { 65 }
+        let logit = log(baseRate / (1 - baseRate)) - 0.04 * (tenure - 32) + 0.02 * (charges - 65)
+        return 1 / (1 + exp(-logit))
     }
 
     func explain(_ customers: [CustomerRecord], top: Int?) throws -> [ModelExplanation] {
@@ -67,7 +86,7 @@ struct TestPlugin: ChurnModelPlugin {
         PluginDescription(
             kind: kind, pluginVersion: "0.0.1",
             protocolVersion: kind == "old_protocol" ? 999 : ChurnProtocolVersion.current,
-            capabilities: ["train", "predict", "explain"], summary: "test-support plugin (never shipped)",
+            capabilities: ["train", "predict", "explain", "columnar"], summary: "test-support plugin (never shipped)",
             parameters: [ParameterSpec(name: "smoothing", type: "number", defaultValue: 1, help: "Laplace smoothing")])
     }
 
