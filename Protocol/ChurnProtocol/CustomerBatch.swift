@@ -50,8 +50,8 @@ public struct CustomerBatch: Sendable, Hashable {
     }
 
     /// A batch its builder already knows to be valid (as many columns as unique, non-empty
-    /// field names, each `rows` long).
-    init(uncheckedRows rows: Int, fields: [String], columns: [BatchColumn]) {
+    /// field names, each `rows` long, dictionary codes in range): no check is repeated.
+    public init(uncheckedRows rows: Int, fields: [String], columns: [BatchColumn]) {
         self.rows = rows
         self.fields = fields
         self.columns = columns
@@ -332,10 +332,14 @@ extension BatchColumn {
             list(values) { JSONWriter.writeNumber($0, into: &$1) }
         case .strings(let values):
             list(values) { value, output in
-                if let value { JSONWriter.writeString(value, into: &output) } else { output.append(contentsOf: Array("null".utf8)) }
+                if let value { JSONWriter.writeString(value, into: &output) } else { output.append(contentsOf: "null".utf8) }
             }
         case .booleans(let values):
-            list(values) { value, output in output.append(contentsOf: Array((value.map { $0 ? "true" : "false" } ?? "null").utf8)) }
+            list(values) { value, output in output.append(contentsOf: (value.map { $0 ? "true" : "false" } ?? "null").utf8) }
+        case .dictionary(let values, let codes) where codes.count < values.count:
+            // Fewer rows than values (a single customer): each row's value is shorter than the
+            // vocabulary.
+            list(codes) { JSONWriter.writeString(values[Int($0)], into: &$1) }
         case .dictionary(let values, let codes):
             output.append(UInt8(ascii: "{"))
             writeKey("values", first: true, into: &output)

@@ -5,20 +5,39 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Settings a person gives the daemon, before defaults: from flags, else the environment,
-/// else the config file (`--config`, else `<home>/churnd.json` when present), else defaults.
+/// churnd's settings as a person gives them, each optional, from three sources: flags
+/// (``DaemonOptions``), the environment (``init(environment:)``) and the JSON config file
+/// (`--config`, else `<home>/churnd.json` when present; its members are listed in
+/// ``CodingKeys``). ``DaemonLauncher`` takes each setting from a flag, else the environment,
+/// else the file, else its default (lists add up in that order), checks it once
+/// (``checkValues()``) and builds the ``DaemonConfiguration``.
+///
+/// ```json
+/// {"socket": "/run/churn/churnd.sock", "socket_group": "churn", "socket_mode": "0660", "plugin_paths": ["/opt/churn/plugins"],
+///  "max_frame_bytes": 16777216, "predict_timeout_seconds": 30, "health_check_interval_seconds": 5,
+///  "log_level": "info", "batching": true, "batch_window_ms": 0, "max_batch": 512, "log_predictions": true,
+///  "admin_groups": ["churn-admin"], "admin_users": ["alice"], "data_roots": ["/srv/churn/data"],
+///  "export_roots": ["/srv/churn/exports"], "registry": "postgres://churn@db/churn", "registry_poll_ms": 1000}
+/// ```
 public struct DaemonSettings: Sendable {
     public var socket: String?
     /// The socket's group (a name or gid) and mode (octal text).
     public var socketGroup: String?
     public var socketMode: String?
+    /// The state folder (a flag or `CHURN_HOME`: the config file is found in it).
     public var home: String?
+    /// The config file (a flag only).
     public var configFile: String?
     public var pluginPaths: [String] = []
     public var maximumFramePayload: Int?
     public var logLevel: Logger.Level?
     public var batching: Bool?
     public var batchWindowMilliseconds: Double?
+    /// The most customers per plugin call.
+    public var maximumBatch: Int?
+    public var predictTimeoutSeconds: Double?
+    public var healthCheckIntervalSeconds: Double?
+    public var logPredictions: Bool?
     /// Groups (names or gids) whose members have the admin role.
     public var adminGroups: [String] = []
     /// Users (names or uids) with the admin role, besides root and churnd's own user.
@@ -32,55 +51,155 @@ public struct DaemonSettings: Sendable {
     public var registryPollMilliseconds: Int?
 
     public init() {}
+
+    /// The settings the environment gives: `CHURN_SOCKET`, `CHURN_LOG_LEVEL`,
+    /// `CHURN_PLUGIN_PATH` (folders separated by `:`) and `CHURN_REGISTRY`.
+    public init(environment: [String: String]) throws(DaemonSettingsError) {
+        socket = environment["CHURN_SOCKET"]
+        if let text = environment["CHURN_LOG_LEVEL"] { logLevel = try Self.logLevel(text, from: "CHURN_LOG_LEVEL") }
+        if let paths = environment["CHURN_PLUGIN_PATH"], !paths.isEmpty { pluginPaths = paths.split(separator: ":").map(String.init) }
+        registry = environment["CHURN_REGISTRY"]
+    }
+
+    /// These settings where they are given, else `lower`'s; lists are these then `lower`'s.
+    public func over(_ lower: DaemonSettings) -> DaemonSettings {
+        var merged = self
+        merged.socket = socket ?? lower.socket
+        merged.socketGroup = socketGroup ?? lower.socketGroup
+        merged.socketMode = socketMode ?? lower.socketMode
+        merged.home = home ?? lower.home
+        merged.configFile = configFile ?? lower.configFile
+        merged.pluginPaths = pluginPaths + lower.pluginPaths
+        merged.maximumFramePayload = maximumFramePayload ?? lower.maximumFramePayload
+        merged.logLevel = logLevel ?? lower.logLevel
+        merged.batching = batching ?? lower.batching
+        merged.batchWindowMilliseconds = batchWindowMilliseconds ?? lower.batchWindowMilliseconds
+        merged.maximumBatch = maximumBatch ?? lower.maximumBatch
+        merged.predictTimeoutSeconds = predictTimeoutSeconds ?? lower.predictTimeoutSeconds
+        merged.healthCheckIntervalSeconds = healthCheckIntervalSeconds ?? lower.healthCheckIntervalSeconds
+        merged.logPredictions = logPredictions ?? lower.logPredictions
+        merged.adminGroups = adminGroups + lower.adminGroups
+        merged.adminUsers = adminUsers + lower.adminUsers
+        merged.dataRoots = dataRoots + lower.dataRoots
+        merged.exportRoots = exportRoots + lower.exportRoots
+        merged.registry = registry ?? lower.registry
+        merged.registryPollMilliseconds = registryPollMilliseconds ?? lower.registryPollMilliseconds
+        return merged
+    }
+
+    /// Checks the values given against their ranges, naming the setting as a flag and as a
+    /// config file member; the one place each rule is written.
+    public func checkValues() throws(DaemonSettingsError) {
+        if let maximumFramePayload, maximumFramePayload < 1024 {
+            throw DaemonSettingsError(
+                description: "max frame of \(maximumFramePayload) bytes is too small: use at least 1024 (--max-frame, max_frame_bytes)")
+        }
+        if let socketMode, SocketPermissions.mode(parsing: socketMode) == nil {
+            throw DaemonSettingsError(
+                description: "socket mode \(socketMode) is not an octal mode with read and write for churnd's user, e.g. 0660 or 0600 (--socket-mode, socket_mode)")
+        }
+        if let batchWindowMilliseconds, !(0...100).contains(batchWindowMilliseconds) {
+            throw DaemonSettingsError(
+                description: "batch window of \(batchWindowMilliseconds) ms is outside 0...100 (--batch-window-ms, batch_window_ms)")
+        }
+        if let maximumBatch, !(1...100_000).contains(maximumBatch) {
+            throw DaemonSettingsError(description: "max_batch of \(maximumBatch) is outside 1...100000")
+        }
+        if let predictTimeoutSeconds, !(predictTimeoutSeconds > 0 && predictTimeoutSeconds <= 3600) {
+            throw DaemonSettingsError(description: "predict_timeout_seconds of \(predictTimeoutSeconds) is outside (0, 3600]")
+        }
+        if let healthCheckIntervalSeconds, !(healthCheckIntervalSeconds > 0 && healthCheckIntervalSeconds <= 3600) {
+            throw DaemonSettingsError(description: "health_check_interval_seconds of \(healthCheckIntervalSeconds) is outside (0, 3600]")
+        }
+        if let registryPollMilliseconds, !(50...60_000).contains(registryPollMilliseconds) {
+            throw DaemonSettingsError(
+                description: "registry poll of \(registryPollMilliseconds) ms is outside 50...60000 (--registry-poll-ms, registry_poll_ms)")
+        }
+    }
+
+    /// A log level named by `text`, or an error naming where it came from.
+    static func logLevel(_ text: String, from source: String) throws(DaemonSettingsError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text) else {
+            throw DaemonSettingsError(
+                description: "log level \"\(text)\" (\(source)) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        return level
+    }
 }
 
-/// The JSON config file of `churnd`. Every member is optional.
-///
-/// ```json
-/// {"socket": "/run/churn/churnd.sock", "socket_group": "churn", "socket_mode": "0660", "plugin_paths": ["/opt/churn/plugins"],
-///  "max_frame_bytes": 16777216, "predict_timeout_seconds": 30, "health_check_interval_seconds": 5,
-///  "log_level": "info", "batching": true, "batch_window_ms": 0, "max_batch": 512, "log_predictions": true,
-///  "admin_groups": ["churn-admin"], "admin_users": ["alice"], "data_roots": ["/srv/churn/data"],
-///  "export_roots": ["/srv/churn/exports"]}
-/// ```
-struct DaemonConfigFile: Decodable {
-    var socket: String?
-    var socketGroup: String?
-    var socketMode: String?
-    var pluginPaths: [String]?
-    var maxFrameBytes: Int?
-    var predictTimeoutSeconds: Double?
-    var healthCheckIntervalSeconds: Double?
-    var logLevel: String?
-    var batching: Bool?
-    var batchWindowMs: Double?
-    var maxBatch: Int?
-    var logPredictions: Bool?
-    var adminGroups: [String]?
-    var adminUsers: [String]?
-    var dataRoots: [String]?
-    var exportRoots: [String]?
-    var registry: String?
-    var registryPollMs: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case socket, batching
+extension DaemonSettings: Decodable {
+    /// The config file's members.
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case socket, batching, registry
         case socketGroup = "socket_group"
         case socketMode = "socket_mode"
-        case batchWindowMs = "batch_window_ms"
-        case maxBatch = "max_batch"
-        case logPredictions = "log_predictions"
         case pluginPaths = "plugin_paths"
-        case maxFrameBytes = "max_frame_bytes"
+        case maximumFramePayload = "max_frame_bytes"
+        case logLevel = "log_level"
+        case batchWindowMilliseconds = "batch_window_ms"
+        case maximumBatch = "max_batch"
         case predictTimeoutSeconds = "predict_timeout_seconds"
         case healthCheckIntervalSeconds = "health_check_interval_seconds"
-        case logLevel = "log_level"
+        case logPredictions = "log_predictions"
         case adminGroups = "admin_groups"
         case adminUsers = "admin_users"
         case dataRoots = "data_roots"
         case exportRoots = "export_roots"
-        case registry
-        case registryPollMs = "registry_poll_ms"
+        case registryPollMilliseconds = "registry_poll_ms"
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Reads a config file; a member it does not know is refused (a misspelt setting must not
+    /// be silently left at its default).
+    public init(from decoder: any Decoder) throws {
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+            throw DaemonSettingsError(
+                description: "unknown setting \"\(unknown)\"; the settings are \(CodingKeys.allCases.map(\.rawValue).sorted().joined(separator: ", "))")
+        }
+        let file = try decoder.container(keyedBy: CodingKeys.self)
+        socket = try file.decodeIfPresent(String.self, forKey: .socket)
+        socketGroup = try file.decodeIfPresent(String.self, forKey: .socketGroup)
+        socketMode = try file.decodeIfPresent(String.self, forKey: .socketMode)
+        pluginPaths = try file.decodeIfPresent([String].self, forKey: .pluginPaths) ?? []
+        maximumFramePayload = try file.decodeIfPresent(Int.self, forKey: .maximumFramePayload)
+        logLevel = try file.decodeIfPresent(String.self, forKey: .logLevel).map { text throws in try Self.logLevel(text, from: "log_level") }
+        batching = try file.decodeIfPresent(Bool.self, forKey: .batching)
+        batchWindowMilliseconds = try file.decodeIfPresent(Double.self, forKey: .batchWindowMilliseconds)
+        maximumBatch = try file.decodeIfPresent(Int.self, forKey: .maximumBatch)
+        predictTimeoutSeconds = try file.decodeIfPresent(Double.self, forKey: .predictTimeoutSeconds)
+        healthCheckIntervalSeconds = try file.decodeIfPresent(Double.self, forKey: .healthCheckIntervalSeconds)
+        logPredictions = try file.decodeIfPresent(Bool.self, forKey: .logPredictions)
+        adminGroups = try file.decodeIfPresent([String].self, forKey: .adminGroups) ?? []
+        adminUsers = try file.decodeIfPresent([String].self, forKey: .adminUsers) ?? []
+        dataRoots = try file.decodeIfPresent([String].self, forKey: .dataRoots) ?? []
+        exportRoots = try file.decodeIfPresent([String].self, forKey: .exportRoots) ?? []
+        registry = try file.decodeIfPresent(String.self, forKey: .registry)
+        registryPollMilliseconds = try file.decodeIfPresent(Int.self, forKey: .registryPollMilliseconds)
+    }
+
+    /// The settings of the config file at `path`, or none when it is absent and was not named.
+    static func file(at path: String, named: Bool) throws(DaemonSettingsError) -> DaemonSettings {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if named { throw DaemonSettingsError(description: "config file \(path) does not exist") }
+            return DaemonSettings()
+        }
+        do {
+            return try JSONDecoder().decode(DaemonSettings.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch let error as DaemonSettingsError {
+            throw DaemonSettingsError(description: "config file \(path): \(error.description)")
+        } catch let error as DecodingError {
+            let (field, reason) = error.fieldAndReason
+            throw DaemonSettingsError(description: "config file \(path): \(field.isEmpty ? "" : field + ": ")\(reason)")
+        } catch {
+            throw DaemonSettingsError(description: "config file \(path): \(error.localizedDescription)")
+        }
     }
 }
 
@@ -91,98 +210,59 @@ public struct DaemonSettingsError: Error, CustomStringConvertible {
 
 /// Starts `churnd` from ``DaemonSettings``: used by both `churnd` and `churn serve`.
 public enum DaemonLauncher {
-    /// Resolves settings into a configuration.
+    /// The configuration `flags` give, over the environment's settings, over the config file's,
+    /// over the defaults; each value checked once.
     public static func configuration(
-        from settings: DaemonSettings, environment: [String: String] = ProcessInfo.processInfo.environment
+        from flags: DaemonSettings, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> (DaemonConfiguration, Logger.Level) {
-        let home = ChurnLocations.home(flag: settings.home, environment: environment)
-        let configPath = settings.configFile ?? (home as NSString).appendingPathComponent("churnd.json")
-        var file = DaemonConfigFile()
-        if FileManager.default.fileExists(atPath: configPath) {
-            do {
-                file = try JSONDecoder().decode(DaemonConfigFile.self, from: Data(contentsOf: URL(fileURLWithPath: configPath)))
-            } catch let error as DecodingError {
-                let (field, reason) = error.fieldAndReason
-                throw DaemonSettingsError(description: "config file \(configPath): \(field.isEmpty ? "" : field + ": ")\(reason)")
-            }
-        } else if settings.configFile != nil {
-            throw DaemonSettingsError(description: "config file \(configPath) does not exist")
-        }
-        let socket = ChurnLocations.socket(
-            flag: settings.socket ?? (environment["CHURN_SOCKET"] == nil ? file.socket : nil), home: home,
-            environment: environment)
-        let levelText = settings.logLevel?.rawValue ?? environment["CHURN_LOG_LEVEL"] ?? file.logLevel ?? "info"
-        guard let level = Logger.Level(rawValue: levelText) else {
-            throw DaemonSettingsError(
-                description: "log level \"\(levelText)\" is not one of trace, debug, info, notice, warning, error, critical")
-        }
-        var pluginPaths = settings.pluginPaths
-        if let fromEnvironment = environment["CHURN_PLUGIN_PATH"], !fromEnvironment.isEmpty {
-            pluginPaths += fromEnvironment.split(separator: ":").map(String.init)
-        }
-        pluginPaths += file.pluginPaths ?? []
-        var configuration = DaemonConfiguration(socketPath: socket, home: home, pluginSearchPaths: pluginPaths)
-        if let group = settings.socketGroup ?? file.socketGroup {
+        let home = ChurnLocations.home(flag: flags.home, environment: environment)
+        let configPath = flags.configFile ?? (home as NSString).appendingPathComponent("churnd.json")
+        let file = try DaemonSettings.file(at: configPath, named: flags.configFile != nil)
+        let settings = flags.over(try DaemonSettings(environment: environment)).over(file)
+        try settings.checkValues()
+
+        let socket = ChurnLocations.socket(flag: settings.socket, home: home, environment: environment)
+        let level = settings.logLevel ?? .info
+        var configuration = DaemonConfiguration(socketPath: socket, home: home, pluginSearchPaths: settings.pluginPaths)
+        if let group = settings.socketGroup {
             guard let gid = AccessPolicy.groupID(group) else {
                 throw DaemonSettingsError(description: "socket group \"\(group)\" does not exist on this machine (see getent group)")
             }
             configuration.socketPermissions.group = gid
         }
-        if let text = settings.socketMode ?? file.socketMode {
-            guard let mode = SocketPermissions.mode(parsing: text) else {
-                throw DaemonSettingsError(
-                    description: "socket mode \(text) is not an octal mode with read and write for churnd's user (e.g. 0660 or 0600)")
-            }
-            configuration.socketPermissions.mode = mode
-        }
-        if let frame = settings.maximumFramePayload ?? file.maxFrameBytes {
-            guard frame >= 1024 else {
-                throw DaemonSettingsError(description: "max frame of \(frame) bytes is too small: use at least 1024")
-            }
-            configuration.maximumFramePayload = frame
-        }
-        if let seconds = file.predictTimeoutSeconds { configuration.predictTimeout = .milliseconds(Int(seconds * 1000)) }
-        if let seconds = file.healthCheckIntervalSeconds {
+        if let mode = settings.socketMode.flatMap(SocketPermissions.mode(parsing:)) { configuration.socketPermissions.mode = mode }
+        if let frame = settings.maximumFramePayload { configuration.maximumFramePayload = frame }
+        if let seconds = settings.predictTimeoutSeconds { configuration.predictTimeout = .milliseconds(Int(seconds * 1000)) }
+        if let seconds = settings.healthCheckIntervalSeconds {
             configuration.plugins.healthCheckInterval = .milliseconds(Int(seconds * 1000))
         }
         configuration.pluginLogLevel = level
-        configuration.batching.enabled = settings.batching ?? file.batching ?? true
-        if let window = settings.batchWindowMilliseconds ?? file.batchWindowMs {
-            guard (0...100).contains(window) else {
-                throw DaemonSettingsError(description: "batch window of \(window) ms is outside 0...100")
-            }
-            configuration.batching.window = .microseconds(Int(window * 1000))
-        }
-        if let maxBatch = file.maxBatch {
-            guard (1...100_000).contains(maxBatch) else { throw DaemonSettingsError(description: "max_batch must be 1...100000") }
-            configuration.batching.maximumRows = maxBatch
-        }
-        configuration.logPredictions = file.logPredictions ?? true
-        for name in settings.adminGroups + (file.adminGroups ?? []) {
+        configuration.batching.enabled = settings.batching ?? true
+        if let window = settings.batchWindowMilliseconds { configuration.batching.window = .microseconds(Int(window * 1000)) }
+        if let maximumBatch = settings.maximumBatch { configuration.batching.maximumRows = maximumBatch }
+        configuration.logPredictions = settings.logPredictions ?? true
+        for name in settings.adminGroups {
             guard let gid = AccessPolicy.groupID(name) else {
                 throw DaemonSettingsError(description: "admin group \"\(name)\" does not exist on this machine (see getent group)")
             }
             configuration.access.adminGroups.insert(gid)
         }
-        for name in settings.adminUsers + (file.adminUsers ?? []) {
+        for name in settings.adminUsers {
             guard let uid = AccessPolicy.userID(name) else {
                 throw DaemonSettingsError(description: "admin user \"\(name)\" does not exist on this machine (see getent passwd)")
             }
             configuration.access.adminUsers.insert(uid)
         }
-        configuration.dataRoots = try (settings.dataRoots + (file.dataRoots ?? [])).map { try ClientFiles.root($0, flag: "data root") }
-        configuration.exportRoots = try (settings.exportRoots + (file.exportRoots ?? [])).map { try ClientFiles.root($0, flag: "export root") }
-        if let registry = settings.registry ?? environment["CHURN_REGISTRY"] ?? file.registry {
+        configuration.dataRoots = try settings.dataRoots.map { try ClientFiles.root($0, flag: "data root") }
+        configuration.exportRoots = try settings.exportRoots.map { try ClientFiles.root($0, flag: "export root") }
+        if let registry = settings.registry {
             do {
                 configuration.registry = try RegistryLocation(parsing: registry)
             } catch {
                 throw DaemonSettingsError(description: "--registry: \(error)")
             }
         }
-        if let poll = settings.registryPollMilliseconds ?? file.registryPollMs {
-            guard (50...60_000).contains(poll) else { throw DaemonSettingsError(description: "registry_poll_ms must be 50...60000") }
-            configuration.registryPoll = .milliseconds(poll)
-        }
+        if let poll = settings.registryPollMilliseconds { configuration.registryPoll = .milliseconds(poll) }
         return (configuration, level)
     }
 

@@ -53,21 +53,15 @@ public struct DaemonOptions: ParsableArguments {
 
     public init() {}
 
+    /// The flags' values, checked by the same rules as the environment's and the file's.
     public mutating func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        if let maxFrame, maxFrame < 1024 {
-            throw ValidationError("--max-frame must be at least 1024 bytes")
-        }
-        if let registryPollMilliseconds, !(50...60_000).contains(registryPollMilliseconds) {
-            throw ValidationError("--registry-poll-ms must be between 50 and 60000")
-        }
-        if let socketMode, SocketPermissions.mode(parsing: socketMode) == nil {
-            throw ValidationError("--socket-mode \(socketMode) is not an octal mode with read and write for churnd's user (e.g. 0660 or 0600)")
-        }
-        if let batchWindowMilliseconds, !(0...100).contains(batchWindowMilliseconds) {
-            throw ValidationError("--batch-window-ms must be between 0 and 100")
+        do {
+            try settings.checkValues()
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 

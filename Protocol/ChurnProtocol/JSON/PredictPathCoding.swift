@@ -125,7 +125,8 @@ func writeKey(_ key: StaticString, first: Bool = false, into output: inout [UInt
     if !first { output.append(UInt8(ascii: ",")) }
     output.append(UInt8(ascii: "\""))
     key.withUTF8Buffer { output.append(contentsOf: $0) }
-    output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    output.append(UInt8(ascii: "\""))
+    output.append(UInt8(ascii: ":"))
 }
 
 /// An optional string member: `.some(nil)` when absent or null, nil when of another type.

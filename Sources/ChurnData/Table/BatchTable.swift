@@ -41,13 +41,13 @@ extension RecordValidator {
                 var readings = [FieldReader.Reading?](repeating: nil, count: values.count)
                 for row in 0..<rows {
                     let code = Int(codes[row])
-                    if readings[code] == nil { readings[code] = readers.fields[field].read(.string(values[code])) }
+                    if readings[code] == nil { readings[code] = readers.read(.string(values[code]), field: field) }
                     apply(readings[code]!, row)
                 }
             case .numbers(let values):
-                for row in 0..<rows { apply(readers.fields[field].read(values[row].isNaN ? .null : .number(values[row])), row) }
+                for row in 0..<rows { apply(readers.read(values[row].isNaN ? .null : .number(values[row]), field: field), row) }
             default:
-                for row in 0..<rows { apply(readers.fields[field].read(column[row]), row) }
+                for row in 0..<rows { apply(readers.read(column[row], field: field), row) }
             }
         }
         for (field, condition) in readers.conditions {
@@ -63,7 +63,7 @@ extension RecordValidator {
         if let firstProblem {
             throw FieldProblem(field: "\(path)[\(position(firstProblem.row))].\(firstProblem.field)", reason: firstProblem.reason)
         }
-        table.vocabularies = readers.vocabularies
+        if readers.learned { table.vocabularies = readers.vocabularies }
         return table
     }
 
@@ -122,6 +122,6 @@ extension CustomerTable {
             }
         }
         // Built from a table: one column per field, all of its length, codes within the vocabularies.
-        return try! CustomerBatch(rows: count, fields: [idField] + layout.fields.map(\.name), columns: columns)
+        return CustomerBatch(uncheckedRows: count, fields: [idField] + layout.fields.map(\.name), columns: columns)
     }
 }

@@ -89,6 +89,12 @@ struct FieldReader {
     }
 
     private mutating func category(_ bytes: UnsafeBufferPointer<UInt8>) -> Reading {
+        if let known = knownCategory(bytes) { return known }
+        return learnCategory(bytes)
+    }
+
+    /// A categorical value's code, or its problem; nil for a value an open column has not seen.
+    private func knownCategory(_ bytes: UnsafeBufferPointer<UInt8>) -> Reading? {
         if let smallValues {
             for (code, candidate) in smallValues.enumerated() where candidate.count == bytes.count {
                 if bytes.isEmpty || candidate.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
@@ -97,9 +103,13 @@ struct FieldReader {
             }
             return .problem(unknownValue)
         }
+        if let code = lookup[Array(bytes)] { return .code(code) }
+        return column.open ? nil : .problem(unknownValue)
+    }
+
+    /// A new value of an open column: added to its vocabulary.
+    private mutating func learnCategory(_ bytes: UnsafeBufferPointer<UInt8>) -> Reading {
         let key = Array(bytes)
-        if let code = lookup[key] { return .code(code) }
-        guard column.open else { return .problem(unknownValue) }
         guard let text = String(validating: bytes, as: UTF8.self) else { return .problem("not valid UTF-8") }
         let code = UInt32(vocabulary.count)
         vocabulary.append(text)
@@ -116,16 +126,23 @@ struct FieldReader {
 
     // MARK: Record values
 
-    /// Reads a record's value (`nil`: the field is absent from the record).
+    /// Reads a record's value (`nil`: the field is absent from the record); an open column
+    /// learns a value it has not seen.
     mutating func read(_ value: FieldValue?) -> Reading {
+        if let known = readKnown(value) { return known }
+        var text = Self.categoryText(value ?? .null)
+        return text.withUTF8 { learnCategory($0) }
+    }
+
+    /// Reads a record's value as ``read(_:)`` does, without changing the reader: nil for a value
+    /// an open column has not seen (only ``read(_:)`` adds it). Readers shared by many requests
+    /// are read this way, so that none is copied for a request that brings nothing new.
+    func readKnown(_ value: FieldValue?) -> Reading? {
         guard let value else { return .problem("required field is missing") }
         switch (kind, value) {
-        case (.categorical, .string(let text)):
-            var text = text.trimmingSpaces
-            return text.withUTF8 { category($0) }
-        case (.categorical, .number), (.categorical, .bool):
-            var text = value.text ?? ""
-            return text.withUTF8 { category($0) }
+        case (.categorical, .string), (.categorical, .number), (.categorical, .bool):
+            var text = Self.categoryText(value)
+            return text.withUTF8 { knownCategory($0) }
         case (.categorical, .null):
             return .problem(unknownValue + ", got null")
         case (.boolean, .bool(let flag)):
@@ -160,6 +177,12 @@ struct FieldReader {
         default:
             return .problem("expected a number, got \(value.jsonValue.brief)")
         }
+    }
+
+    /// The text a categorical field reads from a record's value.
+    private static func categoryText(_ value: FieldValue) -> String {
+        if case .string(let text) = value { return text.trimmingSpaces }
+        return value.text ?? ""
     }
 
     // MARK: Rules
@@ -215,6 +238,8 @@ struct FieldReader {
 /// rules that depend on another column.
 struct RowReader {
     var fields: [FieldReader]
+    /// Whether an open column has learnt a value since this reader was copied.
+    private(set) var learned = false
     let layout: TableLayout
     /// Per field with a `.when` blank rule: its field index and the number index of its condition.
     let conditions: [(field: Int, condition: Int)]
@@ -226,6 +251,14 @@ struct RowReader {
             guard case .when(let other, _, _) = column.blank, let condition = layout.field(other) else { return nil }
             return (index, condition.index)
         }
+    }
+
+    /// Reads a record's value into field `field` without copying the readers unless an open
+    /// column meets a value it has not seen.
+    mutating func read(_ value: FieldValue?, field: Int) -> FieldReader.Reading {
+        if let known = fields[field].readKnown(value) { return known }
+        learned = true
+        return fields[field].read(value)
     }
 
     /// The vocabularies as the table keeps them.

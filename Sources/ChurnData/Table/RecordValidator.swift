@@ -38,8 +38,12 @@ public struct RecordValidator: Sendable {
         self.schema = canonical
         idField = canonical.id?.name ?? DatasetSchema.generatedIDName
         requiresID = !(canonical.id?.generated ?? true)
-        emptyTable = CustomerTable(schema: canonical)
-        template = RowReader(schema: canonical, layout: emptyTable.layout)
+        var empty = CustomerTable(schema: canonical)
+        template = RowReader(schema: canonical, layout: empty.layout)
+        // The readers' vocabularies (a mapped open column's start with its targets): a table
+        // whose readers learnt nothing keeps these.
+        empty.vocabularies = template.vocabularies
+        emptyTable = empty
     }
 
     /// The names of the input fields, in order.
@@ -71,7 +75,7 @@ public struct RecordValidator: Sendable {
             }
             table.append(id: id(of: record, index: position) ?? "", codes: codes, numbers: numbers)
         }
-        table.vocabularies = readers.vocabularies
+        if readers.learned { table.vocabularies = readers.vocabularies }
         return table
     }
 
@@ -142,7 +146,7 @@ public struct RecordValidator: Sendable {
         for position in readers.fields.indices {
             let name = readers.fields[position].column.name
             let target = readers.fields[position].index
-            switch readers.fields[position].read(record[name]) {
+            switch readers.read(record[name], field: position) {
             case .code(let code): codes[target] = code
             case .number(let number): numbers[target] = number
             case .deferredBlank: deferred.append(position)
