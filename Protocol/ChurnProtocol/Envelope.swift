@@ -1,7 +1,7 @@
 /// A method of the churn protocol: its wire name and the types of its params and result.
 ///
-/// Both the daemon and plugins declare their methods this way (see `DaemonMethods.swift`
-/// and `PluginMethods.swift`), so servers and clients share one definition.
+/// Both the daemon and plugins declare their methods this way (one file per family in the
+/// `DaemonMethods/` and `PluginMethods/` folders), so servers and clients share one definition.
 public protocol RPCMethod: Sendable {
     associatedtype Params: Codable & Sendable
     associatedtype Result: Codable & Sendable

@@ -91,11 +91,15 @@ public final class RPCConnection: Sendable {
         }
         let channel = self.channel
         let completion = CallCompletion()
+        var readResult: (@Sendable (inout JSONReader) -> (any Sendable)?)?
+        if let direct = M.Result.self as? any JSONDirectReading.Type {
+            readResult = { reader in direct.read(from: &reader) }
+        }
         let result = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CallResult, any Error>) in
                 completion.set(continuation)
                 let call = OutgoingCall(
-                    id: id, method: M.name, frame: frame, timeout: timeout, onProgress: onProgress,
+                    id: id, method: M.name, frame: frame, timeout: timeout, onProgress: onProgress, readResult: readResult,
                     complete: { completion.resume(with: $0) })
                 channel.writeAndFlush(call).whenFailure { error in
                     // On a closed channel the handler is gone and never sees the call: answer it here.
@@ -109,7 +113,10 @@ public final class RPCConnection: Sendable {
             channel.pipeline.fireUserInboundEventTriggered(CallFailed(id: id, error: CancellationError()))
         }
         do {
-            return try JSONValueDecoder.decode(M.Result.self, from: result)
+            switch result {
+            case .read(let value): return value as! M.Result
+            case .tree(let tree): return try JSONValueDecoder.decode(M.Result.self, from: tree)
+            }
         } catch let error as DecodingError {
             let (field, reason) = error.fieldAndReason
             throw RPCConnectionError.invalidResponse(method: M.name, reason: "\(field): \(reason)")
@@ -136,7 +143,14 @@ public final class RPCConnection: Sendable {
 // MARK: - Pipeline handler
 
 /// The `result` of one response (or why there is none), handed to the waiting call.
-typealias CallOutcome = Result<JSONValue, any Error>
+typealias CallOutcome = Result<CallResult, any Error>
+
+/// A response's `result`: read straight from the frame into the call's result type (which
+/// reads itself, ``JSONDirectReading``), or as a tree to decode.
+enum CallResult: Sendable {
+    case read(any Sendable)
+    case tree(JSONValue)
+}
 
 struct OutgoingCall: Sendable {
     let id: RPCID
@@ -144,6 +158,8 @@ struct OutgoingCall: Sendable {
     let frame: ByteBuffer
     let timeout: Duration?
     let onProgress: (@Sendable (ProgressUpdate) -> Void)?
+    /// Reads the result straight from the response's bytes, when its type can.
+    let readResult: (@Sendable (inout JSONReader) -> (any Sendable)?)?
     let complete: @Sendable (CallOutcome) -> Void
 }
 
@@ -152,13 +168,13 @@ struct OutgoingCall: Sendable {
 final class CallCompletion: Sendable {
     private enum State {
         case waiting
-        case suspended(CheckedContinuation<JSONValue, any Error>)
+        case suspended(CheckedContinuation<CallResult, any Error>)
         case finishedEarly(CallOutcome)
         case done
     }
     private let state = Mutex(State.waiting)
 
-    func set(_ continuation: CheckedContinuation<JSONValue, any Error>) {
+    func set(_ continuation: CheckedContinuation<CallResult, any Error>) {
         let early = state.withLock { state -> CallOutcome? in
             if case .finishedEarly(let outcome) = state {
                 state = .done
@@ -171,7 +187,7 @@ final class CallCompletion: Sendable {
     }
 
     func resume(with outcome: CallOutcome) {
-        let continuation = state.withLock { state -> CheckedContinuation<JSONValue, any Error>? in
+        let continuation = state.withLock { state -> CheckedContinuation<CallResult, any Error>? in
             switch state {
             case .waiting:
                 state = .finishedEarly(outcome)
@@ -202,6 +218,7 @@ final class RPCClientHandler: ChannelDuplexHandler {
         let method: String
         let complete: @Sendable (CallOutcome) -> Void
         let onProgress: (@Sendable (ProgressUpdate) -> Void)?
+        let readResult: (@Sendable (inout JSONReader) -> (any Sendable)?)?
         let timer: Scheduled<Void>?
     }
 
@@ -224,12 +241,16 @@ final class RPCClientHandler: ChannelDuplexHandler {
             }
         }
         pending[call.id] = Pending(
-            method: call.method, complete: call.complete, onProgress: call.onProgress, timer: timer)
+            method: call.method, complete: call.complete, onProgress: call.onProgress, readResult: call.readResult, timer: timer)
         context.write(wrapOutboundOut(call.frame), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        if let (id, result) = directResult(frame) {
+            if let call = take(id) { call.complete(.success(.read(result))) }
+            return
+        }
         guard let (message, numericIDText) = try? frame.parseMessage(), case .object(let envelope) = message else {
             // Not JSON, or not an object: the peer is broken. Fail everything and close.
             failAll(RPCConnectionError.invalidResponse(method: "?", reason: "the peer sent a frame that is not a JSON object"))
@@ -266,7 +287,7 @@ final class RPCClientHandler: ChannelDuplexHandler {
             }
             if let call = take(id) { call.complete(.failure(RPCConnectionError.remote(error))) }
         } else if let result = envelope["result"], let id {
-            if let call = take(id) { call.complete(.success(result)) }
+            if let call = take(id) { call.complete(.success(.tree(result))) }
         }
     }
 
@@ -290,6 +311,25 @@ final class RPCClientHandler: ChannelDuplexHandler {
             failAll(RPCConnectionError.invalidResponse(method: "?", reason: "\(error)"))
         }
         context.close(promise: nil)
+    }
+
+    /// A plain success response to a pending call whose result type reads itself,
+    /// `{"jsonrpc":"2.0","id":N,"result":...}` in that order and nothing else, read in one pass
+    /// with no tree; nil for anything else, which the ordinary path then reads.
+    private func directResult(_ frame: ByteBuffer) -> (RPCID, any Sendable)? {
+        let read = frame.readableBytesView.withContiguousStorageIfAvailable { bytes -> (RPCID, any Sendable)? in
+            var reader = JSONReader(UnsafeRawBufferPointer(bytes))
+            guard reader.take(UInt8(ascii: "{")), reader.memberName() == "jsonrpc", reader.string() == "2.0",
+                reader.take(UInt8(ascii: ",")), reader.memberName() == "id", case .number(let number)? = reader.requestID(),
+                let integer = Int64(number.text), reader.take(UInt8(ascii: ",")), reader.memberName() == "result"
+            else { return nil }
+            let id = RPCID.number(RPCID.Number(integer))
+            guard let readResult = pending[id]?.readResult, let result = readResult(&reader), reader.take(UInt8(ascii: "}")),
+                reader.isAtEnd()
+            else { return nil }
+            return (id, result)
+        }
+        return read ?? nil
     }
 
     private func take(_ id: RPCID) -> Pending? {

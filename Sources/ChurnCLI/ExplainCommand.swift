@@ -26,14 +26,13 @@ struct ExplainCommand: AsyncParsableCommand {
               churn explain customers.json --model churn@3 --json
             """)
 
-    @Argument(help: "A .csv or .json file, or - for JSON on stdin.")
-    var input: String?
+    @OptionGroup var customers: CustomerInputOptions
+    @OptionGroup var scoring: ScoringOptions
 
-    @Option(help: "One customer as a JSON object.")
-    var customer: String?
-
-    @Option(help: "A version (3, churn@3) or alias (champion, challenger); default: the routed champion.")
-    var model: String?
+    /// The file given (nil with `--customer`).
+    var input: String? { customers.input }
+    /// The monthly panel file given.
+    var history: String? { scoring.history }
 
     @Option(help: "Drivers to show per customer.")
     var top = 5
@@ -41,41 +40,27 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(help: "Customers per request when explaining a large file.")
     var batchSize = 500
 
-    @Option(help: "Schema to read a CSV file with: kaggle, ibm, or a schema file (default: the model's own).")
-    var schema: String?
-
-    @Flag(help: "Skip CSV rows with bad values (and list them) instead of refusing the file.")
-    var skipBadRows = false
-
-    @Option(help: "A monthly panel CSV whose months to send with each customer (for a model that reads a panel; without it, the daemon's stored months are read).")
-    var history: String?
-
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if (input == nil) == (customer == nil) {
-            throw ValidationError("give either a file (or -) or --customer JSON, not both and not neither")
-        }
         if top < 0 { throw ValidationError("--top must be 0 or more") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }
 
     func run() async throws {
         let client = try await connection.connect()
-        let customers = try await CustomerInput.read(
-            file: input, inline: customer, schema: schema, model: model, client: client, skipBadRows: skipBadRows,
-            history: history)
+        let customers = try await self.customers.read(scoring, client: client)
         var explanations: [CustomerExplanation] = []
         for start in stride(from: 0, to: customers.count, by: batchSize) {
             let batch = Array(customers[start..<min(start + batchSize, customers.count)])
             explanations += try await reporting { () async throws(ChurnClientError) in
-                try await client.explain(batch, model: model, top: top)
+                try await client.explain(batch, model: scoring.model, top: top)
             }
         }
         if output.json { return try printJSON(ExplainResult(explanations: explanations)) }
         // Reasons name fields as the answering model's schema does (by name alone without it).
-        let wording = RiskReasons(schema: try? await CSVCustomers.schema(flag: schema, model: model, client: client))
+        let wording = RiskReasons(schema: try? await CSVCustomers.schema(flag: scoring.schema, model: scoring.model, client: client))
         for explained in explanations { print(Self.text(explained, wording: wording, top: top)) }
     }
 

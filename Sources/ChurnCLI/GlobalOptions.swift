@@ -28,6 +28,45 @@ struct ConnectionOptions: ParsableArguments {
     }
 }
 
+/// Which model answers and how customers are read for it: shared by `predict`, `explain` and
+/// `score`.
+struct ScoringOptions: ParsableArguments {
+    @Option(help: "A version (3, churn@3) or alias (champion, challenger); default: the routed champion.")
+    var model: String?
+
+    @Option(help: "Schema to read a CSV file with: kaggle, ibm, or a schema file (default: the model's own).")
+    var schema: String?
+
+    @Option(help: "A monthly panel CSV (customer_id, period, columns...) whose months are sent with each customer, for a model that reads a panel (for score, sorted by customer id like the input); without it, the daemon's stored months are read.")
+    var history: String?
+}
+
+/// Customers given on the command line: a file (or stdin) or one JSON object, for `predict`
+/// and `explain`.
+struct CustomerInputOptions: ParsableArguments {
+    @Argument(help: "A .csv or .json file, or - for JSON on stdin.")
+    var input: String?
+
+    @Option(help: "One customer as a JSON object.")
+    var customer: String?
+
+    @Flag(help: "Skip CSV rows with bad values (and list them) instead of refusing the file.")
+    var skipBadRows = false
+
+    func validate() throws {
+        if (input == nil) == (customer == nil) {
+            throw ValidationError("give either a file (or -) or --customer JSON, not both and not neither")
+        }
+    }
+
+    /// The customers, read under `scoring`'s schema, with `scoring`'s months attached.
+    func read(_ scoring: ScoringOptions, client: ChurnClient) async throws -> [CustomerRecord] {
+        try await CustomerInput.read(
+            file: input, inline: customer, schema: scoring.schema, model: scoring.model, client: client, skipBadRows: skipBadRows,
+            history: scoring.history)
+    }
+}
+
 /// `--json`, for the commands whose output has a JSON form.
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of a table.")

@@ -44,11 +44,7 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Where to write the rejected rows (default: OUT.rejects.csv; with stdout, listed on stderr).")
     var rejects: String?
 
-    @Option(help: "A version (3, churn@3) or alias (champion, challenger); default: the routed champion.")
-    var model: String?
-
-    @Option(help: "Schema to read the file with: kaggle, ibm, or a schema file (default: the model's own).")
-    var schema: String?
+    @OptionGroup var scoring: ScoringOptions
 
     @Option(help: "Customers per request (1-100000).")
     var chunkRows: Int = 10_000
@@ -64,9 +60,6 @@ struct ScoreCommand: AsyncParsableCommand {
 
     @Option(help: "Risk band thresholds: medium from the first, high from the second.")
     var bands: String = "0.25,0.5"
-
-    @Option(help: "A monthly panel CSV (customer_id, period, columns...) sorted by customer id like the input, read alongside it: each customer's months are sent with it (for a model that reads a panel).")
-    var history: String?
 
     @Option(help: "Score part I of N (0-based) by a hash of the customer id, e.g. 0/2.")
     var shard: String?
@@ -102,17 +95,17 @@ struct ScoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try await connection.connect()
-        let schema = try await CSVCustomers.schema(flag: schema, model: model, client: client)
-        if history != nil, schema.history == nil {
+        let schema = try await CSVCustomers.schema(flag: scoring.schema, model: scoring.model, client: client)
+        if scoring.history != nil, schema.history == nil {
             throw CleanExit.message(
                 "--history: the model reads no monthly panel (its schema \(schema.name) names none), so the months would be ignored", code: 64)
         }
         let options = ScoreOptions(
-            input: input, out: out, rejects: rejects ?? (out == "-" ? nil : out + ".rejects.csv"), model: model,
+            input: input, out: out, rejects: rejects ?? (out == "-" ? nil : out + ".rejects.csv"), model: scoring.model,
             chunkRows: chunkRows, inFlight: inFlight, reasons: reasons,
             keep: keep.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
             bands: try ScoreOptions.bands(bands), shard: try shard.map(ScoreOptions.shard), strict: strict, resume: resume, log: log,
-            history: history,
+            history: scoring.history,
             progress: quiet ? .none : (isatty(2) == 1 ? .bar : .lines))
         let outcome = try await ScoreRun(client: client, schema: schema, options: options).run()
         throw ExitCode(outcome.exitStatus)

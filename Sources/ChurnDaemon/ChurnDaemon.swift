@@ -60,7 +60,7 @@ public final class ChurnDaemon: Service {
             shadows: shadows, logger: logger)
         serving.setRunningExperiment(try await registry.runningExperiment(model: ModelReference.defaultName))
         let state = DaemonState(configuration: configuration, supervisor: supervisor, serving: serving)
-        let methods = DaemonMethods(
+        let methods = DaemonHandlers(
             daemon: state, serving: serving,
             training: ModelTraining(
                 serving: serving, runsDirectory: (configuration.home as NSString).appendingPathComponent("runs"),

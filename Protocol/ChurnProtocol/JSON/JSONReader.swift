@@ -64,6 +64,12 @@ public struct JSONReader {
         }
     }
 
+    /// A number, or nil when the next value is not one.
+    public mutating func number() -> Double? {
+        guard let next = peek(), next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) else { return nil }
+        return try? parser.parseNumber()
+    }
+
     /// A JSON-RPC id: a string, or a number kept as its exact text.
     public mutating func requestID() -> RPCID? {
         guard let next = peek() else { return nil }

@@ -431,6 +431,25 @@ extension PluginPredictResult: JSONDirectWriting {
     }
 }
 
+extension PluginPredictResult: JSONDirectReading {
+    /// `{"probabilities": [numbers]}` and nothing else; nil for anything else.
+    public static func read(from reader: inout JSONReader) -> PluginPredictResult? {
+        guard reader.take(UInt8(ascii: "{")), reader.memberName() == "probabilities", reader.take(UInt8(ascii: "[")) else {
+            return nil
+        }
+        var probabilities: [Double] = []
+        if !reader.take(UInt8(ascii: "]")) {
+            repeat {
+                guard let number = reader.number() else { return nil }
+                probabilities.append(number)
+            } while reader.take(UInt8(ascii: ","))
+            guard reader.take(UInt8(ascii: "]")) else { return nil }
+        }
+        guard reader.take(UInt8(ascii: "}")) else { return nil }
+        return PluginPredictResult(probabilities: probabilities)
+    }
+}
+
 extension PluginPredictResult {
     public init(from decoder: any Decoder) throws {
         if let tree = decoder as? any JSONTreeDecoding, case .object(let members) = tree.jsonValue,

@@ -22,11 +22,12 @@ extension RecordValidator {
         table.codes = table.codes.map { _ in [UInt32](repeating: 0, count: rows) }
         table.numbers = table.numbers.map { _ in [Double](repeating: .nan, count: rows) }
         for field in readers.fields.indices {
-            let name = readers.fields[field].column.name
+            // From the layout: reading a reader's members here would copy the reader.
+            let name = layout.fields[field].name
             guard let column = batch.column(name) else {
                 throw FieldProblem(field: "\(path).fields", reason: "required field \(name) is missing (the batch has no column for it)")
             }
-            let target = readers.fields[field].index
+            let target = layout.fields[field].index
             func apply(_ reading: FieldReader.Reading, _ row: Int) {
                 switch reading {
                 case .code(let code): table.codes[target][row] = code
@@ -109,6 +110,7 @@ extension CustomerTable {
     /// missing value.
     public func batch(idField: String) -> CustomerBatch {
         var columns: [BatchColumn] = [.strings(ids)]
+        columns.reserveCapacity(layout.fields.count + 1)
         for field in layout.fields {
             if field.isCategorical {
                 columns.append(.dictionary(values: vocabularies[field.index], codes: codes[field.index]))
@@ -122,6 +124,6 @@ extension CustomerTable {
             }
         }
         // Built from a table: one column per field, all of its length, codes within the vocabularies.
-        return CustomerBatch(uncheckedRows: count, fields: [idField] + layout.fields.map(\.name), columns: columns)
+        return CustomerBatch(uncheckedRows: count, fields: [idField] + layout.names, columns: columns)
     }
 }

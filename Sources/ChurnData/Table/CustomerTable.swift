@@ -16,6 +16,8 @@ public struct TableLayout: Sendable, Hashable {
     public let fields: [Field]
     public let categoricalNames: [String]
     public let numberNames: [String]
+    /// Every input field's name, in schema order.
+    public let names: [String]
     private let byName: [String: Int]
 
     public init(_ schema: DatasetSchema) {
@@ -32,6 +34,7 @@ public struct TableLayout: Sendable, Hashable {
             }
         }
         self.fields = fields
+        self.names = fields.map(\.name)
         self.categoricalNames = categorical
         self.numberNames = numbers
         self.byName = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })

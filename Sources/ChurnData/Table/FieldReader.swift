@@ -256,7 +256,8 @@ struct RowReader {
     /// Reads a record's value into field `field` without copying the readers unless an open
     /// column meets a value it has not seen.
     mutating func read(_ value: FieldValue?, field: Int) -> FieldReader.Reading {
-        if let known = fields[field].readKnown(value) { return known }
+        // Read in place (subscripting the array would copy the reader).
+        if let known = fields.withUnsafeBufferPointer({ $0[field].readKnown(value) }) { return known }
         learned = true
         return fields[field].read(value)
     }

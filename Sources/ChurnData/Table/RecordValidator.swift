@@ -144,8 +144,9 @@ public struct RecordValidator: Sendable {
         }
         var deferred: [Int] = []
         for position in readers.fields.indices {
-            let name = readers.fields[position].column.name
-            let target = readers.fields[position].index
+            // From the layout: reading a reader's members here would copy the reader.
+            let name = layout.fields[position].name
+            let target = layout.fields[position].index
             switch readers.read(record[name], field: position) {
             case .code(let code): codes[target] = code
             case .number(let number): numbers[target] = number

@@ -5,7 +5,7 @@ import ChurnRegistry
 
 /// `campaigns.*`: retention offers given to a cohort with a randomized control group, and their
 /// measured effect from the outcomes that arrive through `feedback`.
-struct CampaignMethods {
+struct CampaignHandlers {
     let serving: ModelServing
     let training: ModelTraining
 
@@ -19,7 +19,7 @@ struct CampaignMethods {
             let share = params.controlShare ?? 0.2
             return try await registry.startCampaign(
                 model: params.model ?? ModelReference.defaultName, offer: params.offer, controlShare: share,
-                monthlyCost: params.monthlyCost ?? 0, customers: params.customers, user: DaemonMethods.user(context), note: params.note
+                monthlyCost: params.monthlyCost ?? 0, customers: params.customers, user: DaemonHandlers.user(context), note: params.note
             ) { campaign, startedAt, customer in
                 Self.isControl(campaign: campaign, startedAt: startedAt, customer: customer, share: share)
             }
@@ -28,7 +28,7 @@ struct CampaignMethods {
             CampaignsListResult(campaigns: try await registry.campaigns())
         }
         table.register(CampaignMethod.Stop.self) { params, context in
-            try await registry.stopCampaign(params.campaign, user: DaemonMethods.user(context))
+            try await registry.stopCampaign(params.campaign, user: DaemonHandlers.user(context))
         }
         table.register(CampaignMethod.Members.self) { params, _ in
             CampaignMembersResult(

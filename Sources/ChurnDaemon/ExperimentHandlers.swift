@@ -6,7 +6,7 @@ import Foundation
 import NIOPosix
 
 /// `experiments.*`, `feedback` and `metrics`.
-struct ExperimentMethods {
+struct ExperimentHandlers {
     let serving: ModelServing
 
     func register(into table: inout RPCMethodTable) {
@@ -31,9 +31,9 @@ struct ExperimentMethods {
             _ = try await serving.prepare(challenger.ref.description)
             let experiment = try await serving.registry.startExperiment(
                 model: challenger.name, mode: params.mode, share: share, champion: champion.version, challenger: challenger.version,
-                user: DaemonMethods.user(context), note: params.note)
+                user: DaemonHandlers.user(context), note: params.note)
             _ = try? await serving.registry.setAlias(
-                ModelReference.challenger, of: challenger.name, to: challenger.version, user: DaemonMethods.user(context),
+                ModelReference.challenger, of: challenger.name, to: challenger.version, user: DaemonHandlers.user(context),
                 reason: "experiment \(experiment.id)")
             serving.invalidate()
             if challenger.name == ModelReference.defaultName { serving.setRunningExperiment(experiment) }
@@ -41,7 +41,7 @@ struct ExperimentMethods {
         }
         table.register(DaemonMethod.ExperimentsStop.self) { params, context in
             let name = params.name ?? ModelReference.defaultName
-            let experiment = try await serving.registry.stopExperiment(model: name, user: DaemonMethods.user(context))
+            let experiment = try await serving.registry.stopExperiment(model: name, user: DaemonHandlers.user(context))
             if name == ModelReference.defaultName { serving.setRunningExperiment(nil) }
             return experiment
         }
@@ -91,7 +91,7 @@ struct ExperimentMethods {
                 }
             }
             await serving.settlePredictionLog()
-            return try await serving.registry.recordFeedback(params.outcomes, user: DaemonMethods.user(context))
+            return try await serving.registry.recordFeedback(params.outcomes, user: DaemonHandlers.user(context))
         }
         table.register(DaemonMethod.FeedbackSummary.self) { params, _ in
             let months = params.months ?? 12

@@ -6,7 +6,7 @@ import Logging
 import NIOPosix
 
 /// The daemon's method table: each method of `Protocol/PROTOCOL.md` bound to its handler.
-struct DaemonMethods {
+struct DaemonHandlers {
     let daemon: DaemonState
     let serving: ModelServing
     let training: ModelTraining
@@ -180,8 +180,8 @@ struct DaemonMethods {
             }
             return try await serving.history.months(of: params.customerID, model: try Self.modelName(params.model))
         }
-        ExperimentMethods(serving: serving).register(into: &table)
-        CampaignMethods(serving: serving, training: training).register(into: &table)
+        ExperimentHandlers(serving: serving).register(into: &table)
+        CampaignHandlers(serving: serving, training: training).register(into: &table)
         // Last, so that its answer names every method above (and itself).
         let methods = (table.methodNames + [DaemonMethod.Describe.name]).sorted()
         table.register(DaemonMethod.Describe.self) { _, _ in
