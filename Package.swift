@@ -5,8 +5,10 @@ import PackageDescription
 /// length-prefixed JSON-RPC requests to model plugins, each its own process.
 ///
 /// Layering (lower never imports higher):
+///   ChurnJSON      JSON: a strict parser, a writer, tree coders and a reader for direct decoding
 ///   ChurnProtocol  wire types only (envelope, errors, method params/results)
 ///   ChurnRPC       NIO transport: framing, Unix-socket server and client
+///   ChurnNumerics  the seeded random generator, classification metrics, sequence batches
 ///   ChurnRegistry  registry of versioned, compressed, checksummed artifacts: SQLite (one host)
 ///                  or PostgreSQL (shared by several hosts)
 ///   ChurnPluginKit the model contract a plugin implements, and `serve`
@@ -56,7 +58,12 @@ let package = Package(
     targets: [
         // MARK: Protocol
         .target(
+            name: "ChurnJSON",
+            path: "Protocol/ChurnJSON"
+        ),
+        .target(
             name: "ChurnProtocol",
+            dependencies: ["ChurnJSON"],
             path: "Protocol/ChurnProtocol"
         ),
         .target(
@@ -90,16 +97,21 @@ let package = Package(
             path: "Registry/ChurnRegistry"
         ),
 
+        // MARK: Numbers the data and the models share: the seeded generator, metrics, sequence batches
+        .target(
+            name: "ChurnNumerics"
+        ),
+
         // MARK: Data
         .target(
             name: "ChurnData",
-            dependencies: ["ChurnProtocol"]
+            dependencies: ["ChurnProtocol", "ChurnNumerics"]
         ),
 
         // MARK: Machine learning core (tensors, layers, optimiser) for the sequence models
         .target(
             name: "ChurnML",
-            dependencies: ["ChurnData"]
+            dependencies: ["ChurnNumerics"]
         ),
 
         // MARK: Tuning: cross-validated search over any plugin's declared hyperparameters, and blends
@@ -292,6 +304,25 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The typed client against an in-process server on a temporary Unix socket.
+        .testTarget(
+            name: "ChurnClientTests",
+            dependencies: [
+                "ChurnClient", "ChurnProtocol", "ChurnRPC",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The plugin runtime's method table, answered in-process (no socket, no process).
+        .testTarget(
+            name: "ChurnPluginKitTests",
+            dependencies: [
+                "ChurnPluginKit", "ChurnProtocol", "ChurnRPC",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,4 +1,4 @@
-import ChurnData
+import ChurnNumerics
 
-/// The generator every ChurnML initialisation and shuffle uses (ChurnData's seeded xoshiro).
+/// The generator every ChurnML initialisation and shuffle uses (the seeded xoshiro of ChurnNumerics).
 public typealias ChurnRandom = SeededRandom

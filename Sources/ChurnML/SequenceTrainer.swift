@@ -1,4 +1,4 @@
-import ChurnData
+import ChurnNumerics
 import Dispatch
 import Foundation
 

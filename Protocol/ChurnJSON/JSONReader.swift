@@ -49,39 +49,28 @@ public struct JSONReader {
         return try? parser.parseValue(depth: 0)
     }
 
-    /// A scalar (string, number, boolean or null); nil for an array, an object or bad input.
-    public mutating func scalar() -> FieldValue? {
+    /// A scalar (string, number, boolean or null) as a leaf of a tree; nil for an array, an
+    /// object or bad input.
+    public mutating func scalarValue() -> JSONValue? {
         switch peek() {
-        case UInt8(ascii: "\"")?: return string().map(FieldValue.string)
+        case UInt8(ascii: "\"")?: return string().map(JSONValue.string)
         case UInt8(ascii: "{")?, UInt8(ascii: "[")?, nil: return nil
-        default:
-            switch try? parser.parseValue(depth: 0) {
-            case .number(let number)?: return .number(number)
-            case .bool(let flag)?: return .bool(flag)
-            case .null?: return .null
-            default: return nil
-            }
+        default: return try? parser.parseValue(depth: 0)
         }
+    }
+
+    /// A number and the exact text it was written with (a JSON-RPC id is answered with its
+    /// text); nil when the next value is not a number.
+    public mutating func numberWithText() -> (value: Double, text: String)? {
+        guard let next = peek(), next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) else { return nil }
+        let start = parser.position
+        guard let value = try? parser.parseNumber() else { return nil }
+        return (value, String(decoding: UnsafeBufferPointer(rebasing: parser.bytes[start..<parser.position]), as: UTF8.self))
     }
 
     /// A number, or nil when the next value is not one.
     public mutating func number() -> Double? {
-        guard let next = peek(), next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) else { return nil }
-        return try? parser.parseNumber()
-    }
-
-    /// A JSON-RPC id: a string, or a number kept as its exact text.
-    public mutating func requestID() -> RPCID? {
-        guard let next = peek() else { return nil }
-        switch next {
-        case UInt8(ascii: "\""): return string().map(RPCID.string)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let start = parser.position
-            guard (try? parser.parseNumber()) != nil else { return nil }
-            let text = String(decoding: UnsafeBufferPointer(rebasing: parser.bytes[start..<parser.position]), as: UTF8.self)
-            return .number(RPCID.Number(parsedText: text))
-        default: return nil
-        }
+        numberWithText()?.value
     }
 
     /// An optional string member's value: `.some(nil)` for null, nil for anything but a string.
@@ -92,7 +81,7 @@ public struct JSONReader {
 
     /// An optional boolean member's value: `.some(nil)` for null, nil for anything but a boolean.
     public mutating func optionalBool() -> Bool?? {
-        switch scalar() {
+        switch scalarValue() {
         case .bool(let flag)?: .some(flag)
         case .null?: .some(nil)
         default: nil

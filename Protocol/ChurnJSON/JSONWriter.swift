@@ -44,7 +44,9 @@ public enum JSONWriter {
         }
     }
 
-    static func writeNumber(_ number: Double, into output: inout [UInt8]) {
+    /// Appends a number as JSON writes it: the shortest text that reads back as the same
+    /// `Double` (integers without a fraction), `null` for a value JSON cannot hold.
+    public static func writeNumber(_ number: Double, into output: inout [UInt8]) {
         guard number.isFinite else {
             output.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
             return
@@ -82,7 +84,8 @@ public enum JSONWriter {
         return false
     }
 
-    static func writeString(_ text: String, into output: inout [UInt8]) {
+    /// Appends a string in quotes, escaped as RFC 8259 requires.
+    public static func writeString(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Fast path: contiguous text with nothing to escape is copied in one go.
         let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
