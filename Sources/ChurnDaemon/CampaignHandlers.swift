@@ -7,13 +7,14 @@ import ChurnRegistry
 /// measured effect from the outcomes that arrive through `feedback`.
 struct CampaignHandlers {
     let serving: ModelServing
+    let registry: ModelRegistry
     let training: ModelTraining
 
     /// The most customers one campaign may hold.
     static let maximumCohort = 1_000_000
 
     func register(into table: inout RPCMethodTable) {
-        let registry = serving.registry
+        let registry = self.registry
         table.register(CampaignMethod.Start.self) { params, context in
             try Self.check(params)
             let share = params.controlShare ?? 0.2

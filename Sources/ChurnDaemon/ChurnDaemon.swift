@@ -53,15 +53,16 @@ public final class ChurnDaemon: Service {
                 logger: logger) : nil
         let history = CustomerHistory(store: try HistoryStore(location: registry.location))
         let shadows = ShadowScorer()
+        let resolver = ModelResolver(
+            registry: registry, supervisor: supervisor,
+            artifactCache: (configuration.home as NSString).appendingPathComponent("cache/artifacts"))
+        let router = ExperimentRouter(running: try await registry.runningExperiment(model: ModelReference.defaultName))
         let serving = ModelServing(
-            registry: registry, supervisor: supervisor, history: history,
-            artifactCache: (configuration.home as NSString).appendingPathComponent("cache/artifacts"),
-            predictTimeout: configuration.predictTimeout, batching: configuration.batching, predictionLog: predictionLog,
-            shadows: shadows, logger: logger)
-        serving.setRunningExperiment(try await registry.runningExperiment(model: ModelReference.defaultName))
-        let state = DaemonState(configuration: configuration, supervisor: supervisor, serving: serving)
+            resolver: resolver, router: router, history: history, predictTimeout: configuration.predictTimeout,
+            batching: configuration.batching, predictionLog: predictionLog, shadows: shadows, logger: logger)
+        let state = DaemonState(configuration: configuration, supervisor: supervisor, serving: serving, resolver: resolver, router: router)
         let methods = DaemonHandlers(
-            daemon: state, serving: serving,
+            daemon: state, serving: serving, resolver: resolver, router: router,
             training: ModelTraining(
                 serving: serving, runsDirectory: (configuration.home as NSString).appendingPathComponent("runs"),
                 files: try ClientFiles(
@@ -104,7 +105,7 @@ public final class ChurnDaemon: Service {
             .init(
                 service: PluginService(supervisor: supervisor) {
                     do {
-                        let champion = try await serving.prepare(nil)
+                        let champion = try await resolver.prepare(nil)
                         logger.notice("serving champion \(champion.version.ref) (\(champion.version.kind))")
                     } catch {
                         logger.notice("no champion served yet: \(error)")
@@ -140,13 +141,20 @@ final class DaemonState: Sendable {
     let configuration: DaemonConfiguration
     let supervisor: PluginSupervisor
     let serving: ModelServing
+    let resolver: ModelResolver
+    let router: ExperimentRouter
     private let started = ContinuousClock.now
     private let draining = Atomic<Bool>(false)
 
-    init(configuration: DaemonConfiguration, supervisor: PluginSupervisor, serving: ModelServing) {
+    init(
+        configuration: DaemonConfiguration, supervisor: PluginSupervisor, serving: ModelServing, resolver: ModelResolver,
+        router: ExperimentRouter
+    ) {
         self.configuration = configuration
         self.supervisor = supervisor
         self.serving = serving
+        self.resolver = resolver
+        self.router = router
     }
 
     func beginDraining() {
@@ -160,7 +168,7 @@ final class DaemonState: Sendable {
             lean.description = nil
             return lean
         }
-        let champion = try? await serving.resolve(.champion())
+        let champion = try? await resolver.resolve(.champion())
         let registry = serving.registryHealth
         // A prediction log that cannot be written, or lost entries, degrade churnd like a plugin down.
         let logging = registry.heldLogEntries == 0 && registry.lostLogEntries == 0
@@ -172,7 +180,7 @@ final class DaemonState: Sendable {
             status: status, daemonVersion: ChurnDaemon.version, pid: getpid(),
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
             socket: configuration.socketPath, plugins: plugins, champion: champion?.ref,
-            experiment: serving.runningExperiment, serving: Optional(serving.metrics.summary()).flatMap { $0.isEmpty ? nil : $0 },
+            experiment: router.running, serving: Optional(serving.metrics.summary()).flatMap { $0.isEmpty ? nil : $0 },
             maxFrameBytes: configuration.maximumFramePayload, registry: registry)
     }
 }

@@ -9,6 +9,8 @@ import NIOPosix
 struct DaemonHandlers {
     let daemon: DaemonState
     let serving: ModelServing
+    let resolver: ModelResolver
+    let router: ExperimentRouter
     let training: ModelTraining
     var files: ClientFiles { training.files }
 
@@ -16,6 +18,8 @@ struct DaemonHandlers {
         var table = RPCMethodTable()
         let daemon = self.daemon
         let serving = self.serving
+        let resolver = self.resolver
+        let registry = resolver.registry
         let training = self.training
         let access = daemon.configuration.access
         let files = self.files
@@ -25,11 +29,11 @@ struct DaemonHandlers {
             do {
                 if row.repeated {
                     logger.warning("refused \(row.method) for \(row.user) (uid \(row.uid)) \(row.count) more times: not an admin")
-                    try await serving.registry.auditRepeatedRefusals(
+                    try await registry.auditRepeatedRefusals(
                         user: row.user, uid: row.uid, method: row.method, count: row.count, first: row.first, last: row.last)
                 } else {
                     logger.warning("refused \(row.method) for \(row.user) (uid \(row.uid)): not an admin")
-                    try await serving.registry.auditRefusal(user: row.user, uid: row.uid, method: row.method)
+                    try await registry.auditRefusal(user: row.user, uid: row.uid, method: row.method)
                 }
             } catch {
                 logger.error("could not audit a refused \(row.method): \(error)")
@@ -47,7 +51,7 @@ struct DaemonHandlers {
             await daemon.health()
         }
         table.register(DaemonMethod.PluginsList.self) { _, _ in
-            PluginsListResult(plugins: await serving.supervisor.statuses())
+            PluginsListResult(plugins: await resolver.supervisor.statuses())
         }
         table.register(DaemonMethod.Predict.self) { params, _ in
             PredictResult(predictions: try await serving.predict(params.sent, reference: params.model, log: params.log ?? true))
@@ -63,14 +67,14 @@ struct DaemonHandlers {
             try await training.train(params, context: context)
         }
         table.register(DaemonMethod.ModelsList.self) { params, _ in
-            ModelsListResult(versions: try await serving.registry.list(name: params.name))
+            ModelsListResult(versions: try await registry.list(name: params.name))
         }
         table.register(DaemonMethod.ModelsGet.self) { params, _ in
             guard let reference = ModelReference(parsing: params.model) else {
                 throw RPCError.invalidParams(
                     field: "model", "\"\(params.model)\" is not a model reference: use 3, churn@3 or champion")
             }
-            return try await serving.registry.resolve(reference)
+            return try await registry.resolve(reference)
         }
         table.register(DaemonMethod.ModelsPromote.self) { params, context in
             guard let reference = ModelReference(parsing: params.model) else {
@@ -82,27 +86,27 @@ struct DaemonHandlers {
                 throw RPCError.invalidParams(field: "alias", "\"\(alias)\" is not an alias name")
             }
             let user = try Self.user(context, onBehalfOf: params.onBehalfOf)
-            let version = try await serving.registry.resolve(reference)
-            try await Self.checkAlias(alias, of: version.name, create: params.createAlias ?? false, registry: serving.registry)
-            try await Self.checkNoExperiment(moving: alias, of: version.name, registry: serving.registry)
+            let version = try await registry.resolve(reference)
+            try await Self.checkAlias(alias, of: version.name, create: params.createAlias ?? false, registry: registry)
+            try await Self.checkNoExperiment(moving: alias, of: version.name, registry: registry)
             // Warm the new version before the switch, so no request waits on a cold load.
-            _ = try await serving.prepare(version.ref.description)
-            let change = try await serving.registry.setAlias(
+            _ = try await resolver.prepare(version.ref.description)
+            let change = try await registry.setAlias(
                 alias, of: version.name, to: version.version, user: user, reason: params.reason)
-            serving.invalidate()
+            resolver.invalidate()
             return change
         }
         table.register(DaemonMethod.ModelsRollback.self) { params, context in
             let name = params.name ?? ModelReference.defaultName
             let alias = params.alias ?? ModelReference.champion
             let user = try Self.user(context, onBehalfOf: params.onBehalfOf)
-            try await Self.checkNoExperiment(moving: alias, of: name, registry: serving.registry)
+            try await Self.checkNoExperiment(moving: alias, of: name, registry: registry)
             // Warm the version it goes back to before the switch.
-            let target = try await serving.registry.rollbackTarget(alias, of: name)
-            _ = try await serving.prepare("\(name)@\(target)")
-            let change = try await serving.registry.rollbackAlias(
+            let target = try await registry.rollbackTarget(alias, of: name)
+            _ = try await resolver.prepare("\(name)@\(target)")
+            let change = try await registry.rollbackAlias(
                 alias, of: name, user: user, reason: params.reason)
-            serving.invalidate()
+            resolver.invalidate()
             return change
         }
         table.register(DaemonMethod.ModelsRegister.self) { params, context in
@@ -116,9 +120,9 @@ struct DaemonHandlers {
                     throw RPCError(.fileError, "cannot read \(params.file): \(error.localizedDescription)", data: ["field": "file"])
                 }
             }
-            let version = try await serving.registry.importFile(
+            let version = try await registry.importFile(
                 bytes, file: files.displayName(params.file), name: params.name, user: Self.user(context))
-            serving.invalidate()
+            resolver.invalidate()
             return version
         }
         table.register(DaemonMethod.ModelsExport.self) { params, _ in
@@ -127,8 +131,8 @@ struct DaemonHandlers {
             }
             // The target is checked before any work: outside the export roots nothing is written.
             let target = try params.file.map { try files.exportTarget($0, field: "file", overwrite: params.overwrite ?? false) }
-            let version = try await serving.registry.resolve(reference)
-            let bytes = try await serving.registry.export(version.ref)
+            let version = try await registry.resolve(reference)
+            let bytes = try await registry.export(version.ref)
             guard let target else {
                 let (download, sha256) = try await NIOThreadPool.singleton.runIfActive { try files.offer(bytes) }
                 return ExportResult(model: version.ref, download: download, bytes: bytes.count, sha256: sha256)
@@ -146,33 +150,33 @@ struct DaemonHandlers {
             guard let reference = ModelReference(parsing: params.model), case .version = reference.selector else {
                 throw RPCError.invalidParams(field: "model", "name a version by number (3 or churn@3), not an alias")
             }
-            let version = try await serving.registry.resolve(reference)
+            let version = try await registry.resolve(reference)
             // A blend's member stays while the blend does: the blend would answer nothing.
-            if let blend = try await serving.registry.list(name: version.name).first(where: { listed in
+            if let blend = try await registry.list(name: version.name).first(where: { listed in
                 listed.members?.contains { $0.version == version.version } == true
             }) {
                 throw RPCError(
                     .conflict, "\(version.ref) is a member of the blend \(blend.ref): delete the blend first",
                     data: ["model": .string(version.ref.description), "blend": .string(blend.ref.description)])
             }
-            try await serving.registry.delete(version.ref, user: Self.user(context))
-            serving.invalidate()
-            if let plugin = try? serving.supervisor.plugin(kind: version.kind) { await plugin.unload(version.ref.description) }
+            try await registry.delete(version.ref, user: Self.user(context))
+            resolver.invalidate()
+            if let plugin = try? resolver.supervisor.plugin(kind: version.kind) { await plugin.unload(version.ref.description) }
             return version.ref
         }
         table.register(DaemonMethod.ModelsVerify.self) { _, _ in
-            try await serving.registry.verify()
+            try await registry.verify()
         }
         table.register(DaemonMethod.ModelsAudit.self) { params, _ in
             let limit = params.limit ?? 100
             guard (1...10_000).contains(limit) else {
                 throw RPCError.invalidParams(field: "limit", "must be between 1 and 10000, got \(limit)")
             }
-            return AuditResult(entries: try await serving.registry.auditLog(limit: limit))
+            return AuditResult(entries: try await registry.auditLog(limit: limit))
         }
         table.register(HistoryMethod.Append.self) { params, _ in
             let model = try Self.modelName(params.model)
-            return try await serving.history.append(params, model: model, panel: try await serving.panelSchema(of: model))
+            return try await serving.history.append(params, model: model, panel: try await resolver.panelSchema(of: model))
         }
         table.register(HistoryMethod.Get.self) { params, _ in
             guard !params.customerID.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -180,8 +184,8 @@ struct DaemonHandlers {
             }
             return try await serving.history.months(of: params.customerID, model: try Self.modelName(params.model))
         }
-        ExperimentHandlers(serving: serving).register(into: &table)
-        CampaignHandlers(serving: serving, training: training).register(into: &table)
+        ExperimentHandlers(serving: serving, resolver: resolver, router: router).register(into: &table)
+        CampaignHandlers(serving: serving, registry: registry, training: training).register(into: &table)
         // Last, so that its answer names every method above (and itself).
         let methods = (table.methodNames + [DaemonMethod.Describe.name]).sorted()
         table.register(DaemonMethod.Describe.self) { _, _ in

@@ -8,9 +8,14 @@ import NIOPosix
 /// `experiments.*`, `feedback` and `metrics`.
 struct ExperimentHandlers {
     let serving: ModelServing
+    let resolver: ModelResolver
+    let router: ExperimentRouter
 
     func register(into table: inout RPCMethodTable) {
         let serving = self.serving
+        let resolver = self.resolver
+        let registry = resolver.registry
+        let router = self.router
         table.register(DaemonMethod.ExperimentsStart.self) { params, context in
             guard ExperimentMode.known.contains(params.mode) else {
                 throw RPCError.invalidParams(field: "mode", "must be \"ab\" or \"shadow\", got \"\(params.mode)\"")
@@ -22,34 +27,34 @@ struct ExperimentHandlers {
             guard let reference = ModelReference(parsing: params.challenger) else {
                 throw RPCError.invalidParams(field: "challenger", "\"\(params.challenger)\" is not a model reference")
             }
-            let challenger = try await serving.registry.resolve(reference)
-            let champion = try await serving.registry.resolve(.champion(of: challenger.name))
+            let challenger = try await registry.resolve(reference)
+            let champion = try await registry.resolve(.champion(of: challenger.name))
             guard challenger.version != champion.version else {
                 throw RPCError(.conflict, "\(challenger.ref) is the champion already: choose another version as challenger")
             }
             // Warm the challenger before it takes traffic.
-            _ = try await serving.prepare(challenger.ref.description)
-            let experiment = try await serving.registry.startExperiment(
+            _ = try await resolver.prepare(challenger.ref.description)
+            let experiment = try await registry.startExperiment(
                 model: challenger.name, mode: params.mode, share: share, champion: champion.version, challenger: challenger.version,
                 user: DaemonHandlers.user(context), note: params.note)
-            _ = try? await serving.registry.setAlias(
+            _ = try? await registry.setAlias(
                 ModelReference.challenger, of: challenger.name, to: challenger.version, user: DaemonHandlers.user(context),
                 reason: "experiment \(experiment.id)")
-            serving.invalidate()
-            if challenger.name == ModelReference.defaultName { serving.setRunningExperiment(experiment) }
+            resolver.invalidate()
+            if challenger.name == ModelReference.defaultName { router.set(experiment) }
             return experiment
         }
         table.register(DaemonMethod.ExperimentsStop.self) { params, context in
             let name = params.name ?? ModelReference.defaultName
-            let experiment = try await serving.registry.stopExperiment(model: name, user: DaemonHandlers.user(context))
-            if name == ModelReference.defaultName { serving.setRunningExperiment(nil) }
+            let experiment = try await registry.stopExperiment(model: name, user: DaemonHandlers.user(context))
+            if name == ModelReference.defaultName { router.set(nil) }
             return experiment
         }
         table.register(DaemonMethod.ExperimentsStatus.self) { params, _ in
             let name = params.name ?? ModelReference.defaultName
             return ExperimentsStatusResult(
-                running: try await serving.registry.runningExperiment(model: name),
-                experiments: try await serving.registry.experiments(model: name))
+                running: try await registry.runningExperiment(model: name),
+                experiments: try await registry.experiments(model: name))
         }
         table.register(DaemonMethod.ExperimentsReport.self) { params, _ in
             let fraction = params.topFraction ?? 0.1
@@ -58,19 +63,19 @@ struct ExperimentHandlers {
             }
             let experiment: ExperimentInfo
             if let id = params.experiment {
-                guard let found = try await serving.registry.experiment(id: id) else {
+                guard let found = try await registry.experiment(id: id) else {
                     throw RPCError(.modelNotFound, "no experiment \(id): see `churn experiment status`", data: ["field": "experiment"])
                 }
                 experiment = found
             } else {
                 let name = params.name ?? ModelReference.defaultName
-                guard let latest = try await serving.registry.experiments(model: name).first else {
+                guard let latest = try await registry.experiments(model: name).first else {
                     throw RPCError(.modelNotFound, "no experiment on \(name) yet: start one with `churn experiment start`")
                 }
                 experiment = latest
             }
             await serving.settlePredictionLog()
-            let outcomes = try await serving.registry.experimentOutcomes(experiment)
+            let outcomes = try await registry.experimentOutcomes(experiment)
             return try await NIOThreadPool.singleton.runIfActive {
                 ExperimentReporting.report(experiment, outcomes: outcomes, topFraction: fraction)
             }
@@ -91,12 +96,12 @@ struct ExperimentHandlers {
                 }
             }
             await serving.settlePredictionLog()
-            return try await serving.registry.recordFeedback(params.outcomes, user: DaemonHandlers.user(context))
+            return try await registry.recordFeedback(params.outcomes, user: DaemonHandlers.user(context))
         }
         table.register(DaemonMethod.FeedbackSummary.self) { params, _ in
             let months = params.months ?? 12
             guard (1...120).contains(months) else { throw RPCError.invalidParams(field: "months", "must be between 1 and 120, got \(months)") }
-            return FeedbackSummaryResult(months: try await serving.registry.feedbackByMonth(months: months))
+            return FeedbackSummaryResult(months: try await registry.feedbackByMonth(months: months))
         }
         table.register(DaemonMethod.Metrics.self) { _, _ in
             MetricsResult(prometheus: serving.metrics.prometheusText())

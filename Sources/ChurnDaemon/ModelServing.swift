@@ -6,31 +6,24 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Turns a model reference into a loaded model in the right plugin, and scores customers on it:
-/// the champion by default, split or shadowed by a running experiment, through a dynamic
-/// batcher per model, with every prediction logged and measured.
+/// Scores customers on what a reference names (``ModelResolver``): the champion by default,
+/// split or shadowed by a running experiment (``ExperimentRouter``), through a dynamic batcher
+/// per model, each customer checked once against the answering version's schema, with every
+/// prediction logged and measured.
 final class ModelServing: Sendable {
-    let registry: ModelRegistry
-    let supervisor: PluginSupervisor
+    typealias Part = ModelResolver.Part
+    typealias Target = ModelResolver.Target
+
+    let resolver: ModelResolver
+    let router: ExperimentRouter
     let metrics = ServingMetrics()
     /// Customers' months for versions that read a monthly panel.
     let history: CustomerHistory
     private let predictionLog: PredictionLogger?
-    private let artifactCache: String
     private let predictTimeout: Duration
     private let batching: BatchingPolicy
     private let logger: Logger
-    /// Resolved references; cleared whenever an alias moves or a version is added.
-    private let resolved = Mutex<[ModelReference: ModelVersionInfo]>([:])
-    /// What each reference last resolved to, kept through ``invalidate()``: served while a shared
-    /// registry cannot be reached.
-    private let lastResolved = Mutex<[ModelReference: ModelVersionInfo]>([:])
-    /// Record validators by version (a version's schema never changes).
-    private let validators = Mutex<[ModelRef: RecordValidator]>([:])
-    /// Calibrators by version (nil: the version serves its plugin's probabilities as they are).
-    private let calibrators = Mutex<[ModelRef: Calibrator?]>([:])
     private let batchers = Mutex<[String: PredictBatcher<CheckedCustomers>]>([:])
-    private let experiment = Mutex<ExperimentInfo?>(nil)
     private let requests = Atomic<Int>(0)
     /// Runs shadow scorings off the hot path (a service of the daemon).
     let shadows: ShadowScorer
@@ -40,15 +33,13 @@ final class ModelServing: Sendable {
     static let maximumBatch = RequestLimits.maximumCustomers
 
     init(
-        registry: ModelRegistry, supervisor: PluginSupervisor, history: CustomerHistory, artifactCache: String,
-        predictTimeout: Duration, batching: BatchingPolicy, predictionLog: PredictionLogger?, shadows: ShadowScorer,
-        logger: Logger
+        resolver: ModelResolver, router: ExperimentRouter, history: CustomerHistory, predictTimeout: Duration,
+        batching: BatchingPolicy, predictionLog: PredictionLogger?, shadows: ShadowScorer, logger: Logger
     ) {
         self.shadows = shadows
-        self.registry = registry
+        self.resolver = resolver
+        self.router = router
         self.history = history
-        self.supervisor = supervisor
-        self.artifactCache = artifactCache
         self.predictTimeout = predictTimeout
         self.batching = batching
         self.predictionLog = predictionLog
@@ -56,20 +47,16 @@ final class ModelServing: Sendable {
         predictionLog?.countLosses(in: metrics.predictionLogLost)
     }
 
-    /// Forgets resolved references (after promote, rollback, register).
-    func invalidate() {
-        resolved.withLock { $0.removeAll() }
-    }
-
     /// Follows a change another host made to a shared registry: warms the champion (and a
     /// running experiment's challenger) first, then forgets resolved references so routing
     /// switches to them without a request waiting on a load.
     func followRegistryChange() async {
+        let registry = resolver.registry
         do {
             let champion = try await registry.resolve(.champion())
-            _ = try await prepare(champion.ref.description)
+            _ = try await resolver.prepare(champion.ref.description)
             if let running = try await registry.runningExperiment(model: ModelReference.defaultName) {
-                _ = try await prepare("\(running.model)@\(running.challengerVersion)")
+                _ = try await resolver.prepare("\(running.model)@\(running.challengerVersion)")
             }
         } catch {
             logger.warning("could not warm the shared registry's champion: \(error)")
@@ -84,25 +71,18 @@ final class ModelServing: Sendable {
             logger.warning("cannot read the shared registry's experiments: \(error)")
             return
         }
-        invalidate()
-        setRunningExperiment(running)
+        resolver.invalidate()
+        router.set(running)
         logger.notice("followed a change to the shared registry")
     }
 
     /// The registry as `health` reports it.
     var registryHealth: RegistryHealth {
-        let location = registry.location
+        let location = resolver.registry.location
         return RegistryHealth(
             engine: location.isShared ? "postgresql" : "sqlite", location: location.description,
             spooledLogEntries: predictionLog?.spooledEntries ?? 0, heldLogEntries: predictionLog?.heldEntries ?? 0,
             lostLogEntries: predictionLog?.lostEntries ?? 0)
-    }
-
-    /// The experiment running on the default model, as routing sees it.
-    var runningExperiment: ExperimentInfo? { experiment.withLock { $0 } }
-
-    func setRunningExperiment(_ running: ExperimentInfo?) {
-        experiment.withLock { $0 = running }
     }
 
     // MARK: Predict
@@ -183,10 +163,10 @@ final class ModelServing: Sendable {
         let start = ContinuousClock.now
         // Not logged: nothing is written (and a shadow challenger, whose answers are only logged, is not asked).
         let requestID: String? = logging ? "\(epoch)-\(requests.wrappingAdd(1, ordering: .relaxed).newValue)" : nil
-        if reference == nil, let experiment = runningExperiment {
+        if reference == nil, let experiment = router.running {
             return try await answerInExperiment(request, experiment: experiment, requestID: requestID, start: start)
         }
-        let target = try await prepare(reference)
+        let target = try await resolver.prepare(reference)
         let batch = try await checked(request, for: target)
         let probabilities = try await score(batch.customers, on: target, arm: target.arm, start: start)
         log(batch, probabilities, target: target, arm: target.arm, requestID: requestID, experiment: nil, start: start)
@@ -198,7 +178,7 @@ final class ModelServing: Sendable {
     private func answerInExperiment(
         _ request: CustomerRequest, experiment: ExperimentInfo, requestID: String?, start: ContinuousClock.Instant
     ) async throws -> Answers {
-        let champion = try await prepare(nil)
+        let champion = try await resolver.prepare(nil)
         let challengerReference = "\(experiment.model)@\(experiment.challengerVersion)"
         let championAnswerer = BatchAnswerer(model: champion.version.ref, arm: .champion)
         if experiment.mode == .shadow {
@@ -211,7 +191,7 @@ final class ModelServing: Sendable {
                 shadows.submit {
                     let shadowStart = ContinuousClock.now
                     do {
-                        let challenger = try await self.prepare(challengerReference)
+                        let challenger = try await self.resolver.prepare(challengerReference)
                         let shadowBatch = try await self.checked(request, for: challenger)
                         let shadow = try await self.score(shadowBatch.customers, on: challenger, arm: .shadow, start: shadowStart)
                         self.log(shadowBatch, shadow, target: challenger, arm: .shadow, requestID: requestID, experiment: experiment.id, start: shadowStart)
@@ -226,16 +206,8 @@ final class ModelServing: Sendable {
         }
         // A/B: a sticky share of customers, by hash of the experiment and customer ids; each arm
         // checks its customers against its own schema.
-        var championRows: [Int] = []
-        var challengerRows: [Int] = []
-        for (index, id) in request.ids(champion.validator).enumerated() {
-            if Self.bucket(experiment: experiment.id, customer: id) < experiment.share {
-                challengerRows.append(index)
-            } else {
-                championRows.append(index)
-            }
-        }
-        let challenger = challengerRows.isEmpty ? nil : try await prepare(challengerReference)
+        let (championRows, challengerRows) = ExperimentRouter.split(request.ids(champion.validator), in: experiment)
+        let challenger = challengerRows.isEmpty ? nil : try await resolver.prepare(challengerReference)
         let championBatch = try await checked(request, rows: championRows, for: champion)
         var challengerBatch: CheckedBatch?
         if let challenger { challengerBatch = try await checked(request, rows: challengerRows, for: challenger) }
@@ -285,19 +257,19 @@ final class ModelServing: Sendable {
         await shadows.settle(within: predictTimeout)
     }
 
-    /// Where a customer falls in [0, 1) for an experiment: FNV-1a of "experiment:customer".
+    /// Where a customer falls in [0, 1) for an experiment (``ExperimentRouter/bucket(experiment:customer:)``).
     static func bucket(experiment: Int, customer: String) -> Double {
-        bucket(key: "\(experiment):\(customer)")
+        ExperimentRouter.bucket(experiment: experiment, customer: customer)
     }
 
-    /// Where a key falls in [0, 1), the same on every host (``StableHash``).
+    /// Where a key falls in [0, 1), the same on every host (``ExperimentRouter/bucket(key:)``).
     static func bucket(key: String) -> Double {
-        StableHash.fraction(key)
+        ExperimentRouter.bucket(key: key)
     }
 
     /// Scores through the model's batcher (or directly), measuring the call.
     private func score(_ customers: CheckedCustomers, on target: Target, arm: Arm, start: ContinuousClock.Instant) async throws -> [Double] {
-        do {
+        try await measured(target.version.ref, arm: arm, customers: customers.count, since: start) {
             let probabilities: [Double]
             if target.parts.isEmpty {
                 probabilities = try await rawScores(customers, part: target.part, ref: target.version.ref)
@@ -306,10 +278,21 @@ final class ModelServing: Sendable {
             }
             var checkedProbabilities = try checked(probabilities, count: customers.count, kind: target.version.kind)
             if let calibrator = target.calibrator { checkedProbabilities = calibrator.apply(checkedProbabilities) }
-            metrics.record(model: target.version.ref, arm: arm, customers: customers.count, latency: ContinuousClock.now - start, failed: false)
             return checkedProbabilities
+        }
+    }
+
+    /// Runs `call` (a plugin call for `customers` customers on `model`), recording its latency
+    /// since `start` and whether it failed in the serving metrics.
+    private func measured<Answer>(
+        _ model: ModelRef, arm: Arm, customers: Int, since start: ContinuousClock.Instant, _ call: () async throws -> Answer
+    ) async throws -> Answer {
+        do {
+            let answer = try await call()
+            metrics.record(model: model, arm: arm, customers: customers, latency: ContinuousClock.now - start, failed: false)
+            return answer
         } catch {
-            metrics.record(model: target.version.ref, arm: arm, customers: customers.count, latency: ContinuousClock.now - start, failed: true)
+            metrics.record(model: model, arm: arm, customers: customers, latency: ContinuousClock.now - start, failed: true)
             throw error
         }
     }
@@ -324,7 +307,7 @@ final class ModelServing: Sendable {
         } else {
             probabilities = try await part.plugin.call(
                 PluginMethod.Predict.self, customers.predictParams(handle: part.handle, columnar: part.plugin.supports("columnar")),
-                over: part.connection, timeout: predictTimeout
+                over: try await part.connection(), timeout: predictTimeout
             ).probabilities
         }
         return try checked(probabilities, count: customers.count, kind: part.plugin.kind)
@@ -353,13 +336,10 @@ final class ModelServing: Sendable {
         let created = PredictBatcher(
             window: batching.window, maximumRows: batching.maximumRows, observer: metrics.batchObserver(model: ref)
         ) { (customers: CheckedCustomers) in
-            // The current connection each time (a restarted plugin has a new one), read without
-            // a hop onto the plugin's actor while the model is loaded.
-            let connection: RPCConnection
-            if let loaded = plugin.connectionIfLoaded(handle) { connection = loaded } else { connection = try await plugin.readyConnection() }
-            return try await plugin.call(
+            // The current connection each time: a restarted plugin has a new one.
+            try await plugin.call(
                 PluginMethod.Predict.self, customers.predictParams(handle: handle, columnar: plugin.supports("columnar")),
-                over: connection, timeout: timeout
+                over: try await plugin.connection(for: handle), timeout: timeout
             ).probabilities
         }
         return batchers.withLock { batchers in
@@ -395,24 +375,21 @@ final class ModelServing: Sendable {
         let start = ContinuousClock.now
         if let top, top < 0 { throw RPCError.invalidParams(field: "top", "must be 0 or more, got \(top)") }
         try Self.checkCount(customers)
-        let target = try await prepare(reference)
+        let target = try await resolver.prepare(reference)
         let batch = try await checked(.records(customers), for: target)
         let records = batch.customers.records
-        let result: PluginExplainResult
-        do {
+        let result = try await measured(target.version.ref, arm: target.arm, customers: records.count, since: start) {
+            let result: PluginExplainResult
             if target.parts.isEmpty {
                 result = try await target.part.plugin.call(
                     PluginMethod.Explain.self, PluginExplainParams(model: target.part.handle, customers: records, top: top ?? 10),
-                    over: target.part.connection, timeout: predictTimeout)
+                    over: try await target.part.connection(), timeout: predictTimeout)
             } else {
                 result = try await blendExplanations(records, parts: target.parts, top: top ?? 10)
             }
             _ = try checked(result.explanations.map(\.churnProbability), count: records.count, kind: target.version.kind)
-        } catch {
-            metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: true)
-            throw error
+            return result
         }
-        metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
         return result.explanations.indices.map { row in
             // Clients read contributions as points of churn probability: a model that explains
             // in log-odds (exact TreeSHAP of boosted trees) is put on that scale first, from its
@@ -434,7 +411,7 @@ final class ModelServing: Sendable {
         let start = ContinuousClock.now
         try Self.checkCount(customers)
         // A bare name means its champion (predict's bare word would be an alias of `churn`).
-        let target = try await prepare(reference.contains("@") ? reference : "\(reference)@\(ModelReference.champion)")
+        let target = try await resolver.prepare(reference.contains("@") ? reference : "\(reference)@\(ModelReference.champion)")
         guard UpliftEvidence(tags: target.version.tags).isUplift else {
             throw RPCError(
                 .notSupported, "\(target.version.ref) is not an uplift model: train one from a campaign (churn campaign uplift CAMPAIGN --data FILE)",
@@ -442,18 +419,14 @@ final class ModelServing: Sendable {
         }
         let batch = try await checked(.records(customers), for: target)
         let records = batch.customers.records
-        let result: PluginUpliftResult
-        do {
-            result = try await target.part.plugin.call(
-                PluginMethod.Uplift.self, PluginPredictParams(model: target.part.handle, customers: records), over: target.part.connection,
-                timeout: predictTimeout)
+        let result = try await measured(target.version.ref, arm: target.arm, customers: records.count, since: start) {
+            let result = try await target.part.plugin.call(
+                PluginMethod.Uplift.self, PluginPredictParams(model: target.part.handle, customers: records),
+                over: try await target.part.connection(), timeout: predictTimeout)
             _ = try checked(result.untreated, count: records.count, kind: target.version.kind)
             _ = try checked(result.treated, count: records.count, kind: target.version.kind)
-        } catch {
-            metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: true)
-            throw error
+            return result
         }
-        metrics.record(model: target.version.ref, arm: target.arm, customers: records.count, latency: ContinuousClock.now - start, failed: false)
         let evidence = UpliftEvidence(tags: target.version.tags)
         return UpliftPredictResult(
             model: target.version.ref, campaign: evidence.campaign, offer: evidence.offer,
@@ -462,33 +435,7 @@ final class ModelServing: Sendable {
             })
     }
 
-    // MARK: Resolution and loading
-
-    /// One loaded model: a version's, or one member of a blend.
-    struct Part: Sendable {
-        let ref: ModelRef
-        let plugin: PluginProcess
-        let connection: RPCConnection
-        let handle: String
-        /// The member's weight in a blend (1 for a version of its own).
-        let weight: Double
-    }
-
-    struct Target {
-        let version: ModelVersionInfo
-        /// The model that answers (for a blend, its first member: use ``parts``).
-        let part: Part
-        /// A blend's members; empty for a version served by one plugin.
-        let parts: [Part]
-        let arm: Arm
-        /// Checks records against the version's dataset schema.
-        let validator: RecordValidator
-        /// What the version reads as history: its panel's months (``CheckedBatch/sources``), the
-        /// derived history, or none.
-        let historySource: HistorySource?
-        /// Applied to the plugin's probabilities (nil for versions trained before calibration).
-        let calibrator: Calibrator?
-    }
+    // MARK: Checking customers
 
     /// Customers checked for one version: as the plugin gets them (records with the months a
     /// panel model reads attached, or a table), each customer's id, and where each one's months
@@ -607,86 +554,6 @@ final class ModelServing: Sendable {
         return CheckedBatch(customers: .records(attached.records), ids: ids, sources: attached.sources, source: nil)
     }
 
-    func prepare(_ reference: String?) async throws -> Target {
-        let parsed: ModelReference
-        if let reference {
-            guard let value = ModelReference(parsing: reference) else {
-                throw RPCError.invalidParams(
-                    field: "model", "\"\(reference)\" is not a model reference: use 3, churn@3, champion or churn@champion")
-            }
-            parsed = value
-        } else {
-            parsed = .champion()
-        }
-        let version = try await resolve(parsed)
-        var parts: [Part] = []
-        let part: Part
-        if version.kind == BlendManifest.kind {
-            parts = try await blendParts(of: version)
-            part = parts[0]
-        } else {
-            part = try await loaded(version, weight: 1)
-        }
-        let arm: Arm =
-            version.aliases.contains(ModelReference.champion)
-            ? .champion : version.aliases.contains(ModelReference.challenger) ? .challenger : .direct
-        let validator = try validator(for: version)
-        return Target(
-            version: version, part: part, parts: parts, arm: arm, validator: validator,
-            historySource: Self.historySource(of: version, schema: validator.schema), calibrator: calibrator(for: version))
-    }
-
-    /// `version` loaded in its plugin (once: later calls find it loaded).
-    private func loaded(_ version: ModelVersionInfo, weight: Double) async throws -> Part {
-        let plugin = try supervisor.plugin(kind: version.kind)
-        let handle = version.ref.description
-        let connection: RPCConnection
-        if let loaded = plugin.connectionIfLoaded(handle) {
-            connection = loaded
-        } else {
-            let path = try await cachedArtifact(of: version)
-            connection = try await plugin.connection(
-                loading: PluginLoadParams(model: handle, artifactPath: path, sha256: version.artifact.sha256))
-        }
-        return Part(ref: version.ref, plugin: plugin, connection: connection, handle: handle, weight: weight)
-    }
-
-    /// A blend's members, each loaded in its plugin. Refused, naming the blend and the member:
-    /// a member whose plugin is not installed, a member version that is gone or whose artifact
-    /// is not the one the blend was built from.
-    private func blendParts(of blend: ModelVersionInfo) async throws -> [Part] {
-        guard let members = blend.members, !members.isEmpty else {
-            throw RPCError(.internalError, "\(blend.ref) is a blend that records no members: train it again (churn train --kind auto)")
-        }
-        var parts: [Part] = []
-        for member in members {
-            let reference = ModelReference(name: blend.name, selector: .version(member.version))
-            let version: ModelVersionInfo
-            do {
-                version = try await resolve(reference)
-            } catch {
-                throw RPCError(
-                    .pluginUnavailable, "\(blend.ref) is a blend of \(reference), which cannot be read: \(error)",
-                    data: ["model": .string(blend.ref.description), "member": .string(reference.description)])
-            }
-            guard version.artifact.sha256 == member.sha256 else {
-                throw RPCError(
-                    .internalError,
-                    "\(blend.ref) was built from an artifact of \(reference) with sha256 \(member.sha256.prefix(12)), but the registry holds \(version.artifact.sha256.prefix(12)): import the blend again with its members",
-                    data: ["model": .string(blend.ref.description), "member": .string(reference.description)])
-            }
-            do {
-                parts.append(try await loaded(version, weight: member.weight))
-            } catch let error as RPCError where error.code == RPCErrorCode.pluginUnavailable.rawValue {
-                throw RPCError(
-                    .pluginUnavailable,
-                    "\(blend.ref) is a blend whose member \(reference) is a \(member.kind) model, and \(error.message)",
-                    data: ["model": .string(blend.ref.description), "member": .string(reference.description), "kind": .string(member.kind)])
-            }
-        }
-        return parts
-    }
-
     /// A blend's explanations: each member explains in parallel; the blend's probability, bias
     /// and per-field contributions are the members' weighted by the blend's weights (so bias +
     /// contributions still sum to the blend's raw probability when every member's do); the
@@ -697,7 +564,7 @@ final class ModelServing: Sendable {
                 group.addTask {
                     let result = try await part.plugin.call(
                         PluginMethod.Explain.self, PluginExplainParams(model: part.handle, customers: records, top: nil),
-                        over: part.connection, timeout: self.predictTimeout)
+                        over: try await part.connection(), timeout: self.predictTimeout)
                     _ = try self.checked(result.explanations.map(\.churnProbability), count: records.count, kind: part.plugin.kind)
                     return (index, result)
                 }
@@ -731,111 +598,6 @@ final class ModelServing: Sendable {
                     attention: monthly?.attention, history: monthly?.history ?? answers[0].explanations[row].history,
                     months: monthly?.months, monthMethod: monthly?.monthMethod)
             })
-    }
-
-    /// What a version reads as history when it is not a panel's months: `derived` for a version
-    /// reading the history derived from tenure and charges, nil for none (and for a panel, whose
-    /// source is per customer). Versions of the first release recorded nothing: their sequence
-    /// models read the derived history.
-    static func historySource(of version: ModelVersionInfo, schema: DatasetSchema) -> HistorySource? {
-        switch version.historySource {
-        case "panel"?: return nil
-        case "derived"?: return .derived
-        case "none"?: return nil
-        default: return version.kind.hasPrefix("lstm") && schema.derivedHistory != nil ? .derived : nil
-        }
-    }
-
-    /// The monthly panel schema months of `model` are checked against: its champion's, else
-    /// its newest version's that reads a panel.
-    func panelSchema(of model: String) async throws -> PanelSchema {
-        if let champion = try? await resolve(.champion(of: model)), let panel = try validator(for: champion).schema.history {
-            return panel
-        }
-        for listed in try await registry.list(name: model).sorted(by: { $0.version > $1.version }) {
-            let version = try await resolve(ModelReference(name: model, selector: .version(listed.version)))
-            if let panel = try validator(for: version).schema.history { return panel }
-        }
-        throw RPCError.invalidParams(
-            field: "model",
-            "\(model) has no version that reads a monthly panel, so there is no panel schema to check months against: train one with a history file first (churn train --history panel.csv)")
-    }
-
-    /// The calibrator a version serves with, decoded once per version.
-    func calibrator(for version: ModelVersionInfo) -> Calibrator? {
-        if let cached = calibrators.withLock({ $0[version.ref] }) { return cached }
-        let calibrator = version.calibration.flatMap { try? JSONValueDecoder.decode(CalibrationRecord.self, from: $0) }?.calibrator
-        calibrators.withLock { $0[version.ref] = .some(calibrator) }
-        return calibrator
-    }
-
-    /// The record validator of a version's dataset schema, built once per version.
-    func validator(for version: ModelVersionInfo) throws -> RecordValidator {
-        if let cached = validators.withLock({ $0[version.ref] }) { return cached }
-        let schema: DatasetSchema
-        if let json = version.datasetSchema {
-            do {
-                schema = try DatasetSchema.decode(json, source: "\(version.ref)")
-            } catch {
-                throw RPCError(.internalError, "the dataset schema of \(version.ref) is unreadable: \(error)")
-            }
-        } else {
-            schema = BuiltInSchemas.kaggle  // versions of the first release read the Kaggle telco fields
-        }
-        let validator = RecordValidator(schema: schema)
-        validators.withLock { $0[version.ref] = validator }
-        return validator
-    }
-
-    /// The version a reference names, from the cache when it was resolved before.
-    func resolve(_ reference: ModelReference) async throws -> ModelVersionInfo {
-        if let hit = resolved.withLock({ $0[reference] }) { return hit }
-        let version: ModelVersionInfo
-        do {
-            version = try await registry.resolve(reference)
-        } catch {
-            // A shared registry that cannot be reached: keep serving what this reference last
-            // named (the champion this host has loaded) until it answers again. It is cached as
-            // resolved, so later requests do not each wait for the registry's timeout; the
-            // registry watcher forgets it when it sees a change once the registry answers.
-            guard Self.isUnreachable(error), let known = lastKnown(reference) else { throw error }
-            resolved.withLock { $0[reference] = known }
-            return known
-        }
-        remember(version, as: reference)
-        return version
-    }
-
-    private static func isUnreachable(_ error: any Error) -> Bool {
-        if case .unavailable? = error as? RegistryError { return true }
-        return false
-    }
-
-    private func lastKnown(_ reference: ModelReference) -> ModelVersionInfo? {
-        lastResolved.withLock { $0[reference] }
-    }
-
-    private func remember(_ version: ModelVersionInfo, as reference: ModelReference) {
-        resolved.withLock { $0[reference] = version }
-        lastResolved.withLock { $0[reference] = version }
-    }
-
-    /// The artifact as a file the plugin can read, written once per sha256.
-    private func cachedArtifact(of version: ModelVersionInfo) async throws -> String {
-        let path = (artifactCache as NSString).appendingPathComponent("\(version.artifact.sha256).artifact")
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            (attributes[.size] as? Int) == version.artifact.rawBytes
-        {
-            return path
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: artifactCache, withIntermediateDirectories: true)
-        } catch {
-            throw RPCError(.fileError, "cannot create the artifact cache at \(artifactCache): \(error.localizedDescription)")
-        }
-        // Inflated and checked piece by piece on the registry's thread, straight into the file.
-        try await registry.writeArtifact(of: version.ref, to: path)
-        return path
     }
 
     // MARK: Checks

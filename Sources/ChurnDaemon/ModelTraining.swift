@@ -56,7 +56,7 @@ struct ModelTraining: Sendable {
             throw RPCError.invalidParams(field: "validation_fraction", "must be between 0.05 and 0.5, got \(validationFraction)")
         }
         let tuning = try TuningRequest(params)
-        let plugins = try await tuning?.plugins(serving.supervisor, kind: params.kind) ?? [serving.supervisor.plugin(kind: params.kind)]
+        let plugins = try await tuning?.plugins(serving.resolver.supervisor, kind: params.kind) ?? [serving.resolver.supervisor.plugin(kind: params.kind)]
         let seed = params.seed ?? 0
         let progress = { (stage: String, step: Int, total: Int?, message: String) in
             await context.progress(stage: stage, step: step, total: total, message: message)
@@ -90,19 +90,19 @@ struct ModelTraining: Sendable {
         let version: ModelVersionInfo
         switch choice {
         case .single(let kind, let chosen):
-            let plugin = try serving.supervisor.plugin(kind: kind)
+            let plugin = try serving.resolver.supervisor.plugin(kind: kind)
             let fitted = try await fit(plugin, params: chosen, prepared: prepared, seed: seed, artifactPath: prepared.artifactPath, context: context)
             var registration = try await describe(
                 fitted, kind: plugin.kind, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
                 context: context)
             registration.leaderboard = leaderboard
-            version = try await serving.registry.register(registration, stored: fitted.artifact, user: user)
+            version = try await serving.resolver.registry.register(registration, stored: fitted.artifact, user: user)
         case .blend(let members):
             version = try await registerBlend(
                 members, leaderboard: leaderboard, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
                 user: user, context: context)
         }
-        serving.invalidate()
+        serving.resolver.invalidate()
         Self.removeRun(of: prepared.artifactPath)
         await progress("register", 1, 1, "registered \(version.ref)")
         if let panel = prepared.panel {

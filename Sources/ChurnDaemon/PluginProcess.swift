@@ -215,6 +215,19 @@ public actor PluginProcess {
         serving.withLock { $0 = ready ? (connection, loaded) : (nil, []) }
     }
 
+    /// The connection to send model `handle`'s calls over: the one place that decides it. While
+    /// the model is loaded in the running process, its connection, read without a hop onto this
+    /// actor; after a restart, the new process's, with the model loaded in it again.
+    nonisolated func connection(for handle: String) async throws -> RPCConnection {
+        if let loaded = connectionIfLoaded(handle) { return loaded }
+        return try await reloadedConnection(for: handle)
+    }
+
+    private func reloadedConnection(for handle: String) async throws -> RPCConnection {
+        if let params = wanted[handle] { return try await connection(loading: params) }
+        return try await readyConnection()
+    }
+
     /// The connection, with the model `params.model` loaded in the current process.
     func connection(loading params: PluginLoadParams) async throws -> RPCConnection {
         wanted[params.model] = params

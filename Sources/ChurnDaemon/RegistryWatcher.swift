@@ -19,7 +19,7 @@ struct RegistryWatcher: Service {
     static let wakeCheck: Duration = .milliseconds(20)
 
     func run() async {
-        let location = serving.registry.location
+        let location = serving.resolver.registry.location
         guard location.isShared else {
             // One host: nothing to follow; a service that returned early would stop the group.
             try? await gracefulShutdown()
@@ -35,7 +35,7 @@ struct RegistryWatcher: Service {
 
     /// Polls, or looks at once when notified, until cancelled.
     private func follow(notified: borrowing Atomic<Bool>) async {
-        var token = try? await serving.registry.changeToken()
+        var token = try? await serving.resolver.registry.changeToken()
         var sincePoll: Duration = .zero
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.wakeCheck)
@@ -44,7 +44,7 @@ struct RegistryWatcher: Service {
             guard woken || sincePoll >= interval else { continue }
             sincePoll = .zero
             do {
-                let now = try await serving.registry.changeToken()
+                let now = try await serving.resolver.registry.changeToken()
                 guard now != token else { continue }
                 token = now
                 await serving.followRegistryChange()
