@@ -43,12 +43,6 @@ public struct JSONReader {
         return name
     }
 
-    /// Any value, as a tree.
-    public mutating func value() -> JSONValue? {
-        parser.skipWhitespace()
-        return try? parser.parseValue(depth: 0)
-    }
-
     /// A scalar (string, number, boolean or null) as a leaf of a tree; nil for an array, an
     /// object or bad input.
     public mutating func scalarValue() -> JSONValue? {

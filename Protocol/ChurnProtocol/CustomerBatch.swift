@@ -303,6 +303,9 @@ extension BatchColumn {
 
     var jsonValue: JSONValue {
         switch self {
+        case .dictionary(let values, let codes) where codes.count < values.count:
+            // As ``writeJSON(into:)`` writes it: fewer rows than values go as the rows' values.
+            .array(codes.map { .string(values[Int($0)]) })
         case .dictionary(let values, let codes):
             .object(["values": .array(values.map(JSONValue.string)), "codes": .array(codes.map { .number(Double($0)) })])
         default:

@@ -299,8 +299,7 @@ extension RPCMethodTable {
             return isNotification ? nil : RPCFrames.error(id: id, .methodNotFound(method))
         }
         if dispatch.refuses(method) {
-            return isNotification
-                ? nil : RPCFrames.error(id: id, RPCError(.shuttingDown, "shutting down: \(method) is refused while the server drains; retry on a running server"))
+            return isNotification ? nil : RPCFrames.error(id: id, .refusedWhileDraining(method))
         }
         // The role comes before the params: a caller without it learns nothing about them.
         if let authorize, let refusal = authorize(method, dispatch.peer) {
@@ -335,9 +334,7 @@ extension RPCMethodTable {
     /// order as the ordinary path, which has already found the envelope well formed.
     private func respond(to request: DirectRequest, dispatch: RPCDispatch) async -> ByteBuffer? {
         if dispatch.refuses(request.method) {
-            return RPCFrames.error(
-                id: request.id,
-                RPCError(.shuttingDown, "shutting down: \(request.method) is refused while the server drains; retry on a running server"))
+            return RPCFrames.error(id: request.id, .refusedWhileDraining(request.method))
         }
         if let authorize, let refusal = authorize(request.method, dispatch.peer) {
             return RPCFrames.error(id: request.id, refusal)
@@ -353,6 +350,13 @@ extension RPCMethodTable {
 
     static func errorFrame(id: RPCID?, _ error: RPCError) -> ByteBuffer {
         RPCFrames.error(id: id, error)
+    }
+}
+
+extension RPCError {
+    /// A request for `method` that arrived while the server drains.
+    static func refusedWhileDraining(_ method: String) -> RPCError {
+        RPCError(.shuttingDown, "shutting down: \(method) is refused while the server drains; retry on a running server")
     }
 }
 

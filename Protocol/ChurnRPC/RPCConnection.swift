@@ -91,9 +91,11 @@ public final class RPCConnection: Sendable {
         }
         let channel = self.channel
         let completion = CallCompletion()
-        var readResult: (@Sendable (inout JSONReader) -> (any Sendable)?)?
+        let readResult: (@Sendable (inout JSONReader) -> (any Sendable)?)?
         if let direct = M.Result.self as? any JSONDirectReading.Type {
             readResult = { reader in direct.read(from: &reader) }
+        } else {
+            readResult = nil
         }
         let result = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CallResult, any Error>) in

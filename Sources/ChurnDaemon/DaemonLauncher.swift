@@ -31,6 +31,9 @@ public struct DaemonSettings: Sendable {
     public var pluginPaths: [String] = []
     public var maximumFramePayload: Int?
     public var logLevel: Logger.Level?
+    /// A log level the environment or the file names that is not one, with where it came from:
+    /// refused only if no higher source gives a level.
+    var unreadLogLevel: (text: String, source: String)?
     public var batching: Bool?
     public var batchWindowMilliseconds: Double?
     /// The most customers per plugin call.
@@ -54,9 +57,10 @@ public struct DaemonSettings: Sendable {
 
     /// The settings the environment gives: `CHURN_SOCKET`, `CHURN_LOG_LEVEL`,
     /// `CHURN_PLUGIN_PATH` (folders separated by `:`) and `CHURN_REGISTRY`.
-    public init(environment: [String: String]) throws(DaemonSettingsError) {
-        socket = environment["CHURN_SOCKET"]
-        if let text = environment["CHURN_LOG_LEVEL"] { logLevel = try Self.logLevel(text, from: "CHURN_LOG_LEVEL") }
+    public init(environment: [String: String]) {
+        // An empty variable is no setting (clients read CHURN_SOCKET the same way).
+        socket = environment["CHURN_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+        if let text = environment["CHURN_LOG_LEVEL"] { setLogLevel(text, from: "CHURN_LOG_LEVEL") }
         if let paths = environment["CHURN_PLUGIN_PATH"], !paths.isEmpty { pluginPaths = paths.split(separator: ":").map(String.init) }
         registry = environment["CHURN_REGISTRY"]
     }
@@ -72,6 +76,7 @@ public struct DaemonSettings: Sendable {
         merged.pluginPaths = pluginPaths + lower.pluginPaths
         merged.maximumFramePayload = maximumFramePayload ?? lower.maximumFramePayload
         merged.logLevel = logLevel ?? lower.logLevel
+        merged.unreadLogLevel = logLevel != nil ? nil : unreadLogLevel ?? (lower.logLevel != nil ? nil : lower.unreadLogLevel)
         merged.batching = batching ?? lower.batching
         merged.batchWindowMilliseconds = batchWindowMilliseconds ?? lower.batchWindowMilliseconds
         merged.maximumBatch = maximumBatch ?? lower.maximumBatch
@@ -90,6 +95,10 @@ public struct DaemonSettings: Sendable {
     /// Checks the values given against their ranges, naming the setting as a flag and as a
     /// config file member; the one place each rule is written.
     public func checkValues() throws(DaemonSettingsError) {
+        if logLevel == nil, let (text, source) = unreadLogLevel {
+            throw DaemonSettingsError(
+                description: "log level \"\(text)\" (\(source)) is not one of trace, debug, info, notice, warning, error, critical")
+        }
         if let maximumFramePayload, maximumFramePayload < 1024 {
             throw DaemonSettingsError(
                 description: "max frame of \(maximumFramePayload) bytes is too small: use at least 1024 (--max-frame, max_frame_bytes)")
@@ -105,11 +114,13 @@ public struct DaemonSettings: Sendable {
         if let maximumBatch, !(1...100_000).contains(maximumBatch) {
             throw DaemonSettingsError(description: "max_batch of \(maximumBatch) is outside 1...100000")
         }
-        if let predictTimeoutSeconds, !(predictTimeoutSeconds > 0 && predictTimeoutSeconds <= 3600) {
-            throw DaemonSettingsError(description: "predict_timeout_seconds of \(predictTimeoutSeconds) is outside (0, 3600]")
+        // Seconds become whole milliseconds: a day at most (more would not be a timeout, and a
+        // huge value would not fit).
+        if let predictTimeoutSeconds, !(predictTimeoutSeconds > 0 && predictTimeoutSeconds <= 86_400) {
+            throw DaemonSettingsError(description: "predict_timeout_seconds of \(predictTimeoutSeconds) is outside (0, 86400]")
         }
-        if let healthCheckIntervalSeconds, !(healthCheckIntervalSeconds > 0 && healthCheckIntervalSeconds <= 3600) {
-            throw DaemonSettingsError(description: "health_check_interval_seconds of \(healthCheckIntervalSeconds) is outside (0, 3600]")
+        if let healthCheckIntervalSeconds, !(healthCheckIntervalSeconds > 0 && healthCheckIntervalSeconds <= 86_400) {
+            throw DaemonSettingsError(description: "health_check_interval_seconds of \(healthCheckIntervalSeconds) is outside (0, 86400]")
         }
         if let registryPollMilliseconds, !(50...60_000).contains(registryPollMilliseconds) {
             throw DaemonSettingsError(
@@ -117,13 +128,14 @@ public struct DaemonSettings: Sendable {
         }
     }
 
-    /// A log level named by `text`, or an error naming where it came from.
-    static func logLevel(_ text: String, from source: String) throws(DaemonSettingsError) -> Logger.Level {
-        guard let level = Logger.Level(rawValue: text) else {
-            throw DaemonSettingsError(
-                description: "log level \"\(text)\" (\(source)) is not one of trace, debug, info, notice, warning, error, critical")
+    /// The log level `text` names, or (when it names none) the text and its source, refused by
+    /// ``checkValues()`` unless a higher source gives a level.
+    mutating func setLogLevel(_ text: String, from source: String) {
+        if let level = Logger.Level(rawValue: text) {
+            logLevel = level
+        } else {
+            unreadLogLevel = (text, source)
         }
-        return level
     }
 }
 
@@ -169,7 +181,7 @@ extension DaemonSettings: Decodable {
         socketMode = try file.decodeIfPresent(String.self, forKey: .socketMode)
         pluginPaths = try file.decodeIfPresent([String].self, forKey: .pluginPaths) ?? []
         maximumFramePayload = try file.decodeIfPresent(Int.self, forKey: .maximumFramePayload)
-        logLevel = try file.decodeIfPresent(String.self, forKey: .logLevel).map { text throws in try Self.logLevel(text, from: "log_level") }
+        if let text = try file.decodeIfPresent(String.self, forKey: .logLevel) { setLogLevel(text, from: "log_level") }
         batching = try file.decodeIfPresent(Bool.self, forKey: .batching)
         batchWindowMilliseconds = try file.decodeIfPresent(Double.self, forKey: .batchWindowMilliseconds)
         maximumBatch = try file.decodeIfPresent(Int.self, forKey: .maximumBatch)
@@ -218,7 +230,7 @@ public enum DaemonLauncher {
         let home = ChurnLocations.home(flag: flags.home, environment: environment)
         let configPath = flags.configFile ?? (home as NSString).appendingPathComponent("churnd.json")
         let file = try DaemonSettings.file(at: configPath, named: flags.configFile != nil)
-        let settings = flags.over(try DaemonSettings(environment: environment)).over(file)
+        let settings = flags.over(DaemonSettings(environment: environment)).over(file)
         try settings.checkValues()
 
         let socket = ChurnLocations.socket(flag: settings.socket, home: home, environment: environment)
@@ -259,7 +271,7 @@ public enum DaemonLauncher {
             do {
                 configuration.registry = try RegistryLocation(parsing: registry)
             } catch {
-                throw DaemonSettingsError(description: "--registry: \(error)")
+                throw DaemonSettingsError(description: "registry \(registry): \(error)")
             }
         }
         if let poll = settings.registryPollMilliseconds { configuration.registryPoll = .milliseconds(poll) }

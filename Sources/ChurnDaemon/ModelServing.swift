@@ -481,7 +481,8 @@ final class ModelServing: Sendable {
             tables.reserveCapacity(parts.count)
             var idField: String?
             for part in parts {
-                guard case .table(let table, let field) = part, idField == nil || idField == field else {
+                guard case .table(let table, let field) = part, idField == nil || (idField == field && table.layout == tables[0].layout)
+                else {
                     return .records(parts.flatMap(\.records))
                 }
                 tables.append(table)

@@ -124,6 +124,28 @@ struct DaemonSettingsTests {
         }
     }
 
+    @Test func aBadLogLevelIsRefusedNamingItsSourceUnlessAHigherSourceGivesOne() throws {
+        var flags = DaemonSettings()
+        flags.home = try home(config: #"{"log_level": "loud"}"#)
+        #expect {
+            try resolve(flags, environment: ["CHURN_LOG_LEVEL": "verbose"])
+        } throws: { error in
+            "\(error)".contains("verbose") && "\(error)".contains("CHURN_LOG_LEVEL")
+        }
+        // A good level from the environment covers the file's bad one, a flag covers both.
+        #expect(try resolve(flags, environment: ["CHURN_LOG_LEVEL": "debug"]).1 == .debug)
+        flags.logLevel = .error
+        #expect(try resolve(flags, environment: ["CHURN_LOG_LEVEL": "verbose"]).1 == .error)
+    }
+
+    @Test func anEmptyEnvironmentVariableIsNoSetting() throws {
+        var flags = DaemonSettings()
+        flags.home = try home(config: Self.file)
+        let (configuration, _) = try resolve(flags, environment: ["CHURN_SOCKET": "", "CHURN_PLUGIN_PATH": ""])
+        #expect(configuration.socketPath == "/tmp/from-file.sock")
+        #expect(configuration.pluginSearchPaths == ["/file/plugins"])
+    }
+
     @Test func aConfigFileNamedButMissingIsRefused() throws {
         var flags = DaemonSettings()
         flags.home = try home(config: nil)

@@ -88,7 +88,8 @@ extension RecordValidator {
             switch column[row] {
             case .string(let text):
                 let id = text.trimmingSpaces
-                if !id.isEmpty { return id }
+                // Blank: "" as for a record (``id(of:index:)``), refused where ids are required.
+                if !id.isEmpty || !requiresID { return id }
             case .number(let number):
                 return FieldValue.number(number).text ?? ""
             default:
