@@ -19,39 +19,60 @@ struct FieldReader {
         case problem(String)
     }
 
-    let column: SchemaColumn
+    /// What never changes after the reader is built, shared by its copies (a request's copy of
+    /// the readers then costs one reference per field, not a copy of every rule).
+    private final class Rules: Sendable {
+        let column: SchemaColumn
+        /// The column's type as a closed enum, so the per-cell dispatch compares no strings.
+        let kind: Kind
+        let minimum: Double
+        let maximum: Double
+        let integer: Bool
+        /// Categorical without a map, few values: compared byte by byte, no hashing.
+        let smallValues: [[UInt8]]?
+        let trueTokens: [[UInt8]]
+        let falseTokens: [[UInt8]]
+
+        init(column: SchemaColumn, smallValues: [[UInt8]]?) {
+            self.column = column
+            kind =
+                switch column.type {
+                case .categorical: .categorical
+                case .boolean: .boolean
+                case .date: .date
+                default: .numeric
+                }
+            minimum = column.minimum ?? -.infinity
+            maximum = column.maximum ?? .infinity
+            integer = column.integer
+            self.smallValues = smallValues
+            trueTokens = (column.trueValues ?? SchemaColumn.defaultTrue).map { Array($0.lowercased().utf8) }
+            falseTokens = (column.falseValues ?? SchemaColumn.defaultFalse).map { Array($0.lowercased().utf8) }
+        }
+    }
+
+    private let rules: Rules
     /// Its place among the table's categorical or number columns.
     let index: Int
-    /// The column's type as a closed enum, so the per-cell dispatch compares no strings.
-    private let kind: Kind
-    private let minimum: Double
-    private let maximum: Double
-    private let integer: Bool
-
-    private enum Kind { case numeric, categorical, boolean, date }
     /// Categorical: canonical values in code order.
     private(set) var vocabulary: [String]
     /// Categorical: value bytes (canonical and mapped) → code.
     private var lookup: [[UInt8]: UInt32]
-    /// Categorical without a map, few values: compared byte by byte, no hashing.
-    private var smallValues: [[UInt8]]?
-    private let trueTokens: [[UInt8]]
-    private let falseTokens: [[UInt8]]
+
+    private enum Kind { case numeric, categorical, boolean, date }
+
+    var column: SchemaColumn { rules.column }
+    private var kind: Kind { rules.kind }
+    private var minimum: Double { rules.minimum }
+    private var maximum: Double { rules.maximum }
+    private var integer: Bool { rules.integer }
+    private var smallValues: [[UInt8]]? { rules.smallValues }
+    private var trueTokens: [[UInt8]] { rules.trueTokens }
+    private var falseTokens: [[UInt8]] { rules.falseTokens }
 
     init(column: SchemaColumn, index: Int) {
-        self.column = column
         self.index = index
-        kind =
-            switch column.type {
-            case .categorical: .categorical
-            case .boolean: .boolean
-            case .date: .date
-            default: .numeric
-            }
-        minimum = column.minimum ?? -.infinity
-        maximum = column.maximum ?? .infinity
-        integer = column.integer
-        vocabulary = column.values ?? []
+        var vocabulary = column.values ?? []
         var lookup: [[UInt8]: UInt32] = [:]
         for (code, value) in vocabulary.enumerated() { lookup[Array(value.utf8)] = UInt32(code) }
         for (from, to) in column.map ?? [:] {
@@ -63,10 +84,11 @@ struct FieldReader {
                 lookup[Array(to.utf8)] = UInt32(vocabulary.count - 1)
             }
         }
+        self.vocabulary = vocabulary
         self.lookup = lookup
-        smallValues = column.map == nil && !column.open && vocabulary.count <= 8 ? vocabulary.map { Array($0.utf8) } : nil
-        trueTokens = (column.trueValues ?? SchemaColumn.defaultTrue).map { Array($0.lowercased().utf8) }
-        falseTokens = (column.falseValues ?? SchemaColumn.defaultFalse).map { Array($0.lowercased().utf8) }
+        rules = Rules(
+            column: column,
+            smallValues: column.map == nil && !column.open && vocabulary.count <= 8 ? vocabulary.map { Array($0.utf8) } : nil)
     }
 
     // MARK: Cells
