@@ -42,7 +42,7 @@ extension ModelTraining {
         let folder = (prepared.artifactPath as NSString).deletingLastPathComponent
         var fitted: [(member: (kind: String, params: [String: JSONValue], weight: Double), fit: Fitted)] = []
         for (index, member) in members.enumerated() {
-            let plugin = try serving.resolver.supervisor.plugin(kind: member.kind)
+            let plugin = try resolver.supervisor.plugin(kind: member.kind)
             let artifactPath = (folder as NSString).appendingPathComponent("member-\(index + 1).artifact")
             fitted.append((member, try await fit(plugin, params: member.params, prepared: prepared, seed: seed, artifactPath: artifactPath, context: context)))
         }
@@ -73,7 +73,7 @@ extension ModelTraining {
         registration.leaderboard = leaderboard
         let blendTemplate = registration
         let parts = fitted.map { (kind: $0.member.kind, weight: $0.member.weight, sha256: $0.fit.artifact.sha256) }
-        let registered = try await serving.resolver.registry.registerBlend(
+        let registered = try await resolver.registry.registerBlend(
             members: memberRegistrations,
             blend: { versions in
                 var registration = blendTemplate

@@ -64,7 +64,7 @@ public final class ChurnDaemon: Service {
         let methods = DaemonHandlers(
             daemon: state, serving: serving, resolver: resolver, router: router,
             training: ModelTraining(
-                serving: serving, runsDirectory: (configuration.home as NSString).appendingPathComponent("runs"),
+                resolver: resolver, history: history, runsDirectory: (configuration.home as NSString).appendingPathComponent("runs"),
                 files: try ClientFiles(
                     folder: (configuration.home as NSString).appendingPathComponent("transfers"),
                     dataRoots: configuration.dataRoots, exportRoots: configuration.exportRoots),

@@ -12,7 +12,10 @@ import NIOPosix
 /// on the rest (with its own validation split), evaluates the artifact on the held-back rows
 /// itself (so every kind is judged the same way), and registers the version with its schema.
 struct ModelTraining: Sendable {
-    let serving: ModelServing
+    /// Plugins, the registry and the resolved versions' caches (invalidated after a registration).
+    let resolver: ModelResolver
+    /// Customers' months, stored when a training file comes with a monthly panel.
+    let history: CustomerHistory
     let runsDirectory: String
     /// Checks the files a request names (uploads, or paths under the data roots).
     let files: ClientFiles
@@ -56,7 +59,7 @@ struct ModelTraining: Sendable {
             throw RPCError.invalidParams(field: "validation_fraction", "must be between 0.05 and 0.5, got \(validationFraction)")
         }
         let tuning = try TuningRequest(params)
-        let plugins = try await tuning?.plugins(serving.resolver.supervisor, kind: params.kind) ?? [serving.resolver.supervisor.plugin(kind: params.kind)]
+        let plugins = try await tuning?.plugins(resolver.supervisor, kind: params.kind) ?? [resolver.supervisor.plugin(kind: params.kind)]
         let seed = params.seed ?? 0
         let progress = { (stage: String, step: Int, total: Int?, message: String) in
             await context.progress(stage: stage, step: step, total: total, message: message)
@@ -90,25 +93,25 @@ struct ModelTraining: Sendable {
         let version: ModelVersionInfo
         switch choice {
         case .single(let kind, let chosen):
-            let plugin = try serving.resolver.supervisor.plugin(kind: kind)
+            let plugin = try resolver.supervisor.plugin(kind: kind)
             let fitted = try await fit(plugin, params: chosen, prepared: prepared, seed: seed, artifactPath: prepared.artifactPath, context: context)
             var registration = try await describe(
                 fitted, kind: plugin.kind, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
                 context: context)
             registration.leaderboard = leaderboard
-            version = try await serving.resolver.registry.register(registration, stored: fitted.artifact, user: user)
+            version = try await resolver.registry.register(registration, stored: fitted.artifact, user: user)
         case .blend(let members):
             version = try await registerBlend(
                 members, leaderboard: leaderboard, prepared: prepared, name: name, seed: seed, params: params, shownData: shownData,
                 user: user, context: context)
         }
-        serving.resolver.invalidate()
+        resolver.invalidate()
         Self.removeRun(of: prepared.artifactPath)
         await progress("register", 1, 1, "registered \(version.ref)")
         if let panel = prepared.panel {
             // The training panel's months become the model's stored history, so the customers it
             // knows are scored on their months without sending them.
-            let stored = try await serving.history.importPanel(panel, model: name)
+            let stored = try await history.importPanel(panel, model: name)
             await progress(
                 "history", 1, 1,
                 "stored the panel's months for \(name): \(stored.appended) new, \(stored.replaced) corrected, \(stored.unchanged) unchanged")

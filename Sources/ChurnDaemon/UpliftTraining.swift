@@ -36,7 +36,7 @@ extension ModelTraining {
         guard (0.1...0.5).contains(holdout) else {
             throw RPCError.invalidParams(field: "holdout", "must be between 0.1 and 0.5, got \(holdout)")
         }
-        let registry = serving.resolver.registry
+        let registry = resolver.registry
         let campaign = try await registry.campaign(params.campaign)
         let name = params.name ?? "\(campaign.model)-uplift"
         guard ModelReference.isValidName(name) else {
@@ -47,9 +47,9 @@ extension ModelTraining {
                 field: "name", "\(name) is the campaign's churn model: an uplift model needs a name of its own (default \(name)-uplift)")
         }
         let riskModel = try await registry.resolve(.champion(of: campaign.model))
-        let schema = try serving.resolver.validator(for: riskModel).schema
+        let schema = try resolver.validator(for: riskModel).schema
         let members = try await registry.campaignMembers(params.campaign)
-        let plugin = try serving.resolver.supervisor.plugin(kind: Self.upliftKind)
+        let plugin = try resolver.supervisor.plugin(kind: Self.upliftKind)
         let connection = try await plugin.readyConnection()
         let seed = params.seed ?? 0
         let progress = { (stage: String, step: Int, total: Int?, message: String) in
@@ -90,7 +90,7 @@ extension ModelTraining {
             datasetSchema: prepared.schema.jsonValue, historySource: result.historySource)
         let user = context.peer?.userName ?? PeerCredentials.currentUserName
         let version = try await registry.register(registration, stored: artifact, user: user)
-        serving.resolver.invalidate()
+        resolver.invalidate()
         Self.removeRun(of: prepared.artifactPath)
         await progress("register", 1, 1, "registered \(version.ref) (uplift model of campaign \(campaign.id))")
         logger.info("registered uplift model \(version.ref) from campaign \(campaign.id), held-back Qini \(metrics["val_qini"] ?? .nan)")
