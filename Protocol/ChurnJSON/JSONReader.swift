@@ -64,7 +64,8 @@ public struct JSONReader {
 
     /// A number, or nil when the next value is not one.
     public mutating func number() -> Double? {
-        numberWithText()?.value
+        guard let next = peek(), next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) else { return nil }
+        return try? parser.parseNumber()
     }
 
     /// An optional string member's value: `.some(nil)` for null, nil for anything but a string.

@@ -56,7 +56,7 @@ struct CampaignHandlers {
     /// customer below the control share. Sticky (the arms are stored, and the same inputs give
     /// the same arm), and different for campaign 1 of another registry.
     static func isControl(campaign: Int, startedAt: String, customer: String, share: Double) -> Bool {
-        ModelServing.bucket(key: "campaign:\(campaign):\(startedAt):\(customer)") < share
+        ExperimentRouter.bucket(key: "campaign:\(campaign):\(startedAt):\(customer)") < share
     }
 
     static func check(_ params: CampaignStartParams) throws {

@@ -305,12 +305,20 @@ final class ModelServing: Sendable {
         if batching.enabled, customers.count < batching.maximumRows {
             probabilities = try await batcher(for: part, ref: ref).predict(customers)
         } else {
-            probabilities = try await part.plugin.call(
-                PluginMethod.Predict.self, customers.predictParams(handle: part.handle, columnar: part.plugin.supports("columnar")),
-                over: try await part.connection(), timeout: predictTimeout
-            ).probabilities
+            probabilities = try await Self.pluginPredict(customers, plugin: part.plugin, handle: part.handle, timeout: predictTimeout)
         }
         return try checked(probabilities, count: customers.count, kind: part.plugin.kind)
+    }
+
+    /// The plugin's `predict` for `customers` of model `handle`: by column when the plugin takes
+    /// batches, over the connection its process gives now (a restarted plugin has a new one).
+    private static func pluginPredict(
+        _ customers: CheckedCustomers, plugin: PluginProcess, handle: String, timeout: Duration
+    ) async throws -> [Double] {
+        try await plugin.call(
+            PluginMethod.Predict.self, customers.predictParams(handle: handle, columnar: plugin.supports("columnar")),
+            over: try await plugin.connection(for: handle), timeout: timeout
+        ).probabilities
     }
 
     /// A blend's probabilities: its members score in parallel, and their raw probabilities are
@@ -336,11 +344,7 @@ final class ModelServing: Sendable {
         let created = PredictBatcher(
             window: batching.window, maximumRows: batching.maximumRows, observer: metrics.batchObserver(model: ref)
         ) { (customers: CheckedCustomers) in
-            // The current connection each time: a restarted plugin has a new one.
-            try await plugin.call(
-                PluginMethod.Predict.self, customers.predictParams(handle: handle, columnar: plugin.supports("columnar")),
-                over: try await plugin.connection(for: handle), timeout: timeout
-            ).probabilities
+            try await Self.pluginPredict(customers, plugin: plugin, handle: handle, timeout: timeout)
         }
         return batchers.withLock { batchers in
             if let existing = batchers[key] { return existing }

@@ -45,11 +45,8 @@ struct TestModel: LoadedChurnModel {
     var features: [String] { ["tenure", "MonthlyCharges"] }
 
     func predict(_ customers: [CustomerRecord]) throws -> [Double] {
-        try customers.enumerated().map { index, customer in
-            if let id = customer["customerID"]?.text {
-                if id == "crash" { exit(9) }
-                sleepIfAsked(id)
-            }
+        customers.map { customer in
+            if let id = customer["customerID"]?.text { actOnFaults(id) }
             return score(tenure: customer["tenure"] ?? .null, charges: customer["MonthlyCharges"] ?? .null)
         }
     }
@@ -60,12 +57,15 @@ struct TestModel: LoadedChurnModel {
         let tenure = batch.column("tenure")
         let charges = batch.column("MonthlyCharges")
         return (0..<batch.rows).map { row in
-            if case .string(let id)? = ids?[row] {
-                if id == "crash" { exit(9) }
-                sleepIfAsked(id)
-            }
+            if let id = ids?[row].text { actOnFaults(id) }
             return score(tenure: tenure?[row] ?? .null, charges: charges?[row] ?? .null)
         }
+    }
+
+    /// The faults a customer id asks for: `crash` exits, `sleep:...` answers late.
+    private func actOnFaults(_ id: String) {
+        if id == "crash" { exit(9) }
+        sleepIfAsked(id)
     }
 
     private func score(tenure: FieldValue, charges: FieldValue) -> Double {
